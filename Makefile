@@ -1,0 +1,197 @@
+# Makefile - liblowrank, hand-written GNU make.
+#
+#   make                 the libraries, the tool and the man pages
+#   make check           unit tests (Check) and tool tests
+#   make check-asan      the same, built with AddressSanitizer + UBSan in build-asan/
+#   make check-valgrind  the unit tests under valgrind
+#   make install         DESTDIR, prefix, libdir, mandir, ... as usual
+#
+# ./configure writes config.mk; on a fresh clone the first make runs autoconf
+# and configure with defaults.  Outputs go below $(B) (default: here).
+
+.DEFAULT_GOAL := all
+srcdir := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+B ?= .
+
+NO_CONFIG_GOALS := clean distclean
+ifeq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+-include config.mk
+else
+include config.mk
+endif
+
+# ------------------------------------------------------------ bootstrapping
+$(srcdir)/configure: $(srcdir)/configure.ac
+	cd $(srcdir) && autoconf
+	rm -rf $(srcdir)/autom4te.cache
+
+config.mk: $(srcdir)/configure $(srcdir)/config.mk.in
+	if [ -x config.status ]; then ./config.status --recheck && ./config.status; \
+	else $(srcdir)/configure; fi
+
+# ------------------------------------------------------------ flags
+VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+SONAME := liblowrank.so.$(VERSION_MAJOR)
+SOFILE := liblowrank.so.$(VERSION)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+        -Wvla -Wpointer-arith -Wcast-qual
+ifdef SANITIZE
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+OPT := -O2 -g
+endif
+# The project's flags first, the user's CFLAGS/CPPFLAGS/LDFLAGS last.
+ALL_CPPFLAGS = -I$(srcdir)/include $(LINALG_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS = -std=c11 $(OPT) -fPIC -fvisibility=hidden $(WARN) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(OPT) $(LDFLAGS)
+
+# ------------------------------------------------------------ library
+LIB_PARTS := core matrix npy opts blas
+LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
+
+$(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/lib/$(SOFILE): $(LIB_OBJS) $(srcdir)/lib/lowrank.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(srcdir)/lib/lowrank.map \
+	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LINALG_LIBS)
+
+$(B)/lib/$(SONAME): $(B)/lib/$(SOFILE)
+	ln -sf $(SOFILE) $@
+
+$(B)/lib/liblowrank.so: $(B)/lib/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(B)/lib/liblowrank.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+LIBS_BUILT := $(B)/lib/liblowrank.so $(B)/lib/liblowrank.a
+
+# pkg-config file, rewritten whenever the installation directories change
+# (`make install prefix=/usr` after configuring for /usr/local included).
+$(B)/lowrank.pc: $(srcdir)/lowrank.pc.in FORCE
+	sed -e 's|@prefix@|$(prefix)|' -e 's|@exec_prefix@|$(exec_prefix)|' \
+	    -e 's|@libdir@|$(libdir)|' -e 's|@includedir@|$(includedir)|' \
+	    -e 's|@PACKAGE_VERSION@|$(VERSION)|' -e 's|@LINALG_LIBS@|$(LINALG_LIBS)|' $< > $@.tmp
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# ------------------------------------------------------------ tool
+TOOL_PARTS := lowrank info
+TOOL_OBJS := $(TOOL_PARTS:%=$(B)/tools/%.o)
+
+$(B)/tools/%.o: $(srcdir)/tools/%.c | $(B)/tools
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fvisibility=default -c -o $@ $<
+
+# Linked against the shared library, without an rpath: in the build tree run
+# it with LD_LIBRARY_PATH=$(B)/lib (the tests and `make demo` do).
+$(B)/tools/lowrank: $(TOOL_OBJS) $(B)/lib/liblowrank.so
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJS) -L$(B)/lib -llowrank -lm
+
+# ------------------------------------------------------------ man pages
+MAN_SRCS := $(notdir $(wildcard $(srcdir)/man/*.scd))
+MAN_PAGES := $(MAN_SRCS:%.scd=$(B)/man/%)
+
+$(B)/man/%: $(srcdir)/man/%.scd | $(B)/man
+	$(SCDOC) < $< > $@
+
+all: $(LIBS_BUILT) $(B)/tools/lowrank $(B)/lowrank.pc $(MAN_PAGES)
+
+# ------------------------------------------------------------ tests
+SUITES := core matrix npy opts blas
+SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
+# Tests link the static archive: they reach the internal layer too, and
+# wrapping malloc lets them fail any allocation on purpose.
+TEST_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+TEST_CFLAGS = -D_GNU_SOURCE -I$(srcdir)/lib $(CHECK_CFLAGS) -Wno-format-truncation
+
+$(B)/tests/testutil.o: $(srcdir)/tests/testutil.c | $(B)/tests
+	$(CC) $(ALL_CPPFLAGS) $(TEST_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tests/check_%: $(srcdir)/tests/check_%.c $(B)/tests/testutil.o $(B)/lib/liblowrank.a
+	$(CC) $(ALL_CPPFLAGS) $(TEST_CFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) \
+	    -o $@ $< $(B)/tests/testutil.o $(B)/lib/liblowrank.a $(LINALG_LIBS) $(CHECK_LIBS) \
+	    $(TEST_WRAP)
+
+# Environment of the shell tests: the tool, its library, the sources.
+TEST_ENV = LOWRANK=$(abspath $(B))/tools/lowrank LD_LIBRARY_PATH=$(abspath $(B))/lib \
+           SRCDIR=$(srcdir) BUILDDIR=$(abspath $(B)) B=$(B) PYTHON=$(PYTHON) CC="$(CC)" \
+           MAKE="$(MAKE)" SANITIZE=$(SANITIZE)
+SHELL_TESTS := $(notdir $(wildcard $(srcdir)/tests/test_*.sh))
+
+need-check:
+	@if [ "$(HAVE_CHECK)" != yes ]; then \
+	    echo "make check needs the Check library: apt-get install check, then ./configure" >&2; \
+	    exit 1; fi
+
+check: need-check all $(SUITE_BINS)
+	@failed=; \
+	for t in $(SUITE_BINS); do \
+	    $$t || failed="$$failed $$(basename $$t)"; done; \
+	for t in $(SHELL_TESTS); do \
+	    echo "== $$t"; $(TEST_ENV) sh $(srcdir)/tests/$$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed" >&2; exit 1; fi; \
+	echo "all tests passed"
+
+check-asan:
+	$(MAKE) -f $(srcdir)/Makefile B=build-asan SANITIZE=1 check
+
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite,indirect --suppressions=$(srcdir)/tests/valgrind.supp
+check-valgrind: need-check $(SUITE_BINS)
+	@failed=; \
+	for t in $(SUITE_BINS); do \
+	    echo "== valgrind $$(basename $$t)"; \
+	    CK_FORK=no $(VALGRIND) $$t || failed="$$failed $$(basename $$t)"; done; \
+	if [ -n "$$failed" ]; then echo "FAILED under valgrind:$$failed" >&2; exit 1; fi
+
+# ------------------------------------------------------------ install
+pkgconfigdir = $(libdir)/pkgconfig
+MAN1 := $(filter %.1,$(MAN_PAGES))
+MAN3 := $(filter %.3,$(MAN_PAGES))
+MAN7 := $(filter %.7,$(MAN_PAGES))
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(includedir) $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \
+	    $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man3 \
+	    $(DESTDIR)$(mandir)/man7
+	$(INSTALL) -m 644 $(srcdir)/include/lowrank.h $(DESTDIR)$(includedir)/lowrank.h
+	$(INSTALL) -m 644 $(B)/lib/$(SOFILE) $(DESTDIR)$(libdir)/$(SOFILE)
+	ln -sf $(SOFILE) $(DESTDIR)$(libdir)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(libdir)/liblowrank.so
+	$(INSTALL) -m 644 $(B)/lib/liblowrank.a $(DESTDIR)$(libdir)/liblowrank.a
+	$(INSTALL) -m 644 $(B)/lowrank.pc $(DESTDIR)$(pkgconfigdir)/lowrank.pc
+	$(INSTALL) -m 755 $(B)/tools/lowrank $(DESTDIR)$(bindir)/lowrank
+	$(INSTALL) -m 644 $(MAN1) $(DESTDIR)$(mandir)/man1/
+	$(INSTALL) -m 644 $(MAN3) $(DESTDIR)$(mandir)/man3/
+	$(INSTALL) -m 644 $(MAN7) $(DESTDIR)$(mandir)/man7/
+
+# Exactly what install wrote; directories are left, as they may be shared.
+uninstall:
+	rm -f $(DESTDIR)$(includedir)/lowrank.h $(DESTDIR)$(libdir)/$(SOFILE) \
+	    $(DESTDIR)$(libdir)/$(SONAME) $(DESTDIR)$(libdir)/liblowrank.so \
+	    $(DESTDIR)$(libdir)/liblowrank.a $(DESTDIR)$(pkgconfigdir)/lowrank.pc \
+	    $(DESTDIR)$(bindir)/lowrank
+	rm -f $(addprefix $(DESTDIR)$(mandir)/man1/,$(notdir $(MAN1))) \
+	    $(addprefix $(DESTDIR)$(mandir)/man3/,$(notdir $(MAN3))) \
+	    $(addprefix $(DESTDIR)$(mandir)/man7/,$(notdir $(MAN7)))
+
+# ------------------------------------------------------------ housekeeping
+$(B)/lib $(B)/tools $(B)/tests $(B)/man:
+	mkdir -p $@
+
+clean:
+	rm -f $(B)/lib/*.o $(B)/lib/*.d $(B)/lib/liblowrank.* $(B)/tools/*.o $(B)/tools/*.d \
+	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d \
+	    $(B)/lowrank.pc $(MAN_PAGES)
+	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*))
+	rm -rf build-asan
+
+distclean: clean
+	rm -f config.mk config.status config.log GNUmakefile
+
+FORCE:
+.PHONY: all check check-asan check-valgrind need-check install uninstall clean distclean FORCE
+
+-include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d)

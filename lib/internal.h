@@ -1,0 +1,70 @@
+/*
+ * internal.h - helpers shared by the parts of liblowrank; not installed.
+ */
+#ifndef LOWRANK_INTERNAL_H
+#define LOWRANK_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lowrank.h"
+
+/* The layout of a matrix handle.  Every part may read it; only matrix.c and
+ * npy.c make one. */
+struct lowrank_matrix {
+    lowrank_dtype dtype;
+    lowrank_layout layout;
+    int64_t rows, cols, ld;
+    void *data;
+    int owns_data;
+};
+
+/* Record a failure in the calling thread's message buffer and return code,
+ * so that a failing path reads `return lr_fail(LOWRANK_ESIZE, "...", ...);`. */
+int lr_fail(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Bytes per element of dtype; 0 for an unknown dtype. */
+size_t lr_dtype_size(lowrank_dtype dtype);
+int lr_dtype_valid(lowrank_dtype dtype);
+int lr_layout_valid(lowrank_layout layout);
+const char *lr_dtype_name(lowrank_dtype dtype);
+
+/* a * b for non-negative sizes; fails with LOWRANK_EOVERFLOW when the product
+ * does not fit in size_t or int64_t. */
+int lr_mul_size(size_t a, size_t b, size_t *out);
+
+/* malloc/calloc of count * size bytes that record the LOWRANK_ENOMEM message
+ * and return NULL on failure (an overflowing product included); the caller
+ * then returns LOWRANK_ENOMEM. */
+void *lr_malloc(size_t count, size_t size);
+void *lr_calloc(size_t count, size_t size);
+
+/* A new owning matrix; like lowrank_matrix_new with the arguments checked by
+ * the caller.  Contents are zero when zero is set, otherwise uninitialised. */
+int lr_matrix_alloc(lowrank_dtype dtype, lowrank_layout layout, int64_t rows,
+                    int64_t cols, int zero, lowrank_matrix **out);
+
+/* Fail with LOWRANK_EINVAL naming the argument when m is NULL. */
+int lr_check_matrix(const lowrank_matrix *m, const char *name);
+
+/* Fail with LOWRANK_ENONFINITE, naming the first offending element, when m
+ * holds NaN or an infinity. */
+int lr_check_finite(const lowrank_matrix *m, const char *name);
+
+/* The column-major view of m: a column-major matrix of size *vm x *vn with
+ * leading dimension m->ld.  For a row-major m this is the transpose, and
+ * *transposed is set to 1.  Algorithms work on the view, so neither layout
+ * costs a copy. */
+void lr_colmajor_view(const lowrank_matrix *m, int64_t *vm, int64_t *vn,
+                      int *transposed);
+
+/* Element (i, j) of m as double, without bounds checks. */
+double lr_matrix_at(const lowrank_matrix *m, int64_t i, int64_t j);
+
+/* The value of an option for the library's own use: key is one of the
+ * library's keys, opts may be NULL (defaults). */
+int64_t lr_opt_int(const lowrank_opts *opts, lowrank_option key);
+double lr_opt_double(const lowrank_opts *opts, lowrank_option key);
+
+#endif

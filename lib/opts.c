@@ -1,0 +1,152 @@
+/*
+ * opts.c - the options handle.  Every key, its type, default and range live
+ * in one table, so a new option is one new line here and one new enum value
+ * in lowrank.h.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+typedef struct option_spec {
+    const char *name;
+    int is_double;
+    double def, min, max; /* integer keys hold their bounds as doubles too */
+} option_spec;
+
+#define INT_KEY(name, def, min, max) {name, 0, def, min, max}
+#define DBL_KEY(name, def, min, max) {name, 1, def, min, max}
+
+/* Indexed by lowrank_option; index 0 is unused. */
+static const option_spec specs[] = {
+    [LOWRANK_OPT_METHOD] = INT_KEY("LOWRANK_OPT_METHOD", LOWRANK_METHOD_AUTO, 0, 4),
+    [LOWRANK_OPT_SEED] = INT_KEY("LOWRANK_OPT_SEED", 20261128, -HUGE_VAL, HUGE_VAL),
+    [LOWRANK_OPT_TOLERANCE] = DBL_KEY("LOWRANK_OPT_TOLERANCE", 0, 0, 0x1.fffffffffffffp-1),
+    [LOWRANK_OPT_MAX_ITER] = INT_KEY("LOWRANK_OPT_MAX_ITER", 0, 0, HUGE_VAL),
+    [LOWRANK_OPT_OVERSAMPLING] = INT_KEY("LOWRANK_OPT_OVERSAMPLING", -1, -1, HUGE_VAL),
+    [LOWRANK_OPT_POWER_ITER] = INT_KEY("LOWRANK_OPT_POWER_ITER", -1, -1, HUGE_VAL),
+    [LOWRANK_OPT_EPS] = DBL_KEY("LOWRANK_OPT_EPS", 1e-3, 0x1p-52, HUGE_VAL),
+    [LOWRANK_OPT_OBJECTIVE] = INT_KEY("LOWRANK_OPT_OBJECTIVE", LOWRANK_OBJECTIVE_ROWS, 1, 2),
+    [LOWRANK_OPT_ORIENTATION] = INT_KEY("LOWRANK_OPT_ORIENTATION", LOWRANK_ORIENT_ROWS, 1, 2),
+    [LOWRANK_OPT_REFINE_ITER] = INT_KEY("LOWRANK_OPT_REFINE_ITER", 0, 0, HUGE_VAL),
+    [LOWRANK_OPT_REFINE_TOL] = DBL_KEY("LOWRANK_OPT_REFINE_TOL", 1e-6, 0, HUGE_VAL),
+};
+
+#define NKEYS ((int)(sizeof specs / sizeof specs[0]))
+
+typedef union option_value {
+    int64_t i;
+    double d;
+} option_value;
+
+struct lowrank_opts {
+    option_value value[NKEYS];
+};
+
+static const option_spec *find_spec(lowrank_option key, int want_double)
+{
+    if ((int)key <= 0 || (int)key >= NKEYS || !specs[key].name) {
+        lr_fail(LOWRANK_EINVAL, "unknown option key %d", (int)key);
+        return NULL;
+    }
+    if (specs[key].is_double != want_double) {
+        lr_fail(LOWRANK_EINVAL, "option %s takes %s value", specs[key].name,
+                specs[key].is_double ? "a double" : "an integer");
+        return NULL;
+    }
+    return &specs[key];
+}
+
+static option_value default_value(const option_spec *s)
+{
+    option_value v;
+    if (s->is_double)
+        v.d = s->def;
+    else
+        v.i = (int64_t)s->def;
+    return v;
+}
+
+int lowrank_opts_new(lowrank_opts **out)
+{
+    if (!out)
+        return lr_fail(LOWRANK_EINVAL, "out is NULL");
+    lowrank_opts *o = lr_malloc(1, sizeof *o);
+    *out = o;
+    if (!o)
+        return LOWRANK_ENOMEM;
+    for (int k = 1; k < NKEYS; k++)
+        if (specs[k].name)
+            o->value[k] = default_value(&specs[k]);
+    return LOWRANK_OK;
+}
+
+void lowrank_opts_free(lowrank_opts *opts) { free(opts); }
+
+int lowrank_opts_set_int(lowrank_opts *opts, lowrank_option key, int64_t value)
+{
+    if (!opts)
+        return lr_fail(LOWRANK_EINVAL, "opts is NULL");
+    const option_spec *s = find_spec(key, 0);
+    if (!s)
+        return LOWRANK_EINVAL;
+    if ((double)value < s->min || (double)value > s->max)
+        return lr_fail(LOWRANK_ERANGE, "%s = %lld is outside [%.0f, %.0f]", s->name,
+                       (long long)value, s->min, s->max);
+    opts->value[key].i = value;
+    return LOWRANK_OK;
+}
+
+int lowrank_opts_set_double(lowrank_opts *opts, lowrank_option key, double value)
+{
+    if (!opts)
+        return lr_fail(LOWRANK_EINVAL, "opts is NULL");
+    const option_spec *s = find_spec(key, 1);
+    if (!s)
+        return LOWRANK_EINVAL;
+    if (!isfinite(value) || value < s->min || value > s->max)
+        return lr_fail(LOWRANK_ERANGE, "%s = %g is outside [%g, %g]", s->name, value, s->min,
+                       s->max);
+    opts->value[key].d = value;
+    return LOWRANK_OK;
+}
+
+static int get_value(const lowrank_opts *opts, lowrank_option key, int want_double,
+                     const void *value, option_value *v)
+{
+    if (!value)
+        return lr_fail(LOWRANK_EINVAL, "value is NULL");
+    const option_spec *s = find_spec(key, want_double);
+    if (!s)
+        return LOWRANK_EINVAL;
+    *v = opts ? opts->value[key] : default_value(s);
+    return LOWRANK_OK;
+}
+
+int lowrank_opts_get_int(const lowrank_opts *opts, lowrank_option key, int64_t *value)
+{
+    option_value v = {0};
+    int rc = get_value(opts, key, 0, value, &v);
+    if (rc == LOWRANK_OK)
+        *value = v.i;
+    return rc;
+}
+
+int lowrank_opts_get_double(const lowrank_opts *opts, lowrank_option key, double *value)
+{
+    option_value v = {0};
+    int rc = get_value(opts, key, 1, value, &v);
+    if (rc == LOWRANK_OK)
+        *value = v.d;
+    return rc;
+}
+
+int64_t lr_opt_int(const lowrank_opts *opts, lowrank_option key)
+{
+    return opts ? opts->value[key].i : (int64_t)specs[key].def;
+}
+
+double lr_opt_double(const lowrank_opts *opts, lowrank_option key)
+{
+    return opts ? opts->value[key].d : specs[key].def;
+}

@@ -1,0 +1,46 @@
+# lib.sh - assertions for the shell tests; sourced, not run.
+failures=0
+checks=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+# expect_status CODE CMD...: CMD exits with CODE.
+expect_status() {
+    want=$1; shift
+    checks=$((checks + 1))
+    "$@" >/dev/null 2>&1
+    got=$?
+    [ "$got" -eq "$want" ] || fail "$* exited $got, expected $want"
+}
+
+# expect_output TEXT CMD...: CMD succeeds and prints exactly TEXT.
+expect_output() {
+    want=$1; shift
+    checks=$((checks + 1))
+    got=$("$@" 2>&1)
+    status=$?
+    [ "$status" -eq 0 ] || fail "$* exited $status"
+    [ "$got" = "$want" ] || fail "$* printed '$got', expected '$want'"
+}
+
+# expect_failure_mentioning TEXT CMD...: CMD exits with 1 (an error, not a
+# signal or a usage error) and its stderr contains TEXT.
+expect_failure_mentioning() {
+    want=$1; shift
+    checks=$((checks + 1))
+    err=$("$@" 2>&1 >/dev/null)
+    status=$?
+    [ "$status" -eq 1 ] || fail "$* exited $status, expected 1"
+    case "$err" in
+        *"$want"*) ;;
+        *) fail "$* said '$err', which does not mention '$want'" ;;
+    esac
+}
+
+finish() {
+    echo "$checks checks, $failures failed"
+    [ "$failures" -eq 0 ]
+}

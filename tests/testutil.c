@@ -1,0 +1,177 @@
+/*
+ * testutil.c - helpers shared by the Check suites: allocation-failure
+ * injection, temporary files, deterministic random inputs.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* ------------------------------------------------ allocation injection */
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+
+static long fail_at = -1, seen;
+
+void inject_alloc_failure(long n)
+{
+    fail_at = n;
+    seen = 0;
+}
+
+long alloc_count(void) { return seen; }
+
+static int should_fail(void)
+{
+    return fail_at >= 0 && seen++ == fail_at;
+}
+
+void *__wrap_malloc(size_t size) { return should_fail() ? NULL : __real_malloc(size); }
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return should_fail() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+    return should_fail() ? NULL : __real_realloc(p, size);
+}
+
+long check_alloc_failures(int (*call)(void *ctx), void *ctx)
+{
+    for (long n = 0;; n++) {
+        inject_alloc_failure(n);
+        int rc = call(ctx);
+        int failed = alloc_count() > n;
+        inject_alloc_failure(-1);
+        if (!failed) {
+            ck_assert_msg(rc == LOWRANK_OK, "call failed without an injected failure: %s: %s",
+                          lowrank_strerror(rc), lowrank_last_error());
+            return n;
+        }
+        ck_assert_msg(rc != OUTPUT_BROKEN, "allocation %ld failed: output not NULL", n);
+        ck_assert_msg(rc == LOWRANK_ENOMEM, "allocation %ld failed but the call returned %d (%s)",
+                      n, rc, lowrank_strerror(rc));
+    }
+}
+
+int output_status(int rc, const void *out)
+{
+    return (rc == LOWRANK_OK) == (out != NULL) ? rc : OUTPUT_BROKEN;
+}
+
+/* ------------------------------------------------ files */
+static char dir[256];
+
+static void remove_dir(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/* Made by run_suite before Check forks the tests, and removed by it after
+ * they ran: forked children exit without running atexit handlers. */
+const char *test_dir(void)
+{
+    if (!dir[0]) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/lowrank-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(dir)) {
+            perror(dir);
+            exit(EXIT_FAILURE);
+        }
+    }
+    return dir;
+}
+
+void test_path(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", test_dir(), name);
+}
+
+void write_bytes(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+unsigned char *read_bytes(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            buf = realloc(buf, cap *= 2);
+            ck_assert_ptr_nonnull(buf);
+        }
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+const char *data_dir(void)
+{
+    static char path[4096];
+    if (!path[0]) {
+        const char *src = getenv("SRCDIR");
+        snprintf(path, sizeof path, "%s/tests/data", src && *src ? src : ".");
+    }
+    return path;
+}
+
+/* ------------------------------------------------ random inputs */
+uint64_t test_rand_u64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+double test_rand_uniform(uint64_t *state) { return (double)(test_rand_u64(state) >> 11) * 0x1p-53; }
+
+double test_rand_normal(uint64_t *state)
+{
+    double u = test_rand_uniform(state), v = test_rand_uniform(state);
+    return sqrt(-2 * log1p(-u)) * cos(2 * M_PI * v);
+}
+
+lowrank_matrix *random_matrix(lowrank_dtype dtype, lowrank_layout layout, int64_t rows,
+                              int64_t cols, uint64_t seed)
+{
+    lowrank_matrix *m;
+    ck_assert_ok(lowrank_matrix_new(dtype, layout, rows, cols, &m));
+    for (int64_t j = 0; j < cols; j++)
+        for (int64_t i = 0; i < rows; i++)
+            ck_assert_ok(lowrank_matrix_set(m, i, j, test_rand_normal(&seed)));
+    return m;
+}
+
+int run_suite(Suite *s)
+{
+    test_dir();
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    remove_dir();
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,71 @@
+/*
+ * testutil.h - helpers shared by the Check suites.
+ */
+#ifndef LOWRANK_TESTUTIL_H
+#define LOWRANK_TESTUTIL_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lowrank.h"
+
+/* Make the n-th allocation from now on (0-based) fail, and every later one
+ * succeed; n < 0 turns injection off.  Works through the linker's --wrap of
+ * malloc, calloc and realloc, so the library carries no test hook. */
+void inject_alloc_failure(long n);
+/* Allocations seen since the last inject_alloc_failure call. */
+long alloc_count(void);
+
+/* Run call(ctx) with allocation n failing, for n = 0, 1, ... until a run
+ * needs fewer than n + 1 allocations and succeeds.  Every run in which an
+ * allocation failed must return LOWRANK_ENOMEM; the call must free whatever
+ * it got.  Returns the number of allocation sites exercised.
+ * Check itself allocates in every assertion, so call must not assert: it
+ * reports a broken invariant by returning OUTPUT_BROKEN (see output_status). */
+long check_alloc_failures(int (*call)(void *ctx), void *ctx);
+
+#define OUTPUT_BROKEN 1000
+/* rc, or OUTPUT_BROKEN unless the output handle is NULL exactly when rc
+ * reports a failure. */
+int output_status(int rc, const void *out);
+
+/* A fresh directory for this process's files, removed at exit. */
+const char *test_dir(void);
+/* test_dir()/name in a static buffer of the caller's choosing. */
+void test_path(char *buf, size_t cap, const char *name);
+void write_bytes(const char *path, const void *data, size_t len);
+/* The whole file; *len gets its length.  Free the result. */
+unsigned char *read_bytes(const char *path, size_t *len);
+
+/* Directory of the committed test data (SRCDIR/tests/data). */
+const char *data_dir(void);
+
+/* Deterministic pseudo-random numbers for test inputs (splitmix64). */
+uint64_t test_rand_u64(uint64_t *state);
+double test_rand_uniform(uint64_t *state);  /* [0, 1) */
+double test_rand_normal(uint64_t *state);   /* N(0, 1) */
+
+/* A new rows x cols matrix of the given kind with N(0,1) entries. */
+lowrank_matrix *random_matrix(lowrank_dtype dtype, lowrank_layout layout, int64_t rows,
+                              int64_t cols, uint64_t seed);
+
+/* Run a Check suite built by make_suite and return the process exit status. */
+int run_suite(Suite *s);
+
+#define ck_assert_ok(expr)                                                                         \
+    do {                                                                                           \
+        int ck_rc_ = (expr);                                                                       \
+        ck_assert_msg(ck_rc_ == LOWRANK_OK, "%s failed: %s: %s", #expr, lowrank_strerror(ck_rc_),  \
+                      lowrank_last_error());                                                       \
+    } while (0)
+
+#define ck_assert_fails(expr, code)                                                                \
+    do {                                                                                           \
+        int ck_rc_ = (expr);                                                                       \
+        ck_assert_msg(ck_rc_ == (code), "%s returned %d (%s), expected %s", #expr, ck_rc_,         \
+                      lowrank_strerror(ck_rc_), #code);                                            \
+        ck_assert_msg(lowrank_last_error()[0] != '\0', "%s left no message", #expr);              \
+    } while (0)
+
+#endif

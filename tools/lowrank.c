@@ -1,0 +1,60 @@
+/*
+ * lowrank.c - the lowrank command-line program: dispatches to subcommands.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tool.h"
+
+static const tool_command commands[] = {
+    {"info", "info FILE.npy", cmd_info},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_help(FILE *f)
+{
+    fprintf(f, "usage: lowrank COMMAND [OPTIONS] ARGS...\n"
+               "       lowrank --version | --help\n\n"
+               "Low-rank approximation of matrices stored as .npy files.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  lowrank %s\n", commands[i].synopsis);
+    fprintf(f, "\nSee lowrank(1).\n");
+}
+
+int tool_fail(const char *context, int rc)
+{
+    fprintf(stderr, "lowrank: %s: %s: %s\n", context, lowrank_strerror(rc), lowrank_last_error());
+    return 1;
+}
+
+int tool_usage(const char *command, const char *message)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, command) == 0)
+            fprintf(stderr, "lowrank %s: %s\nusage: lowrank %s\n", command, message,
+                    commands[i].synopsis);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_help(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("lowrank %s\n", lowrank_version_string());
+        return 0;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "lowrank: unknown command '%s' (see lowrank --help)\n", argv[1]);
+    return 2;
+}

@@ -128,7 +128,7 @@ need-check:
 check: need-check all $(SUITE_BINS)
 	@failed=; \
 	for t in $(SUITE_BINS); do \
-	    $$t || failed="$$failed $$(basename $$t)"; done; \
+	    $(TEST_ENV) $$t || failed="$$failed $$(basename $$t)"; done; \
 	for t in $(SHELL_TESTS); do \
 	    echo "== $$t"; $(TEST_ENV) sh $(srcdir)/tests/$$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed" >&2; exit 1; fi; \
@@ -143,7 +143,7 @@ check-valgrind: need-check $(SUITE_BINS)
 	@failed=; \
 	for t in $(SUITE_BINS); do \
 	    echo "== valgrind $$(basename $$t)"; \
-	    CK_FORK=no $(VALGRIND) $$t || failed="$$failed $$(basename $$t)"; done; \
+	    $(TEST_ENV) CK_FORK=no $(VALGRIND) $$t || failed="$$failed $$(basename $$t)"; done; \
 	if [ -n "$$failed" ]; then echo "FAILED under valgrind:$$failed" >&2; exit 1; fi
 
 # ------------------------------------------------------------ install

@@ -131,7 +131,7 @@ const char *data_dir(void)
 {
     static char path[4096];
     if (!path[0]) {
-        const char *src = getenv("SRCDIR");
+        const char *src = getenv("SRCDIR"); /* set by make check */
         snprintf(path, sizeof path, "%s/tests/data", src && *src ? src : ".");
     }
     return path;

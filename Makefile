@@ -47,7 +47,12 @@ ALL_CFLAGS = -std=c11 $(OPT) -fPIC -fvisibility=hidden $(WARN) -MMD -MP $(CFLAGS
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
 
 # ------------------------------------------------------------ library
-LIB_PARTS := core matrix npy opts blas
+# One line per part, so that parts added side by side merge cleanly.
+LIB_PARTS := core
+LIB_PARTS += matrix
+LIB_PARTS += npy
+LIB_PARTS += opts
+LIB_PARTS += blas
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 
 $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
@@ -78,7 +83,8 @@ $(B)/lowrank.pc: $(srcdir)/lowrank.pc.in FORCE
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 # ------------------------------------------------------------ tool
-TOOL_PARTS := lowrank info
+TOOL_PARTS := lowrank
+TOOL_PARTS += info
 TOOL_OBJS := $(TOOL_PARTS:%=$(B)/tools/%.o)
 
 $(B)/tools/%.o: $(srcdir)/tools/%.c | $(B)/tools
@@ -99,7 +105,11 @@ $(B)/man/%: $(srcdir)/man/%.scd | $(B)/man
 all: $(LIBS_BUILT) $(B)/tools/lowrank $(B)/lowrank.pc $(MAN_PAGES)
 
 # ------------------------------------------------------------ tests
-SUITES := core matrix npy opts blas
+SUITES := core
+SUITES += matrix
+SUITES += npy
+SUITES += opts
+SUITES += blas
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
 # Tests link the static archive: they reach the internal layer too, and
 # wrapping malloc lets them fail any allocation on purpose.

@@ -249,6 +249,9 @@ LOWRANK_API int lowrank_matrix_save_npy(const lowrank_matrix *m,
  * (lowrank_opts_set_double); values are checked when set.
  * ------------------------------------------------------------------------ */
 
+/* Keys are numbered by part so that parts can add keys independently:
+ * 1-19 shared, 20-29 SVD, 30-39 ellipsoids and coresets, 40-49 lp
+ * factorisation, 50-69 background models. */
 typedef enum lowrank_option {
     /* int, a lowrank_method; default LOWRANK_METHOD_AUTO (each function's
      * documented default method). */

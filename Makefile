@@ -53,6 +53,7 @@ LIB_PARTS += matrix
 LIB_PARTS += npy
 LIB_PARTS += opts
 LIB_PARTS += blas
+LIB_PARTS += random
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 
 $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
@@ -110,6 +111,7 @@ SUITES += matrix
 SUITES += npy
 SUITES += opts
 SUITES += blas
+SUITES += random
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
 # Tests link the static archive: they reach the internal layer too, and
 # wrapping malloc lets them fail any allocation on purpose.

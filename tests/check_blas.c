@@ -18,13 +18,9 @@ static void *randn(lowrank_dtype t, size_t n, uint64_t seed)
 {
     void *p = malloc(n * lr_dtype_size(t));
     ck_assert_ptr_nonnull(p);
-    for (size_t i = 0; i < n; i++) {
-        double v = test_rand_normal(&seed);
-        if (t == LOWRANK_FLOAT32)
-            ((float *)p)[i] = (float)v;
-        else
-            ((double *)p)[i] = v;
-    }
+    lr_rng r;
+    lr_rng_seed(&r, seed);
+    lr_rng_fill_normal(&r, t, p, (int64_t)n);
     return p;
 }
 

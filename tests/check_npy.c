@@ -278,13 +278,14 @@ START_TEST(corrupted_bytes_never_crash)
     snprintf(path, sizeof path, "%s/v1_f8_c.npy", data_dir());
     size_t len;
     unsigned char *whole = read_bytes(path, &len);
-    uint64_t state = 99;
+    lr_rng r;
+    lr_rng_seed(&r, 99);
     for (int trial = 0; trial < 3000; trial++) {
         unsigned char *copy = malloc(len);
         ck_assert_ptr_nonnull(copy);
         memcpy(copy, whole, len);
-        size_t where = test_rand_u64(&state) % 128; /* prelude and header */
-        copy[where] = (unsigned char)test_rand_u64(&state);
+        size_t where = lr_rng_u64(&r) % 128; /* prelude and header */
+        copy[where] = (unsigned char)lr_rng_u64(&r);
         lowrank_matrix *m;
         int rc = lowrank_matrix_load_npy_mem(copy, (int64_t)len, &m);
         if (rc == LOWRANK_OK) {

@@ -2,7 +2,6 @@
  * testutil.c - helpers shared by the Check suites: allocation-failure
  * injection, temporary files, deterministic random inputs.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,30 +137,16 @@ const char *data_dir(void)
 }
 
 /* ------------------------------------------------ random inputs */
-uint64_t test_rand_u64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-double test_rand_uniform(uint64_t *state) { return (double)(test_rand_u64(state) >> 11) * 0x1p-53; }
-
-double test_rand_normal(uint64_t *state)
-{
-    double u = test_rand_uniform(state), v = test_rand_uniform(state);
-    return sqrt(-2 * log1p(-u)) * cos(2 * M_PI * v);
-}
-
 lowrank_matrix *random_matrix(lowrank_dtype dtype, lowrank_layout layout, int64_t rows,
                               int64_t cols, uint64_t seed)
 {
     lowrank_matrix *m;
+    lr_rng r;
+    lr_rng_seed(&r, seed);
     ck_assert_ok(lowrank_matrix_new(dtype, layout, rows, cols, &m));
     for (int64_t j = 0; j < cols; j++)
         for (int64_t i = 0; i < rows; i++)
-            ck_assert_ok(lowrank_matrix_set(m, i, j, test_rand_normal(&seed)));
+            ck_assert_ok(lowrank_matrix_set(m, i, j, lr_rng_normal(&r)));
     return m;
 }
 

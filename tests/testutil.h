@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "lowrank.h"
+#include "random.h" /* test inputs come from the library's own generator */
 
 /* Make the n-th allocation from now on (0-based) fail, and every later one
  * succeed; n < 0 turns injection off.  Works through the linker's --wrap of
@@ -40,11 +41,6 @@ unsigned char *read_bytes(const char *path, size_t *len);
 
 /* Directory of the committed test data (SRCDIR/tests/data). */
 const char *data_dir(void);
-
-/* Deterministic pseudo-random numbers for test inputs (splitmix64). */
-uint64_t test_rand_u64(uint64_t *state);
-double test_rand_uniform(uint64_t *state);  /* [0, 1) */
-double test_rand_normal(uint64_t *state);   /* N(0, 1) */
 
 /* A new rows x cols matrix of the given kind with N(0,1) entries. */
 lowrank_matrix *random_matrix(lowrank_dtype dtype, lowrank_layout layout, int64_t rows,

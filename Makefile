@@ -158,6 +158,17 @@ check-valgrind: need-check $(SUITE_BINS)
 	    $(TEST_ENV) CK_FORK=no $(VALGRIND) $$t || failed="$$failed $$(basename $$t)"; done; \
 	if [ -n "$$failed" ]; then echo "FAILED under valgrind:$$failed" >&2; exit 1; fi
 
+# ------------------------------------------------------------ ABI gate
+# abi/liblowrank.abi records the ABI of the last release (docs/abi.md).
+ABIDW := abidw --headers-dir $(srcdir)/include --no-corpus-path --drop-private-types --no-show-locs
+
+abi-check: $(B)/lib/$(SOFILE)
+	sh $(srcdir)/abi/abi-check.sh $(srcdir)/abi/liblowrank.abi $(B)/lib/$(SONAME) $(srcdir)/include
+
+abi-baseline: $(B)/lib/$(SOFILE)
+	$(ABIDW) $(B)/lib/$(SONAME) | sed -e "s|$(srcdir)/||g" -e "s|comp-dir-path='[^']*'|comp-dir-path='.'|" \
+	    > $(srcdir)/abi/liblowrank.abi
+
 # ------------------------------------------------------------ install
 pkgconfigdir = $(libdir)/pkgconfig
 MAN1 := $(filter %.1,$(MAN_PAGES))
@@ -204,6 +215,7 @@ distclean: clean
 	rm -f config.mk config.status config.log GNUmakefile
 
 FORCE:
-.PHONY: all check check-asan check-valgrind need-check install uninstall clean distclean FORCE
+.PHONY: all check check-asan check-valgrind need-check abi-check abi-baseline install uninstall \
+        clean distclean FORCE
 
 -include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d)

@@ -200,6 +200,44 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(mandir)/man3/,$(notdir $(MAN3))) \
 	    $(addprefix $(DESTDIR)$(mandir)/man7/,$(notdir $(MAN7)))
 
+# ------------------------------------------------------------ release tarball
+# The tracked files of the working tree plus the generated configure, so that
+# the tarball builds without autoconf.  Reproducible: sorted, fixed owner.
+DIST := liblowrank-$(VERSION)
+
+dist: $(srcdir)/configure
+	@git -C $(srcdir) rev-parse --is-inside-work-tree >/dev/null 2>&1 || \
+	    { echo "make dist needs the git checkout of liblowrank" >&2; exit 1; }
+	rm -f $(DIST).tar.gz
+	(cd $(srcdir) && { git ls-files; echo configure; } | while read -r f; do \
+	    [ -e "$$f" ] && echo "$$f"; done | LC_ALL=C sort) > $(DIST).files
+	tar -C $(srcdir) --transform 's,^,$(DIST)/,' --owner=0 --group=0 --numeric-owner \
+	    --mtime=@$$(git -C $(srcdir) log -1 --format=%ct) -cf - -T $(abspath $(DIST).files) \
+	    | gzip -n9 > $(DIST).tar.gz
+	rm -f $(DIST).files
+	@echo "wrote $(DIST).tar.gz"
+
+# Unpack the tarball, build out of its tree, check, install into a DESTDIR and
+# uninstall; fail if the build writes into the unpacked sources, if a file
+# the build or the tests need is missing from the tarball, or if uninstall
+# leaves anything behind.
+DC := distcheck.tmp
+distcheck: dist
+	rm -rf $(DC) && mkdir -p $(DC)/build $(DC)/inst
+	tar -xzf $(DIST).tar.gz -C $(DC)
+	cd $(DC)/$(DIST) && find . -type f -exec md5sum {} + | LC_ALL=C sort -k2 > ../sources.before
+	cd $(DC)/build && ../$(DIST)/configure --prefix=/usr && $(MAKE) && $(MAKE) check && \
+	    $(MAKE) install DESTDIR=$(abspath $(DC))/inst && \
+	    $(MAKE) uninstall DESTDIR=$(abspath $(DC))/inst
+	cd $(DC)/$(DIST) && find . -type f -exec md5sum {} + | LC_ALL=C sort -k2 > ../sources.after
+	@if ! cmp -s $(DC)/sources.before $(DC)/sources.after; then \
+	    echo "distcheck: the build wrote into the source tree:" >&2; \
+	    diff $(DC)/sources.before $(DC)/sources.after >&2; exit 1; fi
+	@left=$$(find $(DC)/inst ! -type d); if [ -n "$$left" ]; then \
+	    echo "distcheck: uninstall left behind: $$left" >&2; exit 1; fi
+	rm -rf $(DC)
+	@echo "$(DIST).tar.gz is ready for distribution"
+
 # ------------------------------------------------------------ housekeeping
 $(B)/lib $(B)/tools $(B)/tests $(B)/man:
 	mkdir -p $@
@@ -209,13 +247,13 @@ clean:
 	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d \
 	    $(B)/lowrank.pc $(MAN_PAGES)
 	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*))
-	rm -rf build-asan
+	rm -rf build-asan distcheck.tmp liblowrank-*.tar.gz
 
 distclean: clean
 	rm -f config.mk config.status config.log GNUmakefile
 
 FORCE:
 .PHONY: all check check-asan check-valgrind need-check abi-check abi-baseline install uninstall \
-        clean distclean FORCE
+        dist distcheck clean distclean FORCE
 
 -include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d)

@@ -238,6 +238,10 @@ distcheck: dist
 	rm -rf $(DC)
 	@echo "$(DIST).tar.gz is ready for distribution"
 
+# Debian packages liblowrank0, liblowrank-dev and lowrank-tools from the tarball.
+deb: dist
+	sh $(srcdir)/packaging/build-deb.sh $(DIST).tar.gz debs
+
 # ------------------------------------------------------------ housekeeping
 $(B)/lib $(B)/tools $(B)/tests $(B)/man:
 	mkdir -p $@
@@ -247,13 +251,13 @@ clean:
 	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d \
 	    $(B)/lowrank.pc $(MAN_PAGES)
 	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*))
-	rm -rf build-asan distcheck.tmp liblowrank-*.tar.gz
+	rm -rf build-asan distcheck.tmp liblowrank-*.tar.gz debs
 
 distclean: clean
 	rm -f config.mk config.status config.log GNUmakefile
 
 FORCE:
 .PHONY: all check check-asan check-valgrind need-check abi-check abi-baseline install uninstall \
-        dist distcheck clean distclean FORCE
+        dist distcheck deb clean distclean FORCE
 
 -include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d)

@@ -54,6 +54,7 @@ LIB_PARTS += npy
 LIB_PARTS += opts
 LIB_PARTS += blas
 LIB_PARTS += random
+LIB_PARTS += lp
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 
 $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
@@ -112,6 +113,7 @@ SUITES += npy
 SUITES += opts
 SUITES += blas
 SUITES += random
+SUITES += lp_entries
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
 # Tests link the static archive: they reach the internal layer too, and
 # wrapping malloc lets them fail any allocation on purpose.

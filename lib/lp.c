@@ -4,8 +4,17 @@
  *
  * Both half-steps are one kernel: "fit the rows of a matrix on a fixed
  * factor".  The L step fits the rows of X on R; the R step fits the rows of
- * X^T (the columns of X) on L^T.  A strided view reads X either way, so
- * neither step copies or transposes X.
+ * X^T (the columns of X) on L^T.  A view reads a column-major matrix or its
+ * transpose, so neither step copies or transposes X as a whole.
+ *
+ * The kernel works on chunks of rows at once, so that every step is a few
+ * matrix products (BLAS 3) and element-wise passes: for the chunk's rows X_c
+ * with coefficients C_c and the fixed k x n factor F,
+ *     E = X_c - C_c F                      residuals
+ *     W = max(|E|, delta)^(p - 2)          IRLS weights
+ *     B = (W o X_c) F^T                    right-hand sides, chunk x k
+ *     A = W P, P_j = (F_aj F_bj), a <= b   normal matrices, chunk x k(k+1)/2
+ * and each row solves its own k x k system.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,55 +24,73 @@
 #include "internal.h"
 #include "lp.h"
 
-/* Element (i, j) of a matrix stored at base with element (i, j) at
- * base[i * rs + j * cs], whatever the dtype. */
-typedef struct strided {
+/* Entries of a chunk of rows: big enough for the products to run at BLAS 3
+ * speed, small enough for the chunk's buffers to stay in cache. */
+#define CHUNK_ENTRIES 32768
+
+/* A rows x cols matrix: element (i, j) at data[i + j * ld], or, when trans,
+ * at data[j + i * ld] (the transpose of a column-major matrix). */
+typedef struct view {
     lowrank_dtype t;
-    void *base;
-    int64_t rs, cs;
-} strided;
+    void *data;
+    int64_t ld;
+    int trans;
+} view;
 
-static double get(strided v, int64_t i, int64_t j)
+static view colmajor(lowrank_dtype t, const void *p, int64_t ld)
 {
-    size_t at = (size_t)(i * v.rs + j * v.cs);
-    return v.t == LOWRANK_FLOAT32 ? (double)((const float *)v.base)[at]
-                                  : ((const double *)v.base)[at];
+    return (view){t, (void *)(uintptr_t)p, ld, 0};
 }
 
-static void put(strided v, int64_t i, int64_t j, double value)
+static view transposed(view v) { return (view){v.t, v.data, v.ld, !v.trans}; }
+
+static size_t offset(view v, int64_t i, int64_t j)
 {
-    size_t at = (size_t)(i * v.rs + j * v.cs);
+    return (size_t)(v.trans ? j + i * v.ld : i + j * v.ld);
+}
+
+static double get(view v, int64_t i, int64_t j)
+{
+    size_t at = offset(v, i, j);
+    return v.t == LOWRANK_FLOAT32 ? (double)((const float *)v.data)[at]
+                                  : ((const double *)v.data)[at];
+}
+
+static void put(view v, int64_t i, int64_t j, double value)
+{
+    size_t at = offset(v, i, j);
     if (v.t == LOWRANK_FLOAT32)
-        ((float *)v.base)[at] = (float)value;
+        ((float *)v.data)[at] = (float)value;
     else
-        ((double *)v.base)[at] = value;
+        ((double *)v.data)[at] = value;
 }
 
-static strided colmajor(lowrank_dtype t, const void *p, int64_t ld)
+/* Rows i0 .. i0 + c - 1 of v, columns 0 .. n - 1, into the c x n
+ * column-major dst, as doubles.  The dtype is tested once, not per element. */
+static void load_rows(view v, int64_t i0, int64_t c, int64_t n, double *dst)
 {
-    return (strided){t, (void *)(uintptr_t)p, 1, ld};
+    int64_t si = v.trans ? v.ld : 1, sj = v.trans ? 1 : v.ld;
+    if (v.t == LOWRANK_FLOAT32) {
+        const float *p = (const float *)v.data + i0 * si;
+        for (int64_t j = 0; j < n; j++)
+            for (int64_t i = 0; i < c; i++)
+                dst[i + j * c] = p[i * si + j * sj];
+    } else {
+        const double *p = (const double *)v.data + i0 * si;
+        for (int64_t j = 0; j < n; j++)
+            for (int64_t i = 0; i < c; i++)
+                dst[i + j * c] = p[i * si + j * sj];
+    }
 }
 
-static strided transposed(strided v) { return (strided){v.t, v.base, v.cs, v.rs}; }
-
-/* |e|^p, without pow for the common exponents. */
-static double abs_pow(double e, double p)
+static void store_rows(view v, int64_t i0, int64_t c, int64_t n, const double *src)
 {
-    e = fabs(e);
-    return p == 1 ? e : p == 2 ? e * e : pow(e, p);
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t i = 0; i < c; i++)
+            put(v, i0 + i, j, src[i + j * c]);
 }
 
-/* The IRLS weight of a residual: max(|e|, delta)^(p - 2). */
-static double irls_weight(double e, double p, double delta)
-{
-    e = fmax(fabs(e), delta);
-    return p == 1 ? 1 / e : p == 2 ? 1 : pow(e, p - 2);
-}
-
-/* Solve the k x k symmetric positive definite a z = b in place (z over b) by
- * Cholesky, a's lower triangle overwritten.  0 when a is not numerically
- * positive definite.  k is small (a rank), so this stays out of LAPACK. */
-static int cholesky_solve(int64_t k, double *a, double *b)
+int lr_small_spd_solve(int64_t k, double *a, double *b)
 {
     for (int64_t j = 0; j < k; j++) {
         double d = a[j * k + j];
@@ -92,109 +119,197 @@ static int cholesky_solve(int64_t k, double *a, double *b)
     return 1;
 }
 
-/* One row problem: fit the n values x on the fixed factor f (n x k, row j
- * at f + j k) with coefficients c (k, in/out). */
-typedef struct row_fit {
-    int64_t n, k;
-    const double *f;
-    double p, delta;
-    double *x, *e, *e_new, *a, *c_new; /* scratch: n, n, n, k * k, k */
-} row_fit;
+/* ------------------------------------------------------------ the row kernel */
 
-/* Residuals x - f c into e; returns their cost. */
-static double row_residuals(const row_fit *rf, const double *c, double *e)
-{
-    double cost = 0;
-    for (int64_t j = 0; j < rf->n; j++) {
-        const double *fj = rf->f + j * rf->k;
-        double s = rf->x[j];
-        for (int64_t a = 0; a < rf->k; a++)
-            s -= fj[a] * c[a];
-        e[j] = s;
-        cost += abs_pow(s, rf->p);
-    }
-    return cost;
-}
-
-/* The weighted least-squares coefficients for the weights of the residuals
- * e, into rf->c_new; 0 if the weighted normal matrix is singular. */
-static int weighted_step(row_fit *rf, const double *e)
-{
-    int64_t k = rf->k;
-    memset(rf->a, 0, (size_t)(k * k) * sizeof *rf->a);
-    memset(rf->c_new, 0, (size_t)k * sizeof *rf->c_new);
-    for (int64_t j = 0; j < rf->n; j++) {
-        const double *fj = rf->f + j * k;
-        double w = irls_weight(e[j], rf->p, rf->delta), wx = w * rf->x[j];
-        for (int64_t a = 0; a < k; a++) {
-            rf->c_new[a] += wx * fj[a];
-            double wf = w * fj[a];
-            for (int64_t b = 0; b <= a; b++)
-                rf->a[a * k + b] += wf * fj[b];
-        }
-    }
-    return cholesky_solve(k, rf->a, rf->c_new);
-}
-
-/* Up to iters IRLS steps on c, each kept only when it lowers the cost. */
-static void irls_row(row_fit *rf, double *c, int iters)
-{
-    double cost = row_residuals(rf, c, rf->e);
-    for (int it = 0; it < iters && cost > 0; it++) {
-        if (!weighted_step(rf, rf->e))
-            return;
-        double next = row_residuals(rf, rf->c_new, rf->e_new);
-        if (!(next < cost))
-            return;
-        cost = next;
-        memcpy(c, rf->c_new, (size_t)rf->k * sizeof *c);
-        double *swap = rf->e;
-        rf->e = rf->e_new;
-        rf->e_new = swap;
-    }
-}
-
-/* Scratch for fit_rows on problems up to `longest` values per row. */
+/* Scratch of fit_rows, sized for the largest problem it will see. */
 typedef struct workspace {
-    double *f, *scratch;
+    double *f, *prod;             /* k x n factor; n x kk products */
+    double *x, *e, *w, *e_new;    /* chunk x n */
+    double *c, *c_new, *b, *a;    /* chunk x k (3) and chunk x kk */
+    double *cost, *cost_new, *sys; /* chunk, chunk, k * k + k */
+    unsigned char *active;        /* chunk */
 } workspace;
 
-static int workspace_alloc(int64_t longest, int64_t k, workspace *ws)
+static int64_t chunk_rows(int64_t rows, int64_t n)
 {
-    ws->f = lr_malloc((size_t)(longest * k), sizeof *ws->f);
-    ws->scratch = ws->f ? lr_malloc((size_t)(3 * longest + k * k + 2 * k), sizeof *ws->scratch)
-                        : NULL;
-    if (ws->scratch)
-        return LOWRANK_OK;
-    free(ws->f);
-    return LOWRANK_ENOMEM;
+    int64_t c = CHUNK_ENTRIES / n;
+    return c < 1 ? 1 : c > rows ? rows : c;
 }
 
-static void workspace_free(workspace *ws)
+static void workspace_free(workspace *ws) { free(ws->f); }
+
+/* For fitting the rows of an m x n matrix with rank k, and, when both, the
+ * rows of its n x m transpose.  One allocation, carved into the buffers. */
+static int workspace_alloc(int64_t m, int64_t n, int64_t k, int both, workspace *ws)
 {
-    free(ws->f);
-    free(ws->scratch);
+    int64_t kk = k * (k + 1) / 2, cols = both && m > n ? m : n;
+    int64_t chunk = chunk_rows(m, n), cells = chunk * n;
+    if (both) {
+        int64_t ct = chunk_rows(n, m);
+        chunk = ct > chunk ? ct : chunk;
+        cells = ct * m > cells ? ct * m : cells;
+    }
+    int64_t total = k * cols + cols * kk + 4 * cells + chunk * (3 * k + kk + 3) + k * k + k;
+    double *p = lr_malloc((size_t)total, sizeof *p);
+    if (!p)
+        return LOWRANK_ENOMEM;
+    ws->f = p;
+    ws->prod = ws->f + k * cols;
+    ws->x = ws->prod + cols * kk;
+    ws->e = ws->x + cells;
+    ws->w = ws->e + cells;
+    ws->e_new = ws->w + cells;
+    ws->c = ws->e_new + cells;
+    ws->c_new = ws->c + chunk * k;
+    ws->b = ws->c_new + chunk * k;
+    ws->a = ws->b + chunk * k;
+    ws->cost = ws->a + chunk * kk;
+    ws->cost_new = ws->cost + chunk;
+    ws->sys = ws->cost_new + chunk;
+    ws->active = (unsigned char *)(ws->sys + k * k + k); /* chunk bytes in the last chunk doubles */
+    return LOWRANK_OK;
 }
 
-/* Fit every row i of the rows x n matrix x on the factor fv (element (a, j)
- * of the k x n factor), coefficients in out (element (i, a)), in place. */
-static void fit_rows(int64_t rows, int64_t n, int64_t k, strided x, strided fv, strided out,
-                     double p, double delta, int iters, const workspace *ws)
+/* One row problem set: c rows of n values fitted on the k x n factor. */
+typedef struct chunk {
+    int64_t c, n, k;
+    double p, delta;
+} chunk;
+
+/* e = x - coef f for the chunk's rows, and each row's cost sum |e|^p. */
+static void residuals(const chunk *ch, const workspace *ws, const double *coef, double *e,
+                      double *cost)
 {
-    double *f = ws->f, *s = ws->scratch;
+    int64_t c = ch->c, n = ch->n;
+    memcpy(e, ws->x, (size_t)(c * n) * sizeof *e);
+    /* cannot fail: the sizes were checked by the entry point */
+    lr_gemm(LOWRANK_FLOAT64, 'N', 'N', c, n, ch->k, -1.0, coef, c, ws->f, ch->k, 1.0, e, c);
+    memset(cost, 0, (size_t)c * sizeof *cost);
+    for (int64_t j = 0; j < n; j++) {
+        const double *ej = e + j * c;
+        if (ch->p == 1)
+            for (int64_t i = 0; i < c; i++)
+                cost[i] += fabs(ej[i]);
+        else if (ch->p == 2)
+            for (int64_t i = 0; i < c; i++)
+                cost[i] += ej[i] * ej[i];
+        else
+            for (int64_t i = 0; i < c; i++)
+                cost[i] += pow(fabs(ej[i]), ch->p);
+    }
+}
+
+/* The IRLS weights max(|e|, delta)^(p - 2) into ws->w, and w o x into
+ * ws->e_new. */
+static void weights(const chunk *ch, workspace *ws)
+{
+    int64_t cells = ch->c * ch->n;
+    double p = ch->p, delta = ch->delta, *w = ws->w;
+    const double *e = ws->e;
+    /* one loop per exponent, so that the common ones vectorise; a ternary,
+     * not fmax, as e is never NaN */
+    if (p == 1)
+        for (int64_t i = 0; i < cells; i++)
+            w[i] = 1 / (fabs(e[i]) > delta ? fabs(e[i]) : delta);
+    else if (p == 2)
+        for (int64_t i = 0; i < cells; i++)
+            w[i] = 1;
+    else
+        for (int64_t i = 0; i < cells; i++)
+            w[i] = pow(fabs(e[i]) > delta ? fabs(e[i]) : delta, p - 2);
+    for (int64_t i = 0; i < cells; i++)
+        ws->e_new[i] = w[i] * ws->x[i];
+}
+
+/* C = A op(B) for the c x n chunk matrix A and an n x w op(B): a
+ * matrix-vector product when w is 1 (rank 1), where BLAS's gemm would spend
+ * its time packing A. */
+static void chunk_product(char transb, int64_t c, int64_t w, int64_t n, const double *a,
+                          const double *b, int64_t ldb, double *out)
+{
+    if (w == 1)
+        lr_gemv(LOWRANK_FLOAT64, 'N', c, n, 1.0, a, c, b, transb == 'T' ? ldb : 1, 0.0, out, 1);
+    else
+        lr_gemm(LOWRANK_FLOAT64, 'N', transb, c, w, n, 1.0, a, c, b, ldb, 0.0, out, c);
+}
+
+/* The weighted least-squares coefficients of every active row into
+ * ws->c_new (inactive rows keep theirs); a row whose normal matrix is
+ * singular becomes inactive. */
+static void weighted_solve(const chunk *ch, workspace *ws)
+{
+    int64_t c = ch->c, n = ch->n, k = ch->k, kk = k * (k + 1) / 2;
+    chunk_product('T', c, k, n, ws->e_new, ws->f, k, ws->b);
+    chunk_product('N', c, kk, n, ws->w, ws->prod, n, ws->a);
+    memcpy(ws->c_new, ws->c, (size_t)(c * k) * sizeof *ws->c);
+    double *sys = ws->sys, *rhs = sys + k * k;
+    for (int64_t i = 0; i < c; i++) {
+        if (!ws->active[i])
+            continue;
+        for (int64_t a = 0, q = 0; a < k; a++) {
+            rhs[a] = ws->b[i + a * c];
+            for (int64_t b = 0; b <= a; b++, q++)
+                sys[a * k + b] = ws->a[i + q * c];
+        }
+        if (!lr_small_spd_solve(k, sys, rhs)) {
+            ws->active[i] = 0;
+            continue;
+        }
+        for (int64_t a = 0; a < k; a++)
+            ws->c_new[i + a * c] = rhs[a];
+    }
+}
+
+/* Keep the new coefficients (and residuals) of the rows they improve; the
+ * other rows stop.  Returns the number of rows still active. */
+static int64_t accept_improvements(const chunk *ch, workspace *ws)
+{
+    int64_t c = ch->c, active = 0;
+    for (int64_t i = 0; i < c; i++) {
+        ws->active[i] = ws->active[i] && ws->cost_new[i] < ws->cost[i];
+        if (!ws->active[i])
+            continue;
+        active++;
+        ws->cost[i] = ws->cost_new[i];
+        for (int64_t a = 0; a < ch->k; a++)
+            ws->c[i + a * c] = ws->c_new[i + a * c];
+    }
+    for (int64_t j = 0; active && j < ch->n; j++) {
+        double *e = ws->e + j * c;
+        const double *e_new = ws->e_new + j * c;
+        for (int64_t i = 0; i < c; i++)
+            e[i] = ws->active[i] ? e_new[i] : e[i];
+    }
+    return active;
+}
+
+/* Fit every row of the rows x n matrix x on the k x n factor fv: up to
+ * iters IRLS steps from the coefficients in out (rows x k), each kept only
+ * by the rows whose cost it lowers. */
+static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view out, double p,
+                     double delta, int iters, workspace *ws)
+{
+    int64_t step = chunk_rows(rows, n);
+    load_rows(fv, 0, k, n, ws->f);
     for (int64_t j = 0; j < n; j++)
-        for (int64_t a = 0; a < k; a++)
-            f[j * k + a] = get(fv, a, j);
-    row_fit rf = {n, k, f, p, delta, s, s + n, s + 2 * n, s + 3 * n, s + 3 * n + k * k};
-    double *c = rf.c_new + k;
-    for (int64_t i = 0; i < rows; i++) {
-        for (int64_t j = 0; j < n; j++)
-            rf.x[j] = get(x, i, j);
-        for (int64_t a = 0; a < k; a++)
-            c[a] = get(out, i, a);
-        irls_row(&rf, c, iters);
-        for (int64_t a = 0; a < k; a++)
-            put(out, i, a, c[a]);
+        for (int64_t a = 0, q = 0; a < k; a++)
+            for (int64_t b = 0; b <= a; b++, q++)
+                ws->prod[j + q * n] = ws->f[a + j * k] * ws->f[b + j * k];
+    for (int64_t i0 = 0; i0 < rows; i0 += step) {
+        chunk ch = {rows - i0 < step ? rows - i0 : step, n, k, p, delta};
+        load_rows(x, i0, ch.c, n, ws->x);
+        load_rows(out, i0, ch.c, k, ws->c);
+        residuals(&ch, ws, ws->c, ws->e, ws->cost);
+        for (int64_t i = 0; i < ch.c; i++)
+            ws->active[i] = ws->cost[i] > 0;
+        for (int it = 0; it < iters; it++) {
+            weights(&ch, ws);
+            weighted_solve(&ch, ws);
+            residuals(&ch, ws, ws->c_new, ws->e_new, ws->cost_new);
+            if (accept_improvements(&ch, ws) == 0)
+                break;
+        }
+        store_rows(out, i0, ch.c, k, ws->c);
     }
 }
 
@@ -231,13 +346,15 @@ static int check_ld(const char *fn, const char *name, const void *ptr, int64_t l
 static int check_finite(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
                         double *maxabs)
 {
-    lowrank_matrix view = {t, LOWRANK_COL_MAJOR, m, n, ldx, (void *)(uintptr_t)x, 0};
-    int rc = lr_check_finite(&view, "X");
+    lowrank_matrix handle = {t, LOWRANK_COL_MAJOR, m, n, ldx, (void *)(uintptr_t)x, 0};
+    int rc = lr_check_finite(&handle, "X");
     double big = 0;
-    strided v = colmajor(t, x, ldx);
+    view v = colmajor(t, x, ldx);
     for (int64_t j = 0; rc == LOWRANK_OK && j < n; j++)
-        for (int64_t i = 0; i < m; i++)
-            big = fmax(big, fabs(get(v, i, j)));
+        for (int64_t i = 0; i < m; i++) {
+            double a = fabs(get(v, i, j));
+            big = a > big ? a : big;
+        }
     *maxabs = big;
     return rc;
 }
@@ -265,7 +382,7 @@ static int check_factors(const char *fn, int64_t m, int64_t k, const void *l, in
     return rc == LOWRANK_OK ? check_ld(fn, "R", r, ldr, k) : rc;
 }
 
-static double cost_of(strided x, strided l, strided r, int64_t m, int64_t n, int64_t k, double p)
+static double cost_of(view x, view l, view r, int64_t m, int64_t n, int64_t k, double p)
 {
     double cost = 0;
     for (int64_t j = 0; j < n; j++)
@@ -273,7 +390,7 @@ static double cost_of(strided x, strided l, strided r, int64_t m, int64_t n, int
             double s = get(x, i, j);
             for (int64_t a = 0; a < k; a++)
                 s -= get(l, i, a) * get(r, a, j);
-            cost += abs_pow(s, p);
+            cost += p == 1 ? fabs(s) : p == 2 ? s * s : pow(fabs(s), p);
         }
     return cost;
 }
@@ -309,7 +426,7 @@ int lr_lp_entrywise_left(lowrank_dtype t, int64_t m, int64_t n, const void *x, i
         rc = lr_fail(LOWRANK_ERANGE, "%s: iters = %d is negative", fn, iters);
     workspace ws;
     if (rc == LOWRANK_OK)
-        rc = workspace_alloc(n, k, &ws);
+        rc = workspace_alloc(m, n, k, 0, &ws);
     if (rc != LOWRANK_OK)
         return rc;
     fit_rows(m, n, k, colmajor(t, x, ldx), colmajor(t, r, ldr), colmajor(t, l, ldl), p, delta,
@@ -322,9 +439,9 @@ int lr_lp_entrywise_left(lowrank_dtype t, int64_t m, int64_t n, const void *x, i
  * allocated scratch: it cannot fail. */
 static void alternate(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
                       int64_t k, double p, double delta, int max_iter, double tol, void *l,
-                      int64_t ldl, void *r, int64_t ldr, const workspace *ws, double *cost)
+                      int64_t ldl, void *r, int64_t ldr, workspace *ws, double *cost)
 {
-    strided xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
+    view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
     double c = cost_of(xv, lv, rv, m, n, k, p);
     for (int it = 0; it < max_iter && c > 0; it++) {
         fit_rows(m, n, k, xv, rv, lv, p, delta, 1, ws);
@@ -355,7 +472,7 @@ int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x,
                      max_iter, tol);
     workspace ws;
     if (rc == LOWRANK_OK)
-        rc = workspace_alloc(m > n ? m : n, k, &ws);
+        rc = workspace_alloc(m, n, k, 1, &ws);
     if (rc != LOWRANK_OK)
         return rc;
     alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, &ws, cost);
@@ -379,7 +496,7 @@ static int svd_start(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64
     if (rc == LOWRANK_OK)
         rc = lr_gesdd(t, m, n, a, m, s, u, m, vt, mn);
     if (rc == LOWRANK_OK) {
-        strided sv = colmajor(t, s, 1), uv = colmajor(t, u, m), vv = colmajor(t, vt, mn),
+        view sv = colmajor(t, s, 1), uv = colmajor(t, u, m), vv = colmajor(t, vt, mn),
                 lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
         for (int64_t q = 0; q < k; q++) {
             double sq = get(sv, q, 0);
@@ -412,7 +529,7 @@ int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, in
                      max_iter, tol);
     workspace ws;
     if (rc == LOWRANK_OK)
-        rc = workspace_alloc(m > n ? m : n, k, &ws);
+        rc = workspace_alloc(m, n, k, 1, &ws);
     if (rc != LOWRANK_OK)
         return rc;
     rc = svd_start(t, m, n, x, ldx, k, l, ldl, r, ldr);

@@ -59,4 +59,11 @@ int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, in
                         int64_t k, double p, int max_iter, double tol, void *l, int64_t ldl,
                         void *r, int64_t ldr, double *cost);
 
+/* Solve the k x k symmetric positive definite a z = b in place (z over b),
+ * by Cholesky on a's lower triangle (row-major, overwritten).  Returns 0,
+ * leaving b unspecified, when a is not numerically positive definite.  For
+ * the small systems of IRLS steps (k is a rank), where LAPACK's call costs
+ * more than the work. */
+int lr_small_spd_solve(int64_t k, double *a, double *b);
+
 #endif

@@ -41,15 +41,19 @@
 /* Training: alternations of the l1 fit on the sample, and its tolerance. */
 #define FIT_MAX_ITER 20
 #define FIT_TOL 1e-3
-/* Training: IRLS steps of each value's l1 row, from least squares. */
-#define ROW_ITER 3
+/* Training: IRLS steps of each value's l1 row, from least squares, at most,
+ * and the relative decrease of its cost under which a row stops: IRLS
+ * converges linearly for l1, slower the more outliers a row has, and the
+ * rows left are the ones that need it. */
+#define ROW_ITER 30
+#define ROW_TOL 1e-3
 /* Training: image rows per block of the passes over the frames. */
-#define BLOCK_VALUES 8192
+#define BLOCK_VALUES 1024
 /* Apply: frame coefficients are estimated on about this many pixels, by
  * this many l1 (IRLS) steps and then this many trimmed least-squares steps
  * on the pixels under their thresholds. */
 #define COEF_SAMPLE 1024
-#define COEF_L1_STEPS 1
+#define COEF_L1_STEPS 2
 #define COEF_TRIM_STEPS 2
 /* Apply: IRLS residual floor, grey levels. */
 #define COEF_DELTA 0.5
@@ -535,7 +539,7 @@ static int adaptive_basis(const lowrank_background *bg, const frames *fr, const 
                          bv);
         if (rc == LOWRANK_OK && bg->set.robust)
             rc = lr_lp_entrywise_left(LOWRANK_FLOAT64, bv, n, block, bv, k, r, k, 1.0, ROW_ITER,
-                                      lb, bv);
+                                      ROW_TOL, lb, bv);
         if (rc != LOWRANK_OK)
             return rc;
         for (int64_t a = 0; a < k; a++)
@@ -725,8 +729,8 @@ static void fit_coefficients(lowrank_background *bg, const uint8_t *frame, int64
     int64_t nsample = ((bg->height + step - 1) / step) * ((bg->width + step - 1) / step);
     double *a = m->system, *b = a + q * q, *f = b + q, delta2 = COEF_DELTA * COEF_DELTA;
     f[k] = 1; /* the constant column */
-    for (int it = 0; it < COEF_L1_STEPS + COEF_TRIM_STEPS; it++) {
-        int trimmed = it >= COEF_L1_STEPS;
+    for (int it = 0; it <= COEF_L1_STEPS + COEF_TRIM_STEPS; it++) {
+        int trimmed = it > COEF_L1_STEPS;
         int64_t inliers = 0;
         memset(a, 0, (size_t)(q * q) * sizeof *a);
         memset(b, 0, (size_t)q * sizeof *b);
@@ -740,7 +744,9 @@ static void fit_coefficients(lowrank_background *bg, const uint8_t *frame, int64
                     d += e * e;
                 }
                 d /= (double)ch;
-                double w = trimmed ? d <= threshold_at(bg, px) : 1 / sqrt(d > delta2 ? d : delta2);
+                double w = it == 0 ? 1
+                       : trimmed ? d <= threshold_at(bg, px)
+                                 : 1 / sqrt(d > delta2 ? d : delta2);
                 if (w == 0)
                     continue;
                 inliers++;

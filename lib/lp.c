@@ -65,29 +65,40 @@ static void put(view v, int64_t i, int64_t j, double value)
         ((double *)v.data)[at] = value;
 }
 
-/* Rows i0 .. i0 + c - 1 of v, columns 0 .. n - 1, into the c x n
- * column-major dst, as doubles.  The dtype is tested once, not per element. */
-static void load_rows(view v, int64_t i0, int64_t c, int64_t n, double *dst)
+/* Rows idx[0 .. c - 1] of v (rows 0 .. c - 1 when idx is NULL), columns
+ * 0 .. n - 1, into the c x n column-major dst, as doubles.  The loops run
+ * along v's storage: down its columns when v is column-major (the rows
+ * listed are increasing), along its rows when it is a transpose. */
+#define LOAD_ROWS(type)                                                                            \
+    do {                                                                                           \
+        const type *p = v.data;                                                                    \
+        if (v.trans)                                                                               \
+            for (int64_t i = 0; i < c; i++) {                                                      \
+                const type *row = p + (idx ? idx[i] : i) * v.ld;                                   \
+                for (int64_t j = 0; j < n; j++)                                                    \
+                    dst[i + j * c] = row[j];                                                       \
+            }                                                                                      \
+        else                                                                                       \
+            for (int64_t j = 0; j < n; j++) {                                                      \
+                const type *col = p + j * v.ld;                                                    \
+                for (int64_t i = 0; i < c; i++)                                                    \
+                    dst[i + j * c] = col[idx ? idx[i] : i];                                        \
+            }                                                                                      \
+    } while (0)
+
+static void load_rows(view v, const int64_t *idx, int64_t c, int64_t n, double *dst)
 {
-    int64_t si = v.trans ? v.ld : 1, sj = v.trans ? 1 : v.ld;
-    if (v.t == LOWRANK_FLOAT32) {
-        const float *p = (const float *)v.data + i0 * si;
-        for (int64_t j = 0; j < n; j++)
-            for (int64_t i = 0; i < c; i++)
-                dst[i + j * c] = p[i * si + j * sj];
-    } else {
-        const double *p = (const double *)v.data + i0 * si;
-        for (int64_t j = 0; j < n; j++)
-            for (int64_t i = 0; i < c; i++)
-                dst[i + j * c] = p[i * si + j * sj];
-    }
+    if (v.t == LOWRANK_FLOAT32)
+        LOAD_ROWS(float);
+    else
+        LOAD_ROWS(double);
 }
 
-static void store_rows(view v, int64_t i0, int64_t c, int64_t n, const double *src)
+static void store_rows(view v, const int64_t *idx, int64_t c, int64_t n, const double *src)
 {
     for (int64_t j = 0; j < n; j++)
         for (int64_t i = 0; i < c; i++)
-            put(v, i0 + i, j, src[i + j * c]);
+            put(v, idx[i], j, src[i + j * c]);
 }
 
 int lr_small_spd_solve(int64_t k, double *a, double *b)
@@ -127,6 +138,8 @@ typedef struct workspace {
     double *x, *e, *w, *e_new;    /* chunk x n */
     double *c, *c_new, *b, *a;    /* chunk x k (3) and chunk x kk */
     double *cost, *cost_new, *sys; /* chunk, chunk, k * k + k */
+    int64_t *todo;                /* the rows still improving, up to max(m, n) */
+    int64_t *here;                /* chunk: the rows of the chunk in hand */
     unsigned char *active;        /* chunk */
 } workspace;
 
@@ -149,7 +162,8 @@ static int workspace_alloc(int64_t m, int64_t n, int64_t k, int both, workspace 
         chunk = ct > chunk ? ct : chunk;
         cells = ct * m > cells ? ct * m : cells;
     }
-    int64_t total = k * cols + cols * kk + 4 * cells + chunk * (3 * k + kk + 3) + k * k + k;
+    int64_t rows = both && n > m ? n : m;
+    int64_t total = k * cols + cols * kk + 4 * cells + chunk * (3 * k + kk + 3) + k * k + k + rows + chunk;
     double *p = lr_malloc((size_t)total, sizeof *p);
     if (!p)
         return LOWRANK_ENOMEM;
@@ -166,7 +180,9 @@ static int workspace_alloc(int64_t m, int64_t n, int64_t k, int both, workspace 
     ws->cost = ws->a + chunk * kk;
     ws->cost_new = ws->cost + chunk;
     ws->sys = ws->cost_new + chunk;
-    ws->active = (unsigned char *)(ws->sys + k * k + k); /* chunk bytes in the last chunk doubles */
+    ws->todo = (int64_t *)(ws->sys + k * k + k); /* as many int64 as doubles */
+    ws->here = ws->todo + rows;
+    ws->active = (unsigned char *)(ws->here + chunk); /* chunk bytes in chunk doubles */
     return LOWRANK_OK;
 }
 
@@ -260,56 +276,59 @@ static void weighted_solve(const chunk *ch, workspace *ws)
     }
 }
 
-/* Keep the new coefficients (and residuals) of the rows they improve; the
- * other rows stop.  Returns the number of rows still active. */
-static int64_t accept_improvements(const chunk *ch, workspace *ws)
+/* Keep the new coefficients of the rows they improve, and list in todo
+ * (from position *next on) the rows whose cost fell by more than tol times
+ * itself: they take another step. */
+static void accept_improvements(const chunk *ch, workspace *ws, const int64_t *rows, double tol,
+                                int64_t *next)
 {
-    int64_t c = ch->c, active = 0;
+    int64_t c = ch->c;
     for (int64_t i = 0; i < c; i++) {
-        ws->active[i] = ws->active[i] && ws->cost_new[i] < ws->cost[i];
-        if (!ws->active[i])
+        if (!ws->active[i] || !(ws->cost_new[i] < ws->cost[i]))
             continue;
-        active++;
-        ws->cost[i] = ws->cost_new[i];
         for (int64_t a = 0; a < ch->k; a++)
             ws->c[i + a * c] = ws->c_new[i + a * c];
+        if (ws->cost[i] - ws->cost_new[i] > tol * ws->cost[i])
+            ws->todo[(*next)++] = rows[i];
     }
-    for (int64_t j = 0; active && j < ch->n; j++) {
-        double *e = ws->e + j * c;
-        const double *e_new = ws->e_new + j * c;
-        for (int64_t i = 0; i < c; i++)
-            e[i] = ws->active[i] ? e_new[i] : e[i];
-    }
-    return active;
 }
 
-/* Fit every row of the rows x n matrix x on the k x n factor fv: up to
- * iters IRLS steps from the coefficients in out (rows x k), each kept only
- * by the rows whose cost it lowers. */
+/* Fit every row of the rows x n matrix x on the k x n factor fv, from the
+ * coefficients in out (rows x k): up to iters IRLS steps, each kept only by
+ * the rows whose cost it lowers; a row stops when a step lowers its cost by
+ * tol times the cost or less.  Each step works on the rows still going, in
+ * chunks, so that the cost is that of the rows left. */
 static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view out, double p,
-                     double delta, int iters, workspace *ws)
+                     double delta, int iters, double tol, workspace *ws)
 {
-    int64_t step = chunk_rows(rows, n);
-    load_rows(fv, 0, k, n, ws->f);
+    load_rows(fv, NULL, k, n, ws->f);
     for (int64_t j = 0; j < n; j++)
         for (int64_t a = 0, q = 0; a < k; a++)
             for (int64_t b = 0; b <= a; b++, q++)
                 ws->prod[j + q * n] = ws->f[a + j * k] * ws->f[b + j * k];
-    for (int64_t i0 = 0; i0 < rows; i0 += step) {
-        chunk ch = {rows - i0 < step ? rows - i0 : step, n, k, p, delta};
-        load_rows(x, i0, ch.c, n, ws->x);
-        load_rows(out, i0, ch.c, k, ws->c);
-        residuals(&ch, ws, ws->c, ws->e, ws->cost);
-        for (int64_t i = 0; i < ch.c; i++)
-            ws->active[i] = ws->cost[i] > 0;
-        for (int it = 0; it < iters; it++) {
+    int64_t left = rows;
+    for (int64_t i = 0; i < rows; i++)
+        ws->todo[i] = i;
+    for (int it = 0; it < iters && left > 0; it++) {
+        int64_t step = chunk_rows(left, n), next = 0;
+        /* todo is rewritten from its start while read further on: next never
+         * passes the chunk being read, which was loaded first */
+        for (int64_t i0 = 0; i0 < left; i0 += step) {
+            chunk ch = {left - i0 < step ? left - i0 : step, n, k, p, delta};
+            int64_t *rows_here = ws->here;
+            memcpy(rows_here, ws->todo + i0, (size_t)ch.c * sizeof *rows_here);
+            load_rows(x, rows_here, ch.c, n, ws->x);
+            load_rows(out, rows_here, ch.c, k, ws->c);
+            residuals(&ch, ws, ws->c, ws->e, ws->cost);
+            for (int64_t i = 0; i < ch.c; i++)
+                ws->active[i] = ws->cost[i] > 0;
             weights(&ch, ws);
             weighted_solve(&ch, ws);
             residuals(&ch, ws, ws->c_new, ws->e_new, ws->cost_new);
-            if (accept_improvements(&ch, ws) == 0)
-                break;
+            accept_improvements(&ch, ws, rows_here, tol, &next);
+            store_rows(out, rows_here, ch.c, k, ws->c);
         }
-        store_rows(out, i0, ch.c, k, ws->c);
+        left = next;
     }
 }
 
@@ -414,23 +433,24 @@ int lr_lp_entrywise_cost(lowrank_dtype t, int64_t m, int64_t n, const void *x, i
 }
 
 int lr_lp_entrywise_left(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                         int64_t k, const void *r, int64_t ldr, double p, int iters, void *l,
-                         int64_t ldl)
+                         int64_t k, const void *r, int64_t ldr, double p, int iters, double tol,
+                         void *l, int64_t ldl)
 {
     const char *fn = "lr_lp_entrywise_left";
     double delta;
     int rc = check_problem(fn, t, m, n, x, ldx, k, p, &delta);
     if (rc == LOWRANK_OK)
         rc = check_factors(fn, m, k, l, ldl, r, ldr);
-    if (rc == LOWRANK_OK && iters < 0)
-        rc = lr_fail(LOWRANK_ERANGE, "%s: iters = %d is negative", fn, iters);
+    if (rc == LOWRANK_OK && (iters < 0 || !(tol >= 0)))
+        rc = lr_fail(LOWRANK_ERANGE, "%s: iters = %d and tol = %g must not be negative", fn, iters,
+                     tol);
     workspace ws;
     if (rc == LOWRANK_OK)
         rc = workspace_alloc(m, n, k, 0, &ws);
     if (rc != LOWRANK_OK)
         return rc;
     fit_rows(m, n, k, colmajor(t, x, ldx), colmajor(t, r, ldr), colmajor(t, l, ldl), p, delta,
-             iters, &ws);
+             iters, tol, &ws);
     workspace_free(&ws);
     return LOWRANK_OK;
 }
@@ -444,9 +464,9 @@ static void alternate(lowrank_dtype t, int64_t m, int64_t n, const void *x, int6
     view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
     double c = cost_of(xv, lv, rv, m, n, k, p);
     for (int it = 0; it < max_iter && c > 0; it++) {
-        fit_rows(m, n, k, xv, rv, lv, p, delta, 1, ws);
+        fit_rows(m, n, k, xv, rv, lv, p, delta, 1, 0, ws);
         /* the columns of X are the rows of X^T, fitted on L^T */
-        fit_rows(n, m, k, transposed(xv), transposed(lv), transposed(rv), p, delta, 1, ws);
+        fit_rows(n, m, k, transposed(xv), transposed(lv), transposed(rv), p, delta, 1, 0, ws);
         double next = cost_of(xv, lv, rv, m, n, k, p);
         int small = c - next <= tol * c;
         c = next;

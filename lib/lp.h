@@ -40,11 +40,13 @@ int lr_lp_entrywise_cost(lowrank_dtype t, int64_t m, int64_t n, const void *x, i
                          double p, double *cost);
 
 /* The rows of L for a fixed R: up to iters IRLS steps per row from the L
- * given on entry (a row whose step does not lower its cost keeps its entry
- * value, and stops).  With p = 2 one step gives the least-squares rows. */
+ * given on entry.  A step is kept only by the rows whose cost it lowers; a
+ * row stops when a step lowers its cost by tol times the cost or less (so
+ * the work goes to the rows far from their optimum, such as those with many
+ * outliers).  With p = 2 one step gives the least-squares rows. */
 int lr_lp_entrywise_left(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                         int64_t k, const void *r, int64_t ldr, double p, int iters, void *l,
-                         int64_t ldl);
+                         int64_t k, const void *r, int64_t ldr, double p, int iters, double tol,
+                         void *l, int64_t ldl);
 
 /* Alternate one IRLS step on the rows of L and one on the columns of R, from
  * the L and R given on entry, until an alternation lowers the cost by less

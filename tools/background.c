@@ -3,7 +3,8 @@
  * background subtraction of the frames INPUT_DIR/in%06d.jpg (or .png),
  * numbered from 1, writing one mask OUTPUT_DIR/bin%06d.png per frame (the
  * CDnet layout).  Prints "frames=N fps=X", X counting the model alone
- * (training and every apply; decoding and writing excluded).
+ * (training and every apply; decoding and writing excluded), and with
+ * --groundtruth DIR the F-measure against DIR/gt%06d.png.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -18,7 +19,7 @@
 #define MAX_PATH 4096
 
 typedef struct job {
-    const char *input, *output, *background;
+    const char *input, *output, *background, *groundtruth;
     int64_t train, channels;
     int verbose;
     int64_t nframes;
@@ -99,7 +100,7 @@ typedef struct flag {
 
 static int takes_value(const flag *f) { return f->kind <= TEXT_VALUE; }
 
-enum { OWN_TRAIN = -1, OWN_GREY = -2, OWN_VERBOSE = -3, OWN_BACKGROUND = -4 };
+enum { OWN_TRAIN = -1, OWN_GREY = -2, OWN_VERBOSE = -3, OWN_BACKGROUND = -4, OWN_TRUTH = -5 };
 
 static const flag flags[] = {
     {"--train", OWN_TRAIN, INT_VALUE, 0},
@@ -117,6 +118,7 @@ static const flag flags[] = {
     {"--grey", OWN_GREY, SET_INT, 0},
     {"--verbose", OWN_VERBOSE, SET_INT, 0},
     {"--background-image", OWN_BACKGROUND, TEXT_VALUE, 0},
+    {"--groundtruth", OWN_TRUTH, TEXT_VALUE, 0},
 };
 
 #define NFLAGS (sizeof flags / sizeof flags[0])
@@ -171,6 +173,7 @@ static int apply_own(job *jb, const flag *f, const char *value)
         return 0;
     case OWN_GREY: jb->channels = 1; return 0;
     case OWN_VERBOSE: jb->verbose = 1; return 0;
+    case OWN_TRUTH: jb->groundtruth = value; return 0;
     default: jb->background = value; return 0;
     }
 }
@@ -210,7 +213,51 @@ typedef struct run {
     int64_t ntrain;
     uint8_t *mask;
     double seconds; /* in the library */
+    int64_t tp, fp, fn, tn, scored; /* against the ground truth */
 } run;
+
+/* Count the mask's agreement with DIR/gt%06d.png, when it exists, by the
+ * CDnet labels: 255 motion, 0 static and 50 shadow are scored; 85 (outside
+ * the region of interest) and 170 (unknown) are not. */
+static int score(const job *jb, run *r, int64_t i, const image *shape)
+{
+    char path[MAX_PATH], err[256];
+    snprintf(path, sizeof path, "%s/gt%06lld.png", jb->groundtruth, (long long)i);
+    if (!exists(path))
+        return 0;
+    image gt;
+    if (image_read(path, 1, &gt, err, sizeof err) != 0) {
+        fprintf(stderr, "lowrank background: %s: %s\n", path, err);
+        return 1;
+    }
+    int ok = gt.width == shape->width && gt.height == shape->height, any = 0;
+    for (int64_t p = 0; ok && p < gt.width * gt.height; p++) {
+        int label = gt.data[p], detected = r->mask[p] == 255;
+        if (label == 85 || label == 170)
+            continue;
+        int moving = label == 255;
+        any = 1;
+        r->tp += detected && moving;
+        r->fp += detected && !moving;
+        r->fn += !detected && moving;
+        r->tn += !detected && !moving;
+    }
+    free(gt.data);
+    if (!ok) {
+        fprintf(stderr, "lowrank background: %s is not the frames' size\n", path);
+        return 1;
+    }
+    r->scored += any;
+    return 0;
+}
+
+static void print_scores(const run *r)
+{
+    double re = r->tp + r->fn ? (double)r->tp / (double)(r->tp + r->fn) : 0;
+    double pr = r->tp + r->fp ? (double)r->tp / (double)(r->tp + r->fp) : 0;
+    double f = re + pr > 0 ? 2 * re * pr / (re + pr) : 0;
+    printf("scored=%lld F=%.4f precision=%.4f recall=%.4f\n", (long long)r->scored, f, pr, re);
+}
 
 static int train(const job *jb, const lowrank_opts *opts, run *r)
 {
@@ -275,6 +322,8 @@ static int classify(const job *jb, run *r, int64_t i)
     free(own.data);
     if (rc != LOWRANK_OK)
         return tool_fail(jb->input, rc);
+    if (jb->groundtruth && score(jb, r, i, first) != 0)
+        return 1;
     char path[MAX_PATH];
     snprintf(path, sizeof path, "%s/bin%06lld.png", jb->output, (long long)i);
     return write_image(path, r->mask, first, 1);
@@ -308,7 +357,7 @@ int cmd_background(int argc, char **argv)
 {
     /* 100 training frames: 4 seconds of video at 25 frames/s, long enough
      * for objects to move off any pixel most of the time */
-    job jb = {NULL, NULL, NULL, 100, 3, 0, 0, ""};
+    job jb = {NULL, NULL, NULL, NULL, 100, 3, 0, 0, ""};
     lowrank_opts *opts;
     int rc = lowrank_opts_new(&opts);
     if (rc != LOWRANK_OK)
@@ -330,6 +379,8 @@ int cmd_background(int argc, char **argv)
     if (status == 0) {
         printf("frames=%lld fps=%.1f\n", (long long)jb.nframes,
                (double)jb.nframes / (r.seconds > 0 ? r.seconds : 1e-9));
+        if (jb.groundtruth)
+            print_scores(&r);
         if (jb.verbose)
             fprintf(stderr, "trained on %lld frames; model %.3f s in all\n",
                     (long long)r.ntrain, r.seconds);

@@ -37,7 +37,7 @@
 #include "lp.h"
 
 /* Training: frame coefficients are fitted on about this many values. */
-#define FIT_SAMPLE 4096
+#define FIT_SAMPLE 2048
 /* Training: alternations of the l1 fit on the sample, and its tolerance. */
 #define FIT_MAX_ITER 20
 #define FIT_TOL 1e-3
@@ -52,7 +52,7 @@
 /* Apply: frame coefficients are estimated on about this many pixels, by
  * this many l1 (IRLS) steps and then this many trimmed least-squares steps
  * on the pixels under their thresholds. */
-#define COEF_SAMPLE 1024
+#define COEF_SAMPLE 512
 #define COEF_L1_STEPS 2
 #define COEF_TRIM_STEPS 2
 /* Apply: IRLS residual floor, grey levels. */

@@ -192,14 +192,33 @@ typedef struct chunk {
     double p, delta;
 } chunk;
 
+/* Ranks up to this compute e = x - coef f in one pass of their own; BLAS's
+ * gemm would spend more on packing than on the product. */
+#define SMALL_RANK 4
+
 /* e = x - coef f for the chunk's rows, and each row's cost sum |e|^p. */
 static void residuals(const chunk *ch, const workspace *ws, const double *coef, double *e,
                       double *cost)
 {
-    int64_t c = ch->c, n = ch->n;
-    memcpy(e, ws->x, (size_t)(c * n) * sizeof *e);
-    /* cannot fail: the sizes were checked by the entry point */
-    lr_gemm(LOWRANK_FLOAT64, 'N', 'N', c, n, ch->k, -1.0, coef, c, ws->f, ch->k, 1.0, e, c);
+    int64_t c = ch->c, n = ch->n, k = ch->k;
+    if (k <= SMALL_RANK) {
+        for (int64_t j = 0; j < n; j++) {
+            const double *x = ws->x + j * c;
+            double *ej = e + j * c;
+            for (int64_t i = 0; i < c; i++)
+                ej[i] = x[i];
+            for (int64_t a = 0; a < k; a++) {
+                double f = ws->f[a + j * k];
+                const double *ca = coef + a * c;
+                for (int64_t i = 0; i < c; i++)
+                    ej[i] -= ca[i] * f;
+            }
+        }
+    } else {
+        memcpy(e, ws->x, (size_t)(c * n) * sizeof *e);
+        /* cannot fail: the sizes were checked by the entry point */
+        lr_gemm(LOWRANK_FLOAT64, 'N', 'N', c, n, k, -1.0, coef, c, ws->f, k, 1.0, e, c);
+    }
     memset(cost, 0, (size_t)c * sizeof *cost);
     for (int64_t j = 0; j < n; j++) {
         const double *ej = e + j * c;
@@ -277,10 +296,10 @@ static void weighted_solve(const chunk *ch, workspace *ws)
 }
 
 /* Keep the new coefficients of the rows they improve, and list in todo
- * (from position *next on) the rows whose cost fell by more than tol times
- * itself: they take another step. */
-static void accept_improvements(const chunk *ch, workspace *ws, const int64_t *rows, double tol,
-                                int64_t *next)
+ * (from position *next on) those whose cost fell by more than tol times
+ * itself: they take another step.  A step that does not lower a row's cost
+ * is not kept, and the row stops. */
+static void accept_improvements(const chunk *ch, workspace *ws, double tol, int64_t *next)
 {
     int64_t c = ch->c;
     for (int64_t i = 0; i < c; i++) {
@@ -289,15 +308,16 @@ static void accept_improvements(const chunk *ch, workspace *ws, const int64_t *r
         for (int64_t a = 0; a < ch->k; a++)
             ws->c[i + a * c] = ws->c_new[i + a * c];
         if (ws->cost[i] - ws->cost_new[i] > tol * ws->cost[i])
-            ws->todo[(*next)++] = rows[i];
+            ws->todo[(*next)++] = ws->here[i];
     }
 }
 
 /* Fit every row of the rows x n matrix x on the k x n factor fv, from the
  * coefficients in out (rows x k): up to iters IRLS steps, each kept only by
  * the rows whose cost it lowers; a row stops when a step lowers its cost by
- * tol times the cost or less.  Each step works on the rows still going, in
- * chunks, so that the cost is that of the rows left. */
+ * tol times the cost or less.  Each step takes the rows still going in
+ * chunks (gathered: the work follows the rows left, and rows with many
+ * outliers, which IRLS needs most steps for, do not hold the others up). */
 static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view out, double p,
                      double delta, int iters, double tol, workspace *ws)
 {
@@ -312,21 +332,20 @@ static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view o
     for (int it = 0; it < iters && left > 0; it++) {
         int64_t step = chunk_rows(left, n), next = 0;
         /* todo is rewritten from its start while read further on: next never
-         * passes the chunk being read, which was loaded first */
+         * passes the chunk in hand, whose rows were copied out first */
         for (int64_t i0 = 0; i0 < left; i0 += step) {
             chunk ch = {left - i0 < step ? left - i0 : step, n, k, p, delta};
-            int64_t *rows_here = ws->here;
-            memcpy(rows_here, ws->todo + i0, (size_t)ch.c * sizeof *rows_here);
-            load_rows(x, rows_here, ch.c, n, ws->x);
-            load_rows(out, rows_here, ch.c, k, ws->c);
+            memcpy(ws->here, ws->todo + i0, (size_t)ch.c * sizeof *ws->here);
+            load_rows(x, ws->here, ch.c, n, ws->x);
+            load_rows(out, ws->here, ch.c, k, ws->c);
             residuals(&ch, ws, ws->c, ws->e, ws->cost);
             for (int64_t i = 0; i < ch.c; i++)
                 ws->active[i] = ws->cost[i] > 0;
             weights(&ch, ws);
             weighted_solve(&ch, ws);
             residuals(&ch, ws, ws->c_new, ws->e_new, ws->cost_new);
-            accept_improvements(&ch, ws, rows_here, tol, &next);
-            store_rows(out, rows_here, ch.c, k, ws->c);
+            accept_improvements(&ch, ws, tol, &next);
+            store_rows(out, ws->here, ch.c, k, ws->c);
         }
         left = next;
     }

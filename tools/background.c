@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,7 +213,7 @@ typedef struct run {
     image *train; /* the training frames, decoded */
     int64_t ntrain;
     uint8_t *mask;
-    double seconds; /* in the library */
+    double seconds, train_seconds; /* in the library: in all, training */
     int64_t tp, fp, fn, tn, scored; /* against the ground truth */
 } run;
 
@@ -281,7 +282,8 @@ static int train(const job *jb, const lowrank_opts *opts, run *r)
     double t0 = now();
     if (rc == LOWRANK_OK)
         rc = lowrank_background_train(r->bg, ptrs, r->ntrain, f->width * f->channels);
-    r->seconds += now() - t0;
+    r->train_seconds = now() - t0;
+    r->seconds += r->train_seconds;
     free(ptrs);
     if (rc != LOWRANK_OK)
         return tool_fail(jb->input, rc);
@@ -382,8 +384,9 @@ int cmd_background(int argc, char **argv)
         if (jb.groundtruth)
             print_scores(&r);
         if (jb.verbose)
-            fprintf(stderr, "trained on %lld frames; model %.3f s in all\n",
-                    (long long)r.ntrain, r.seconds);
+            fprintf(stderr, "train_frames=%lld train_seconds=%.3f apply_fps=%.1f\n",
+                    (long long)r.ntrain, r.train_seconds,
+                    (double)jb.nframes / fmax(r.seconds - r.train_seconds, 1e-9));
     }
     free_run(&r);
     lowrank_opts_free(opts);

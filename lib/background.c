@@ -487,42 +487,6 @@ static int least_squares_map(const double *r, int64_t k, int64_t n, double *m)
     return LOWRANK_OK;
 }
 
-/* The median of the n values at v, which are reordered: quickselect
- * (Hoare's partition, middle pivot) for the upper middle, then the largest
- * value below it for an even n. */
-static double median_of(double *v, int64_t n)
-{
-    int64_t want = n / 2, lo = 0, hi = n - 1;
-    while (lo < hi) {
-        double pivot = v[lo + (hi - lo) / 2];
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < pivot)
-                i++;
-            while (v[j] > pivot)
-                j--;
-            if (i <= j) {
-                double t = v[i];
-                v[i++] = v[j];
-                v[j--] = t;
-            }
-        }
-        if (want <= j)
-            hi = j;
-        else if (want >= i)
-            lo = i;
-        else
-            break;
-    }
-    double upper = v[want];
-    if (n % 2)
-        return upper;
-    double lower = v[0];
-    for (int64_t i = 1; i < want; i++)
-        lower = v[i] > lower ? v[i] : lower;
-    return 0.5 * (lower + upper);
-}
-
 /* Adaptive mode, step 2: every value's row of L, fitted on R block by block
  * (least squares, then l1 when robust), and every pixel's noise level: the
  * median of its mean square residual over NOISE_FRAMES training frames
@@ -558,7 +522,7 @@ static int adaptive_basis(const lowrank_background *bg, const frames *fr, const 
                 }
                 res[j] = d / (double)c;
             }
-            m->noise[y0 * bg->width + px] = (float)median_of(res, nm);
+            m->noise[y0 * bg->width + px] = (float)lr_median(res, nm);
         }
     }
     return LOWRANK_OK;
@@ -570,7 +534,7 @@ static double noise_floor(const float *noise, int64_t pixels, double *scratch)
 {
     for (int64_t i = 0; i < pixels; i++)
         scratch[i] = noise[i];
-    return fmax(NOISE_MIN, median_of(scratch, pixels));
+    return fmax(NOISE_MIN, lr_median(scratch, pixels));
 }
 
 static int train_adaptive(const lowrank_background *bg, const frames *fr, model *out)

@@ -130,6 +130,41 @@ int lr_small_spd_solve(int64_t k, double *a, double *b)
     return 1;
 }
 
+/* Quickselect (Hoare's partition, middle pivot) for the upper middle, then
+ * the largest value below it for an even n. */
+double lr_median(double *v, int64_t n)
+{
+    int64_t want = n / 2, lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            break;
+    }
+    double upper = v[want];
+    if (n % 2)
+        return upper;
+    double lower = v[0];
+    for (int64_t i = 1; i < want; i++)
+        lower = v[i] > lower ? v[i] : lower;
+    return 0.5 * (lower + upper);
+}
+
 /* ------------------------------------------------------------ the row kernel */
 
 /* Scratch of fit_rows, sized for the largest problem it will see. */
@@ -519,7 +554,26 @@ int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x,
     return LOWRANK_OK;
 }
 
-/* L = U_k S_k and R = V_k^T from the thin SVD of a copy of X. */
+/* Column j of x into column j of a, its entries beyond 3 robust standard
+ * deviations (1.4826 median absolute deviations) of its median clipped
+ * there: gross outliers would dominate the SVD that starts the fit, and
+ * from a start they dominate IRLS can settle in a poor local optimum.  The
+ * fit itself then runs on x as it is.  col: m doubles of scratch. */
+static void winsorized_column(view x, view a, int64_t j, int64_t m, double *col)
+{
+    for (int64_t i = 0; i < m; i++)
+        col[i] = get(x, i, j);
+    double med = lr_median(col, m);
+    for (int64_t i = 0; i < m; i++)
+        col[i] = fabs(get(x, i, j) - med);
+    double reach = 3 * 1.4826 * lr_median(col, m);
+    for (int64_t i = 0; i < m; i++) {
+        double v = get(x, i, j);
+        put(a, i, j, reach > 0 ? fmin(med + reach, fmax(med - reach, v)) : v);
+    }
+}
+
+/* L = U_k S_k and R = V_k^T from the thin SVD of a winsorized copy of X. */
 static int svd_start(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx, int64_t k,
                      void *l, int64_t ldl, void *r, int64_t ldr)
 {
@@ -530,8 +584,12 @@ static int svd_start(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64
     char *u = s ? lr_malloc((size_t)(m * mn), e) : NULL;
     char *vt = u ? lr_malloc((size_t)(mn * n), e) : NULL;
     int rc = vt ? LOWRANK_OK : LOWRANK_ENOMEM;
+    double *col = vt ? lr_malloc((size_t)m, sizeof *col) : NULL;
+    if (rc == LOWRANK_OK && !col)
+        rc = LOWRANK_ENOMEM;
     for (int64_t j = 0; rc == LOWRANK_OK && j < n; j++)
-        memcpy(a + (size_t)(j * m) * e, (const char *)x + (size_t)(j * ldx) * e, (size_t)m * e);
+        winsorized_column(colmajor(t, x, ldx), colmajor(t, a, m), j, m, col);
+    free(col);
     if (rc == LOWRANK_OK)
         rc = lr_gesdd(t, m, n, a, m, s, u, m, vt, mn);
     if (rc == LOWRANK_OK) {

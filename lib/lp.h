@@ -56,7 +56,9 @@ int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x,
                            int64_t k, double p, int max_iter, double tol, void *l, int64_t ldl,
                            void *r, int64_t ldr, double *cost);
 
-/* The truncated SVD L = U_k S_k, R = V_k^T, then lr_lp_entrywise_refine. */
+/* The truncated SVD L = U_k S_k, R = V_k^T of X with each column's gross
+ * outliers clipped (to its median +- 3 robust standard deviations), then
+ * lr_lp_entrywise_refine on X itself. */
 int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
                         int64_t k, double p, int max_iter, double tol, void *l, int64_t ldl,
                         void *r, int64_t ldr, double *cost);
@@ -67,5 +69,8 @@ int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, in
  * the small systems of IRLS steps (k is a rank), where LAPACK's call costs
  * more than the work. */
 int lr_small_spd_solve(int64_t k, double *a, double *b);
+
+/* The median of the n >= 1 values at v, which are reordered; O(n). */
+double lr_median(double *v, int64_t n);
 
 #endif

@@ -556,10 +556,8 @@ int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x,
 
 /* Column j of x into column j of a, its entries beyond 3 robust standard
  * deviations (1.4826 median absolute deviations) of its median clipped
- * there: gross outliers would dominate the SVD that starts the fit, and
- * from a start they dominate IRLS can settle in a poor local optimum.  The
- * fit itself then runs on x as it is.  col: m doubles of scratch. */
-static void winsorized_column(view x, view a, int64_t j, int64_t m, double *col)
+ * there.  Returns the number of entries clipped.  col: m doubles. */
+static int64_t winsorize_column(view x, view a, int64_t j, int64_t m, double *col)
 {
     for (int64_t i = 0; i < m; i++)
         col[i] = get(x, i, j);
@@ -567,47 +565,117 @@ static void winsorized_column(view x, view a, int64_t j, int64_t m, double *col)
     for (int64_t i = 0; i < m; i++)
         col[i] = fabs(get(x, i, j) - med);
     double reach = 3 * 1.4826 * lr_median(col, m);
+    int64_t clipped = 0;
     for (int64_t i = 0; i < m; i++) {
         double v = get(x, i, j);
-        put(a, i, j, reach > 0 ? fmin(med + reach, fmax(med - reach, v)) : v);
+        double w = reach > 0 ? fmin(med + reach, fmax(med - reach, v)) : v;
+        clipped += w != v;
+        put(a, i, j, w);
     }
+    return clipped;
 }
 
-/* L = U_k S_k and R = V_k^T from the thin SVD of a winsorized copy of X. */
-static int svd_start(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx, int64_t k,
-                     void *l, int64_t ldl, void *r, int64_t ldr)
+/* The two starting points of the fit and their scratch: the truncated SVD
+ * of X, and that of X with each column winsorized (when that clips
+ * anything: gross outliers dominate the SVD, and from a start they dominate
+ * the alternation can settle in a poor local optimum). */
+typedef struct starts {
+    int64_t m, n, k;
+    lowrank_dtype t;
+    char *a, *s, *u, *vt, *l2, *r2; /* dtype t: m x n, min, m x min, min x n, m x k, k x n */
+    double *col;                   /* m */
+    int64_t clipped;
+} starts;
+
+static void starts_free(starts *st)
+{
+    free(st->a);
+    free(st->s);
+    free(st->u);
+    free(st->vt);
+    free(st->l2);
+    free(st->r2);
+    free(st->col);
+}
+
+static int starts_alloc(lowrank_dtype t, int64_t m, int64_t n, int64_t k, starts *st)
 {
     int64_t mn = m < n ? m : n;
     size_t e = lr_dtype_size(t);
-    char *a = lr_malloc((size_t)(m * n), e);
-    char *s = a ? lr_malloc((size_t)mn, e) : NULL;
-    char *u = s ? lr_malloc((size_t)(m * mn), e) : NULL;
-    char *vt = u ? lr_malloc((size_t)(mn * n), e) : NULL;
-    int rc = vt ? LOWRANK_OK : LOWRANK_ENOMEM;
-    double *col = vt ? lr_malloc((size_t)m, sizeof *col) : NULL;
-    if (rc == LOWRANK_OK && !col)
-        rc = LOWRANK_ENOMEM;
-    for (int64_t j = 0; rc == LOWRANK_OK && j < n; j++)
-        winsorized_column(colmajor(t, x, ldx), colmajor(t, a, m), j, m, col);
-    free(col);
-    if (rc == LOWRANK_OK)
-        rc = lr_gesdd(t, m, n, a, m, s, u, m, vt, mn);
-    if (rc == LOWRANK_OK) {
-        view sv = colmajor(t, s, 1), uv = colmajor(t, u, m), vv = colmajor(t, vt, mn),
-                lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
-        for (int64_t q = 0; q < k; q++) {
-            double sq = get(sv, q, 0);
-            for (int64_t i = 0; i < m; i++)
-                put(lv, i, q, get(uv, i, q) * sq);
-            for (int64_t j = 0; j < n; j++)
-                put(rv, q, j, get(vv, q, j));
+    *st = (starts){m, n, k, t, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    st->a = lr_malloc((size_t)(m * n), e);
+    st->s = st->a ? lr_malloc((size_t)mn, e) : NULL;
+    st->u = st->s ? lr_malloc((size_t)(m * mn), e) : NULL;
+    st->vt = st->u ? lr_malloc((size_t)(mn * n), e) : NULL;
+    st->l2 = st->vt ? lr_malloc((size_t)(m * k), e) : NULL;
+    st->r2 = st->l2 ? lr_malloc((size_t)(k * n), e) : NULL;
+    st->col = st->r2 ? lr_malloc((size_t)m, sizeof *st->col) : NULL;
+    if (st->col)
+        return LOWRANK_OK;
+    starts_free(st);
+    return LOWRANK_ENOMEM;
+}
+
+/* L = U_k S_k and R = V_k^T from the thin SVD of st->a (destroyed). */
+static int truncated_svd(starts *st, view lv, view rv)
+{
+    int64_t m = st->m, n = st->n, mn = m < n ? m : n;
+    int rc = lr_gesdd(st->t, m, n, st->a, m, st->s, st->u, m, st->vt, mn);
+    view sv = colmajor(st->t, st->s, 1), uv = colmajor(st->t, st->u, m),
+         vv = colmajor(st->t, st->vt, mn);
+    for (int64_t q = 0; rc == LOWRANK_OK && q < st->k; q++) {
+        double sq = get(sv, q, 0);
+        for (int64_t i = 0; i < m; i++)
+            put(lv, i, q, get(uv, i, q) * sq);
+        for (int64_t j = 0; j < n; j++)
+            put(rv, q, j, get(vv, q, j));
+    }
+    return rc;
+}
+
+/* Both starts: the SVD's into l and r, the winsorized one into st->l2 and
+ * st->r2 when st->clipped. */
+static int svd_starts(view x, starts *st, view lv, view rv)
+{
+    view av = colmajor(st->t, st->a, st->m);
+    for (int64_t j = 0; j < st->n; j++)
+        for (int64_t i = 0; i < st->m; i++)
+            put(av, i, j, get(x, i, j));
+    int rc = truncated_svd(st, lv, rv);
+    for (int64_t j = 0; rc == LOWRANK_OK && j < st->n; j++)
+        st->clipped += winsorize_column(x, av, j, st->m, st->col);
+    if (rc == LOWRANK_OK && st->clipped)
+        rc = truncated_svd(st, colmajor(st->t, st->l2, st->m), colmajor(st->t, st->r2, st->k));
+    return rc;
+}
+
+/* Refine from the winsorized start, if there is one, and keep its result
+ * unless it ends above the SVD's cost: then refine from the SVD, so that
+ * the cost returned is never above the SVD's. */
+static void fit_from_starts(const void *x, int64_t ldx, double p, double delta, int max_iter,
+                            double tol, void *l, int64_t ldl, void *r, int64_t ldr, starts *st,
+                            workspace *ws, double *cost)
+{
+    lowrank_dtype t = st->t;
+    int64_t m = st->m, n = st->n, k = st->k;
+    view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
+    if (st->clipped) {
+        double svd_cost = cost_of(xv, lv, rv, m, n, k, p), winsorized;
+        alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, st->l2, m, st->r2, k, ws,
+                  &winsorized);
+        if (winsorized <= svd_cost) {
+            view l2 = colmajor(t, st->l2, m), r2 = colmajor(t, st->r2, k);
+            for (int64_t a = 0; a < k; a++) {
+                for (int64_t i = 0; i < m; i++)
+                    put(lv, i, a, get(l2, i, a));
+                for (int64_t j = 0; j < n; j++)
+                    put(rv, a, j, get(r2, a, j));
+            }
+            *cost = winsorized;
+            return;
         }
     }
-    free(a);
-    free(s);
-    free(u);
-    free(vt);
-    return rc;
+    alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, ws, cost);
 }
 
 int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
@@ -625,13 +693,18 @@ int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, in
         rc = lr_fail(LOWRANK_ERANGE, "%s: max_iter = %d and tol = %g must not be negative", fn,
                      max_iter, tol);
     workspace ws;
+    starts st;
     if (rc == LOWRANK_OK)
         rc = workspace_alloc(m, n, k, 1, &ws);
     if (rc != LOWRANK_OK)
         return rc;
-    rc = svd_start(t, m, n, x, ldx, k, l, ldl, r, ldr);
-    if (rc == LOWRANK_OK)
-        alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, &ws, cost);
+    rc = starts_alloc(t, m, n, k, &st);
+    if (rc == LOWRANK_OK) {
+        rc = svd_starts(colmajor(t, x, ldx), &st, colmajor(t, l, ldl), colmajor(t, r, ldr));
+        if (rc == LOWRANK_OK)
+            fit_from_starts(x, ldx, p, delta, max_iter, tol, l, ldl, r, ldr, &st, &ws, cost);
+        starts_free(&st);
+    }
     workspace_free(&ws);
     return rc;
 }

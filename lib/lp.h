@@ -56,9 +56,12 @@ int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x,
                            int64_t k, double p, int max_iter, double tol, void *l, int64_t ldl,
                            void *r, int64_t ldr, double *cost);
 
-/* The truncated SVD L = U_k S_k, R = V_k^T of X with each column's gross
- * outliers clipped (to its median +- 3 robust standard deviations), then
- * lr_lp_entrywise_refine on X itself. */
+/* lr_lp_entrywise_refine from the truncated SVD L = U_k S_k, R = V_k^T of
+ * X with each column's gross outliers clipped (to its median +- 3 robust
+ * standard deviations), whose start the outliers do not dominate; should
+ * that end above the cost of X's own truncated SVD, the refinement from the
+ * latter is returned instead.  *cost is never above the SVD's cost.  On
+ * failure (ENOMEM, ENOCONV) L and R may have been written. */
 int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
                         int64_t k, double p, int max_iter, double tol, void *l, int64_t ldl,
                         void *r, int64_t ldr, double *cost);

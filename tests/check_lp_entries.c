@@ -169,10 +169,10 @@ START_TEST(cost_never_increases)
     ck_assert_ok(lr_lp_entrywise_fit(t, pl.m, pl.n, pl.x, pl.m, pl.k, p, 50, 1e-6, l, pl.m, r,
                                      pl.k, &fitted));
     ck_assert_msg(fitted <= start, "fit cost %g above the SVD's %g", fitted, start);
-    /* zero iterations: the SVD itself */
+    /* zero iterations: the better of the two starts, no worse than the SVD */
     ck_assert_ok(lr_lp_entrywise_fit(t, pl.m, pl.n, pl.x, pl.m, pl.k, p, 0, 0, l, pl.m, r, pl.k,
                                      &cost));
-    ck_assert_double_eq_tol(cost, start, 1e-5 * start);
+    ck_assert_msg(cost <= start * (1 + 1e-6), "cost %g above the SVD's %g", cost, start);
     free(l);
     free(r);
     free_planted(&pl);
@@ -339,9 +339,8 @@ START_TEST(allocation_failure)
     lowrank_dtype t = dtypes[_i];
     planted pl = make_planted(t, 6, 5, 2, 0.2, 6, 16);
     fit_call c = {t, pl.x, alloc(t, 12), alloc(t, 10)};
-    /* fit: workspace 1, SVD copies 4, winsorizing 1, gesdd workspace 2;
-     * left: workspace 1 */
-    ck_assert_int_eq(check_alloc_failures(fit_once, &c), 9);
+    /* fit: workspace 1, starts 7, gesdd workspace 2, twice; left: workspace 1 */
+    ck_assert_int_eq(check_alloc_failures(fit_once, &c), 13);
     free(c.l);
     free(c.r);
     free_planted(&pl);

@@ -455,6 +455,22 @@ static int check_factors(const char *fn, int64_t m, int64_t k, const void *l, in
     return rc == LOWRANK_OK ? check_ld(fn, "R", r, ldr, k) : rc;
 }
 
+/* The arguments of the fit and the refinement. */
+static int check_fit(const char *fn, lowrank_dtype t, int64_t m, int64_t n, const void *x,
+                     int64_t ldx, int64_t k, double p, int max_iter, double tol, const void *l,
+                     int64_t ldl, const void *r, int64_t ldr, const double *cost, double *delta)
+{
+    if (!cost)
+        return lr_fail(LOWRANK_EINVAL, "%s: cost is NULL", fn);
+    int rc = check_problem(fn, t, m, n, x, ldx, k, p, delta);
+    if (rc == LOWRANK_OK)
+        rc = check_factors(fn, m, k, l, ldl, r, ldr);
+    if (rc == LOWRANK_OK && (max_iter < 0 || !(tol >= 0)))
+        rc = lr_fail(LOWRANK_ERANGE, "%s: max_iter = %d and tol = %g must not be negative", fn,
+                     max_iter, tol);
+    return rc;
+}
+
 static double cost_of(view x, view l, view r, int64_t m, int64_t n, int64_t k, double p)
 {
     double cost = 0;
@@ -534,16 +550,9 @@ int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x,
                            int64_t k, double p, int max_iter, double tol, void *l, int64_t ldl,
                            void *r, int64_t ldr, double *cost)
 {
-    const char *fn = "lr_lp_entrywise_refine";
     double delta;
-    if (!cost)
-        return lr_fail(LOWRANK_EINVAL, "%s: cost is NULL", fn);
-    int rc = check_problem(fn, t, m, n, x, ldx, k, p, &delta);
-    if (rc == LOWRANK_OK)
-        rc = check_factors(fn, m, k, l, ldl, r, ldr);
-    if (rc == LOWRANK_OK && (max_iter < 0 || !(tol >= 0)))
-        rc = lr_fail(LOWRANK_ERANGE, "%s: max_iter = %d and tol = %g must not be negative", fn,
-                     max_iter, tol);
+    int rc = check_fit("lr_lp_entrywise_refine", t, m, n, x, ldx, k, p, max_iter, tol, l, ldl, r,
+                       ldr, cost, &delta);
     workspace ws;
     if (rc == LOWRANK_OK)
         rc = workspace_alloc(m, n, k, 1, &ws);
@@ -682,16 +691,9 @@ int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, in
                         int64_t k, double p, int max_iter, double tol, void *l, int64_t ldl,
                         void *r, int64_t ldr, double *cost)
 {
-    const char *fn = "lr_lp_entrywise_fit";
     double delta;
-    if (!cost)
-        return lr_fail(LOWRANK_EINVAL, "%s: cost is NULL", fn);
-    int rc = check_problem(fn, t, m, n, x, ldx, k, p, &delta);
-    if (rc == LOWRANK_OK)
-        rc = check_factors(fn, m, k, l, ldl, r, ldr);
-    if (rc == LOWRANK_OK && (max_iter < 0 || !(tol >= 0)))
-        rc = lr_fail(LOWRANK_ERANGE, "%s: max_iter = %d and tol = %g must not be negative", fn,
-                     max_iter, tol);
+    int rc = check_fit("lr_lp_entrywise_fit", t, m, n, x, ldx, k, p, max_iter, tol, l, ldl, r,
+                       ldr, cost, &delta);
     workspace ws;
     starts st;
     if (rc == LOWRANK_OK)

@@ -47,11 +47,12 @@
  * rows left are the ones that need it. */
 #define ROW_ITER 30
 #define ROW_TOL 1e-3
-/* Training: image rows per block of the passes over the frames. */
+/* Training: values per block (whole image rows) of the passes over the
+ * frames: a block of every frame stays in cache while its rows are fitted. */
 #define BLOCK_VALUES 1024
-/* Apply: frame coefficients are estimated on about this many pixels, by
- * this many l1 (IRLS) steps and then this many trimmed least-squares steps
- * on the pixels under their thresholds. */
+/* Apply: frame coefficients are estimated on a grid of about this many
+ * pixels: least squares, then this many l1 (IRLS) steps, then this many
+ * least-squares steps on the pixels under their thresholds. */
 #define COEF_SAMPLE 512
 #define COEF_L1_STEPS 2
 #define COEF_TRIM_STEPS 2
@@ -92,12 +93,12 @@ struct lowrank_background {
     model m;
     int64_t applied; /* frames applied since training */
     /* per-frame scratch */
-    float *work;       /* V: seed mode's centred frame and residual */
+    float *work;       /* V: the frame's residuals (seed mode: centred frame first) */
     float *dist;       /* P: mean square residual over channels */
     uint8_t *raw;      /* P: threshold decisions, 0 or 1 */
     uint8_t *filtered; /* P: after the median filter */
     uint16_t *rowsum, *count;
-    uint8_t *pad; /* a row of the mask padded on both sides by 127 */
+    uint8_t *pad;      /* a mask row padded on both sides by a filter's radius (< 128) */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -302,12 +303,13 @@ static int seed_gram(const lowrank_background *bg, const frames *fr, float *mean
                      double *block)
 {
     int64_t n = fr->n, rows = block_rows(bg), row = bg->width * bg->channels;
-    for (int64_t v = 0; v < bg->values; v++) {
-        double s = 0;
-        for (int64_t j = 0; j < n; j++)
-            s += value_at(bg, fr, j, v);
-        mean[v] = (float)(s / (double)n);
-    }
+    for (int64_t y = 0; y < bg->height; y++)
+        for (int64_t i = 0; i < row; i++) {
+            double s = 0;
+            for (int64_t j = 0; j < n; j++)
+                s += fr->f[j][y * fr->stride + i];
+            mean[y * row + i] = (float)(s / (double)n);
+        }
     memset(g, 0, (size_t)(n * n) * sizeof *g);
     for (int64_t y0 = 0; y0 < bg->height; y0 += rows) {
         int64_t r = min64(rows, bg->height - y0), bv = r * row;

@@ -431,12 +431,15 @@ LOWRANK_API int lowrank_background_new(int64_t width, int64_t height, int64_t ch
                                        const lowrank_opts *opts, lowrank_background **out);
 
 /* lowrank_background_train: learn the background from nframes frames;
- * frames[i] points at the first row of frame i.  Retraining replaces the
- * model.  On failure the model is left as it was.
+ * frames[i] points at the first row of frame i.  The frames may hold moving
+ * objects (the adaptive model's l1 fit ignores an object that covers a pixel
+ * in fewer than about half of them).  Retraining replaces the model.  On
+ * failure the model is left as it was.
  * Errors: LOWRANK_EINVAL (bg, frames or a frames[i] NULL), LOWRANK_ESIZE
  * (nframes < 2, stride < width x channels), LOWRANK_ERANGE (the rank is not
  * below nframes, or exceeds width x height x channels), LOWRANK_ENOMEM,
- * LOWRANK_ENOCONV (an eigen-decomposition failed). */
+ * LOWRANK_ENOCONV (an eigen-decomposition failed), LOWRANK_EDEGENERATE (the
+ * frames' coefficients are singular, e.g. all-zero frames). */
 LOWRANK_API int lowrank_background_train(lowrank_background *bg, const uint8_t *const *frames,
                                          int64_t nframes, int64_t stride);
 

@@ -381,9 +381,12 @@ static int train_seed(const lowrank_background *bg, const frames *fr, model *out
          * which seed_basis then uses from column k on */
         double *vk = ub;
         ub += n * k;
-        for (int64_t a = 0; a < k; a++)
+        for (int64_t a = 0; a < k; a++) {
             for (int64_t j = 0; j < n; j++)
                 vk[a * n + j] = g[(n - 1 - a) * n + j] / sqrt(eig[a]);
+            /* the last training frame's coordinate u_a^T (x - m) = sqrt(l_a) v_a */
+            out->coef[a] = vk[a * n + n - 1] * eig[a];
+        }
         if (k > 0)
             rc = seed_basis(bg, fr, out, vk, block, ub);
         ub = vk;

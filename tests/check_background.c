@@ -338,6 +338,20 @@ START_TEST(seed_mode_is_the_eigenbackground)
     lowrank_background *bg;
     ck_assert_ok(lowrank_background_new(W, H, c, o, &bg));
     ck_assert_ok(lowrank_background_train(bg, (const uint8_t *const *)t, n, W * c));
+    /* before any frame: the last training frame's reconstruction */
+    uint8_t first[W * H * 3];
+    ck_assert_ok(lowrank_background_image(bg, first, W * c));
+    double *last = calloc((size_t)k, sizeof *last);
+    for (int64_t q = 0; q < k; q++)
+        for (int64_t p = 0; p < v; p++)
+            last[q] += u[p + q * v] * (t[n - 1][p] - mean[p]);
+    for (int64_t i = 0; i < v; i++) {
+        double b = mean[i];
+        for (int64_t q = 0; q < k; q++)
+            b += u[i + q * v] * last[q];
+        ck_assert_msg(fabs(first[i] - fmin(255, fmax(0, b))) <= 1, "first image[%lld] = %d, truth %g",
+                      (long long)i, first[i], b);
+    }
     scene test = plain[_i];
     test.gain = 1.1;
     block b = {12, 9, 10, 7};
@@ -374,6 +388,7 @@ START_TEST(seed_mode_is_the_eigenbackground)
     free(u);
     free(vt);
     free(coef);
+    free(last);
     free(bgv);
     free(f);
     lowrank_background_free(bg);

@@ -284,7 +284,52 @@ typedef enum lowrank_option {
     LOWRANK_OPT_REFINE_ITER = 10,
     /* double >= 0; default 1e-6.  Refinement stops when the objective
      * decreases by less than this fraction in one iteration. */
-    LOWRANK_OPT_REFINE_TOL = 11
+    LOWRANK_OPT_REFINE_TOL = 11,
+
+    /* Background models (lowrank_background_new); see that section below
+     * and docs/background.md for why each default is what it is. */
+
+    /* int, a lowrank_bg_mode; default LOWRANK_BG_MODE_ADAPTIVE. */
+    LOWRANK_OPT_BG_MODE = 50,
+    /* int >= 0; default 0.  Number of components of the background basis;
+     * 0 chooses the smallest number whose cumulative contribution reaches
+     * LOWRANK_OPT_BG_ENERGY. */
+    LOWRANK_OPT_BG_RANK = 51,
+    /* double in (0, 1]; default 0.9.  Cumulative contribution (fraction of
+     * the sum of the eigenvalues) that chooses the rank when
+     * LOWRANK_OPT_BG_RANK is 0: of the training frames' covariance in the
+     * seed mode, of their uncentred second moment in the adaptive mode
+     * (where the background image itself is the first component). */
+    LOWRANK_OPT_BG_ENERGY = 52,
+    /* int, a lowrank_bg_threshold; default LOWRANK_BG_THRESHOLD_PIXEL.
+     * The seed mode always uses the fixed threshold. */
+    LOWRANK_OPT_BG_THRESHOLD_MODE = 53,
+    /* double > 0; default 25.  The fixed threshold, in grey levels: a pixel
+     * is foreground when the root mean square over its channels of the
+     * difference between the frame and the background exceeds it. */
+    LOWRANK_OPT_BG_THRESHOLD = 54,
+    /* double > 0; default 4.  The per-pixel threshold, as a multiple of the
+     * pixel's noise level (the median over time of its residual, root mean
+     * square over channels, never below the median pixel's). */
+    LOWRANK_OPT_BG_SENSITIVITY = 55,
+    /* int, 0 or 1; default 1.  Adaptive mode: fit the training frames by
+     * the entry-wise l1 low-rank fit, so that objects moving through them
+     * do not leak into the background; 0 fits them by least squares. */
+    LOWRANK_OPT_BG_ROBUST = 56,
+    /* double in [0, 1]; default 0.01 (a memory of about 100 frames, the
+     * length of a typical training window).  Adaptive mode: learning rate of
+     * the update, which learns only from pixels judged background; 0 turns
+     * the update off. */
+    LOWRANK_OPT_BG_UPDATE_RATE = 57,
+    /* int >= 1; default 1.  Update the model every this many frames. */
+    LOWRANK_OPT_BG_UPDATE_INTERVAL = 58,
+    /* int in [0, 255], odd or 0; default 5.  Size of the square median
+     * filter applied to each mask; 0 or 1 turns it off. */
+    LOWRANK_OPT_BG_MEDIAN = 59,
+    /* int >= 0; default 0.  Adaptive mode: during the first this many
+     * frames after training the update rate is at least 1 / (frames since
+     * training + 1), a running average that replaces the training quickly. */
+    LOWRANK_OPT_BG_WARMUP = 60
 } lowrank_option;
 
 /* Values of LOWRANK_OPT_METHOD.  Each function documents which it accepts. */
@@ -307,6 +352,25 @@ typedef enum lowrank_orientation {
     LOWRANK_ORIENT_ROWS = 1, /* fit the rows: project onto a row subspace */
     LOWRANK_ORIENT_COLS = 2  /* fit the columns: project onto a column subspace */
 } lowrank_orientation;
+
+/* Values of LOWRANK_OPT_BG_MODE. */
+typedef enum lowrank_bg_mode {
+    /* the robust, adaptive model: l1 training fit, mean and a constant kept
+     * inside the projected span, robust projection, per-pixel thresholds,
+     * update from background pixels */
+    LOWRANK_BG_MODE_ADAPTIVE = 1,
+    /* exactly the eigenbackground of Oliver, Rosario and Pentland (2000) as
+     * Long, Shen and Chen (2012) use it: mean and covariance of the training
+     * frames, eigenvectors by cumulative contribution, orthogonal projection
+     * of the centred frame, fixed threshold, no update */
+    LOWRANK_BG_MODE_SEED = 2
+} lowrank_bg_mode;
+
+/* Values of LOWRANK_OPT_BG_THRESHOLD_MODE. */
+typedef enum lowrank_bg_threshold {
+    LOWRANK_BG_THRESHOLD_PIXEL = 1, /* LOWRANK_OPT_BG_SENSITIVITY x the pixel's noise */
+    LOWRANK_BG_THRESHOLD_FIXED = 2  /* LOWRANK_OPT_BG_THRESHOLD grey levels everywhere */
+} lowrank_bg_threshold;
 
 typedef struct lowrank_opts lowrank_opts;
 
@@ -342,6 +406,62 @@ LOWRANK_API int lowrank_opts_get_int(const lowrank_opts *opts,
  * integer). */
 LOWRANK_API int lowrank_opts_get_double(const lowrank_opts *opts,
                                         lowrank_option key, double *value);
+
+/* ------------------------------------------------------------------------
+ * Background models (PCA background subtraction)
+ *
+ * A lowrank_background learns the background of a fixed camera's video as a
+ * low-rank model of its frames, then tells, frame by frame, which pixels
+ * differ from it (moving objects).  Frames are 8-bit, width x height pixels
+ * of 1 (grey) or 3 (interleaved colour) channels, rows `stride` bytes apart;
+ * they are read in place and never copied.  The model takes
+ * O(width x height x channels x rank) memory, whatever the number of
+ * frames.  See docs/background.md.
+ * ------------------------------------------------------------------------ */
+
+typedef struct lowrank_background lowrank_background;
+
+/* lowrank_background_new: an untrained model for frames of the given size,
+ * with the LOWRANK_OPT_BG_... options of opts (NULL: defaults), which are
+ * copied.  Free it with lowrank_background_free.
+ * Errors: LOWRANK_EINVAL (out NULL), LOWRANK_ESIZE (width or height < 1,
+ * channels neither 1 nor 3), LOWRANK_ERANGE (an even median filter size),
+ * LOWRANK_EOVERFLOW (the frame size overflows), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_background_new(int64_t width, int64_t height, int64_t channels,
+                                       const lowrank_opts *opts, lowrank_background **out);
+
+/* lowrank_background_train: learn the background from nframes frames;
+ * frames[i] points at the first row of frame i.  The frames may hold moving
+ * objects (the adaptive model's l1 fit ignores an object that covers a pixel
+ * in fewer than about half of them).  Retraining replaces the model.  On
+ * failure the model is left as it was.
+ * Errors: LOWRANK_EINVAL (bg, frames or a frames[i] NULL), LOWRANK_ESIZE
+ * (nframes < 2, stride < width x channels), LOWRANK_ERANGE (the rank is not
+ * below nframes, or exceeds width x height x channels), LOWRANK_ENOMEM,
+ * LOWRANK_ENOCONV (an eigen-decomposition failed), LOWRANK_EDEGENERATE (the
+ * frames' coefficients are singular, e.g. all-zero frames). */
+LOWRANK_API int lowrank_background_train(lowrank_background *bg, const uint8_t *const *frames,
+                                         int64_t nframes, int64_t stride);
+
+/* lowrank_background_apply: classify one frame: mask gets width x height
+ * bytes, 255 where the frame differs from the background (foreground) and
+ * 0 elsewhere, rows mask_stride bytes apart.  With the update on, the model
+ * then learns from the pixels judged background.  Never allocates.
+ * Errors: LOWRANK_EINVAL (bg, frame or mask NULL, model not trained),
+ * LOWRANK_ESIZE (stride < width x channels, mask_stride < width). */
+LOWRANK_API int lowrank_background_apply(lowrank_background *bg, const uint8_t *frame,
+                                         int64_t stride, uint8_t *mask, int64_t mask_stride);
+
+/* lowrank_background_image: the current background (the model's
+ * reconstruction for the last frame applied, or for the last training frame
+ * before any), width x height x channels bytes, rows stride bytes apart.
+ * Errors: LOWRANK_EINVAL (bg or out NULL, model not trained), LOWRANK_ESIZE
+ * (stride < width x channels). */
+LOWRANK_API int lowrank_background_image(const lowrank_background *bg, uint8_t *out,
+                                         int64_t stride);
+
+/* lowrank_background_free: release a model.  NULL is accepted. */
+LOWRANK_API void lowrank_background_free(lowrank_background *bg);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 
 static const tool_command commands[] = {
     {"info", "info FILE.npy", cmd_info},
+    {"background", "background [OPTIONS] INPUT_DIR OUTPUT_DIR", cmd_background},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -16,7 +17,8 @@ static void print_help(FILE *f)
 {
     fprintf(f, "usage: lowrank COMMAND [OPTIONS] ARGS...\n"
                "       lowrank --version | --help\n\n"
-               "Low-rank approximation of matrices stored as .npy files.\n\n"
+               "Low-rank approximation of matrices stored as .npy files, and PCA\n"
+               "background subtraction of videos stored as numbered images.\n\n"
                "commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  lowrank %s\n", commands[i].synopsis);

@@ -6,5 +6,7 @@ system's liblowrank.so.0.  Failures raise LowrankError carrying the library's
 status code and message.
 """
 from ._core import LowrankError, Matrix, Options, load_npy, save_npy, version
+from .background import Background
 
-__all__ = ['LowrankError', 'Matrix', 'Options', 'load_npy', 'save_npy', 'version']
+__all__ = ['Background', 'LowrankError', 'Matrix', 'Options', 'load_npy', 'save_npy',
+           'version']

@@ -199,11 +199,18 @@ OPTION_KEYS = {
     'oversampling': (5, int), 'power_iter': (6, int), 'eps': (7, float),
     'objective': (8, int), 'orientation': (9, int), 'refine_iter': (10, int),
     'refine_tol': (11, float),
+    'bg_mode': (50, int), 'bg_rank': (51, int), 'bg_energy': (52, float),
+    'bg_threshold_mode': (53, int), 'bg_threshold': (54, float), 'bg_sensitivity': (55, float),
+    'bg_robust': (56, int), 'bg_update_rate': (57, float), 'bg_update_interval': (58, int),
+    'bg_median': (59, int), 'bg_warmup': (60, int),
 }
 METHODS = {'auto': 0, 'exact': 1, 'randomized': 2, 'lewis': 3, 'lowner': 4}
 OBJECTIVES = {'rows': 1, 'entries': 2}
 ORIENTATIONS = {'rows': 1, 'cols': 2}
-_NAMED = {'method': METHODS, 'objective': OBJECTIVES, 'orientation': ORIENTATIONS}
+BG_MODES = {'adaptive': 1, 'seed': 2}
+BG_THRESHOLDS = {'pixel': 1, 'fixed': 2}
+_NAMED = {'method': METHODS, 'objective': OBJECTIVES, 'orientation': ORIENTATIONS,
+          'bg_mode': BG_MODES, 'bg_threshold_mode': BG_THRESHOLDS}
 
 
 class Options:

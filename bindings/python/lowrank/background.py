@@ -1,0 +1,86 @@
+"""PCA background models (lowrank_background_*): learn the background of a
+fixed camera from frames, then mark the pixels of each new frame that differ
+from it."""
+import ctypes
+
+import numpy as np
+
+from ._core import Options, check, lib
+
+_u8p = ctypes.POINTER(ctypes.c_uint8)
+lib.lowrank_background_new.restype = ctypes.c_int
+lib.lowrank_background_new.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+                                       ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
+lib.lowrank_background_train.restype = ctypes.c_int
+lib.lowrank_background_train.argtypes = [ctypes.c_void_p, ctypes.POINTER(_u8p), ctypes.c_int64,
+                                         ctypes.c_int64]
+lib.lowrank_background_apply.restype = ctypes.c_int
+lib.lowrank_background_apply.argtypes = [ctypes.c_void_p, _u8p, ctypes.c_int64, _u8p,
+                                         ctypes.c_int64]
+lib.lowrank_background_image.restype = ctypes.c_int
+lib.lowrank_background_image.argtypes = [ctypes.c_void_p, _u8p, ctypes.c_int64]
+lib.lowrank_background_free.restype = None
+lib.lowrank_background_free.argtypes = [ctypes.c_void_p]
+
+
+def _frame(f, shape):
+    """f as a uint8 array of the model's shape whose rows are contiguous, and
+    its row stride in bytes (no copy when f already qualifies)."""
+    a = np.asarray(f)
+    if a.dtype != np.uint8:
+        raise TypeError('frames must be uint8, not %s' % a.dtype)
+    if a.shape != shape:
+        raise ValueError('frame of shape %s, the model expects %s' % (a.shape, shape))
+    inner = a.strides[1:] == (shape[2], 1) if len(shape) == 3 else a.strides[1] == 1
+    if not inner or a.strides[0] < 0:
+        a = np.ascontiguousarray(a)
+    return a, a.strides[0]
+
+
+class Background:
+    """Background(width, height, channels=1, **options): an untrained model.
+
+    Options are those of lowrank_background_new without the LOWRANK_OPT_BG_
+    prefix, lower case: mode ('adaptive' or 'seed'), rank, energy,
+    threshold_mode ('pixel' or 'fixed'), threshold, sensitivity, robust,
+    update_rate, update_interval, median, warmup.  Frames are uint8 arrays of
+    shape (height, width) for one channel or (height, width, 3)."""
+
+    def __init__(self, width, height, channels=1, **options):
+        opts = Options(**{'bg_' + k: v for k, v in options.items()})
+        self.handle = ctypes.c_void_p()
+        check(lib.lowrank_background_new(width, height, channels, opts.handle,
+                                         ctypes.byref(self.handle)))
+        self.shape = (height, width) if channels == 1 else (height, width, channels)
+
+    def __del__(self):
+        if getattr(self, 'handle', None):
+            lib.lowrank_background_free(self.handle)
+            self.handle = None
+
+    def train(self, frames):
+        """Learn the background from a sequence of frames (read in place)."""
+        arrays = [_frame(f, self.shape) for f in frames]
+        strides = {s for _, s in arrays}
+        if len(strides) > 1:
+            arrays = [(np.ascontiguousarray(a), None) for a, _ in arrays]
+            arrays = [(a, a.strides[0]) for a, _ in arrays]
+        pointers = (_u8p * len(arrays))(*[a.ctypes.data_as(_u8p) for a, _ in arrays])
+        stride = arrays[0][1] if arrays else 0
+        check(lib.lowrank_background_train(self.handle, pointers, len(arrays), stride))
+
+    def apply(self, frame):
+        """The foreground mask of frame (height x width, 0 or 255); updates
+        the model when its update is on."""
+        a, stride = _frame(frame, self.shape)
+        mask = np.empty(self.shape[:2], dtype=np.uint8)
+        check(lib.lowrank_background_apply(self.handle, a.ctypes.data_as(_u8p), stride,
+                                           mask.ctypes.data_as(_u8p), mask.strides[0]))
+        return mask
+
+    def image(self):
+        """The current background image."""
+        out = np.empty(self.shape, dtype=np.uint8)
+        check(lib.lowrank_background_image(self.handle, out.ctypes.data_as(_u8p),
+                                           out.strides[0]))
+        return out

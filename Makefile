@@ -54,6 +54,9 @@ LIB_PARTS += npy
 LIB_PARTS += opts
 LIB_PARTS += blas
 LIB_PARTS += random
+LIB_PARTS += ellipsoid
+LIB_PARTS += rounding
+LIB_PARTS += coreset
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 
 $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
@@ -112,6 +115,8 @@ SUITES += npy
 SUITES += opts
 SUITES += blas
 SUITES += random
+SUITES += ellipsoid
+SUITES += coreset
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
 # Tests link the static archive: they reach the internal layer too, and
 # wrapping malloc lets them fail any allocation on purpose.

@@ -89,6 +89,10 @@ $(B)/lowrank.pc: $(srcdir)/lowrank.pc.in FORCE
 # ------------------------------------------------------------ tool
 TOOL_PARTS := lowrank
 TOOL_PARTS += info
+TOOL_PARTS += args
+TOOL_PARTS += mvee
+TOOL_PARTS += ellipsoid
+TOOL_PARTS += coreset
 TOOL_OBJS := $(TOOL_PARTS:%=$(B)/tools/%.o)
 
 $(B)/tools/%.o: $(srcdir)/tools/%.c | $(B)/tools

@@ -626,7 +626,7 @@ static int check_points(const lowrank_matrix *points, int origin)
     int rc = lr_check_matrix(points, "points");
     if (rc == LOWRANK_OK)
         rc = lr_check_finite(points, "points");
-    int64_t need = origin ? points->cols : points->cols + 1;
+    int64_t need = rc == LOWRANK_OK ? points->cols + !origin : 0;
     if (rc == LOWRANK_OK && points->rows < need)
         rc = lr_fail(LOWRANK_EDEGENERATE,
                      "%lld points lie on a lower-dimensional flat of R^%lld: a full-dimensional "

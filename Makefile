@@ -167,6 +167,18 @@ check-valgrind: need-check $(SUITE_BINS)
 	    $(TEST_ENV) CK_FORK=no $(VALGRIND) $$t || failed="$$failed $$(basename $$t)"; done; \
 	if [ -n "$$failed" ]; then echo "FAILED under valgrind:$$failed" >&2; exit 1; fi
 
+# ------------------------------------------------------------ benchmarks
+# `make bench` builds the programs; the scripts in bench/ run them against
+# their anchors (see docs/).  One line per part.
+BENCH_PROGS := geometry
+BENCH_BINS := $(BENCH_PROGS:%=$(B)/bench/bench_%)
+
+$(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a | $(B)/bench
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/lib/liblowrank.a \
+	    $(LINALG_LIBS)
+
+bench: $(BENCH_BINS)
+
 # ------------------------------------------------------------ install
 pkgconfigdir = $(libdir)/pkgconfig
 MAN1 := $(filter %.1,$(MAN_PAGES))
@@ -199,20 +211,20 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(mandir)/man7/,$(notdir $(MAN7)))
 
 # ------------------------------------------------------------ housekeeping
-$(B)/lib $(B)/tools $(B)/tests $(B)/man:
+$(B)/lib $(B)/tools $(B)/tests $(B)/man $(B)/bench:
 	mkdir -p $@
 
 clean:
 	rm -f $(B)/lib/*.o $(B)/lib/*.d $(B)/lib/liblowrank.* $(B)/tools/*.o $(B)/tools/*.d \
-	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d \
+	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d $(B)/bench/*.d \
 	    $(B)/lowrank.pc $(MAN_PAGES)
-	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*))
+	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*)) $(BENCH_BINS)
 	rm -rf build-asan
 
 distclean: clean
 	rm -f config.mk config.status config.log GNUmakefile
 
 FORCE:
-.PHONY: all check check-asan check-valgrind need-check install uninstall clean distclean FORCE
+.PHONY: all bench check check-asan check-valgrind need-check install uninstall clean distclean FORCE
 
--include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/bench/*.d)

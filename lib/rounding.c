@@ -32,7 +32,7 @@
 #include "internal.h"
 
 /* Lewis: iterations, stall limit, Anderson depth, target for alpha over its
- * ideal value (float64; float32 data: 1e-5). */
+ * ideal value. */
 #define LEWIS_MAX_ITER 100
 #define LEWIS_STALL 10
 #define ANDERSON_DEPTH 4
@@ -286,7 +286,6 @@ static int lewis(const view *v, double p, const lowrank_opts *opts, double *h, d
 {
     int64_t n = v->n, d = v->d, cap = lr_opt_int(opts, LOWRANK_OPT_MAX_ITER);
     double e = fabs(1.0 / p - 0.5), theta = p > 2 ? 4.0 / (2.0 + p) : 1.0;
-    double tol = v->a->dtype == LOWRANK_FLOAT32 ? 1e-5 : LEWIS_TOL;
     lewis_state s = {p, NULL, NULL, NULL, NULL, NULL, HUGE_VAL, 0, 0, NULL};
     anderson acc = {0};
     unsigned char *live = lr_malloc((size_t)n, 1);
@@ -306,7 +305,7 @@ static int lewis(const view *v, double p, const lowrank_opts *opts, double *h, d
         double before = s.best;
         rc = lewis_evaluate(v, &s, live, it == 1);
         stall = s.best < before ? 0 : stall + 1;
-        if (rc != LOWRANK_OK || pow(s.best, e) - 1 <= tol ||
+        if (rc != LOWRANK_OK || pow(s.best, e) - 1 <= LEWIS_TOL ||
             it >= (cap > 0 ? cap : LEWIS_MAX_ITER) || stall >= LEWIS_STALL)
             break;
         for (int64_t i = 0; i < n; i++)

@@ -61,20 +61,24 @@ static view view_of(const lowrank_matrix *a)
     return v;
 }
 
-static double get(lowrank_dtype t, const void *p, size_t i)
-{
-    return t == LOWRANK_FLOAT32 ? (double)((const float *)p)[i] : ((const double *)p)[i];
-}
-
-/* b = diag(scale) A in float64, in the view's layout (scale NULL: 1). */
+/* b = diag(scale) A in float64, in the view's layout (scale NULL: 1); one
+ * loop per dtype, as this runs over all of A in every iteration. */
 static void scaled_copy(const view *v, const double *scale, double *b)
 {
     const lowrank_matrix *a = v->a;
-    for (int64_t c = 0; c < v->vn; c++)
-        for (int64_t r = 0; r < v->vm; r++) {
-            double s = scale ? scale[v->tr ? c : r] : 1.0;
-            b[r + c * v->vm] = s * get(a->dtype, a->data, (size_t)(r + c * a->ld));
+    for (int64_t c = 0; c < v->vn; c++) {
+        double *out = b + c * v->vm, s = scale && v->tr ? scale[c] : 1.0;
+        const double *sr = scale && !v->tr ? scale : NULL;
+        if (a->dtype == LOWRANK_FLOAT32) {
+            const float *in = (const float *)a->data + c * a->ld;
+            for (int64_t r = 0; r < v->vm; r++)
+                out[r] = (sr ? sr[r] : s) * (double)in[r];
+        } else {
+            const double *in = (const double *)a->data + c * a->ld;
+            for (int64_t r = 0; r < v->vm; r++)
+                out[r] = (sr ? sr[r] : s) * in[r];
         }
+    }
 }
 
 /* m = B^T B (lower triangle), B n x d in the view's layout. */
@@ -95,10 +99,19 @@ static int solve_rows(const view *v, const double *l, double *b)
 /* ||b_i||^2 of every row. */
 static void row_norms2(const view *v, const double *b, double *out)
 {
+    if (v->tr) { /* rows are the view's columns */
+        for (int64_t c = 0; c < v->vn; c++) {
+            double s = 0;
+            for (int64_t r = 0; r < v->vm; r++)
+                s += b[r + c * v->vm] * b[r + c * v->vm];
+            out[c] = s;
+        }
+        return;
+    }
     memset(out, 0, (size_t)v->n * sizeof *out);
     for (int64_t c = 0; c < v->vn; c++)
         for (int64_t r = 0; r < v->vm; r++)
-            out[v->tr ? c : r] += b[r + c * v->vm] * b[r + c * v->vm];
+            out[r] += b[r + c * v->vm] * b[r + c * v->vm];
 }
 
 /* The Cholesky factor of B^T B into l; with strict, refusing a numerically

@@ -173,7 +173,8 @@ check-valgrind: need-check $(SUITE_BINS)
 BENCH_PROGS := geometry
 BENCH_BINS := $(BENCH_PROGS:%=$(B)/bench/bench_%)
 
-$(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a | $(B)/bench
+$(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a
+	mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/lib/liblowrank.a \
 	    $(LINALG_LIBS)
 
@@ -211,7 +212,7 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(mandir)/man7/,$(notdir $(MAN7)))
 
 # ------------------------------------------------------------ housekeeping
-$(B)/lib $(B)/tools $(B)/tests $(B)/man $(B)/bench:
+$(B)/lib $(B)/tools $(B)/tests $(B)/man:
 	mkdir -p $@
 
 clean:

@@ -56,6 +56,13 @@ def wait_quiet(limit):
     return load_average()
 
 
+def mapped_blas():
+    """The BLAS library numpy loaded into this process."""
+    with open("/proc/self/maps") as f:
+        libs = {line.split()[-1] for line in f if "blas" in line and "/" in line}
+    return ", ".join(sorted(libs)) or "?"
+
+
 def run(cmd):
     out = subprocess.run(cmd, env=ENV, capture_output=True, text=True, check=True)
     return dict(kv.split("=", 1) for kv in out.stdout.split())
@@ -281,8 +288,8 @@ def main():
     with open("/proc/cpuinfo") as f:
         cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
     print(f"# liblowrank geometry benchmark, {time.strftime('%Y-%m-%d %H:%M')}")
-    print(f"CPU {cpu} x {os.cpu_count()}; BLAS {blas}; numpy {np.__version__} "
-          f"({np.__config__.blas_opt_info.get('libraries', ['?'])[0] if hasattr(np.__config__, 'blas_opt_info') else '?'})")
+    print(f"CPU {cpu} x {os.cpu_count()}; liblowrank's BLAS {blas}; numpy {np.__version__} "
+          f"with {mapped_blas()}")
     tmp = tempfile.mkdtemp(prefix="lowrank-bench-")
     try:
         paper = paper_code(args.paper, tmp)

@@ -79,7 +79,8 @@ static void cloud_free(cloud *c)
     free(c->lc);
 }
 
-static void wset_free(wset *w)
+/* The arrays sized by the capacity. */
+static void free_per_point(wset *w)
 {
     free(w->idx);
     free(w->q);
@@ -87,6 +88,11 @@ static void wset_free(wset *w)
     free(w->om);
     free(w->v);
     free(w->tmp);
+}
+
+static void wset_free(wset *w)
+{
+    free_per_point(w);
     free(w->xi);
     free(w->lx);
     free(w->xq);
@@ -186,34 +192,26 @@ static int wset_reserve(wset *w, int64_t need)
     while (cap < need)
         cap *= 2;
     size_t D = (size_t)w->D;
-    int64_t *idx = lr_malloc((size_t)cap, sizeof *idx);
-    double *q = idx ? lr_malloc((size_t)cap * D, sizeof *q) : NULL;
-    double *u = q ? lr_malloc((size_t)cap, sizeof *u) : NULL;
-    double *om = u ? lr_malloc((size_t)cap, sizeof *om) : NULL;
-    double *v = om ? lr_malloc((size_t)cap, sizeof *v) : NULL;
-    double *tmp = v ? lr_malloc((size_t)cap * D, sizeof *tmp) : NULL;
-    if (!tmp) {
-        free(idx);
-        free(q);
-        free(u);
-        free(om);
-        free(v);
-        return LOWRANK_ENOMEM;
-    }
+    wset g = *w;
+    g.cap = cap;
+    g.idx = lr_malloc((size_t)cap, sizeof *g.idx);
+    g.q = g.idx ? lr_malloc((size_t)cap * D, sizeof *g.q) : NULL;
+    g.u = g.q ? lr_malloc((size_t)cap, sizeof *g.u) : NULL;
+    g.om = g.u ? lr_malloc((size_t)cap, sizeof *g.om) : NULL;
+    g.v = g.om ? lr_malloc((size_t)cap, sizeof *g.v) : NULL;
+    g.tmp = g.v ? lr_malloc((size_t)cap * D, sizeof *g.tmp) : NULL;
+    wset *drop = g.tmp ? w : &g; /* the old arrays, or the partial new ones */
     size_t m = (size_t)w->m;
-    if (m) {
-        memcpy(idx, w->idx, m * sizeof *idx);
-        memcpy(q, w->q, m * D * sizeof *q);
-        memcpy(u, w->u, m * sizeof *u);
-        memcpy(om, w->om, m * sizeof *om);
+    if (g.tmp && m) {
+        memcpy(g.idx, w->idx, m * sizeof *g.idx);
+        memcpy(g.q, w->q, m * D * sizeof *g.q);
+        memcpy(g.u, w->u, m * sizeof *g.u);
+        memcpy(g.om, w->om, m * sizeof *g.om);
     }
-    free(w->idx);
-    free(w->q);
-    free(w->u);
-    free(w->om);
-    free(w->v);
-    free(w->tmp);
-    *w = (wset){w->m, cap, w->D, idx, q, u, om, v, tmp, w->xi, w->lx, w->xq, w->in};
+    free_per_point(drop);
+    if (!g.tmp)
+        return LOWRANK_ENOMEM;
+    *w = g;
     return LOWRANK_OK;
 }
 

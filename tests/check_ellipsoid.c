@@ -613,6 +613,27 @@ START_TEST(rounding_p2_is_the_gram_root)
 }
 END_TEST
 
+/* Stopped after one iteration or round, either method still returns a G and
+ * an alpha for which the inequality holds (alpha is then just larger). */
+START_TEST(rounding_capped_stays_certified)
+{
+    lowrank_matrix *a = test_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 200, 6, 12), *g = NULL;
+    lowrank_opts *o = method_opts(_i ? LOWRANK_METHOD_LOWNER : LOWRANK_METHOD_LEWIS);
+    double alpha = 0, full = 0, lo, hi;
+    ck_assert_ok(lowrank_lp_rounding(a, 1, o, &g, &full));
+    lowrank_matrix_free(g);
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_MAX_ITER, 1));
+    ck_assert_ok(lowrank_lp_rounding(a, 1, o, &g, &alpha));
+    distortion(a, g, 1, 2000, &lo, &hi);
+    ck_assert_double_ge(lo, 1 - 1e-10);
+    ck_assert_double_le(hi, alpha * (1 + 1e-10));
+    ck_assert_double_ge(alpha, full * (1 - 1e-12));
+    lowrank_matrix_free(g);
+    lowrank_opts_free(o);
+    lowrank_matrix_free(a);
+}
+END_TEST
+
 /* One column: the body is an interval and G = ||a||_p exactly. */
 START_TEST(rounding_in_one_dimension)
 {
@@ -705,6 +726,7 @@ static Suite *make_suite(void)
     tc = tcase_create("rounding");
     tcase_add_loop_test(tc, rounding_inequality_holds, 0, 40);
     tcase_add_loop_test(tc, rounding_p2_is_the_gram_root, 0, 2);
+    tcase_add_loop_test(tc, rounding_capped_stays_certified, 0, 2);
     tcase_add_test(tc, rounding_in_one_dimension);
     tcase_add_test(tc, rounding_errors);
     tcase_add_loop_test(tc, rounding_allocation_failure, 0, 3);

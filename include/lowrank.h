@@ -437,12 +437,13 @@ LOWRANK_API double lowrank_ellipsoid_eps(const lowrank_ellipsoid *e);
  *     through lowrank_mvee of the rows of A centred at the origin, with
  *     alpha <= sqrt(d) (1 + eps)^(1/d), eps = LOWRANK_OPT_EPS.
  *   LOWRANK_METHOD_LOWNER: the ellipsoid method of Tukan et al. (2021) with
- *     exact subgradients: symmetric cuts at the axis points of the current
- *     ellipsoid shrunk by sqrt(d + 1), from an enclosing ellipsoid given by
- *     the leverage scores, until every axis point lies in the body; then
- *     alpha <= sqrt(d (d + 1)), and the alpha returned is the sharper bound
- *     sqrt(sum_j ||A v_j||_p^2) over the semi-axes v_j.  LOWRANK_OPT_MAX_ITER
- *     caps the rounds (default 1000); alpha remains certified if it is hit.
+ *     exact subgradients: symmetric parallel cuts at the axis points of the
+ *     current ellipsoid shrunk by sqrt(d + 1) that lie outside the body,
+ *     from an enclosing ellipsoid given by the leverage scores, until the
+ *     certified alpha = sqrt(sum_j ||A v_j||_p^2) over the semi-axes v_j is
+ *     at most sqrt(d (d + 1)), the bound the paper's test (every shrunk axis
+ *     point in the body) guarantees.  LOWRANK_OPT_MAX_ITER caps the rounds
+ *     (default 1000); alpha remains certified if it is hit.
  * Errors: LOWRANK_EINVAL (a, g or alpha NULL), LOWRANK_ERANGE (p NaN or below
  * 1, LOWRANK_OPT_METHOD not one of the above), LOWRANK_ENONFINITE,
  * LOWRANK_EDEGENERATE (rank of A below d, n < d included: the body is

@@ -431,7 +431,7 @@ LOWRANK_API double lowrank_ellipsoid_eps(const lowrank_ellipsoid *e);
  *     and Peng 2015) by a damped fixed-point iteration with Anderson
  *     acceleration, then G^T G = A^T W^(1 - 2/p) A suitably scaled;
  *     alpha = d^|1/p - 1/2| times a factor that tends to 1 (the iteration
- *     stops when it is below 1 + 1e-7, when it stalls, or after
+ *     stops when it is below 1 + 1e-6, when it stalls, or after
  *     LOWRANK_OPT_MAX_ITER iterations, default 100).  p = 2 gives alpha = 1
  *     and G^T G = A^T A.  p = INFINITY: the John ellipsoid of the polytope,
  *     through lowrank_mvee of the rows of A centred at the origin, with

@@ -36,7 +36,7 @@
 #define LEWIS_MAX_ITER 100
 #define LEWIS_STALL 10
 #define ANDERSON_DEPTH 4
-#define LEWIS_TOL 1e-7
+#define LEWIS_TOL 1e-6
 /* A pivot of the Cholesky factor of A^T A below this times the largest:
  * A counts as rank-deficient (its condition number is beyond 1e7). */
 #define RANK_TOL 1e-7

@@ -114,7 +114,7 @@ static int rounding(char **argv)
         t[r] = now() - t0;
     }
     check(lowrank_matrix_save_npy(g, argv[3]), argv[3]);
-    printf("seconds=%.4f alpha=%.6g\n", median(t, repeat), alpha);
+    printf("seconds=%.4f alpha=%.10g\n", median(t, repeat), alpha);
     lowrank_matrix_free(g);
     lowrank_opts_free(o);
     lowrank_matrix_free(a);

@@ -162,18 +162,19 @@ def distortion(a, g, directions, seed=1):
 def mvee_section(tmp, args):
     print(f"\n## 1. Minimum-volume enclosing ellipsoid, eps = 1e-3 "
           f"(load {wait_quiet(args.wait):.2f})\n")
-    print("| points | lowrank_mvee | certified eps | core set | numpy Khachiyan | eps reached "
-          "| steps | log-volume lowrank / numpy |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| points | load | lowrank_mvee | certified eps | core set | numpy Khachiyan "
+          "| eps reached | steps | log-volume lowrank / numpy |")
+    print("|---|---|---|---|---|---|---|---|---|")
     sizes = [(10**4, 10), (10**5, 10), (10**4, 50), (10**5, 50)]
     for n, d in sizes[:2] if args.quick else sizes:
         pts = np.random.default_rng(n + d).standard_normal((n, d))
         path = os.path.join(tmp, f"p{n}_{d}.npy")
         np.save(path, pts)
+        load = load_average()
         ours = run([BENCH, "mvee", path, "1e-3", "3"])
         t, reached, logvol, steps = numpy_khachiyan(pts, 1e-3, args.numpy_cap)
         capped = ">" if reached > 1e-3 else ""
-        print(f"| {n} x {d} | {float(ours['seconds']):.3f} s | {float(ours['eps']):.2e} "
+        print(f"| {n} x {d} | {load:.2f} | {float(ours['seconds']):.3f} s | {float(ours['eps']):.2e} "
               f"| {ours['core']} | {capped}{t:.1f} s | {reached:.2e} | {steps} "
               f"| {float(ours['log_volume']):.4f} / {logvol:.4f} |")
         sys.stdout.flush()
@@ -182,9 +183,9 @@ def mvee_section(tmp, args):
 def rounding_section(tmp, args, paper):
     print(f"\n## 2. l1 rounding: ||Gx|| <= ||Ax||_1 <= alpha ||Gx|| "
           f"(load {wait_quiet(args.wait):.2f})\n")
-    print("| A | method | time | alpha | measured min..max of ||Ax||_1/||Gx|| | distortion "
-          "| holds |")
-    print("|---|---|---|---|---|---|---|")
+    print("| A | method | load | time | alpha | measured min..max of ||Ax||_1/||Gx|| "
+          "| distortion | holds |")
+    print("|---|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(7)
     cases = [("Gaussian 2000 x 30", rng.standard_normal((2000, 30))),
              ("Gaussian 10000 x 100", rng.standard_normal((10000, 100)))]
@@ -199,13 +200,14 @@ def rounding_section(tmp, args, paper):
         a64 = a.astype(float)
         directions = 10000 if a.shape[1] <= 100 else 1000
         for method in ["lewis", "lowner", "paper"]:
+            load = load_average()
             if method == "paper":
                 if a.shape[1] > 100 and not args.paper_big:
-                    print(f"| {name} | MVEEApprox | not run (--paper-big) | | | | |")
+                    print(f"| {name} | MVEEApprox | | not run (--paper-big) | | | | |")
                     continue
                 t, why = run_paper(paper, path, g_path, args.paper_cap)
                 if t is None:
-                    print(f"| {name} | MVEEApprox | {why} | | | | |")
+                    print(f"| {name} | MVEEApprox | {load:.2f} | {why} | | | | |")
                     continue
                 alpha, label = None, "MVEEApprox (paper)"
             else:
@@ -216,8 +218,8 @@ def rounding_section(tmp, args, paper):
             tol = 1e-5 if a.dtype == np.float32 else 1e-9
             holds = "-" if alpha is None else (
                 "yes" if lo >= 1 - tol and hi <= alpha * (1 + tol) else "NO")
-            alpha_text = "-" if alpha is None else f"{alpha:.4g}"
-            print(f"| {name} | {label} | {t:.3f} s | {alpha_text} | {lo:.3f}..{hi:.3f} "
+            alpha_text = "-" if alpha is None else f"{alpha:.8g}"
+            print(f"| {name} | {label} | {load:.2f} | {t:.3f} s | {alpha_text} | {lo:.3f}..{hi:.3f} "
                   f"| {hi / lo:.3f} | {holds} |")
             sys.stdout.flush()
 
@@ -228,7 +230,7 @@ def tool_section(tmp, args):
     a = np.random.default_rng(11).standard_normal((10000, 100))
     path, g_path = os.path.join(tmp, "a.npy"), os.path.join(tmp, "g.npy")
     np.save(path, a)
-    times = []
+    times, load = [], load_average()
     for _ in range(5):
         start = time.time()
         out = subprocess.run([TOOL, "ellipsoid", "-p", "1", path, g_path], env=ENV,
@@ -236,7 +238,8 @@ def tool_section(tmp, args):
         times.append(time.time() - start)
     alpha = float(out.stdout.split("=")[1])
     lo, hi = distortion(a, np.load(g_path), 10000, seed=3)
-    print(f"printed {out.stdout.strip()}; wall time (process, load, compute, save) median "
+    print(f"printed {out.stdout.strip()}; wall time at load {load:.2f} (process start, read, "
+          f"compute, write) median "
           f"{np.median(times):.3f} s, best {min(times):.3f} s; over 10^4 random directions "
           f"{lo:.4f} <= ||Ax||_1/||Gx|| <= {hi:.4f} (<= alpha: {hi <= alpha}, >= 1: {lo >= 1})")
 

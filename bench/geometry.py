@@ -11,8 +11,9 @@ with their anchors, in one run.
    of a real 10000 x 100 embedding matrix: Lewis weights and the ellipsoid
    method against the paper's MVEEApprox (Tukan et al. 2021, fetched, never
    committed; run with a stub cvxpy module and a time cap), time and the
-   distortion max/min of ||Ax||_1 / ||Gx|| over random directions; and the
-   `lowrank ellipsoid -p 1` run on 10000 x 100 end to end.
+   distortion max/min of ||Ax||_1 / ||Gx|| over random directions; the
+   `lowrank ellipsoid -p 1` run on 10000 x 100 end to end; and both methods
+   on 20000 x 50 matrices, the size the lp factorisation's tests use.
 3. Coreset size against achieved error: the worst and mean relative error of
    the weighted l1 subspace cost over 50 random 3-dimensional subspaces, for
    sensitivity sampling and for uniform sampling of the same size.
@@ -244,6 +245,43 @@ def tool_section(tmp, args):
           f"{lo:.4f} <= ||Ax||_1/||Gx|| <= {hi:.4f} (<= alpha: {hi <= alpha}, >= 1: {lo >= 1})")
 
 
+def haystack(n, d, k, rng):
+    """Inliers near a k-dimensional subspace (70%), outliers spread in every
+    direction (15%) and near another 3-dimensional subspace (15%)."""
+    u = np.linalg.qr(rng.standard_normal((d, k)))[0]
+    v = np.linalg.qr(rng.standard_normal((d, 3)))[0]
+    ni, no = int(0.7 * n), int(0.15 * n)
+    return np.vstack([3 * rng.standard_normal((ni, k)) @ u.T + 0.05 * rng.standard_normal((ni, d)),
+                      rng.standard_normal((no, d)),
+                      3 * rng.standard_normal((n - ni - no, 3)) @ v.T
+                      + 0.05 * rng.standard_normal((n - ni - no, d))])
+
+
+def sizes_section(tmp, args):
+    print(f"\n## 2c. l1 rounding at the size of the lp factorisation's test, 20000 x 50 "
+          f"(load {wait_quiet(args.wait):.2f})\n")
+    print("| A | method | load | time | alpha | distortion | holds |")
+    print("|---|---|---|---|---|---|---|")
+    rng = np.random.default_rng(5)
+    n, d = 20000, 50
+    cases = [("Gaussian", rng.standard_normal((n, d))),
+             ("rows scaled by exp(3 N(0,1))", rng.standard_normal((n, d)) * rng.exponential(size=(n, 1)) ** 3),
+             ("haystack, k = 5, 30% outliers", haystack(n, d, 5, rng))]
+    for name, a in cases:
+        path, g_path = os.path.join(tmp, "a.npy"), os.path.join(tmp, "g.npy")
+        np.save(path, a)
+        for method in ["lewis", "lowner"]:
+            load = load_average()
+            out = run([BENCH, "rounding", path, "1", method, g_path, "3"])
+            alpha = float(out["alpha"])
+            lo, hi = distortion(a, np.load(g_path), 10000)
+            holds = "yes" if lo >= 1 - 1e-9 and hi <= alpha * (1 + 1e-9) else "NO"
+            print(f"| {name} | {'Lewis weights' if method == 'lewis' else 'ellipsoid method'} "
+                  f"| {load:.2f} | {float(out['seconds']):.3f} s | {alpha:.6g} | {hi / lo:.3f} "
+                  f"| {holds} |")
+            sys.stdout.flush()
+
+
 def coreset_cost(x, w, bases):
     return np.array([(w * np.linalg.norm(x - (x @ v) @ v.T, axis=1)).sum() for v in bases])
 
@@ -286,6 +324,8 @@ def main():
     parser.add_argument("--numpy-cap", type=float, default=120, help="seconds per numpy Khachiyan run")
     parser.add_argument("--wait", type=float, default=1800, help="longest wait for a quiet machine")
     parser.add_argument("--quick", action="store_true", help="the small cases only")
+    parser.add_argument("--only", default="mvee,rounding,tool,sizes,coreset",
+                        help="comma-separated sections to run (default: all)")
     args = parser.parse_args()
     blas = run([BENCH, "blas"]).get("blas", "?")
     with open("/proc/cpuinfo") as f:
@@ -295,11 +335,17 @@ def main():
           f"with {mapped_blas()}")
     tmp = tempfile.mkdtemp(prefix="lowrank-bench-")
     try:
-        paper = paper_code(args.paper, tmp)
-        mvee_section(tmp, args)
-        rounding_section(tmp, args, paper)
-        tool_section(tmp, args)
-        coreset_section(tmp, args)
+        only = args.only.split(",")
+        if "mvee" in only:
+            mvee_section(tmp, args)
+        if "rounding" in only:
+            rounding_section(tmp, args, paper_code(args.paper, tmp))
+        if "tool" in only:
+            tool_section(tmp, args)
+        if "sizes" in only:
+            sizes_section(tmp, args)
+        if "coreset" in only:
+            coreset_section(tmp, args)
     finally:
         shutil.rmtree(tmp)
 

@@ -54,6 +54,9 @@ LIB_PARTS += npy
 LIB_PARTS += opts
 LIB_PARTS += blas
 LIB_PARTS += random
+LIB_PARTS += ellipsoid
+LIB_PARTS += rounding
+LIB_PARTS += coreset
 LIB_PARTS += lp
 LIB_PARTS += background
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
@@ -93,6 +96,10 @@ $(B)/lowrank.pc: $(srcdir)/lowrank.pc.in FORCE
 # ------------------------------------------------------------ tool
 TOOL_PARTS := lowrank
 TOOL_PARTS += info
+TOOL_PARTS += args
+TOOL_PARTS += mvee
+TOOL_PARTS += ellipsoid
+TOOL_PARTS += coreset
 TOOL_PARTS += background
 TOOL_PARTS += image
 TOOL_OBJS := $(TOOL_PARTS:%=$(B)/tools/%.o)
@@ -121,6 +128,8 @@ SUITES += npy
 SUITES += opts
 SUITES += blas
 SUITES += random
+SUITES += ellipsoid
+SUITES += coreset
 SUITES += lp_entries
 SUITES += background
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
@@ -179,6 +188,19 @@ abi-check: $(B)/lib/$(SOFILE)
 abi-baseline: $(B)/lib/$(SOFILE)
 	$(ABIDW) $(B)/lib/$(SONAME) | sed -e "s|$(srcdir)/||g" -e "s|comp-dir-path='[^']*'|comp-dir-path='.'|" \
 	    > $(srcdir)/abi/liblowrank.abi
+
+# ------------------------------------------------------------ benchmarks
+# `make bench` builds the programs; the scripts in bench/ run them against
+# their anchors (see docs/).  One line per part.
+BENCH_PROGS := geometry
+BENCH_BINS := $(BENCH_PROGS:%=$(B)/bench/bench_%)
+
+$(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a
+	mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/lib/liblowrank.a \
+	    $(LINALG_LIBS)
+
+bench: $(BENCH_BINS)
 
 # ------------------------------------------------------------ install
 pkgconfigdir = $(libdir)/pkgconfig
@@ -259,16 +281,16 @@ $(B)/lib $(B)/tools $(B)/tests $(B)/man:
 
 clean:
 	rm -f $(B)/lib/*.o $(B)/lib/*.d $(B)/lib/liblowrank.* $(B)/tools/*.o $(B)/tools/*.d \
-	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d \
+	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d $(B)/bench/*.d \
 	    $(B)/lowrank.pc $(MAN_PAGES)
-	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*))
+	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*)) $(BENCH_BINS)
 	rm -rf build-asan distcheck.tmp liblowrank-*.tar.gz debs
 
 distclean: clean
 	rm -f config.mk config.status config.log GNUmakefile
 
 FORCE:
-.PHONY: all check check-asan check-valgrind need-check abi-check abi-baseline install uninstall \
-        dist distcheck deb clean distclean FORCE
+.PHONY: all bench check check-asan check-valgrind need-check abi-check abi-baseline install \
+        uninstall dist distcheck deb clean distclean FORCE
 
--include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/bench/*.d)

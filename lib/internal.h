@@ -59,6 +59,12 @@ int lr_check_finite(const lowrank_matrix *m, const char *name);
 void lr_colmajor_view(const lowrank_matrix *m, int64_t *vm, int64_t *vn,
                       int *transposed);
 
+/* A new owning rows x cols matrix of the given kind holding the column-major
+ * double array src (leading dimension lds): how the parts return results
+ * computed in double.  LOWRANK_ERANGE when a value overflows float32. */
+int lr_matrix_from_f64(lowrank_dtype dtype, lowrank_layout layout, int64_t rows, int64_t cols,
+                       const double *src, int64_t lds, lowrank_matrix **out);
+
 /* Element (i, j) of m as double, without bounds checks. */
 double lr_matrix_at(const lowrank_matrix *m, int64_t i, int64_t j);
 

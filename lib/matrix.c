@@ -289,3 +289,23 @@ void lr_colmajor_view(const lowrank_matrix *m, int64_t *vm, int64_t *vn, int *tr
     *vm = *transposed ? m->cols : m->rows;
     *vn = *transposed ? m->rows : m->cols;
 }
+
+int lr_matrix_from_f64(lowrank_dtype dtype, lowrank_layout layout, int64_t rows, int64_t cols,
+                       const double *src, int64_t lds, lowrank_matrix **out)
+{
+    *out = NULL;
+    if (dtype == LOWRANK_FLOAT32)
+        for (int64_t j = 0; j < cols; j++)
+            for (int64_t i = 0; i < rows; i++)
+                if (!fits_float32(src[i + j * lds]))
+                    return lr_fail(LOWRANK_ERANGE,
+                                   "result element (%lld, %lld) = %g overflows float32",
+                                   (long long)i, (long long)j, src[i + j * lds]);
+    int rc = lr_matrix_alloc(dtype, layout, rows, cols, 0, out);
+    if (rc != LOWRANK_OK)
+        return rc;
+    for (int64_t j = 0; j < cols; j++)
+        for (int64_t i = 0; i < rows; i++)
+            store_at(*out, i, j, src[i + j * lds]);
+    return LOWRANK_OK;
+}

@@ -8,6 +8,12 @@
 
 static const tool_command commands[] = {
     {"info", "info FILE.npy", cmd_info},
+    {"mvee", "mvee [--eps E] [--center free|origin] POINTS.npy CENTER.npy SHAPE.npy", cmd_mvee},
+    {"ellipsoid", "ellipsoid -p P [--method lewis|cutting-plane] A.npy G.npy", cmd_ellipsoid},
+    {"coreset",
+     "coreset -p P -m SIZE [--seed S] [--offset N] [--method lewis|cutting-plane] A.npy "
+     "INDICES.npy WEIGHTS.npy",
+     cmd_coreset},
     {"background", "background [OPTIONS] INPUT_DIR OUTPUT_DIR", cmd_background},
 };
 

@@ -18,6 +18,34 @@ typedef struct tool_command {
 } tool_command;
 
 int cmd_info(int argc, char **argv);
+int cmd_mvee(int argc, char **argv);
+int cmd_ellipsoid(int argc, char **argv);
+int cmd_coreset(int argc, char **argv);
+
+/* A flag taking one value: "-p 1", "--eps 1e-6" or "--eps=1e-6".  value
+ * points to a double (FLAG_DOUBLE), a long long (FLAG_INT) or a const char *
+ * (FLAG_STRING); seen is set when the flag was given.  Tables end with a
+ * flag whose name is NULL. */
+typedef struct tool_flag {
+    const char *name;
+    enum { FLAG_DOUBLE, FLAG_INT, FLAG_STRING } type;
+    void *value;
+    int seen;
+} tool_flag;
+
+/* Parse argv[1..argc-1] into the flags and exactly npos positional
+ * arguments (into pos).  Returns npos, or -1 after a usage message. */
+int tool_parse(const char *command, int argc, char **argv, tool_flag *flags, char **pos,
+               int npos);
+
+/* LOWRANK_METHOD_LEWIS for "lewis", LOWRANK_METHOD_LOWNER for
+ * "cutting-plane" (or "lowner"), -1 otherwise. */
+int tool_rounding_method(const char *name);
+
+/* Write a 1-D .npy file of n int64 or float64 values; 0 on success, 1 after
+ * a message on stderr. */
+int tool_save_int64_npy(const char *path, const int64_t *v, int64_t n);
+int tool_save_float64_npy(const char *path, const double *v, int64_t n);
 int cmd_background(int argc, char **argv);
 
 /* An 8-bit image, rows packed: width x channels bytes apart. */

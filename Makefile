@@ -4,6 +4,7 @@
 #   make check           unit tests (Check) and tool tests
 #   make check-asan      the same, built with AddressSanitizer + UBSan in build-asan/
 #   make check-valgrind  the unit tests under valgrind
+#   make bench           the benchmark programs in bench/ (not run by make check)
 #   make install         DESTDIR, prefix, libdir, mandir, ... as usual
 #
 # ./configure writes config.mk; on a fresh clone the first make runs autoconf
@@ -54,6 +55,8 @@ LIB_PARTS += npy
 LIB_PARTS += opts
 LIB_PARTS += blas
 LIB_PARTS += random
+LIB_PARTS += factors
+LIB_PARTS += svd
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 
 $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
@@ -86,6 +89,7 @@ $(B)/lowrank.pc: $(srcdir)/lowrank.pc.in FORCE
 # ------------------------------------------------------------ tool
 TOOL_PARTS := lowrank
 TOOL_PARTS += info
+TOOL_PARTS += svd
 TOOL_OBJS := $(TOOL_PARTS:%=$(B)/tools/%.o)
 
 $(B)/tools/%.o: $(srcdir)/tools/%.c | $(B)/tools
@@ -112,6 +116,7 @@ SUITES += npy
 SUITES += opts
 SUITES += blas
 SUITES += random
+SUITES += svd
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
 # Tests link the static archive: they reach the internal layer too, and
 # wrapping malloc lets them fail any allocation on purpose.
@@ -158,6 +163,18 @@ check-valgrind: need-check $(SUITE_BINS)
 	    $(TEST_ENV) CK_FORK=no $(VALGRIND) $$t || failed="$$failed $$(basename $$t)"; done; \
 	if [ -n "$$failed" ]; then echo "FAILED under valgrind:$$failed" >&2; exit 1; fi
 
+# ------------------------------------------------------------ benchmarks
+# `make bench` builds them; they are run by hand (see bench/*.py and docs/).
+BENCH_PROGS := svd
+BENCH_BINS := $(BENCH_PROGS:%=$(B)/bench/%)
+
+$(B)/bench/%: $(srcdir)/bench/%.c $(B)/lib/liblowrank.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/lib/liblowrank.a \
+	    $(LINALG_LIBS)
+
+bench: $(BENCH_BINS)
+
 # ------------------------------------------------------------ install
 pkgconfigdir = $(libdir)/pkgconfig
 MAN1 := $(filter %.1,$(MAN_PAGES))
@@ -196,7 +213,7 @@ $(B)/lib $(B)/tools $(B)/tests $(B)/man:
 clean:
 	rm -f $(B)/lib/*.o $(B)/lib/*.d $(B)/lib/liblowrank.* $(B)/tools/*.o $(B)/tools/*.d \
 	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d \
-	    $(B)/lowrank.pc $(MAN_PAGES)
+	    $(B)/lowrank.pc $(MAN_PAGES) $(BENCH_BINS)
 	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*))
 	rm -rf build-asan
 
@@ -204,6 +221,6 @@ distclean: clean
 	rm -f config.mk config.status config.log GNUmakefile
 
 FORCE:
-.PHONY: all check check-asan check-valgrind need-check install uninstall clean distclean FORCE
+.PHONY: all bench check check-asan check-valgrind need-check install uninstall clean distclean FORCE
 
 -include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d)

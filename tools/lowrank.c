@@ -8,6 +8,9 @@
 
 static const tool_command commands[] = {
     {"info", "info FILE.npy", cmd_info},
+    {"svd", "svd (-k K | --tol T) [--method auto|exact|randomized] [--seed S] [--time]\n"
+            "              IN.npy (OUT.npy | --factors L.npy R.npy [--balanced])",
+     cmd_svd},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -15,6 +15,7 @@ typedef struct tool_command {
 } tool_command;
 
 int cmd_info(int argc, char **argv);
+int cmd_svd(int argc, char **argv);
 
 /* Report a failed library call on stderr as
  * "lowrank: CONTEXT: <strerror>: <last_error>" and return exit status 1. */

@@ -444,7 +444,8 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
  *      Rayleigh-Ritz.  The result is the best rank-k approximation within
  *      that space, typically within a few 1e-4 of the optimal relative error.
  *      When (q + 1)(k + p) > min(m, n) it computes the exact truncation.
- *      With k = 0 the space grows by blocks of 32 until it meets the
+ *      With k = 0 the space grows by blocks of 32 (min(m, n) / 8, at least
+ *      4, when min(m, n) < 256) until it meets the
  *      tolerance, then by q more, and the rank is the smallest whose
  *      approximation meets it (the exact route when the space would
  *      outgrow min(m, n)).

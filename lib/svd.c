@@ -25,7 +25,7 @@
 enum {
     DEFAULT_OVERSAMPLING = 20, /* block size b = k + oversampling */
     DEFAULT_DEPTH = 2,         /* Krylov depth q: the space is [V, (M^T M) V, ... (M^T M)^q V] */
-    TOLERANCE_BLOCK = 32       /* block size when the tolerance chooses the rank */
+    TOLERANCE_BLOCK = 32       /* block size when the tolerance chooses the rank (n >= 256) */
 };
 
 /* ------------------------------------------------------------ scalars */
@@ -647,8 +647,16 @@ static int randomized(const problem *p, int64_t k, int64_t b, int64_t q, uint64_
     return rc;
 }
 
+/* The block size of the tolerance mode: TOLERANCE_BLOCK, or n / 8 (at
+ * least 4) on a smaller side below 256, so that the space can grow. */
+static int64_t tolerance_block(const problem *p)
+{
+    int64_t b = p->n / 8;
+    return b > TOLERANCE_BLOCK ? TOLERANCE_BLOCK : b < 4 ? 4 : b;
+}
+
 /* Randomized SVD with the rank chosen by the tolerance: the Krylov space
- * grows by blocks of TOLERANCE_BLOCK until the projection onto it meets
+ * grows by blocks of tolerance_block() until the projection onto it meets
  * the tolerance, then by q more blocks; the rank is the smallest whose Ritz
  * approximation meets the tolerance.  *exhausted reports a space that
  * would outgrow n before meeting the tolerance (the exact route then
@@ -656,7 +664,7 @@ static int randomized(const problem *p, int64_t k, int64_t b, int64_t q, uint64_
 static int randomized_tolerance(const problem *p, double tol, int64_t q, uint64_t seed,
                                 result *r, int *exhausted)
 {
-    krylov kr = {TOLERANCE_BLOCK, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    krylov kr = {tolerance_block(p), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     void *g = NULL, *w = NULL, *wk = NULL;
     double *lambda = NULL;
     int rc = krylov_reserve(p, &kr, 4 * kr.b);
@@ -942,10 +950,9 @@ static int dispatch(const problem *p, int64_t k, const lowrank_opts *opts, resul
     }
     if (method == LOWRANK_METHOD_RANDOMIZED && k == 0) {
         int exhausted = 0;
-        int rc = 2 * TOLERANCE_BLOCK <= p->n
-                     ? randomized_tolerance(p, tol, q, seed, r, &exhausted)
-                     : LOWRANK_OK;
-        if (rc != LOWRANK_OK || (2 * TOLERANCE_BLOCK <= p->n && !exhausted))
+        int grows = 2 * tolerance_block(p) <= p->n;
+        int rc = grows ? randomized_tolerance(p, tol, q, seed, r, &exhausted) : LOWRANK_OK;
+        if (rc != LOWRANK_OK || (grows && !exhausted))
             return rc;
         return exact(p, 0, tol, r);
     }

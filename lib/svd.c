@@ -354,11 +354,42 @@ static int cholesky_qr(lowrank_dtype t, int64_t m, int64_t k, void *c, void *r, 
     return rc != LOWRANK_OK ? rc : lr_trsm(t, 'R', 'U', 'N', 'N', m, k, 1.0, r, k, c, m);
 }
 
+/* Whether the k x k triangle r is so near the identity (||r - I||_F <=
+ * 1/8) that c r^-1 is already orthonormal to working precision: the
+ * orthogonality CholeskyQR loses grows as cond(c)^2 u, and cond(c) <= 9/7. */
+static int near_orthonormal(lowrank_dtype t, const void *r, int64_t k)
+{
+    double d = 0;
+    for (int64_t j = 0; j < k; j++)
+        for (int64_t i = 0; i <= j; i++) {
+            double e = get(t, r, i + j * k) - (i == j);
+            d += e * e;
+        }
+    return d <= 1.0 / 64;
+}
+
+/* Scale the columns of the m x k c to unit norm (zero columns stay zero)
+ * and set acc = diag(norms), so that c_before = c acc. */
+static void normalise_columns(lowrank_dtype t, int64_t m, int64_t k, void *c, void *acc)
+{
+    memset(acc, 0, (size_t)(k * k) * esize(t));
+    for (int64_t j = 0; j < k; j++) {
+        void *col = elem(t, c, j * m);
+        double norm = sqrt(sum_sq(t, col, m));
+        for (int64_t i = 0; norm > 0 && i < m; i++)
+            set(t, col, i, get(t, col, i) / norm);
+        set(t, acc, j + j * k, norm);
+    }
+}
+
 /* The thin SVD of the m x k matrix c (m >= k), which it destroys:
  * c = u diag(sigma) pt, u (m x k) with orthonormal columns, pt (k x k)
- * orthogonal.  c is orthonormalised by CholeskyQR2 (all BLAS-3), or by
- * Householder QR when it is too ill-conditioned for that (rank-deficient,
- * say), and the k x k triangle goes to LAPACK's SVD. */
+ * orthogonal.  c is orthonormalised by CholeskyQR (all BLAS-3) after its
+ * columns are scaled to unit norm: once when that leaves a triangle near
+ * the identity, as it does for the nearly orthogonal columns both routes
+ * produce, twice otherwise (CholeskyQR2), and by Householder QR when c is
+ * too ill-conditioned for either (rank-deficient, say).  The k x k
+ * triangle then goes to LAPACK's SVD. */
 static int tall_svd(lowrank_dtype t, int64_t m, int64_t k, void *c, void *u, double *sigma,
                     void *pt)
 {
@@ -366,7 +397,7 @@ static int tall_svd(lowrank_dtype t, int64_t m, int64_t k, void *c, void *u, dou
          *s = scratch(t, k);
     int rc = r && acc && x && s ? LOWRANK_OK : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK)
-        set_identity(t, acc, k);
+        normalise_columns(t, m, k, c, acc);
     for (int pass = 0; rc == LOWRANK_OK && pass < 2; pass++) {
         rc = cholesky_qr(t, m, k, c, r, x);
         int householder = rc == LOWRANK_EDEGENERATE;
@@ -376,7 +407,7 @@ static int tall_svd(lowrank_dtype t, int64_t m, int64_t k, void *c, void *u, dou
             rc = lr_gemm(t, 'N', 'N', k, k, k, 1.0, r, k, acc, k, 0.0, x, k);
         if (rc == LOWRANK_OK)
             memcpy(acc, x, (size_t)(k * k) * esize(t));
-        if (householder)
+        if (householder || (rc == LOWRANK_OK && near_orthonormal(t, r, k)))
             break;
     }
     if (rc == LOWRANK_OK)
@@ -594,22 +625,45 @@ static int krylov_gram(const problem *p, const krylov *kr, void *g)
                    elem(p->t, g, last + last * L), L);
 }
 
-/* Rayleigh-Ritz in the Krylov space: with wk (L x k) the leading
- * eigenvectors of Y^T Y in descending order, M V wk = Y wk, so the
- * projection onto span(V wk) needs no further pass over M. */
-static int krylov_ritz(const problem *p, const krylov *kr, const void *wk, result *r)
+/* Rayleigh-Ritz in the Krylov space: the eigen-decomposition of
+ * G = Y^T Y (divide and conquer: for these sizes faster than a subset
+ * driver) chooses the rank when k = 0, and with wk (L x k) its leading
+ * eigenvectors, M V wk = Y wk: the projection onto span(V wk) needs no
+ * further pass over M. */
+static int krylov_ritz(const problem *p, const krylov *kr, int64_t k, double tol, result *r)
 {
-    int64_t L = kr->cols, k = r->k;
-    void *c = scratch(p->t, p->m * k), *vk = scratch(p->t, p->n * k);
-    int rc = c && vk ? LOWRANK_OK : LOWRANK_ENOMEM;
+    int64_t L = kr->cols;
+    void *g = scratch_zero(p->t, L * L), *w = scratch(p->t, L), *wk = NULL, *c = NULL,
+         *vk = NULL;
+    double *lambda = lr_malloc((size_t)L, sizeof *lambda);
+    int rc = g && w && lambda ? krylov_gram(p, kr, g) : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK)
+        rc = lr_syevd(p->t, L, g, L, w);
+    for (int64_t i = 0; rc == LOWRANK_OK && i < L; i++)
+        lambda[i] = get(p->t, w, i);
+    if (rc == LOWRANK_OK)
+        rc = result_alloc(p, k > 0 ? k : rank_for_tolerance(p, lambda, L, tol), r);
+    if (rc == LOWRANK_OK) {
+        k = r->k;
+        wk = scratch(p->t, L * k);
+        c = scratch(p->t, p->m * k);
+        vk = scratch(p->t, p->n * k);
+        rc = wk && c && vk ? LOWRANK_OK : LOWRANK_ENOMEM;
+    }
+    if (rc == LOWRANK_OK) {
+        copy_columns(p->t, elem(p->t, g, (L - k) * L), L, p->t, wk, L, L, k, 1);
         rc = lr_gemm(p->t, 'N', 'N', p->m, k, L, 1.0, kr->y, p->m, wk, L, 0.0, c, p->m);
+    }
     if (rc == LOWRANK_OK)
         rc = lr_gemm(p->t, 'N', 'N', p->n, k, L, 1.0, kr->v, p->n, wk, L, 0.0, vk, p->n);
     if (rc == LOWRANK_OK)
         rc = project_onto(p, vk, c, r);
     if (rc == LOWRANK_OK)
         r->error = projection_error(p, sum_sq(LOWRANK_FLOAT64, r->sigma, k));
+    free(g);
+    free(w);
+    free(lambda);
+    free(wk);
     free(c);
     free(vk);
     return rc;
@@ -620,30 +674,15 @@ static int krylov_ritz(const problem *p, const krylov *kr, const void *wk, resul
 static int randomized(const problem *p, int64_t k, int64_t b, int64_t q, uint64_t seed,
                       result *r)
 {
-    int64_t L = (q + 1) * b;
     krylov kr = {b, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-    void *g = scratch_zero(p->t, L * L), *w = scratch(p->t, L), *z = scratch(p->t, L * k),
-         *wk = scratch(p->t, L * k);
-    int rc = g && w && z && wk ? krylov_reserve(p, &kr, L) : LOWRANK_ENOMEM;
+    int rc = krylov_reserve(p, &kr, (q + 1) * b);
     if (rc == LOWRANK_OK)
         rc = krylov_start(p, &kr, seed);
     for (int64_t j = 0; rc == LOWRANK_OK && j < q; j++)
         rc = krylov_extend(p, &kr);
     if (rc == LOWRANK_OK)
-        rc = krylov_gram(p, &kr, g);
-    if (rc == LOWRANK_OK)
-        rc = lr_syevr(p->t, L, g, L, L - k + 1, L, w, z, L);
-    if (rc == LOWRANK_OK)
-        rc = result_alloc(p, k, r);
-    if (rc == LOWRANK_OK) {
-        copy_columns(p->t, z, L, p->t, wk, L, L, k, 1);
-        rc = krylov_ritz(p, &kr, wk, r);
-    }
+        rc = krylov_ritz(p, &kr, k, 0, r);
     krylov_free(&kr);
-    free(g);
-    free(w);
-    free(z);
-    free(wk);
     return rc;
 }
 
@@ -665,8 +704,6 @@ static int randomized_tolerance(const problem *p, double tol, int64_t q, uint64_
                                 result *r, int *exhausted)
 {
     krylov kr = {tolerance_block(p), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-    void *g = NULL, *w = NULL, *wk = NULL;
-    double *lambda = NULL;
     int rc = krylov_reserve(p, &kr, 4 * kr.b);
     if (rc == LOWRANK_OK)
         rc = krylov_start(p, &kr, seed);
@@ -689,30 +726,9 @@ static int randomized_tolerance(const problem *p, double tol, int64_t q, uint64_
         if (rc == LOWRANK_OK)
             captured += sum_sq(p->t, elem(p->t, kr.y, (kr.cols - kr.b) * p->m), p->m * kr.b);
     }
-    int64_t L = kr.cols;
-    if (rc == LOWRANK_OK && !*exhausted) {
-        g = scratch_zero(p->t, L * L);
-        w = scratch(p->t, L);
-        lambda = lr_malloc((size_t)L, sizeof *lambda);
-        rc = g && w && lambda ? krylov_gram(p, &kr, g) : LOWRANK_ENOMEM;
-        if (rc == LOWRANK_OK)
-            rc = lr_syevd(p->t, L, g, L, w);
-        for (int64_t i = 0; rc == LOWRANK_OK && i < L; i++)
-            lambda[i] = get(p->t, w, i);
-        if (rc == LOWRANK_OK)
-            rc = result_alloc(p, rank_for_tolerance(p, lambda, L, tol), r);
-        if (rc == LOWRANK_OK && !(wk = scratch(p->t, L * r->k)))
-            rc = LOWRANK_ENOMEM;
-        if (rc == LOWRANK_OK) {
-            copy_columns(p->t, elem(p->t, g, (L - r->k) * L), L, p->t, wk, L, L, r->k, 1);
-            rc = krylov_ritz(p, &kr, wk, r);
-        }
-    }
+    if (rc == LOWRANK_OK && !*exhausted)
+        rc = krylov_ritz(p, &kr, 0, tol, r);
     krylov_free(&kr);
-    free(g);
-    free(w);
-    free(wk);
-    free(lambda);
     return rc;
 }
 

@@ -458,7 +458,9 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
  *    count may round differently (OpenBLAS splits products by thread), so
  *    results then agree to working precision.
  *  - LOWRANK_OPT_OVERSAMPLING p (default 10) and LOWRANK_OPT_POWER_ITER q
- *    (default 2): the randomized block size k + p and Krylov depth q.
+ *    (default 2): the randomized block size k + p and Krylov depth q.  With
+ *    q = 0 the block is A^T (or A) times a random block of the long side:
+ *    the plain randomized range finder, two products with A.
  *
  * Errors: LOWRANK_EINVAL (a or out NULL, a method other than auto, exact or
  * randomized), LOWRANK_ERANGE (k < 0 or k > min(m, n); k = 0 with a zero

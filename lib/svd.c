@@ -585,13 +585,22 @@ static int krylov_append(const problem *p, krylov *kr)
     return rc;
 }
 
-/* The first block: b random directions. */
-static int krylov_start(const problem *p, krylov *kr, uint64_t seed)
+/* The first block: b random directions, or, with q = 0, where no Krylov
+ * step will follow, M^T of b random directions on the long side: the row
+ * space sampled as by the randomized range finder of Halko, Martinsson and
+ * Tropp (the random block of the long side is made in Y's memory). */
+static int krylov_start(const problem *p, krylov *kr, uint64_t seed, int64_t q)
 {
     lr_rng rng;
     lr_rng_seed(&rng, seed);
-    lr_rng_fill_normal(&rng, p->t, kr->v, p->n * kr->b);
-    return krylov_append(p, kr);
+    int rc = LOWRANK_OK;
+    if (q > 0) {
+        lr_rng_fill_normal(&rng, p->t, kr->v, p->n * kr->b);
+    } else {
+        lr_rng_fill_normal(&rng, p->t, kr->y, p->m * kr->b);
+        rc = apply_t(p, kr->b, kr->y, p->m, kr->v, p->n);
+    }
+    return rc == LOWRANK_OK ? krylov_append(p, kr) : rc;
 }
 
 /* The next block: Z = M^T Y of the last block, orthonormalised against the
@@ -670,14 +679,15 @@ static int krylov_ritz(const problem *p, const krylov *kr, int64_t k, double tol
 }
 
 /* Randomized SVD of rank k: block Krylov with blocks of b and depth q,
- * (q + 1) b <= n: 2q + 1 products with blocks of M, no other pass over M. */
+ * (q + 1) b <= n: 2q + 1 products with blocks of M (2 for q = 0), no
+ * other pass over M. */
 static int randomized(const problem *p, int64_t k, int64_t b, int64_t q, uint64_t seed,
                       result *r)
 {
     krylov kr = {b, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     int rc = krylov_reserve(p, &kr, (q + 1) * b);
     if (rc == LOWRANK_OK)
-        rc = krylov_start(p, &kr, seed);
+        rc = krylov_start(p, &kr, seed, q);
     for (int64_t j = 0; rc == LOWRANK_OK && j < q; j++)
         rc = krylov_extend(p, &kr);
     if (rc == LOWRANK_OK)
@@ -706,7 +716,7 @@ static int randomized_tolerance(const problem *p, double tol, int64_t q, uint64_
     krylov kr = {tolerance_block(p), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     int rc = krylov_reserve(p, &kr, 4 * kr.b);
     if (rc == LOWRANK_OK)
-        rc = krylov_start(p, &kr, seed);
+        rc = krylov_start(p, &kr, seed, q);
     double budget = tol * tol * p->sumsq;
     double captured = rc == LOWRANK_OK ? sum_sq(p->t, kr.y, p->m * kr.cols) : 0;
     int64_t more = -1; /* blocks still to add once the tolerance is met */

@@ -209,6 +209,11 @@ START_TEST(rank_deficient_and_identity)
     ck_assert_ok(lowrank_svd(a, 5, o, &f));
     check_exact(a, 5, f);
     lowrank_factors_free(f);
+    /* no Krylov step: the sampled row space still holds the whole rank */
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_POWER_ITER, 0));
+    ck_assert_ok(lowrank_svd(a, 5, o, &f));
+    check_exact(a, 5, f);
+    lowrank_factors_free(f);
     ck_assert_ok(lowrank_matrix_new(t, LOWRANK_COL_MAJOR, 12, 12, &id));
     for (int64_t i = 0; i < 12; i++)
         ck_assert_ok(lowrank_matrix_set(id, i, i, 1.0));

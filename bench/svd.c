@@ -6,6 +6,7 @@
  *             [--seed S] [--oversampling P] [--power-iter Q] [--out PREFIX]
  *             IN.npy
  *   bench/svd --gemm-rate N
+ *   bench/svd --gesvdx -k K [--reps N] [--out PREFIX] IN.npy
  *
  * Times the library call alone (the file is read before the clock starts and
  * the factors are freed after it stops), N times (default 5), and prints one
@@ -15,9 +16,13 @@
  * PREFIX.u.npy, PREFIX.s.npy and PREFIX.vt.npy from the last run, for the
  * comparison script to score.  --gemm-rate N times an N x N x N sgemm and
  * dgemm through the BLAS the library uses and prints GFLOP/s: the physical
- * limit of this work on this machine.
+ * limit of this work on this machine.  --gesvdx times LAPACK's subset SVD
+ * driver (?gesvdx, the k largest triplets) instead of the library, on a
+ * column-major copy made before each run: the exact alternative the
+ * library's Gram route was measured against.
  */
 #include <cblas.h>
+#include <lapacke.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,9 +117,70 @@ static int save(const lowrank_matrix *m, const char *prefix, const char *part)
     return rc == LOWRANK_OK ? 0 : die(path, rc);
 }
 
+/* The k leading singular triplets of a by LAPACK's ?gesvdx on a fresh
+ * column-major copy (not timed): u (m x k), s (k) and vt (k x n), all
+ * column-major in a's dtype.  Returns the seconds of the LAPACK call, or
+ * a negative number on failure. */
+static double gesvdx(const lowrank_matrix *a, int k, lowrank_matrix *u, lowrank_matrix *s,
+                     lowrank_matrix *vt)
+{
+    lowrank_matrix *c;
+    if (lowrank_matrix_convert(a, lowrank_matrix_dtype(a), LOWRANK_COL_MAJOR, &c) != LOWRANK_OK)
+        return -1;
+    int m = (int)lowrank_matrix_rows(a), n = (int)lowrank_matrix_cols(a), found = 0;
+    int *iwork = malloc(12 * (size_t)(m < n ? m : n) * sizeof *iwork);
+    double t0 = now();
+    int info = lowrank_matrix_dtype(a) == LOWRANK_FLOAT32
+                   ? LAPACKE_sgesvdx(LAPACK_COL_MAJOR, 'V', 'V', 'I', m, n,
+                                     lowrank_matrix_data(c), m, 0, 0, 1, k, &found,
+                                     lowrank_matrix_data(s), lowrank_matrix_data(u), m,
+                                     lowrank_matrix_data(vt), k, iwork)
+                   : LAPACKE_dgesvdx(LAPACK_COL_MAJOR, 'V', 'V', 'I', m, n,
+                                     lowrank_matrix_data(c), m, 0, 0, 1, k, &found,
+                                     lowrank_matrix_data(s), lowrank_matrix_data(u), m,
+                                     lowrank_matrix_data(vt), k, iwork);
+    double t = now() - t0;
+    free(iwork);
+    lowrank_matrix_free(c);
+    return info == 0 && found == k ? t : -1;
+}
+
+/* --gesvdx: time LAPACK's subset driver on the same matrix. */
+static int run_gesvdx(const lowrank_matrix *a, long long k, long long reps, const char *out)
+{
+    lowrank_dtype t = lowrank_matrix_dtype(a);
+    int64_t m = lowrank_matrix_rows(a), n = lowrank_matrix_cols(a), mn = m < n ? m : n;
+    lowrank_matrix *u, *s, *vt;
+    if (k < 1 || k > mn || lowrank_matrix_new(t, LOWRANK_COL_MAJOR, m, k, &u) != LOWRANK_OK ||
+        lowrank_matrix_new(t, LOWRANK_COL_MAJOR, mn, 1, &s) != LOWRANK_OK ||
+        lowrank_matrix_new(t, LOWRANK_COL_MAJOR, k, n, &vt) != LOWRANK_OK)
+        return fprintf(stderr, "bench/svd: --gesvdx needs 1 <= k <= min(m, n)\n"), 2;
+    double *times = calloc((size_t)reps, sizeof *times);
+    for (long long r = 0; r < reps; r++)
+        if ((times[r] = gesvdx(a, (int)k, u, s, vt)) < 0)
+            return fprintf(stderr, "bench/svd: gesvdx failed\n"), 1;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double tmin = times[0];
+    for (long long r = 1; r < reps; r++)
+        tmin = times[r] < tmin ? times[r] : tmin;
+    printf("seconds=%.6f min_seconds=%.6f rank=%lld error=nan maxrss_mb=%.1f\n",
+           median(times, (int)reps), tmin, k, (double)ru.ru_maxrss / 1024.0);
+    int status = 0;
+    if (out)
+        status = save(u, out, "u") || save(s, out, "s") || save(vt, out, "vt");
+    free(times);
+    lowrank_matrix_free(u);
+    lowrank_matrix_free(s);
+    lowrank_matrix_free(vt);
+    return status;
+}
+
+
 int main(int argc, char **argv)
 {
     long long k = 0, reps = 5;
+    int lapack = 0;
     const char *in = NULL, *out = NULL;
     lowrank_opts *opts;
     if (lowrank_opts_new(&opts) != LOWRANK_OK)
@@ -124,6 +190,10 @@ int main(int argc, char **argv)
         int rc = LOWRANK_OK;
         if (strcmp(a, "--gemm-rate") == 0 && v)
             return gemm_rate(atoi(v));
+        else if (strcmp(a, "--gesvdx") == 0) {
+            lapack = 1;
+            continue;
+        }
         else if (strcmp(a, "-k") == 0 && v)
             k = atoll(v);
         else if (strcmp(a, "--reps") == 0 && v)
@@ -161,6 +231,12 @@ int main(int argc, char **argv)
     int rc = lowrank_matrix_load_npy(in, &a);
     if (rc != LOWRANK_OK)
         return die(in, rc);
+    if (lapack) {
+        int status = run_gesvdx(a, k, reps, out);
+        lowrank_matrix_free(a);
+        lowrank_opts_free(opts);
+        return status;
+    }
     double *t = calloc((size_t)reps, sizeof *t), err = 0;
     lowrank_factors *f = NULL;
     for (long long r = 0; r < reps; r++) {

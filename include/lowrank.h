@@ -442,13 +442,13 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
  *      [V, (A^T A) V, ..., (A^T A)^q V] of a random block V of k + p
  *      columns on the smaller side, 2q + 1 products with A, then
  *      Rayleigh-Ritz.  The result is the best rank-k approximation within
- *      that space, typically within a few 1e-4 of the optimal relative error.
+ *      that space, an orthogonal projection of A; on slowly decaying
+ *      spectra its relative error is within about 1e-3 of the optimum.
  *      When (q + 1)(k + p) > min(m, n) it computes the exact truncation.
- *      With k = 0 the space grows by blocks of 32 (min(m, n) / 8, at least
- *      4, when min(m, n) < 256) until it meets the
- *      tolerance, then by q more, and the rank is the smallest whose
- *      approximation meets it (the exact route when the space would
- *      outgrow min(m, n)).
+ *      With k = 0 the space grows by blocks of 32 (min(m, n) / 8, at
+ *      least 4, when min(m, n) < 256) until it meets the tolerance, then by
+ *      q more, and the rank is the smallest whose approximation meets it
+ *      (the exact route when the space would outgrow min(m, n)).
  *    LOWRANK_METHOD_AUTO (the default): randomized when k > 0 and
  *      2 (q + 1)(k + p) <= min(m, n), exact otherwise (and for k = 0).
  *    Other methods are rejected.

@@ -73,7 +73,8 @@ static void copy_columns(lowrank_dtype ts, const void *src, int64_t lds, lowrank
     for (int64_t j = 0; j < cols; j++) {
         int64_t from = reverse ? cols - 1 - j : j;
         if (ts == td) {
-            memcpy(elem(td, dst, j * ldd), const_elem(ts, src, from * lds), (size_t)rows * esize(td));
+            memcpy(elem(td, dst, j * ldd), const_elem(ts, src, from * lds),
+                   (size_t)rows * esize(td));
             continue;
         }
         for (int64_t i = 0; i < rows; i++)
@@ -804,7 +805,8 @@ static int certify(const problem *p, const double *lambda, const result *r, int 
         double norm2 = 0;
         for (int64_t j = 0; j < k; j++)
             for (int64_t i = 0; i < p->n; i++) {
-                double d = get(p->t, res, i + j * p->n) - r->sigma[j] * get(p->t, r->vm, i + j * p->n);
+                double d = get(p->t, res, i + j * p->n) -
+                           r->sigma[j] * get(p->t, r->vm, i + j * p->n);
                 norm2 += d * d;
             }
         double rho = sqrt(norm2 / 2), next = k < p->n ? sqrt(fmax(0.0, lambda[k]) + e) : 0.0;

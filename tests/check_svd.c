@@ -41,7 +41,8 @@ static double *truth(const lowrank_matrix *a)
     ck_assert_ok(lowrank_matrix_convert(a, LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, &c));
     int64_t mn = a->rows < a->cols ? a->rows : a->cols;
     double *s = malloc((size_t)mn * sizeof *s);
-    ck_assert_ok(lr_gesdd(LOWRANK_FLOAT64, a->rows, a->cols, c->data, a->rows, s, NULL, 1, NULL, 1));
+    ck_assert_ok(
+        lr_gesdd(LOWRANK_FLOAT64, a->rows, a->cols, c->data, a->rows, s, NULL, 1, NULL, 1));
     lowrank_matrix_free(c);
     return s;
 }

@@ -11,7 +11,7 @@
  * V of M (n x k), are computed straight into the memory of the handles the
  * caller gets back, in whichever layout makes that possible.
  */
-#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -943,6 +943,10 @@ static int check_arguments(const lowrank_matrix *a, int64_t k, const lowrank_opt
                        "LOWRANK_OPT_METHOD = %lld is not a method of lowrank_svd (use "
                        "LOWRANK_METHOD_AUTO, LOWRANK_METHOD_EXACT or LOWRANK_METHOD_RANDOMIZED)",
                        (long long)method);
+    if (a->rows > INT_MAX || a->cols > INT_MAX)
+        return lr_fail(LOWRANK_EOVERFLOW,
+                       "a is %lld x %lld: a dimension exceeds the BLAS integer range (%d)",
+                       (long long)a->rows, (long long)a->cols, INT_MAX);
     int64_t mn = a->rows < a->cols ? a->rows : a->cols;
     if (k < 0)
         return lr_fail(LOWRANK_ERANGE, "k = %lld is negative", (long long)k);

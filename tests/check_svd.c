@@ -522,6 +522,13 @@ START_TEST(svd_errors)
     ck_assert_fails(lowrank_svd(a, 2, o, &f), LOWRANK_EINVAL);
     ck_assert_ptr_null(f);
     lowrank_opts_free(o);
+    /* a dimension beyond the BLAS integer, refused before the data is read */
+    lowrank_matrix *tall;
+    ck_assert_ok(lowrank_matrix_wrap(LOWRANK_FLOAT32, LOWRANK_COL_MAJOR, INT64_C(1) << 31, 2,
+                                     a->data, INT64_C(1) << 31, &tall));
+    ck_assert_fails(lowrank_svd(tall, 1, NULL, &f), LOWRANK_EOVERFLOW);
+    ck_assert_ptr_null(f);
+    lowrank_matrix_free(tall);
     const double bad[] = {NAN, INFINITY, -INFINITY};
     for (int i = 0; i < 3; i++) {
         ck_assert_ok(lowrank_matrix_set(a, 4, 2, bad[i]));

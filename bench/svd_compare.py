@@ -19,8 +19,10 @@ in turn, interleaved, and the fastest of its R medians is shown, so that a burst
 other processes does not fall on one implementation alone), the relative Frobenius error minus the optimal one
 (err-opt), the largest relative error of the k singular values (sv-err), our time divided by
 theirs, the achieved GFLOP/s of the products with A (the work that dominates) against the
-sgemm/dgemm rate measured in the same run, and the process's peak resident memory
-(getrusage maxrss, which includes A itself and, for Python, the interpreter and its modules).
+sgemm/dgemm rate measured in the same run, and the process's peak resident memory in MB
+(VmHWM, which includes A itself and, for Python, the interpreter and its modules; getrusage's
+maxrss would also count the memory of the parent that forked the process).  The parent only
+orchestrates: matrices are made, and results scored, in child processes.
 
 Matrices: A = U diag(s) V^T with s_i = i^-0.7 and U, V the Q factors of standard normal
 matrices drawn by numpy.random.default_rng(20261128), stored in C order (row-major); the
@@ -66,8 +68,32 @@ def score(a, s_true, u, s, vt, k):
     return float(err - opt), sv
 
 
-def maxrss_mb():
+def peak_mb():
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmHWM:'):
+                return float(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def make_case(case, path, spectrum):
+    """In a child process: write the matrix of case ('MxN:dtype' or a layer's path) and its
+    singular values."""
+    if case.endswith('.npy'):
+        a = np.load(case)
+        s = np.linalg.svd(a.astype(np.float64), compute_uv=False)
+    else:
+        shape, dt = case.split(':')
+        a, s = synthetic(*(int(x) for x in shape.split('x')), dt)
+    np.save(path, a)
+    np.save(spectrum, s)
+
+
+def score_factors(prefix, path, spectrum, k):
+    """In a child process: score the factors PREFIX.{u,s,vt}.npy, print JSON."""
+    err, sv = score(np.load(path), np.load(spectrum), np.load(prefix + '.u.npy'),
+                    np.load(prefix + '.s.npy').ravel(), np.load(prefix + '.vt.npy'), k)
+    print(json.dumps({'err': err, 'sv': sv}))
 
 
 def run_anchor(name, path, spectrum, k, reps):
@@ -93,14 +119,18 @@ def run_anchor(name, path, spectrum, k, reps):
         times.append(time.perf_counter() - t0)
     err, sv = score(a, s_true, *out, k)
     print(json.dumps({'seconds': float(np.median(times)), 'err': err, 'sv': sv,
-                      'maxrss_mb': maxrss_mb()}))
+                      'maxrss_mb': peak_mb()}))
+
+
+def python_child(args, *options):
+    cmd = [args.python, os.path.abspath(__file__)] + [str(o) for o in options]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1]) if out.strip() else None
 
 
 def child(args, name, path, spectrum, k):
-    cmd = [args.python, os.path.abspath(__file__), '--anchor', name, '--file', path,
-           '--spectrum', spectrum, '--k', str(k), '--reps', str(args.reps)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return python_child(args, '--anchor', name, '--file', path, '--spectrum', spectrum,
+                        '--k', k, '--reps', args.reps)
 
 
 def kv(line):
@@ -112,10 +142,9 @@ def ours(args, method, path, spectrum, k, tmp):
     how = ['--gesvdx'] if method == 'gesvdx' else ['--method', method]
     cmd = [args.bench, '-k', str(k)] + how + ['--reps', str(args.reps), '--out', prefix, path]
     r = kv(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-    a, s_true = np.load(path), np.load(spectrum)
-    err, sv = score(a, s_true, np.load(prefix + '.u.npy'), np.load(prefix + '.s.npy').ravel(),
-                    np.load(prefix + '.vt.npy'), k)
-    return {'seconds': float(r['seconds']), 'err': err, 'sv': sv,
+    scored = python_child(args, '--score', prefix, '--file', path, '--spectrum', spectrum,
+                          '--k', k)
+    return {'seconds': float(r['seconds']), 'err': scored['err'], 'sv': scored['sv'],
             'maxrss_mb': float(r['maxrss_mb'])}
 
 
@@ -153,11 +182,17 @@ def main():
     ap.add_argument('--wait-load', type=float, default=0,
                     help='wait (up to 30 min) until the 1-minute load is below this')
     ap.add_argument('--anchor')
+    ap.add_argument('--make')
+    ap.add_argument('--score')
     ap.add_argument('--file')
     ap.add_argument('--spectrum')
     args = ap.parse_args()
     if args.anchor:
         return run_anchor(args.anchor, args.file, args.spectrum, args.k, args.reps)
+    if args.make:
+        return make_case(args.make, args.file, args.spectrum)
+    if args.score:
+        return score_factors(args.score, args.file, args.spectrum, args.k)
     if args.wait_load:
         wait_for_quiet(args.wait_load)
     print(f'# load average at start: {os.getloadavg()}')
@@ -176,26 +211,20 @@ def main():
             continue
         m, n = (int(x) for x in shape.split('x'))
         for dt in args.dtypes.split(','):
-            cases.append((f'{m}x{n} i^-0.7', dt, args.k, lambda m=m, n=n, dt=dt: synthetic(m, n, dt)))
+            cases.append((f'{m}x{n} i^-0.7', dt, args.k, f'{m}x{n}:{dt}', (m, n)))
     if not args.no_layers:
         for model, layer in LAYERS:
             path = os.path.join(args.data, model, layer + '.npy')
             if not os.path.exists(path):
                 continue
+            w = np.load(path, mmap_mode='r')
             for k in (8, 16):
-                def load(path=path):
-                    w = np.load(path)
-                    return w, np.linalg.svd(w.astype(np.float64), compute_uv=False)
-                cases.append((f'{model}:{layer}', str(np.load(path, mmap_mode='r').dtype), k, load))
+                cases.append((f'{model}:{layer}', str(w.dtype), k, path, w.shape))
     summary = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, dt, k, make in cases:
-            a, s_true = make()
+        for name, dt, k, case, (m, n) in cases:
             path, spectrum = os.path.join(tmp, 'a.npy'), os.path.join(tmp, 's.npy')
-            np.save(path, a)
-            np.save(spectrum, s_true)
-            m, n = a.shape
-            del a
+            python_child(args, '--make', case, '--file', path, '--spectrum', spectrum)
             runs = {'ours-rand': lambda: ours(args, 'randomized', path, spectrum, k, tmp),
                     'ours-exact': lambda: ours(args, 'exact', path, spectrum, k, tmp),
                     'gesvdx': lambda: ours(args, 'gesvdx', path, spectrum, k, tmp),

@@ -151,9 +151,9 @@ def ours(args, method, path, spectrum, k, tmp):
 def product_flops(impl, m, n, k):
     """Flops of the products with A that dominate each method (None when not meaningful)."""
     lo, hi = min(m, n), max(m, n)
-    krylov = 3 * (k + 10) <= lo  # otherwise randomized mode computes the exact truncation
-    if impl == 'ours-rand' and krylov:  # block Krylov: blocks k + 10, depth 2: 5 products
-        return 2.0 * m * n * 5 * (k + 10)
+    krylov = 3 * (k + 20) <= lo  # otherwise randomized mode computes the exact truncation
+    if impl == 'ours-rand' and krylov:  # block Krylov: blocks k + 20, depth 2: 5 products
+        return 2.0 * m * n * 5 * (k + 20)
     if impl in ('ours-rand', 'ours-exact'):  # Gram matrix of the small side, A V_k, residual
         return hi * lo * lo + 4.0 * m * n * k
     if impl == 'rsvd':        # 2 n_iter + 2 products with k + 10 columns

@@ -457,7 +457,7 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
  *    thread count give the same bits on every run; another BLAS thread
  *    count may round differently (OpenBLAS splits products by thread), so
  *    results then agree to working precision.
- *  - LOWRANK_OPT_OVERSAMPLING p (default 10) and LOWRANK_OPT_POWER_ITER q
+ *  - LOWRANK_OPT_OVERSAMPLING p (default 20) and LOWRANK_OPT_POWER_ITER q
  *    (default 2): the randomized block size k + p and Krylov depth q.  With
  *    q = 0 the block is A^T (or A) times a random block of the long side:
  *    the plain randomized range finder, two products with A.

@@ -23,7 +23,7 @@
 
 /* Defaults of the randomized method (docs/svd.md has the measurements). */
 enum {
-    DEFAULT_OVERSAMPLING = 10, /* block size b = k + oversampling */
+    DEFAULT_OVERSAMPLING = 20, /* block size b = k + oversampling */
     DEFAULT_DEPTH = 2,         /* Krylov depth q: the space is [V, (M^T M) V, ... (M^T M)^q V] */
     TOLERANCE_BLOCK = 32       /* block size when the tolerance chooses the rank (n >= 256) */
 };

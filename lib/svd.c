@@ -438,6 +438,19 @@ static int project_onto(const problem *p, const void *vk, void *c, result *r)
     return rc;
 }
 
+/* The result for rank k, with the scratch both routes project through: vk
+ * (n x k), the basis of the right singular subspace, and c (m x k) = M vk. */
+static int result_alloc_with_basis(const problem *p, int64_t k, result *r, void **vk, void **c)
+{
+    int rc = result_alloc(p, k, r);
+    if (rc == LOWRANK_OK) {
+        *vk = scratch(p->t, p->n * k);
+        *c = scratch(p->t, p->m * k);
+        rc = *vk && *c ? LOWRANK_OK : LOWRANK_ENOMEM;
+    }
+    return rc;
+}
+
 /* ------------------------------------------------------------ block Krylov */
 
 /* An orthonormal basis V (n x cols) of the block Krylov space
@@ -652,15 +665,12 @@ static int krylov_ritz(const problem *p, const krylov *kr, int64_t k, double tol
     for (int64_t i = 0; rc == LOWRANK_OK && i < L; i++)
         lambda[i] = get(p->t, w, i);
     if (rc == LOWRANK_OK)
-        rc = result_alloc(p, k > 0 ? k : rank_for_tolerance(p, lambda, L, tol), r);
+        rc = result_alloc_with_basis(p, k > 0 ? k : rank_for_tolerance(p, lambda, L, tol), r,
+                                     &vk, &c);
+    if (rc == LOWRANK_OK && !(wk = scratch(p->t, L * r->k)))
+        rc = LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK) {
         k = r->k;
-        wk = scratch(p->t, L * k);
-        c = scratch(p->t, p->m * k);
-        vk = scratch(p->t, p->n * k);
-        rc = wk && c && vk ? LOWRANK_OK : LOWRANK_ENOMEM;
-    }
-    if (rc == LOWRANK_OK) {
         copy_columns(p->t, elem(p->t, g, (L - k) * L), L, p->t, wk, L, L, k, 1);
         rc = lr_gemm(p->t, 'N', 'N', p->m, k, L, 1.0, kr->y, p->m, wk, L, 0.0, c, p->m);
     }
@@ -896,13 +906,10 @@ static int exact(const problem *p, int64_t k_asked, double tol, result *r)
     for (int64_t i = 0; rc == LOWRANK_OK && i < cnt; i++)
         lambda[i] = w[cnt - 1 - i];
     if (rc == LOWRANK_OK)
-        rc = result_alloc(p, k > 0 ? k : rank_for_tolerance(p, w, n, tol), r);
-    if (rc == LOWRANK_OK) {
+        rc = result_alloc_with_basis(p, k > 0 ? k : rank_for_tolerance(p, w, n, tol), r, &vk,
+                                     &c);
+    if (rc == LOWRANK_OK)
         k = r->k;
-        vk = scratch(p->t, n * k);
-        c = scratch(p->t, p->m * k);
-        rc = vk && c ? LOWRANK_OK : LOWRANK_ENOMEM;
-    }
     if (rc == LOWRANK_OK) {
         copy_columns(LOWRANK_FLOAT64, elem(LOWRANK_FLOAT64, z, (cnt - k) * n), n, p->t, vk, n, n,
                      k, 1);

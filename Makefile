@@ -4,6 +4,7 @@
 #   make check           unit tests (Check) and tool tests
 #   make check-asan      the same, built with AddressSanitizer + UBSan in build-asan/
 #   make check-valgrind  the unit tests under valgrind
+#   make bench           the benchmark programs in bench/ (not run by make check)
 #   make install         DESTDIR, prefix, libdir, mandir, ... as usual
 #
 # ./configure writes config.mk; on a fresh clone the first make runs autoconf
@@ -54,6 +55,8 @@ LIB_PARTS += npy
 LIB_PARTS += opts
 LIB_PARTS += blas
 LIB_PARTS += random
+LIB_PARTS += factors
+LIB_PARTS += svd
 LIB_PARTS += ellipsoid
 LIB_PARTS += rounding
 LIB_PARTS += coreset
@@ -96,6 +99,7 @@ $(B)/lowrank.pc: $(srcdir)/lowrank.pc.in FORCE
 # ------------------------------------------------------------ tool
 TOOL_PARTS := lowrank
 TOOL_PARTS += info
+TOOL_PARTS += svd
 TOOL_PARTS += args
 TOOL_PARTS += mvee
 TOOL_PARTS += ellipsoid
@@ -128,6 +132,7 @@ SUITES += npy
 SUITES += opts
 SUITES += blas
 SUITES += random
+SUITES += svd
 SUITES += ellipsoid
 SUITES += coreset
 SUITES += lp_entries
@@ -193,6 +198,7 @@ abi-baseline: $(B)/lib/$(SOFILE)
 # `make bench` builds the programs; the scripts in bench/ run them against
 # their anchors (see docs/).  One line per part.
 BENCH_PROGS := geometry
+BENCH_PROGS += svd
 BENCH_BINS := $(BENCH_PROGS:%=$(B)/bench/bench_%)
 
 $(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a

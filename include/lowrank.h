@@ -630,6 +630,133 @@ LOWRANK_API int lowrank_background_image(const lowrank_background *bg, uint8_t *
 /* lowrank_background_free: release a model.  NULL is accepted. */
 LOWRANK_API void lowrank_background_free(lowrank_background *bg);
 
+/* ------------------------------------------------------------------------
+ * Low-rank factors
+ *
+ * A lowrank_factors holds a rank-k approximation of an m x n matrix A in the
+ * form A ~ U diag(S) V^T: U is m x k with orthonormal columns, S holds k
+ * non-negative values in descending order, and V^T is k x n with orthonormal
+ * rows; all three in A's dtype.  lowrank_svd() returns one (the l2 SVD
+ * truncation) and so do the other factorisations of this library.
+ * ------------------------------------------------------------------------ */
+
+typedef struct lowrank_factors lowrank_factors;
+
+/* How lowrank_factors_split() shares diag(S) between the two factors. */
+typedef enum lowrank_split {
+    LOWRANK_SPLIT_LEFT = 1,    /* L = U diag(S), R = V^T */
+    LOWRANK_SPLIT_RIGHT = 2,   /* L = U, R = diag(S) V^T */
+    LOWRANK_SPLIT_BALANCED = 3 /* L = U diag(sqrt(S)), R = diag(sqrt(S)) V^T */
+} lowrank_split;
+
+/* lowrank_factors_free: release factors and the matrices they own.  NULL is
+ * accepted and ignored. */
+LOWRANK_API void lowrank_factors_free(lowrank_factors *f);
+
+/* Sizes: the rank k, and the rows m and columns n of the approximated
+ * matrix.  Given NULL they return 0. */
+LOWRANK_API int64_t lowrank_factors_rank(const lowrank_factors *f);
+LOWRANK_API int64_t lowrank_factors_rows(const lowrank_factors *f);
+LOWRANK_API int64_t lowrank_factors_cols(const lowrank_factors *f);
+
+/* Borrowed views of U (m x k), S (k x 1) and V^T (k x n), owned by f and
+ * valid until f is freed; NULL for NULL.  Do not free or write them.  Their
+ * layout and leading dimension are whatever avoided a copy (for instance U
+ * of a row-major A may be a row-major view); read them through
+ * lowrank_matrix_layout() and lowrank_matrix_ld(), or convert them with
+ * lowrank_matrix_convert(). */
+LOWRANK_API const lowrank_matrix *lowrank_factors_u(const lowrank_factors *f);
+LOWRANK_API const lowrank_matrix *lowrank_factors_s(const lowrank_factors *f);
+LOWRANK_API const lowrank_matrix *lowrank_factors_vt(const lowrank_factors *f);
+
+/* lowrank_factors_split: two new compact row-major matrices, L (m x k) and
+ * R (k x n), in f's dtype, with L R = U diag(S) V^T; how chooses which
+ * factor carries S (see lowrank_split).  This is the form that replaces a
+ * weight matrix W by two layers.  Free them with lowrank_matrix_free().
+ * Errors: LOWRANK_EINVAL (f, left or right NULL, unknown how),
+ * LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_factors_split(const lowrank_factors *f, lowrank_split how,
+                                      lowrank_matrix **left, lowrank_matrix **right);
+
+/* lowrank_factors_reconstruct: write U diag(S) V^T into the caller's m x n
+ * matrix dst, of any dtype, layout and leading dimension, with one matrix
+ * product (no m x n temporary).  Between float64 factors and a float32 dst
+ * the values are rounded to float32.
+ * Errors: LOWRANK_EINVAL (f or dst NULL), LOWRANK_ESIZE (dst is not m x n),
+ * LOWRANK_ERANGE (float64 factors hold a value beyond float32's range for a
+ * float32 dst), LOWRANK_ENOMEM.  On failure dst is unchanged. */
+LOWRANK_API int lowrank_factors_reconstruct(const lowrank_factors *f, lowrank_matrix *dst);
+
+/* lowrank_factors_error: the relative Frobenius error
+ * ||A - U diag(S) V^T||_F / ||A||_F of the approximation, as estimated when
+ * it was computed; 0 when A = 0.  For lowrank_svd() every method returns a
+ * projection of A, so the squared error is ||A||_F^2 minus the kept energy:
+ * the sum of the discarded squared singular values when the whole spectrum
+ * is known (exact mode with k = 0, k = min(m, n), or its LAPACK fallback),
+ * accurate to the last digits; otherwise ||A||_F^2 minus the sum of the kept
+ * ones, formed in double precision, which resolves relative errors down to
+ * about 1e-7 (exact mode, and randomized mode for float64) or 3e-4
+ * (randomized mode for float32); below that it reads as noise near 0.
+ * Errors: LOWRANK_EINVAL (f or relative_error NULL). */
+LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative_error);
+
+/* ------------------------------------------------------------------------
+ * l2 SVD truncation
+ * ------------------------------------------------------------------------ */
+
+/* lowrank_svd: the best rank-k approximation of the m x n matrix a in the
+ * Frobenius and spectral norms (Eckart-Young), as factors U diag(S) V^T in
+ * a's dtype, stored in *out (free with lowrank_factors_free()).  a may have
+ * either layout and any leading dimension; it is read in place, never
+ * modified, and copied only when its magnitudes are extreme (beyond 2^+-20
+ * for float32, 2^+-250 for float64, where squares of singular values would
+ * leave the dtype's range; the copy is scaled by a power of two).
+ *
+ * k is the rank, 1 <= k <= min(m, n).  With k = 0 the rank is chosen by
+ * LOWRANK_OPT_TOLERANCE = tau > 0: the smallest k whose approximation has
+ * relative Frobenius error ||A - A_k||_F / ||A||_F <= tau (at least 1).
+ *
+ * Options (NULL for every default):
+ *  - LOWRANK_OPT_METHOD:
+ *    LOWRANK_METHOD_EXACT: singular values and vectors to working
+ *      precision.  The leading eigenvectors of the Gram matrix of the
+ *      smaller side (formed in double precision) give V; one product A V
+ *      and a tall QR/SVD give U and S as Ritz values of A itself; two bounds
+ *      certify every value to max(m, n) u sigma_1 (u the unit roundoff),
+ *      and when they cannot, LAPACK's full SVD (divide and conquer) is used
+ *      instead.  With k = 0 the rank comes from the whole Gram spectrum.
+ *    LOWRANK_METHOD_RANDOMIZED: block Krylov: the space
+ *      [V, (A^T A) V, ..., (A^T A)^q V] of a random block V of k + p
+ *      columns on the smaller side, 2q + 1 products with A, then
+ *      Rayleigh-Ritz.  The result is the best rank-k approximation within
+ *      that space, an orthogonal projection of A; on slowly decaying
+ *      spectra its relative error is within about 1e-3 of the optimum.
+ *      When (q + 1)(k + p) > min(m, n) it computes the exact truncation.
+ *      With k = 0 the space grows by blocks of 32 (min(m, n) / 8, at
+ *      least 4, when min(m, n) < 256) until it meets the tolerance, then by
+ *      q more, and the rank is the smallest whose approximation meets it
+ *      (the exact route when the space would outgrow min(m, n)).
+ *    LOWRANK_METHOD_AUTO (the default): randomized when k > 0 and
+ *      2 (q + 1)(k + p) <= min(m, n), exact otherwise (and for k = 0).
+ *    Other methods are rejected.
+ *  - LOWRANK_OPT_TOLERANCE: see k = 0 above; ignored when k > 0.
+ *  - LOWRANK_OPT_SEED: the random block.  The same seed, input and BLAS
+ *    thread count give the same bits on every run; another BLAS thread
+ *    count may round differently (OpenBLAS splits products by thread), so
+ *    results then agree to working precision.
+ *  - LOWRANK_OPT_OVERSAMPLING p (default 20) and LOWRANK_OPT_POWER_ITER q
+ *    (default 2): the randomized block size k + p and Krylov depth q.  With
+ *    q = 0 the block is A^T (or A) times a random block of the long side:
+ *    the plain randomized range finder, two products with A.
+ *
+ * Errors: LOWRANK_EINVAL (a or out NULL, a method other than auto, exact or
+ * randomized), LOWRANK_ERANGE (k < 0 or k > min(m, n); k = 0 with a zero
+ * tolerance), LOWRANK_ENONFINITE (a holds NaN or infinity), LOWRANK_ENOMEM,
+ * LOWRANK_EOVERFLOW (a dimension beyond the BLAS integer), LOWRANK_ENOCONV
+ * (LAPACK did not converge, which it practically never does). */
+LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts,
+                            lowrank_factors **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -52,8 +52,9 @@ int lr_qr(lowrank_dtype t, int64_t m, int64_t n, void *a, int64_t lda, void *r, 
 int lr_syevd(lowrank_dtype t, int64_t n, void *a, int64_t lda, void *w);
 
 /* Eigenpairs il..iu (1-based, in ascending order of eigenvalue) of the
- * symmetric n x n A, from its lower triangle: values into w, vectors into
- * the n x (iu - il + 1) z.  A is destroyed. */
+ * symmetric n x n A, from its lower triangle: values into the first
+ * iu - il + 1 elements of w, which must hold n (LAPACK works in it), vectors
+ * into the n x (iu - il + 1) z.  A is destroyed. */
 int lr_syevr(lowrank_dtype t, int64_t n, void *a, int64_t lda, int64_t il, int64_t iu, void *w,
              void *z, int64_t ldz);
 

@@ -8,6 +8,9 @@
 
 static const tool_command commands[] = {
     {"info", "info FILE.npy", cmd_info},
+    {"svd", "svd (-k K | --tol T) [--method auto|exact|randomized] [--seed S] [--time]\n"
+            "              IN.npy (OUT.npy | --factors L.npy R.npy [--balanced])",
+     cmd_svd},
     {"mvee", "mvee [--eps E] [--center free|origin] POINTS.npy CENTER.npy SHAPE.npy", cmd_mvee},
     {"ellipsoid", "ellipsoid -p P [--method lewis|cutting-plane] A.npy G.npy", cmd_ellipsoid},
     {"coreset",

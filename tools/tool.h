@@ -18,6 +18,8 @@ typedef struct tool_command {
 } tool_command;
 
 int cmd_info(int argc, char **argv);
+int cmd_svd(int argc, char **argv);
+
 int cmd_mvee(int argc, char **argv);
 int cmd_ellipsoid(int argc, char **argv);
 int cmd_coreset(int argc, char **argv);
@@ -46,6 +48,7 @@ int tool_rounding_method(const char *name);
  * a message on stderr. */
 int tool_save_int64_npy(const char *path, const int64_t *v, int64_t n);
 int tool_save_float64_npy(const char *path, const double *v, int64_t n);
+
 int cmd_background(int argc, char **argv);
 
 /* An 8-bit image, rows packed: width x channels bytes apart. */

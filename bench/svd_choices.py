@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""svd_choices.py - the measurements behind the design of lowrank_svd's randomized method.
+
+    PYTHON=/usr/bin/python3 $PYTHON bench/svd_choices.py [--quick]
+
+1. Accuracy per product with A: subspace (power) iteration with re-orthonormalisation against
+   block Krylov, both finished by Rayleigh-Ritz on the small side, on the benchmark matrices
+   (s_i = i^-0.7, random orthogonal factors, numpy.random.default_rng(20261128)), k = 64.
+   "products" counts the columns multiplied by A or A^T: the work that dominates.  Block
+   Krylov keeps every iterate, so (2q + 1) b products buy a (q + 1) b-dimensional space.
+2. Orthonormalising a tall-skinny block: Householder (LAPACK geqrf + orgqr) against
+   CholeskyQR2 (syrk, Cholesky, triangular solve, twice), same BLAS.
+3. Matrix products against their width: the GFLOP/s of A V for V with b columns.
+Everything runs on the BLAS numpy uses (Debian's alternatives: the same as liblowrank's).
+"""
+import argparse
+import time
+
+import numpy as np
+import scipy.linalg as sl
+
+SEED = 20261128
+
+
+def synthetic(m, n):
+    rng = np.random.default_rng(SEED)
+    r = min(m, n)
+    u, _ = np.linalg.qr(rng.standard_normal((m, r)))
+    v, _ = np.linalg.qr(rng.standard_normal((n, r)))
+    s = np.arange(1, r + 1, dtype=np.float64) ** -0.7
+    return (u * s) @ v.T, s
+
+
+def orth(x):
+    return np.linalg.qr(x)[0]
+
+
+def ritz(a, v, k):
+    """Best rank-k approximation of a within the row space span(v): (A V)_k V^T."""
+    u, s, wt = np.linalg.svd(a @ v, full_matrices=False)
+    return u[:, :k], s[:k], (v @ wt[:k].T).T
+
+
+def subspace_iteration(a, k, l, q, rng):
+    v = orth(rng.standard_normal((a.shape[1], l)))
+    for _ in range(q):
+        v = orth(a.T @ (a @ v))
+    return ritz(a, v, k), (2 * q + 1) * l
+
+
+def block_krylov(a, k, b, q, rng):
+    blocks = [orth(rng.standard_normal((a.shape[1], b)))]
+    for _ in range(q):
+        z = a.T @ (a @ blocks[-1])
+        basis = np.hstack(blocks)
+        for _ in range(2):
+            z -= basis @ (basis.T @ z)
+        blocks.append(orth(z))
+    return ritz(a, np.hstack(blocks), k), (2 * q + 1) * b
+
+
+def accuracy(shapes, k):
+    print(f'1. relative Frobenius error minus the optimum, k = {k}')
+    configs = [('power', subspace_iteration, l, q) for l, q in ((74, 2), (74, 3), (74, 4), (96, 2))]
+    configs += [('krylov', block_krylov, b, q)
+                for b, q in ((k + 10, 2), (k + 20, 2), (k, 3), (k + 10, 3), (k // 2 + 8, 4))]
+    print(f"   {'method':<8}{'block':>6}{'q':>3}{'products':>10}  " +
+          ''.join(f"{f'{m}x{n}':<13}" for m, n in shapes))
+    mats = [synthetic(m, n) for m, n in shapes]
+    for name, f, b, q in configs:
+        row, cols = [], 0
+        for a, s in mats:
+            (u, sv, vt), cols = f(a if a.shape[0] >= a.shape[1] else a.T, k, b, q,
+                                  np.random.default_rng(1))
+            if a.shape[0] < a.shape[1]:
+                u, vt = vt.T, u.T
+            opt = np.sqrt((s[k:] ** 2).sum() / (s ** 2).sum())
+            row.append(np.linalg.norm(a - (u * sv) @ vt) / np.linalg.norm(a) - opt)
+        print(f'   {name:<8}{b:>6}{q:>3}{cols:>10}  ' + ''.join(f'{e:<13.1e}' for e in row),
+              flush=True)
+
+
+def best_of(f, reps=5):
+    t = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        f()
+        t.append(time.perf_counter() - t0)
+    return min(t)
+
+
+def householder(x):
+    """LAPACK geqrf + orgqr, as lr_qr() calls them."""
+    geqrf, orgqr = sl.get_lapack_funcs(('geqrf', 'orgqr'), (x,))
+    qr, tau, _, _ = geqrf(x)
+    return orgqr(qr, tau, overwrite_a=1)[0]
+
+
+def cholesky_qr2(x):
+    """syrk, potrf, trsm, twice, as the library calls them."""
+    syrk, trsm = sl.get_blas_funcs(('syrk', 'trsm'), (x,))
+    potrf = sl.get_lapack_funcs('potrf', (x,))
+    for _ in range(2):
+        r, _ = potrf(syrk(1.0, x, trans=1), lower=0, clean=1, overwrite_a=1)
+        x = trsm(1.0, r, x, side=1, lower=0)
+    return x
+
+
+def qr_timing(shapes):
+    print('2. orthonormalising an m x b block: seconds (best of 5), and ||Q^T Q - I||')
+    for m, b in shapes:
+        for dt in (np.float32, np.float64):
+            x = np.asfortranarray(np.random.default_rng(2).standard_normal((m, b)).astype(dt))
+            th = best_of(lambda: householder(x))
+            tc = best_of(lambda: cholesky_qr2(x))
+            q = cholesky_qr2(x)
+            err = np.abs(q.T @ q - np.eye(b)).max()
+            print(f'   {m}x{b} {np.dtype(dt).name}: Householder {th:.4f}  CholeskyQR2 {tc:.4f} '
+                  f'({th / tc:.1f}x faster, orthogonality {err:.0e})', flush=True)
+
+
+def gemm_widths(m, n):
+    print(f'3. A V with A {m}x{n}: GFLOP/s against the width of V')
+    for dt in (np.float32, np.float64):
+        a = np.asfortranarray(np.random.default_rng(3).standard_normal((m, n)).astype(dt))
+        rates = []
+        for b in (16, 32, 64, 74, 84, 128, 256):
+            v = np.asfortranarray(np.ones((n, b), dt))
+            rates.append(f'{b}:{2 * m * n * b / best_of(lambda: a @ v) / 1e9:.0f}')
+        print(f"   {np.dtype(dt).name}: " + '  '.join(rates), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--quick', action='store_true', help='two shapes only')
+    args = ap.parse_args()
+    shapes = [(1024, 1024), (3072, 768)] if args.quick else \
+        [(768, 3072), (3072, 768), (1024, 1024), (4096, 1024), (30000, 768)]
+    accuracy(shapes, 64)
+    qr_timing([(30000, 74), (4096, 84), (1024, 84)])
+    gemm_widths(30000, 768)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,18 @@
+/*
+ * factors.h - the lowrank_factors handle, shared by every part that returns
+ * an approximation U diag(S) V^T; not installed.
+ */
+#ifndef LOWRANK_FACTORS_H
+#define LOWRANK_FACTORS_H
+
+#include "lowrank.h"
+
+/* New factors of an m x n matrix from U (m x k, orthonormal columns), S
+ * (k x 1, descending, >= 0) and V^T (k x n, orthonormal rows), all of one
+ * dtype and in any layout, and the relative Frobenius error of the
+ * approximation (>= 0).  Takes ownership of u, s and vt, also on failure
+ * (then they are freed).  Fails only with LOWRANK_ENOMEM. */
+int lr_factors_new(lowrank_matrix *u, lowrank_matrix *s, lowrank_matrix *vt,
+                   double relative_error, lowrank_factors **out);
+
+#endif

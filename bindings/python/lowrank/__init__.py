@@ -2,11 +2,14 @@
 
 A thin ctypes binding of the C library (no compiler needed).  The library is
 found through $LOWRANK_LIBRARY, the build tree this package sits in, or the
-system's liblowrank.so.0.  Failures raise LowrankError carrying the library's
-status code and message.
+system's liblowrank.so.0.  Arrays are passed without copying whenever their
+rows or columns have unit stride.  Failures raise LowrankError carrying the
+library's status code and the calling thread's message.
 """
 from ._core import LowrankError, Matrix, Options, load_npy, save_npy, version
 from .background import Background
+from .factors import Factors, svd
+from .geometry import Coreset, Ellipsoid, coreset, lp_rounding, mvee
 
-__all__ = ['Background', 'LowrankError', 'Matrix', 'Options', 'load_npy', 'save_npy',
-           'version']
+__all__ = ['Background', 'Coreset', 'Ellipsoid', 'Factors', 'LowrankError', 'Matrix', 'Options',
+           'coreset', 'load_npy', 'lp_rounding', 'mvee', 'save_npy', 'svd', 'version']

@@ -48,7 +48,8 @@ def _load():
 lib = _load()
 
 
-def _declare(name, restype, *argtypes):
+def declare(name, restype, *argtypes):
+    """Give the library's function name its C prototype."""
     f = getattr(lib, name)
     f.restype = restype
     f.argtypes = list(argtypes)
@@ -60,24 +61,24 @@ _int = ctypes.c_int
 _dbl = ctypes.c_double
 _pp = ctypes.POINTER(ctypes.c_void_p)
 
-_declare('lowrank_version_number', ctypes.c_uint)
-_declare('lowrank_version_string', ctypes.c_char_p)
-_declare('lowrank_strerror', ctypes.c_char_p, _int)
-_declare('lowrank_last_error', ctypes.c_char_p)
-_declare('lowrank_matrix_new', _int, _int, _int, _i64, _i64, _pp)
-_declare('lowrank_matrix_wrap', _int, _int, _int, _i64, _i64, ctypes.c_void_p, _i64, _pp)
-_declare('lowrank_matrix_free', None, ctypes.c_void_p)
+declare('lowrank_version_number', ctypes.c_uint)
+declare('lowrank_version_string', ctypes.c_char_p)
+declare('lowrank_strerror', ctypes.c_char_p, _int)
+declare('lowrank_last_error', ctypes.c_char_p)
+declare('lowrank_matrix_new', _int, _int, _int, _i64, _i64, _pp)
+declare('lowrank_matrix_wrap', _int, _int, _int, _i64, _i64, ctypes.c_void_p, _i64, _pp)
+declare('lowrank_matrix_free', None, ctypes.c_void_p)
 for _acc in ('rows', 'cols', 'ld'):
-    _declare('lowrank_matrix_' + _acc, _i64, ctypes.c_void_p)
-_declare('lowrank_matrix_dtype', _int, ctypes.c_void_p)
-_declare('lowrank_matrix_layout', _int, ctypes.c_void_p)
-_declare('lowrank_matrix_data', ctypes.c_void_p, ctypes.c_void_p)
-_declare('lowrank_matrix_load_npy', _int, ctypes.c_char_p, _pp)
-_declare('lowrank_matrix_save_npy', _int, ctypes.c_void_p, ctypes.c_char_p)
-_declare('lowrank_opts_new', _int, _pp)
-_declare('lowrank_opts_free', None, ctypes.c_void_p)
-_declare('lowrank_opts_set_int', _int, ctypes.c_void_p, _int, _i64)
-_declare('lowrank_opts_set_double', _int, ctypes.c_void_p, _int, _dbl)
+    declare('lowrank_matrix_' + _acc, _i64, ctypes.c_void_p)
+declare('lowrank_matrix_dtype', _int, ctypes.c_void_p)
+declare('lowrank_matrix_layout', _int, ctypes.c_void_p)
+declare('lowrank_matrix_data', ctypes.c_void_p, ctypes.c_void_p)
+declare('lowrank_matrix_load_npy', _int, ctypes.c_char_p, _pp)
+declare('lowrank_matrix_save_npy', _int, ctypes.c_void_p, ctypes.c_char_p)
+declare('lowrank_opts_new', _int, _pp)
+declare('lowrank_opts_free', None, ctypes.c_void_p)
+declare('lowrank_opts_set_int', _int, ctypes.c_void_p, _int, _i64)
+declare('lowrank_opts_set_double', _int, ctypes.c_void_p, _int, _dbl)
 
 
 class LowrankError(Exception):
@@ -198,19 +199,21 @@ OPTION_KEYS = {
     'method': (1, int), 'seed': (2, int), 'tol': (3, float), 'max_iter': (4, int),
     'oversampling': (5, int), 'power_iter': (6, int), 'eps': (7, float),
     'objective': (8, int), 'orientation': (9, int), 'refine_iter': (10, int),
-    'refine_tol': (11, float),
+    'refine_tol': (11, float), 'center': (30, int), 'row_offset': (31, int),
     'bg_mode': (50, int), 'bg_rank': (51, int), 'bg_energy': (52, float),
     'bg_threshold_mode': (53, int), 'bg_threshold': (54, float), 'bg_sensitivity': (55, float),
     'bg_robust': (56, int), 'bg_update_rate': (57, float), 'bg_update_interval': (58, int),
     'bg_median': (59, int), 'bg_warmup': (60, int),
 }
-METHODS = {'auto': 0, 'exact': 1, 'randomized': 2, 'lewis': 3, 'lowner': 4}
+METHODS = {'auto': 0, 'exact': 1, 'randomized': 2, 'lewis': 3, 'lowner': 4,
+           'cutting-plane': 4}
 OBJECTIVES = {'rows': 1, 'entries': 2}
 ORIENTATIONS = {'rows': 1, 'cols': 2}
+CENTERS = {'free': 1, 'origin': 2}
 BG_MODES = {'adaptive': 1, 'seed': 2}
 BG_THRESHOLDS = {'pixel': 1, 'fixed': 2}
 _NAMED = {'method': METHODS, 'objective': OBJECTIVES, 'orientation': ORIENTATIONS,
-          'bg_mode': BG_MODES, 'bg_threshold_mode': BG_THRESHOLDS}
+          'center': CENTERS, 'bg_mode': BG_MODES, 'bg_threshold_mode': BG_THRESHOLDS}
 
 
 class Options:

@@ -5,22 +5,15 @@ import ctypes
 
 import numpy as np
 
-from ._core import Options, check, lib
+from ._core import Options, check, declare, lib
 
 _u8p = ctypes.POINTER(ctypes.c_uint8)
-lib.lowrank_background_new.restype = ctypes.c_int
-lib.lowrank_background_new.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
-                                       ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
-lib.lowrank_background_train.restype = ctypes.c_int
-lib.lowrank_background_train.argtypes = [ctypes.c_void_p, ctypes.POINTER(_u8p), ctypes.c_int64,
-                                         ctypes.c_int64]
-lib.lowrank_background_apply.restype = ctypes.c_int
-lib.lowrank_background_apply.argtypes = [ctypes.c_void_p, _u8p, ctypes.c_int64, _u8p,
-                                         ctypes.c_int64]
-lib.lowrank_background_image.restype = ctypes.c_int
-lib.lowrank_background_image.argtypes = [ctypes.c_void_p, _u8p, ctypes.c_int64]
-lib.lowrank_background_free.restype = None
-lib.lowrank_background_free.argtypes = [ctypes.c_void_p]
+_vp, _i64 = ctypes.c_void_p, ctypes.c_int64
+declare('lowrank_background_new', ctypes.c_int, _i64, _i64, _i64, _vp, ctypes.POINTER(_vp))
+declare('lowrank_background_train', ctypes.c_int, _vp, ctypes.POINTER(_u8p), _i64, _i64)
+declare('lowrank_background_apply', ctypes.c_int, _vp, _u8p, _i64, _u8p, _i64)
+declare('lowrank_background_image', ctypes.c_int, _vp, _u8p, _i64)
+declare('lowrank_background_free', None, _vp)
 
 
 def _frame(f, shape):

@@ -31,7 +31,13 @@ class TestConstants(unittest.TestCase):
             name = {'tol': 'TOLERANCE'}.get(opt, opt.upper())
             self.assertEqual(header_value('LOWRANK_OPT_' + name), key)
         for name, value in _core.METHODS.items():
+            name = {'cutting-plane': 'lowner'}.get(name, name)   # the tool's word for it
             self.assertEqual(header_value('LOWRANK_METHOD_' + name.upper()), value)
+        for table, prefix in ((_core.CENTERS, 'CENTER'), (_core.BG_MODES, 'BG_MODE'),
+                              (_core.BG_THRESHOLDS, 'BG_THRESHOLD'),
+                              (_core.OBJECTIVES, 'OBJECTIVE'), (_core.ORIENTATIONS, 'ORIENT')):
+            for name, value in table.items():
+                self.assertEqual(header_value('LOWRANK_%s_%s' % (prefix, name.upper())), value)
 
     def test_version(self):
         v = [header_value('LOWRANK_VERSION_' + p) for p in ('MAJOR', 'MINOR', 'PATCH')]

@@ -1,5 +1,5 @@
 /*
- * lp.c - the entry-wise lp low-rank fit (see lp.h): min sum |X - L R|^p over
+ * lp_entries.c - the entry-wise lp low-rank fit (see lp.h): min sum |X - L R|^p over
  * rank-k products, by alternating iteratively reweighted least squares.
  *
  * Both half-steps are one kernel: "fit the rows of a matrix on a fixed

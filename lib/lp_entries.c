@@ -1,6 +1,7 @@
 /*
- * lp_entries.c - the entry-wise lp low-rank fit (see lp.h): min sum |X - L R|^p over
- * rank-k products, by alternating iteratively reweighted least squares.
+ * lp_entries.c - the entry-wise lp low-rank fit (see lp.h): min sum
+ * |X - L R|^p over rank-k products, by alternating iteratively reweighted
+ * least squares, and the entry-wise cost.
  *
  * Both half-steps are one kernel: "fit the rows of a matrix on a fixed
  * factor".  The L step fits the rows of X on R; the R step fits the rows of
@@ -28,14 +29,7 @@
  * speed, small enough for the chunk's buffers to stay in cache. */
 #define CHUNK_ENTRIES 32768
 
-/* A rows x cols matrix: element (i, j) at data[i + j * ld], or, when trans,
- * at data[j + i * ld] (the transpose of a column-major matrix). */
-typedef struct view {
-    lowrank_dtype t;
-    void *data;
-    int64_t ld;
-    int trans;
-} view;
+typedef lr_view view;
 
 static view colmajor(lowrank_dtype t, const void *p, int64_t ld)
 {
@@ -65,10 +59,9 @@ static void put(view v, int64_t i, int64_t j, double value)
         ((double *)v.data)[at] = value;
 }
 
-/* Rows idx[0 .. c - 1] of v (rows 0 .. c - 1 when idx is NULL), columns
- * 0 .. n - 1, into the c x n column-major dst, as doubles.  The loops run
- * along v's storage: down its columns when v is column-major (the rows
- * listed are increasing), along its rows when it is a transpose. */
+/* The loops run along v's storage: down its columns when v is column-major
+ * (the rows listed are increasing), along its rows when it is a
+ * transpose. */
 #define LOAD_ROWS(type)                                                                            \
     do {                                                                                           \
         const type *p = v.data;                                                                    \
@@ -86,7 +79,7 @@ static void put(view v, int64_t i, int64_t j, double value)
             }                                                                                      \
     } while (0)
 
-static void load_rows(view v, const int64_t *idx, int64_t c, int64_t n, double *dst)
+void lr_view_load_rows(view v, const int64_t *idx, int64_t c, int64_t n, double *dst)
 {
     if (v.t == LOWRANK_FLOAT32)
         LOAD_ROWS(float);
@@ -94,11 +87,11 @@ static void load_rows(view v, const int64_t *idx, int64_t c, int64_t n, double *
         LOAD_ROWS(double);
 }
 
-static void store_rows(view v, const int64_t *idx, int64_t c, int64_t n, const double *src)
+void lr_view_store_rows(view v, const int64_t *idx, int64_t c, int64_t n, const double *src)
 {
     for (int64_t j = 0; j < n; j++)
         for (int64_t i = 0; i < c; i++)
-            put(v, idx[i], j, src[i + j * c]);
+            put(v, idx ? idx[i] : i, j, src[i + j * c]);
 }
 
 int lr_small_spd_solve(int64_t k, double *a, double *b)
@@ -187,10 +180,13 @@ static int64_t chunk_rows(int64_t rows, int64_t n)
 static void workspace_free(workspace *ws) { free(ws->f); }
 
 /* For fitting the rows of an m x n matrix with rank k, and, when both, the
- * rows of its n x m transpose.  One allocation, carved into the buffers. */
-static int workspace_alloc(int64_t m, int64_t n, int64_t k, int both, workspace *ws)
+ * rows of its n x m transpose; or, when cost_only, for cost_of alone (no
+ * normal matrices: their products take O(n k^2)).  One allocation, carved
+ * into the buffers. */
+static int workspace_alloc(int64_t m, int64_t n, int64_t k, int both, int cost_only,
+                           workspace *ws)
 {
-    int64_t kk = k * (k + 1) / 2, cols = both && m > n ? m : n;
+    int64_t kk = cost_only ? 0 : k * (k + 1) / 2, cols = both && m > n ? m : n;
     int64_t chunk = chunk_rows(m, n), cells = chunk * n;
     if (both) {
         int64_t ct = chunk_rows(n, m);
@@ -198,7 +194,8 @@ static int workspace_alloc(int64_t m, int64_t n, int64_t k, int both, workspace 
         cells = ct * m > cells ? ct * m : cells;
     }
     int64_t rows = both && n > m ? n : m;
-    int64_t total = k * cols + cols * kk + 4 * cells + chunk * (3 * k + kk + 3) + k * k + k + rows + chunk;
+    int64_t total =
+        k * cols + cols * kk + 4 * cells + chunk * (3 * k + kk + 3) + k * k + k + rows + chunk;
     double *p = lr_malloc((size_t)total, sizeof *p);
     if (!p)
         return LOWRANK_ENOMEM;
@@ -231,7 +228,8 @@ typedef struct chunk {
  * gemm would spend more on packing than on the product. */
 #define SMALL_RANK 4
 
-/* e = x - coef f for the chunk's rows, and each row's cost sum |e|^p. */
+/* e = x - coef f for the chunk's rows, and each row's cost sum |e|^p
+ * (max |e| for p = infinity). */
 static void residuals(const chunk *ch, const workspace *ws, const double *coef, double *e,
                       double *cost)
 {
@@ -257,7 +255,10 @@ static void residuals(const chunk *ch, const workspace *ws, const double *coef, 
     memset(cost, 0, (size_t)c * sizeof *cost);
     for (int64_t j = 0; j < n; j++) {
         const double *ej = e + j * c;
-        if (ch->p == 1)
+        if (isinf(ch->p))
+            for (int64_t i = 0; i < c; i++)
+                cost[i] = fmax(cost[i], fabs(ej[i]));
+        else if (ch->p == 1)
             for (int64_t i = 0; i < c; i++)
                 cost[i] += fabs(ej[i]);
         else if (ch->p == 2)
@@ -356,7 +357,7 @@ static void accept_improvements(const chunk *ch, workspace *ws, double tol, int6
 static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view out, double p,
                      double delta, int iters, double tol, workspace *ws)
 {
-    load_rows(fv, NULL, k, n, ws->f);
+    lr_view_load_rows(fv, NULL, k, n, ws->f);
     for (int64_t j = 0; j < n; j++)
         for (int64_t a = 0, q = 0; a < k; a++)
             for (int64_t b = 0; b <= a; b++, q++)
@@ -371,8 +372,8 @@ static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view o
         for (int64_t i0 = 0; i0 < left; i0 += step) {
             chunk ch = {left - i0 < step ? left - i0 : step, n, k, p, delta};
             memcpy(ws->here, ws->todo + i0, (size_t)ch.c * sizeof *ws->here);
-            load_rows(x, ws->here, ch.c, n, ws->x);
-            load_rows(out, ws->here, ch.c, k, ws->c);
+            lr_view_load_rows(x, ws->here, ch.c, n, ws->x);
+            lr_view_load_rows(out, ws->here, ch.c, k, ws->c);
             residuals(&ch, ws, ws->c, ws->e, ws->cost);
             for (int64_t i = 0; i < ch.c; i++)
                 ws->active[i] = ws->cost[i] > 0;
@@ -380,7 +381,7 @@ static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view o
             weighted_solve(&ch, ws);
             residuals(&ch, ws, ws->c_new, ws->e_new, ws->cost_new);
             accept_improvements(&ch, ws, tol, &next);
-            store_rows(out, ws->here, ch.c, k, ws->c);
+            lr_view_store_rows(out, ws->here, ch.c, k, ws->c);
         }
         left = next;
     }
@@ -388,8 +389,9 @@ static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view o
 
 /* ------------------------------------------------------------ checks */
 
+/* pmax: 2 for the fits, INFINITY for the cost. */
 static int check_dims(const char *fn, lowrank_dtype t, int64_t m, int64_t n, int64_t k,
-                      double p)
+                      double p, double pmax)
 {
     if (!lr_dtype_valid(t))
         return lr_fail(LOWRANK_EINVAL, "%s: dtype %d is neither float32 nor float64", fn, (int)t);
@@ -400,8 +402,8 @@ static int check_dims(const char *fn, lowrank_dtype t, int64_t m, int64_t n, int
     if (k < 1 || k > mn)
         return lr_fail(LOWRANK_ERANGE, "%s: k = %lld is outside [1, min(rows, cols) = %lld]", fn,
                        (long long)k, (long long)mn);
-    if (!(p >= 1 && p <= 2))
-        return lr_fail(LOWRANK_ERANGE, "%s: p = %g is outside [1, 2]", fn, p);
+    if (!(p >= 1 && p <= pmax))
+        return lr_fail(LOWRANK_ERANGE, "%s: p = %g is outside [1, %g]", fn, p, pmax);
     return LOWRANK_OK;
 }
 
@@ -434,9 +436,9 @@ static int check_finite(lowrank_dtype t, int64_t m, int64_t n, const void *x, in
 
 /* The arguments shared by every entry point; *delta gets the IRLS floor. */
 static int check_problem(const char *fn, lowrank_dtype t, int64_t m, int64_t n, const void *x,
-                         int64_t ldx, int64_t k, double p, double *delta)
+                         int64_t ldx, int64_t k, double p, double pmax, double *delta)
 {
-    int rc = check_dims(fn, t, m, n, k, p);
+    int rc = check_dims(fn, t, m, n, k, p, pmax);
     if (rc == LOWRANK_OK)
         rc = check_ld(fn, "X", x, ldx, m);
     double maxabs = 0;
@@ -462,7 +464,7 @@ static int check_fit(const char *fn, lowrank_dtype t, int64_t m, int64_t n, cons
 {
     if (!cost)
         return lr_fail(LOWRANK_EINVAL, "%s: cost is NULL", fn);
-    int rc = check_problem(fn, t, m, n, x, ldx, k, p, delta);
+    int rc = check_problem(fn, t, m, n, x, ldx, k, p, 2, delta);
     if (rc == LOWRANK_OK)
         rc = check_factors(fn, m, k, l, ldl, r, ldr);
     if (rc == LOWRANK_OK && (max_iter < 0 || !(tol >= 0)))
@@ -471,35 +473,53 @@ static int check_fit(const char *fn, lowrank_dtype t, int64_t m, int64_t n, cons
     return rc;
 }
 
-static double cost_of(view x, view l, view r, int64_t m, int64_t n, int64_t k, double p)
+/* sum |X - L R|^p over the m x n entries (max |X - L R| for p = infinity),
+ * in double whatever the dtypes of the views, chunk by chunk of rows with
+ * the kernel's residuals; ws (any kind of workspace for X) is scratch. */
+static double cost_of(view x, view l, view r, int64_t m, int64_t n, int64_t k, double p,
+                      workspace *ws)
 {
-    double cost = 0;
-    for (int64_t j = 0; j < n; j++)
-        for (int64_t i = 0; i < m; i++) {
-            double s = get(x, i, j);
-            for (int64_t a = 0; a < k; a++)
-                s -= get(l, i, a) * get(r, a, j);
-            cost += p == 1 ? fabs(s) : p == 2 ? s * s : pow(fabs(s), p);
-        }
-    return cost;
+    lr_view_load_rows(r, NULL, k, n, ws->f);
+    int64_t step = chunk_rows(m, n);
+    double total = 0;
+    for (int64_t i0 = 0; i0 < m; i0 += step) {
+        chunk ch = {m - i0 < step ? m - i0 : step, n, k, p, 0};
+        for (int64_t i = 0; i < ch.c; i++)
+            ws->here[i] = i0 + i;
+        lr_view_load_rows(x, ws->here, ch.c, n, ws->x);
+        lr_view_load_rows(l, ws->here, ch.c, k, ws->c);
+        residuals(&ch, ws, ws->c, ws->e, ws->cost);
+        for (int64_t i = 0; i < ch.c; i++)
+            total = isinf(p) ? fmax(total, ws->cost[i]) : total + ws->cost[i];
+    }
+    return total;
 }
 
 /* ------------------------------------------------------------ entry points */
 
 int lr_lp_entrywise_cost(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                         int64_t k, const void *l, int64_t ldl, const void *r, int64_t ldr,
-                         double p, double *cost)
+                         int64_t k, lowrank_dtype tf, const void *l, int64_t ldl, const void *r,
+                         int64_t ldr, double p, double *cost)
 {
     const char *fn = "lr_lp_entrywise_cost";
     double delta;
     if (!cost)
         return lr_fail(LOWRANK_EINVAL, "%s: cost is NULL", fn);
-    int rc = check_problem(fn, t, m, n, x, ldx, k, p, &delta);
+    int rc = check_problem(fn, t, m, n, x, ldx, k, p, INFINITY, &delta);
+    if (rc == LOWRANK_OK && !lr_dtype_valid(tf))
+        rc = lr_fail(LOWRANK_EINVAL, "%s: factor dtype %d is neither float32 nor float64", fn,
+                     (int)tf);
     if (rc == LOWRANK_OK)
         rc = check_factors(fn, m, k, l, ldl, r, ldr);
+    workspace ws;
     if (rc == LOWRANK_OK)
-        *cost = cost_of(colmajor(t, x, ldx), colmajor(t, l, ldl), colmajor(t, r, ldr), m, n, k, p);
-    return rc;
+        rc = workspace_alloc(m, n, k, 0, 1, &ws);
+    if (rc != LOWRANK_OK)
+        return rc;
+    *cost = cost_of(colmajor(t, x, ldx), colmajor(tf, l, ldl), colmajor(tf, r, ldr), m, n, k, p,
+                    &ws);
+    workspace_free(&ws);
+    return LOWRANK_OK;
 }
 
 int lr_lp_entrywise_left(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
@@ -508,7 +528,7 @@ int lr_lp_entrywise_left(lowrank_dtype t, int64_t m, int64_t n, const void *x, i
 {
     const char *fn = "lr_lp_entrywise_left";
     double delta;
-    int rc = check_problem(fn, t, m, n, x, ldx, k, p, &delta);
+    int rc = check_problem(fn, t, m, n, x, ldx, k, p, 2, &delta);
     if (rc == LOWRANK_OK)
         rc = check_factors(fn, m, k, l, ldl, r, ldr);
     if (rc == LOWRANK_OK && (iters < 0 || !(tol >= 0)))
@@ -516,7 +536,7 @@ int lr_lp_entrywise_left(lowrank_dtype t, int64_t m, int64_t n, const void *x, i
                      tol);
     workspace ws;
     if (rc == LOWRANK_OK)
-        rc = workspace_alloc(m, n, k, 0, &ws);
+        rc = workspace_alloc(m, n, k, 0, 0, &ws);
     if (rc != LOWRANK_OK)
         return rc;
     fit_rows(m, n, k, colmajor(t, x, ldx), colmajor(t, r, ldr), colmajor(t, l, ldl), p, delta,
@@ -532,12 +552,12 @@ static void alternate(lowrank_dtype t, int64_t m, int64_t n, const void *x, int6
                       int64_t ldl, void *r, int64_t ldr, workspace *ws, double *cost)
 {
     view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
-    double c = cost_of(xv, lv, rv, m, n, k, p);
+    double c = cost_of(xv, lv, rv, m, n, k, p, ws);
     for (int it = 0; it < max_iter && c > 0; it++) {
         fit_rows(m, n, k, xv, rv, lv, p, delta, 1, 0, ws);
         /* the columns of X are the rows of X^T, fitted on L^T */
         fit_rows(n, m, k, transposed(xv), transposed(lv), transposed(rv), p, delta, 1, 0, ws);
-        double next = cost_of(xv, lv, rv, m, n, k, p);
+        double next = cost_of(xv, lv, rv, m, n, k, p, ws);
         int small = c - next <= tol * c;
         c = next;
         if (small)
@@ -555,7 +575,7 @@ int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x,
                        ldr, cost, &delta);
     workspace ws;
     if (rc == LOWRANK_OK)
-        rc = workspace_alloc(m, n, k, 1, &ws);
+        rc = workspace_alloc(m, n, k, 1, 0, &ws);
     if (rc != LOWRANK_OK)
         return rc;
     alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, &ws, cost);
@@ -585,14 +605,15 @@ static int64_t winsorize_column(view x, view a, int64_t j, int64_t m, double *co
 }
 
 /* The two starting points of the fit and their scratch: the truncated SVD
- * of X, and that of X with each column winsorized (when that clips
- * anything: gross outliers dominate the SVD, and from a start they dominate
- * the alternation can settle in a poor local optimum). */
+ * of X (or the caller's start), and the truncated SVD of X with each column
+ * (or row) winsorized, when that clips anything: gross outliers dominate
+ * the SVD, and from a start they dominate the alternation can settle in a
+ * poor local optimum. */
 typedef struct starts {
     int64_t m, n, k;
     lowrank_dtype t;
     char *a, *s, *u, *vt, *l2, *r2; /* dtype t: m x n, min, m x min, min x n, m x k, k x n */
-    double *col;                   /* m */
+    double *col;                   /* max(m, n) */
     int64_t clipped;
 } starts;
 
@@ -618,7 +639,7 @@ static int starts_alloc(lowrank_dtype t, int64_t m, int64_t n, int64_t k, starts
     st->vt = st->u ? lr_malloc((size_t)(mn * n), e) : NULL;
     st->l2 = st->vt ? lr_malloc((size_t)(m * k), e) : NULL;
     st->r2 = st->l2 ? lr_malloc((size_t)(k * n), e) : NULL;
-    st->col = st->r2 ? lr_malloc((size_t)m, sizeof *st->col) : NULL;
+    st->col = st->r2 ? lr_malloc((size_t)(m > n ? m : n), sizeof *st->col) : NULL;
     if (st->col)
         return LOWRANK_OK;
     starts_free(st);
@@ -642,25 +663,32 @@ static int truncated_svd(starts *st, view lv, view rv)
     return rc;
 }
 
-/* Both starts: the SVD's into l and r, the winsorized one into st->l2 and
- * st->r2 when st->clipped. */
-static int svd_starts(view x, starts *st, view lv, view rv)
+/* Both starts: the SVD's into l and r unless the flags say they hold the
+ * caller's, the winsorized one into st->l2 and st->r2 when st->clipped. */
+static int svd_starts(view x, starts *st, view lv, view rv, int flags)
 {
     view av = colmajor(st->t, st->a, st->m);
-    for (int64_t j = 0; j < st->n; j++)
-        for (int64_t i = 0; i < st->m; i++)
-            put(av, i, j, get(x, i, j));
-    int rc = truncated_svd(st, lv, rv);
-    for (int64_t j = 0; rc == LOWRANK_OK && j < st->n; j++)
-        st->clipped += winsorize_column(x, av, j, st->m, st->col);
+    int rc = LOWRANK_OK;
+    if (!(flags & LR_FIT_START_GIVEN)) {
+        for (int64_t j = 0; j < st->n; j++)
+            for (int64_t i = 0; i < st->m; i++)
+                put(av, i, j, get(x, i, j));
+        rc = truncated_svd(st, lv, rv);
+    }
+    if (flags & LR_FIT_CLIP_ROWS) /* the rows of X are the columns of X^T */
+        for (int64_t i = 0; rc == LOWRANK_OK && i < st->m; i++)
+            st->clipped += winsorize_column(transposed(x), transposed(av), i, st->n, st->col);
+    else
+        for (int64_t j = 0; rc == LOWRANK_OK && j < st->n; j++)
+            st->clipped += winsorize_column(x, av, j, st->m, st->col);
     if (rc == LOWRANK_OK && st->clipped)
         rc = truncated_svd(st, colmajor(st->t, st->l2, st->m), colmajor(st->t, st->r2, st->k));
     return rc;
 }
 
 /* Refine from the winsorized start, if there is one, and keep its result
- * unless it ends above the SVD's cost: then refine from the SVD, so that
- * the cost returned is never above the SVD's. */
+ * unless it ends above the cost of the start in l and r: then refine from
+ * that, so that the cost returned is never above its cost. */
 static void fit_from_starts(const void *x, int64_t ldx, double p, double delta, int max_iter,
                             double tol, void *l, int64_t ldl, void *r, int64_t ldr, starts *st,
                             workspace *ws, double *cost)
@@ -669,7 +697,7 @@ static void fit_from_starts(const void *x, int64_t ldx, double p, double delta, 
     int64_t m = st->m, n = st->n, k = st->k;
     view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
     if (st->clipped) {
-        double svd_cost = cost_of(xv, lv, rv, m, n, k, p), winsorized;
+        double svd_cost = cost_of(xv, lv, rv, m, n, k, p, ws), winsorized;
         alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, st->l2, m, st->r2, k, ws,
                   &winsorized);
         if (winsorized <= svd_cost) {
@@ -688,8 +716,8 @@ static void fit_from_starts(const void *x, int64_t ldx, double p, double delta, 
 }
 
 int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                        int64_t k, double p, int max_iter, double tol, void *l, int64_t ldl,
-                        void *r, int64_t ldr, double *cost)
+                        int64_t k, double p, int max_iter, double tol, int flags, void *l,
+                        int64_t ldl, void *r, int64_t ldr, double *cost)
 {
     double delta;
     int rc = check_fit("lr_lp_entrywise_fit", t, m, n, x, ldx, k, p, max_iter, tol, l, ldl, r,
@@ -697,12 +725,12 @@ int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, in
     workspace ws;
     starts st;
     if (rc == LOWRANK_OK)
-        rc = workspace_alloc(m, n, k, 1, &ws);
+        rc = workspace_alloc(m, n, k, 1, 0, &ws);
     if (rc != LOWRANK_OK)
         return rc;
     rc = starts_alloc(t, m, n, k, &st);
     if (rc == LOWRANK_OK) {
-        rc = svd_starts(colmajor(t, x, ldx), &st, colmajor(t, l, ldl), colmajor(t, r, ldr));
+        rc = svd_starts(colmajor(t, x, ldx), &st, colmajor(t, l, ldl), colmajor(t, r, ldr), flags);
         if (rc == LOWRANK_OK)
             fit_from_starts(x, ldx, p, delta, max_iter, tol, l, ldl, r, ldr, &st, &ws, cost);
         starts_free(&st);

@@ -60,6 +60,7 @@ LIB_PARTS += svd
 LIB_PARTS += ellipsoid
 LIB_PARTS += rounding
 LIB_PARTS += coreset
+LIB_PARTS += lp
 LIB_PARTS += lp_entries
 LIB_PARTS += background
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
@@ -135,6 +136,7 @@ SUITES += random
 SUITES += svd
 SUITES += ellipsoid
 SUITES += coreset
+SUITES += lp
 SUITES += lp_entries
 SUITES += background
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)

@@ -101,6 +101,7 @@ $(B)/lowrank.pc: $(srcdir)/lowrank.pc.in FORCE
 TOOL_PARTS := lowrank
 TOOL_PARTS += info
 TOOL_PARTS += svd
+TOOL_PARTS += lp
 TOOL_PARTS += args
 TOOL_PARTS += mvee
 TOOL_PARTS += ellipsoid

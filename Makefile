@@ -61,6 +61,7 @@ LIB_PARTS += ellipsoid
 LIB_PARTS += rounding
 LIB_PARTS += coreset
 LIB_PARTS += lp
+LIB_PARTS += lp_entries
 LIB_PARTS += background
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 
@@ -70,7 +71,7 @@ $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
 # The background model's per-pixel loops run on every frame of a video, the
 # lp fit's element-wise passes on every entry at every step: let GCC
 # vectorise them as clang does at -O2.
-$(B)/lib/background.o $(B)/lib/lp.o: ALL_CFLAGS += -ftree-vectorize
+$(B)/lib/background.o $(B)/lib/lp_entries.o: ALL_CFLAGS += -ftree-vectorize
 
 $(B)/lib/$(SOFILE): $(LIB_OBJS) $(srcdir)/lib/lowrank.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(srcdir)/lib/lowrank.map \
@@ -100,6 +101,7 @@ $(B)/lowrank.pc: $(srcdir)/lowrank.pc.in FORCE
 TOOL_PARTS := lowrank
 TOOL_PARTS += info
 TOOL_PARTS += svd
+TOOL_PARTS += lp
 TOOL_PARTS += args
 TOOL_PARTS += mvee
 TOOL_PARTS += ellipsoid
@@ -135,6 +137,7 @@ SUITES += random
 SUITES += svd
 SUITES += ellipsoid
 SUITES += coreset
+SUITES += lp
 SUITES += lp_entries
 SUITES += background
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)

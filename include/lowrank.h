@@ -279,8 +279,9 @@ typedef enum lowrank_option {
     LOWRANK_OPT_OBJECTIVE = 8,
     /* int, a lowrank_orientation; default LOWRANK_ORIENT_ROWS. */
     LOWRANK_OPT_ORIENTATION = 9,
-    /* int >= 0; default 0 (no refinement).  Iterations of iteratively
-     * reweighted least squares refining a robust fit. */
+    /* int >= -1; default -1 (the method chooses; see lowrank_lp).
+     * Iterations of iteratively reweighted least squares refining a robust
+     * fit; 0 turns refinement off. */
     LOWRANK_OPT_REFINE_ITER = 10,
     /* double >= 0; default 1e-6.  Refinement stops when the objective
      * decreases by less than this fraction in one iteration. */
@@ -756,6 +757,98 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
  * (LAPACK did not converge, which it practically never does). */
 LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts,
                             lowrank_factors **out);
+
+/* ------------------------------------------------------------------------
+ * lp robust low-rank approximation
+ *
+ * A rank-k approximation that outliers move less than they move the SVD:
+ * the points (the rows of A, or its columns) are fitted by a k-dimensional
+ * subspace in an lp sense, p >= 1, rather than in least squares (p = 2).
+ * Two objectives, with dist the Euclidean distance:
+ *   LOWRANK_OBJECTIVE_ROWS: sum over the points a_i of dist(a_i, S)^p
+ *     (subspace fitting; max_i dist(a_i, S) for p = INFINITY), with
+ *     A ~ the projection of the points onto S;
+ *   LOWRANK_OBJECTIVE_ENTRIES: sum over the entries of |A - L R|^p
+ *     (robust low rank under sparse gross corruption of single entries).
+ * See docs/lp.md for the methods, what is proven about them and
+ * measurements.
+ * ------------------------------------------------------------------------ */
+
+/* lowrank_lp: a rank-k lp approximation of the m x n matrix a as factors
+ * U diag(S) V^T in a's dtype (U and V orthonormal, S descending), stored in
+ * *out (free with lowrank_factors_free()).  a may have either layout and
+ * any leading dimension; it is read in place and never modified.
+ *
+ * The construction (Tukan, Maalouf, Weksler, Feldman, "No fine-tuning, no
+ * cry", Sensors 2021): with the points as the n rows of P (n x d) -- P = A
+ * for LOWRANK_ORIENT_ROWS, P = A^T for LOWRANK_ORIENT_COLS -- round the
+ * convex body {x : ||P x||_p <= 1} by an ellipsoid, i.e. find G with
+ *     ||G x||_2 <= ||P x||_p <= alpha ||G x||_2   for all x
+ * (lowrank_lp_rounding), keep the k eigenvectors V_k of G with the largest
+ * eigenvalues, and approximate P by its projection P V_k V_k^T.  When the
+ * points span fewer than d dimensions (n < d, or a rank-deficient P) the
+ * body is rounded within their span, and when they lie in a subspace of
+ * dimension k or less the approximation is exact (P itself).  Then,
+ * optionally, iteratively reweighted least squares (IRLS) refines the fit
+ * for the chosen objective from there, and never returns a cost above the
+ * construction's.  The result is put in SVD form by QR factorisations of
+ * its two factors and a k x k SVD.  Deterministic: no random numbers.
+ *
+ * k: 1 <= k <= min(m, n).  p: 1 <= p <= INFINITY; refinement needs p <= 2.
+ *
+ * Options (NULL for every default):
+ *  - LOWRANK_OPT_METHOD: the rounding.  LOWRANK_METHOD_LEWIS (and
+ *    LOWRANK_METHOD_AUTO, the default): lp Lewis weights, alpha =
+ *    d^|1/p - 1/2| to a factor 1 + 1e-6; LOWRANK_METHOD_LOWNER: the paper's
+ *    ellipsoid method with exact subgradients, alpha <= sqrt(d (d + 1)).
+ *    Others give LOWRANK_ERANGE.  LOWRANK_OPT_MAX_ITER and LOWRANK_OPT_EPS
+ *    are passed to lowrank_lp_rounding.
+ *  - LOWRANK_OPT_ORIENTATION: LOWRANK_ORIENT_ROWS (default) fits the rows of
+ *    a (points in R^n; the paper's setting for a layer A whose rows are the
+ *    points), LOWRANK_ORIENT_COLS its columns.
+ *  - LOWRANK_OPT_OBJECTIVE: what the refinement minimises.
+ *    LOWRANK_OBJECTIVE_ROWS (default): sum_i dist(p_i, span V)^p by IRLS
+ *    with weights max(dist_i, delta)^(p - 2) (a weighted PCA per step;
+ *    Lerman and Maunu's fast median subspace for p = 1), delta = 1e-10 times
+ *    the largest point's norm.  LOWRANK_OBJECTIVE_ENTRIES: sum |A - L R|^p by
+ *    alternating IRLS over the rows of L and the columns of R, starting from
+ *    L R = the construction's projection; it needs O(max(m, n) k^2) memory.
+ *  - LOWRANK_OPT_REFINE_ITER: the cap on refinement steps; 0 returns the
+ *    construction; -1 (the default) means 100 for p < 2 and 0 for p >= 2
+ *    (at p = 2 the construction is already the least-squares optimum for
+ *    both objectives: the SVD truncation).  A positive value with p > 2 is
+ *    LOWRANK_ERANGE.
+ *  - LOWRANK_OPT_REFINE_TOL (default 1e-6): refinement stops when a step
+ *    lowers the objective by this fraction of it or less, or does not lower
+ *    it at all (that step is not kept).
+ *
+ * lowrank_factors_error() gives ||A - U diag(S) V^T||_F / ||A||_F, computed
+ * from the residual itself.
+ *
+ * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ERANGE (p NaN or below 1;
+ * k < 1 or k > min(m, n); a method other than the above; refinement with
+ * p > 2), LOWRANK_ENONFINITE (a holds NaN or infinity), LOWRANK_ENOMEM,
+ * LOWRANK_EOVERFLOW (a dimension beyond the BLAS integer), LOWRANK_ENOCONV
+ * (LAPACK or, for p = INFINITY, lowrank_mvee did not converge). */
+LOWRANK_API int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts *opts,
+                           lowrank_factors **out);
+
+/* lowrank_lp_cost: the objective of the factors f (from any function of
+ * this library) on the m x n matrix a, computed in double into *cost:
+ *   LOWRANK_OBJECTIVE_ROWS: sum over the points of dist(point, S)^p, where
+ *     the points and S are those of the orientation f was fitted in: the
+ *     rows of a and S = span(V) for factors from lowrank_lp with
+ *     LOWRANK_ORIENT_ROWS and for every other factors (lowrank_svd's
+ *     included), the columns of a and S = span(U) for factors from
+ *     lowrank_lp with LOWRANK_ORIENT_COLS;
+ *   LOWRANK_OBJECTIVE_ENTRIES: sum over the entries of |a - U diag(S) V^T|^p.
+ * p = INFINITY gives the largest distance, or the largest entry.
+ * Errors: LOWRANK_EINVAL (a, f or cost NULL, objective neither of the two),
+ * LOWRANK_ERANGE (p NaN or below 1), LOWRANK_ESIZE (f is not m x n),
+ * LOWRANK_ENONFINITE (a holds NaN or infinity), LOWRANK_ENOMEM.  On failure
+ * *cost is unchanged. */
+LOWRANK_API int lowrank_lp_cost(const lowrank_matrix *a, const lowrank_factors *f, double p,
+                                lowrank_objective objective, double *cost);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 struct lowrank_factors {
     lowrank_matrix *u, *s, *vt;
     double relative_error;
+    int fitted_cols; /* 0 (the rows, as set by lr_factors_new) or 1 */
 };
 
 int lr_factors_new(lowrank_matrix *u, lowrank_matrix *s, lowrank_matrix *vt,
@@ -28,8 +29,18 @@ int lr_factors_new(lowrank_matrix *u, lowrank_matrix *s, lowrank_matrix *vt,
         lowrank_matrix_free(vt);
         return LOWRANK_ENOMEM;
     }
-    *f = (lowrank_factors){u, s, vt, relative_error};
+    *f = (lowrank_factors){u, s, vt, relative_error, 0};
     return LOWRANK_OK;
+}
+
+void lr_factors_set_orientation(lowrank_factors *f, lowrank_orientation orientation)
+{
+    f->fitted_cols = orientation == LOWRANK_ORIENT_COLS;
+}
+
+lowrank_orientation lr_factors_orientation(const lowrank_factors *f)
+{
+    return f->fitted_cols ? LOWRANK_ORIENT_COLS : LOWRANK_ORIENT_ROWS;
 }
 
 void lowrank_factors_free(lowrank_factors *f)

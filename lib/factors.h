@@ -15,4 +15,11 @@
 int lr_factors_new(lowrank_matrix *u, lowrank_matrix *s, lowrank_matrix *vt,
                    double relative_error, lowrank_factors **out);
 
+/* The subspace the factors were fitted in, which the row-wise objective of
+ * lowrank_lp_cost measures distances to: LOWRANK_ORIENT_ROWS (the rows of A
+ * against span(V); every factors start so) or LOWRANK_ORIENT_COLS (the
+ * columns of A against span(U); lowrank_lp sets it for a column fit). */
+void lr_factors_set_orientation(lowrank_factors *f, lowrank_orientation orientation);
+lowrank_orientation lr_factors_orientation(const lowrank_factors *f);
+
 #endif

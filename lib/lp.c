@@ -1,712 +1,639 @@
 /*
- * lp.c - the entry-wise lp low-rank fit (see lp.h): min sum |X - L R|^p over
- * rank-k products, by alternating iteratively reweighted least squares.
+ * lp.c - lp robust low-rank approximation (lowrank_lp) and its two
+ * objectives (lowrank_lp_cost).  docs/lp.md gives the methods, what is
+ * proven about them and the measurements.
  *
- * Both half-steps are one kernel: "fit the rows of a matrix on a fixed
- * factor".  The L step fits the rows of X on R; the R step fits the rows of
- * X^T (the columns of X) on L^T.  A view reads a column-major matrix or its
- * transpose, so neither step copies or transposes X as a whole.
+ * The points are the rows of P = A (orientation rows) or A^T (orientation
+ * columns): n points in R^d, read in place through the column-major view of
+ * A (lr_view), whatever its layout.  The fit works in coordinates: the
+ * n x s double matrix B with P = B Q^T for an orthonormal d x s basis Q of
+ * the points' span (Q = I when n >= d points span R^d; the Q of a QR
+ * factorisation of P^T when n < d; s below both when the points span fewer
+ * dimensions, to a relative 1e-6).  So the rounding sees a bounded body, and
+ * the work scales with s, not d.
  *
- * The kernel works on chunks of rows at once, so that every step is a few
- * matrix products (BLAS 3) and element-wise passes: for the chunk's rows X_c
- * with coefficients C_c and the fixed k x n factor F,
- *     E = X_c - C_c F                      residuals
- *     W = max(|E|, delta)^(p - 2)          IRLS weights
- *     B = (W o X_c) F^T                    right-hand sides, chunk x k
- *     A = W P, P_j = (F_aj F_bj), a <= b   normal matrices, chunk x k(k+1)/2
- * and each row solves its own k x k system.
+ *  1. The construction (Tukan, Maalouf, Weksler, Feldman 2021): G with
+ *     ||G x|| <= ||B x||_p <= alpha ||G x|| from lowrank_lp_rounding (Lewis
+ *     weights or the ellipsoid method), and V the k eigenvectors of the
+ *     symmetric positive definite G with the largest eigenvalues (its top
+ *     right singular vectors).
+ *  2. Objective rows: iteratively reweighted least squares (IRLS) of
+ *     sum_i dist(b_i, span V)^p, a weighted PCA per step (below).
+ *  3. The approximation L R = (P V) V^T, the projection onto span(V).
+ *  4. Objective entries: alternating IRLS of sum |A - L R|^p from there
+ *     (lp_entries.c).
+ *  5. The SVD form: QR factorisations of L and R^T and a k x k SVD.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blas.h"
+#include "factors.h"
 #include "internal.h"
 #include "lp.h"
 
-/* Entries of a chunk of rows: big enough for the products to run at BLAS 3
- * speed, small enough for the chunk's buffers to stay in cache. */
+/* Refinement iterations when LOWRANK_OPT_REFINE_ITER is -1 and p < 2
+ * (docs/lp.md has the measurements behind them). */
+enum { DEFAULT_ROWS_ITER = 100, DEFAULT_ENTRIES_ITER = 100 };
+/* Singular values of the points below this times the largest are dropped
+ * from their span: the rounding would find the body unbounded there. */
+#define SPAN_TOL 1e-6
+/* IRLS distances are floored at this times the largest point's norm, so
+ * that a point on the subspace gets a large but finite weight. */
+#define DIST_FLOOR 1e-10
+/* Entries of a chunk of points loaded as doubles. */
 #define CHUNK_ENTRIES 32768
 
-/* A rows x cols matrix: element (i, j) at data[i + j * ld], or, when trans,
- * at data[j + i * ld] (the transpose of a column-major matrix). */
-typedef struct view {
-    lowrank_dtype t;
-    void *data;
-    int64_t ld;
-    int trans;
-} view;
+static const lowrank_dtype F64 = LOWRANK_FLOAT64;
 
-static view colmajor(lowrank_dtype t, const void *p, int64_t ld)
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* ------------------------------------------------------------ the points */
+
+/* n points in R^d: point i is row i of v. */
+typedef struct points {
+    lr_view v;
+    int64_t n, d;
+} points;
+
+/* The rows (cols = 0) or the columns of a as points, through a's
+ * column-major view X: the rows of A are the rows of X unless X = A^T. */
+static points points_of(const lowrank_matrix *a, int cols)
 {
-    return (view){t, (void *)(uintptr_t)p, ld, 0};
+    int64_t vm, vn;
+    int transposed;
+    lr_colmajor_view(a, &vm, &vn, &transposed);
+    int tr = (!cols) == transposed; /* the points are the columns of X */
+    return (points){{a->dtype, a->data, a->ld, tr}, tr ? vn : vm, tr ? vm : vn};
 }
 
-static view transposed(view v) { return (view){v.t, v.data, v.ld, !v.trans}; }
+/* The compact n x d column-major double matrix b as points. */
+static points points_f64(double *b, int64_t n, int64_t d) { return (points){{F64, b, n, 0}, n, d}; }
 
-static size_t offset(view v, int64_t i, int64_t j)
+/* The view from row i0 on. */
+static lr_view rows_from(lr_view v, int64_t i0)
 {
-    return (size_t)(v.trans ? j + i * v.ld : i + j * v.ld);
+    size_t off = (size_t)(v.trans ? i0 * v.ld : i0) * lr_dtype_size(v.t);
+    return (lr_view){v.t, (char *)v.data + off, v.ld, v.trans};
 }
 
-static double get(view v, int64_t i, int64_t j)
+/* Scratch for passes over the points in chunks: the chunk as doubles and
+ * its coefficients. */
+typedef struct chunker {
+    int64_t step;
+    double *x, *c;
+} chunker;
+
+static int chunker_alloc(const points *pts, int64_t k, chunker *ch)
 {
-    size_t at = offset(v, i, j);
-    return v.t == LOWRANK_FLOAT32 ? (double)((const float *)v.data)[at]
-                                  : ((const double *)v.data)[at];
+    int64_t step = CHUNK_ENTRIES / pts->d;
+    ch->step = step < 1 ? 1 : min64(step, pts->n);
+    ch->x = lr_malloc((size_t)(ch->step * (pts->d + k)), sizeof(double));
+    ch->c = ch->x ? ch->x + ch->step * pts->d : NULL;
+    return ch->x ? LOWRANK_OK : LOWRANK_ENOMEM;
 }
 
-static void put(view v, int64_t i, int64_t j, double value)
+/* For the d x k v with orthonormal columns, each when not NULL: proj
+ * (n x k, column-major) = P V, and dist_i = ||p_i - V V^T p_i|| formed from
+ * the residual itself (not ||p||^2 - ||V^T p||^2, which cancels for points
+ * near the subspace). */
+static int project(const points *pts, const double *v, int64_t k, const chunker *ch, double *proj,
+                   double *dist)
 {
-    size_t at = offset(v, i, j);
-    if (v.t == LOWRANK_FLOAT32)
-        ((float *)v.data)[at] = (float)value;
-    else
-        ((double *)v.data)[at] = value;
-}
-
-/* Rows idx[0 .. c - 1] of v (rows 0 .. c - 1 when idx is NULL), columns
- * 0 .. n - 1, into the c x n column-major dst, as doubles.  The loops run
- * along v's storage: down its columns when v is column-major (the rows
- * listed are increasing), along its rows when it is a transpose. */
-#define LOAD_ROWS(type)                                                                            \
-    do {                                                                                           \
-        const type *p = v.data;                                                                    \
-        if (v.trans)                                                                               \
-            for (int64_t i = 0; i < c; i++) {                                                      \
-                const type *row = p + (idx ? idx[i] : i) * v.ld;                                   \
-                for (int64_t j = 0; j < n; j++)                                                    \
-                    dst[i + j * c] = row[j];                                                       \
-            }                                                                                      \
-        else                                                                                       \
-            for (int64_t j = 0; j < n; j++) {                                                      \
-                const type *col = p + j * v.ld;                                                    \
-                for (int64_t i = 0; i < c; i++)                                                    \
-                    dst[i + j * c] = col[idx ? idx[i] : i];                                        \
-            }                                                                                      \
-    } while (0)
-
-static void load_rows(view v, const int64_t *idx, int64_t c, int64_t n, double *dst)
-{
-    if (v.t == LOWRANK_FLOAT32)
-        LOAD_ROWS(float);
-    else
-        LOAD_ROWS(double);
-}
-
-static void store_rows(view v, const int64_t *idx, int64_t c, int64_t n, const double *src)
-{
-    for (int64_t j = 0; j < n; j++)
+    int64_t n = pts->n, d = pts->d;
+    int rc = LOWRANK_OK;
+    for (int64_t i0 = 0; i0 < n && rc == LOWRANK_OK; i0 += ch->step) {
+        int64_t c = min64(ch->step, n - i0);
+        lr_view_load_rows(rows_from(pts->v, i0), NULL, c, d, ch->x);
+        rc = lr_gemm(F64, 'N', 'N', c, k, d, 1.0, ch->x, c, v, d, 0.0, ch->c, c);
+        for (int64_t a = 0; proj && a < k; a++)
+            memcpy(proj + i0 + a * n, ch->c + a * c, (size_t)c * sizeof *proj);
+        if (rc != LOWRANK_OK || !dist)
+            continue;
+        rc = lr_gemm(F64, 'N', 'T', c, d, k, -1.0, ch->c, c, v, d, 1.0, ch->x, c);
+        memset(dist + i0, 0, (size_t)c * sizeof *dist);
+        for (int64_t j = 0; j < d; j++)
+            for (int64_t i = 0; i < c; i++)
+                dist[i0 + i] += ch->x[i + j * c] * ch->x[i + j * c];
         for (int64_t i = 0; i < c; i++)
-            put(v, idx[i], j, src[i + j * c]);
-}
-
-int lr_small_spd_solve(int64_t k, double *a, double *b)
-{
-    for (int64_t j = 0; j < k; j++) {
-        double d = a[j * k + j];
-        for (int64_t q = 0; q < j; q++)
-            d -= a[j * k + q] * a[j * k + q];
-        if (!(d > 0))
-            return 0;
-        a[j * k + j] = sqrt(d);
-        for (int64_t i = j + 1; i < k; i++) {
-            double s = a[i * k + j];
-            for (int64_t q = 0; q < j; q++)
-                s -= a[i * k + q] * a[j * k + q];
-            a[i * k + j] = s / a[j * k + j];
-        }
+            dist[i0 + i] = sqrt(dist[i0 + i]);
     }
-    for (int64_t i = 0; i < k; i++) { /* L y = b */
-        for (int64_t q = 0; q < i; q++)
-            b[i] -= a[i * k + q] * b[q];
-        b[i] /= a[i * k + i];
+    return rc;
+}
+
+/* sum_i dist_i^p, or max_i dist_i for p = infinity. */
+static double rows_cost(const double *dist, int64_t n, double p)
+{
+    double s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s = isinf(p) ? fmax(s, dist[i])
+            : p == 1 ? s + dist[i]
+            : p == 2 ? s + dist[i] * dist[i]
+                     : s + pow(dist[i], p);
+    return s;
+}
+
+/* ------------------------------------------------------------ coordinates */
+
+/* The points as B (n x s, column-major, double) with P = B Q^T; q is NULL
+ * when Q = I (s = d). */
+typedef struct coords {
+    int64_t n, d, s;
+    double *b, *q;
+} coords;
+
+static void coords_free(coords *co)
+{
+    free(co->b);
+    free(co->q);
+    co->b = co->q = NULL;
+}
+
+/* B0 and Q0 spanning the points with r = min(n, d) columns: P itself when
+ * n >= d, else B0 = R^T and Q0 = Q from P^T = Q R. */
+static int initial_coords(const points *pts, coords *co)
+{
+    int64_t n = pts->n, d = pts->d;
+    *co = (coords){n, d, min64(n, d), NULL, NULL};
+    if (n >= d) {
+        co->b = lr_malloc((size_t)(n * d), sizeof(double));
+        if (!co->b)
+            return LOWRANK_ENOMEM;
+        lr_view_load_rows(pts->v, NULL, n, d, co->b);
+        return LOWRANK_OK;
     }
-    for (int64_t i = k - 1; i >= 0; i--) { /* L^T z = y */
-        for (int64_t q = i + 1; q < k; q++)
-            b[i] -= a[q * k + i] * b[q];
-        b[i] /= a[i * k + i];
+    double *r = lr_malloc((size_t)(n * n), sizeof *r);
+    co->q = r ? lr_malloc((size_t)(d * n), sizeof(double)) : NULL;
+    co->b = co->q ? lr_malloc((size_t)(n * n), sizeof(double)) : NULL;
+    int rc = co->b ? LOWRANK_OK : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK) {
+        lr_view pt = pts->v;
+        pt.trans = !pt.trans;
+        lr_view_load_rows(pt, NULL, d, n, co->q);
+        rc = lr_qr(F64, d, n, co->q, d, r, n);
     }
-    return 1;
-}
-
-/* Quickselect (Hoare's partition, middle pivot) for the upper middle, then
- * the largest value below it for an even n. */
-double lr_median(double *v, int64_t n)
-{
-    int64_t want = n / 2, lo = 0, hi = n - 1;
-    while (lo < hi) {
-        double pivot = v[lo + (hi - lo) / 2];
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < pivot)
-                i++;
-            while (v[j] > pivot)
-                j--;
-            if (i <= j) {
-                double t = v[i];
-                v[i++] = v[j];
-                v[j--] = t;
-            }
-        }
-        if (want <= j)
-            hi = j;
-        else if (want >= i)
-            lo = i;
-        else
-            break;
-    }
-    double upper = v[want];
-    if (n % 2)
-        return upper;
-    double lower = v[0];
-    for (int64_t i = 1; i < want; i++)
-        lower = v[i] > lower ? v[i] : lower;
-    return 0.5 * (lower + upper);
-}
-
-/* ------------------------------------------------------------ the row kernel */
-
-/* Scratch of fit_rows, sized for the largest problem it will see. */
-typedef struct workspace {
-    double *f, *prod;             /* k x n factor; n x kk products */
-    double *x, *e, *w, *e_new;    /* chunk x n */
-    double *c, *c_new, *b, *a;    /* chunk x k (3) and chunk x kk */
-    double *cost, *cost_new, *sys; /* chunk, chunk, k * k + k */
-    int64_t *todo;                /* the rows still improving, up to max(m, n) */
-    int64_t *here;                /* chunk: the rows of the chunk in hand */
-    unsigned char *active;        /* chunk */
-} workspace;
-
-static int64_t chunk_rows(int64_t rows, int64_t n)
-{
-    int64_t c = CHUNK_ENTRIES / n;
-    return c < 1 ? 1 : c > rows ? rows : c;
-}
-
-static void workspace_free(workspace *ws) { free(ws->f); }
-
-/* For fitting the rows of an m x n matrix with rank k, and, when both, the
- * rows of its n x m transpose.  One allocation, carved into the buffers. */
-static int workspace_alloc(int64_t m, int64_t n, int64_t k, int both, workspace *ws)
-{
-    int64_t kk = k * (k + 1) / 2, cols = both && m > n ? m : n;
-    int64_t chunk = chunk_rows(m, n), cells = chunk * n;
-    if (both) {
-        int64_t ct = chunk_rows(n, m);
-        chunk = ct > chunk ? ct : chunk;
-        cells = ct * m > cells ? ct * m : cells;
-    }
-    int64_t rows = both && n > m ? n : m;
-    int64_t total = k * cols + cols * kk + 4 * cells + chunk * (3 * k + kk + 3) + k * k + k + rows + chunk;
-    double *p = lr_malloc((size_t)total, sizeof *p);
-    if (!p)
-        return LOWRANK_ENOMEM;
-    ws->f = p;
-    ws->prod = ws->f + k * cols;
-    ws->x = ws->prod + cols * kk;
-    ws->e = ws->x + cells;
-    ws->w = ws->e + cells;
-    ws->e_new = ws->w + cells;
-    ws->c = ws->e_new + cells;
-    ws->c_new = ws->c + chunk * k;
-    ws->b = ws->c_new + chunk * k;
-    ws->a = ws->b + chunk * k;
-    ws->cost = ws->a + chunk * kk;
-    ws->cost_new = ws->cost + chunk;
-    ws->sys = ws->cost_new + chunk;
-    ws->todo = (int64_t *)(ws->sys + k * k + k); /* as many int64 as doubles */
-    ws->here = ws->todo + rows;
-    ws->active = (unsigned char *)(ws->here + chunk); /* chunk bytes in chunk doubles */
-    return LOWRANK_OK;
-}
-
-/* One row problem set: c rows of n values fitted on the k x n factor. */
-typedef struct chunk {
-    int64_t c, n, k;
-    double p, delta;
-} chunk;
-
-/* Ranks up to this compute e = x - coef f in one pass of their own; BLAS's
- * gemm would spend more on packing than on the product. */
-#define SMALL_RANK 4
-
-/* e = x - coef f for the chunk's rows, and each row's cost sum |e|^p. */
-static void residuals(const chunk *ch, const workspace *ws, const double *coef, double *e,
-                      double *cost)
-{
-    int64_t c = ch->c, n = ch->n, k = ch->k;
-    if (k <= SMALL_RANK) {
-        for (int64_t j = 0; j < n; j++) {
-            const double *x = ws->x + j * c;
-            double *ej = e + j * c;
-            for (int64_t i = 0; i < c; i++)
-                ej[i] = x[i];
-            for (int64_t a = 0; a < k; a++) {
-                double f = ws->f[a + j * k];
-                const double *ca = coef + a * c;
-                for (int64_t i = 0; i < c; i++)
-                    ej[i] -= ca[i] * f;
-            }
-        }
-    } else {
-        memcpy(e, ws->x, (size_t)(c * n) * sizeof *e);
-        /* cannot fail: the sizes were checked by the entry point */
-        lr_gemm(LOWRANK_FLOAT64, 'N', 'N', c, n, k, -1.0, coef, c, ws->f, k, 1.0, e, c);
-    }
-    memset(cost, 0, (size_t)c * sizeof *cost);
-    for (int64_t j = 0; j < n; j++) {
-        const double *ej = e + j * c;
-        if (ch->p == 1)
-            for (int64_t i = 0; i < c; i++)
-                cost[i] += fabs(ej[i]);
-        else if (ch->p == 2)
-            for (int64_t i = 0; i < c; i++)
-                cost[i] += ej[i] * ej[i];
-        else
-            for (int64_t i = 0; i < c; i++)
-                cost[i] += pow(fabs(ej[i]), ch->p);
-    }
-}
-
-/* The IRLS weights max(|e|, delta)^(p - 2) into ws->w, and w o x into
- * ws->e_new. */
-static void weights(const chunk *ch, workspace *ws)
-{
-    int64_t cells = ch->c * ch->n;
-    double p = ch->p, delta = ch->delta, *w = ws->w;
-    const double *e = ws->e;
-    /* one loop per exponent, so that the common ones vectorise; a ternary,
-     * not fmax, as e is never NaN */
-    if (p == 1)
-        for (int64_t i = 0; i < cells; i++)
-            w[i] = 1 / (fabs(e[i]) > delta ? fabs(e[i]) : delta);
-    else if (p == 2)
-        for (int64_t i = 0; i < cells; i++)
-            w[i] = 1;
-    else
-        for (int64_t i = 0; i < cells; i++)
-            w[i] = pow(fabs(e[i]) > delta ? fabs(e[i]) : delta, p - 2);
-    for (int64_t i = 0; i < cells; i++)
-        ws->e_new[i] = w[i] * ws->x[i];
-}
-
-/* C = A op(B) for the c x n chunk matrix A and an n x w op(B): a
- * matrix-vector product when w is 1 (rank 1), where BLAS's gemm would spend
- * its time packing A. */
-static void chunk_product(char transb, int64_t c, int64_t w, int64_t n, const double *a,
-                          const double *b, int64_t ldb, double *out)
-{
-    if (w == 1)
-        lr_gemv(LOWRANK_FLOAT64, 'N', c, n, 1.0, a, c, b, transb == 'T' ? ldb : 1, 0.0, out, 1);
-    else
-        lr_gemm(LOWRANK_FLOAT64, 'N', transb, c, w, n, 1.0, a, c, b, ldb, 0.0, out, c);
-}
-
-/* The weighted least-squares coefficients of every active row into
- * ws->c_new (inactive rows keep theirs); a row whose normal matrix is
- * singular becomes inactive. */
-static void weighted_solve(const chunk *ch, workspace *ws)
-{
-    int64_t c = ch->c, n = ch->n, k = ch->k, kk = k * (k + 1) / 2;
-    chunk_product('T', c, k, n, ws->e_new, ws->f, k, ws->b);
-    chunk_product('N', c, kk, n, ws->w, ws->prod, n, ws->a);
-    memcpy(ws->c_new, ws->c, (size_t)(c * k) * sizeof *ws->c);
-    double *sys = ws->sys, *rhs = sys + k * k;
-    for (int64_t i = 0; i < c; i++) {
-        if (!ws->active[i])
-            continue;
-        for (int64_t a = 0, q = 0; a < k; a++) {
-            rhs[a] = ws->b[i + a * c];
-            for (int64_t b = 0; b <= a; b++, q++)
-                sys[a * k + b] = ws->a[i + q * c];
-        }
-        if (!lr_small_spd_solve(k, sys, rhs)) {
-            ws->active[i] = 0;
-            continue;
-        }
-        for (int64_t a = 0; a < k; a++)
-            ws->c_new[i + a * c] = rhs[a];
-    }
-}
-
-/* Keep the new coefficients of the rows they improve, and list in todo
- * (from position *next on) those whose cost fell by more than tol times
- * itself: they take another step.  A step that does not lower a row's cost
- * is not kept, and the row stops. */
-static void accept_improvements(const chunk *ch, workspace *ws, double tol, int64_t *next)
-{
-    int64_t c = ch->c;
-    for (int64_t i = 0; i < c; i++) {
-        if (!ws->active[i] || !(ws->cost_new[i] < ws->cost[i]))
-            continue;
-        for (int64_t a = 0; a < ch->k; a++)
-            ws->c[i + a * c] = ws->c_new[i + a * c];
-        if (ws->cost[i] - ws->cost_new[i] > tol * ws->cost[i])
-            ws->todo[(*next)++] = ws->here[i];
-    }
-}
-
-/* Fit every row of the rows x n matrix x on the k x n factor fv, from the
- * coefficients in out (rows x k): up to iters IRLS steps, each kept only by
- * the rows whose cost it lowers; a row stops when a step lowers its cost by
- * tol times the cost or less.  Each step takes the rows still going in
- * chunks (gathered: the work follows the rows left, and rows with many
- * outliers, which IRLS needs most steps for, do not hold the others up). */
-static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view out, double p,
-                     double delta, int iters, double tol, workspace *ws)
-{
-    load_rows(fv, NULL, k, n, ws->f);
-    for (int64_t j = 0; j < n; j++)
-        for (int64_t a = 0, q = 0; a < k; a++)
-            for (int64_t b = 0; b <= a; b++, q++)
-                ws->prod[j + q * n] = ws->f[a + j * k] * ws->f[b + j * k];
-    int64_t left = rows;
-    for (int64_t i = 0; i < rows; i++)
-        ws->todo[i] = i;
-    for (int it = 0; it < iters && left > 0; it++) {
-        int64_t step = chunk_rows(left, n), next = 0;
-        /* todo is rewritten from its start while read further on: next never
-         * passes the chunk in hand, whose rows were copied out first */
-        for (int64_t i0 = 0; i0 < left; i0 += step) {
-            chunk ch = {left - i0 < step ? left - i0 : step, n, k, p, delta};
-            memcpy(ws->here, ws->todo + i0, (size_t)ch.c * sizeof *ws->here);
-            load_rows(x, ws->here, ch.c, n, ws->x);
-            load_rows(out, ws->here, ch.c, k, ws->c);
-            residuals(&ch, ws, ws->c, ws->e, ws->cost);
-            for (int64_t i = 0; i < ch.c; i++)
-                ws->active[i] = ws->cost[i] > 0;
-            weights(&ch, ws);
-            weighted_solve(&ch, ws);
-            residuals(&ch, ws, ws->c_new, ws->e_new, ws->cost_new);
-            accept_improvements(&ch, ws, tol, &next);
-            store_rows(out, ws->here, ch.c, k, ws->c);
-        }
-        left = next;
-    }
-}
-
-/* ------------------------------------------------------------ checks */
-
-static int check_dims(const char *fn, lowrank_dtype t, int64_t m, int64_t n, int64_t k,
-                      double p)
-{
-    if (!lr_dtype_valid(t))
-        return lr_fail(LOWRANK_EINVAL, "%s: dtype %d is neither float32 nor float64", fn, (int)t);
-    if (m < 1 || n < 1)
-        return lr_fail(LOWRANK_ESIZE, "%s: a %lld x %lld matrix has no entries", fn,
-                       (long long)m, (long long)n);
-    int64_t mn = m < n ? m : n;
-    if (k < 1 || k > mn)
-        return lr_fail(LOWRANK_ERANGE, "%s: k = %lld is outside [1, min(rows, cols) = %lld]", fn,
-                       (long long)k, (long long)mn);
-    if (!(p >= 1 && p <= 2))
-        return lr_fail(LOWRANK_ERANGE, "%s: p = %g is outside [1, 2]", fn, p);
-    return LOWRANK_OK;
-}
-
-static int check_ld(const char *fn, const char *name, const void *ptr, int64_t ld, int64_t rows)
-{
-    if (!ptr)
-        return lr_fail(LOWRANK_EINVAL, "%s: %s is NULL", fn, name);
-    if (ld < rows)
-        return lr_fail(LOWRANK_ESIZE, "%s: leading dimension of %s = %lld is below %lld", fn,
-                       name, (long long)ld, (long long)rows);
-    return LOWRANK_OK;
-}
-
-/* Fail on NaN or infinity in x; *maxabs gets the largest magnitude. */
-static int check_finite(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                        double *maxabs)
-{
-    lowrank_matrix handle = {t, LOWRANK_COL_MAJOR, m, n, ldx, (void *)(uintptr_t)x, 0};
-    int rc = lr_check_finite(&handle, "X");
-    double big = 0;
-    view v = colmajor(t, x, ldx);
     for (int64_t j = 0; rc == LOWRANK_OK && j < n; j++)
-        for (int64_t i = 0; i < m; i++) {
-            double a = fabs(get(v, i, j));
-            big = a > big ? a : big;
-        }
-    *maxabs = big;
+        for (int64_t i = 0; i < n; i++)
+            co->b[i + j * n] = r[j + i * n];
+    free(r);
     return rc;
 }
 
-/* The arguments shared by every entry point; *delta gets the IRLS floor. */
-static int check_problem(const char *fn, lowrank_dtype t, int64_t m, int64_t n, const void *x,
-                         int64_t ldx, int64_t k, double p, double *delta)
+/* out (rows x cnt) = x (rows x r, or the identity when x is NULL) times the
+ * last cnt columns of w (r x r), in reverse order: the eigenvectors of the
+ * largest eigenvalues first. */
+static int times_top(const double *x, int64_t rows, int64_t r, const double *w, int64_t cnt,
+                     double *out)
 {
-    int rc = check_dims(fn, t, m, n, k, p);
-    if (rc == LOWRANK_OK)
-        rc = check_ld(fn, "X", x, ldx, m);
-    double maxabs = 0;
-    if (rc == LOWRANK_OK)
-        rc = check_finite(t, m, n, x, ldx, &maxabs);
-    /* Residuals below a millionth of the data's scale are rounding: weighting
-     * them more would only make the weighted systems ill conditioned. */
-    *delta = maxabs > 0 ? 1e-6 * maxabs : 1;
-    return rc;
-}
-
-static int check_factors(const char *fn, int64_t m, int64_t k, const void *l, int64_t ldl,
-                         const void *r, int64_t ldr)
-{
-    int rc = check_ld(fn, "L", l, ldl, m);
-    return rc == LOWRANK_OK ? check_ld(fn, "R", r, ldr, k) : rc;
-}
-
-/* The arguments of the fit and the refinement. */
-static int check_fit(const char *fn, lowrank_dtype t, int64_t m, int64_t n, const void *x,
-                     int64_t ldx, int64_t k, double p, int max_iter, double tol, const void *l,
-                     int64_t ldl, const void *r, int64_t ldr, const double *cost, double *delta)
-{
-    if (!cost)
-        return lr_fail(LOWRANK_EINVAL, "%s: cost is NULL", fn);
-    int rc = check_problem(fn, t, m, n, x, ldx, k, p, delta);
-    if (rc == LOWRANK_OK)
-        rc = check_factors(fn, m, k, l, ldl, r, ldr);
-    if (rc == LOWRANK_OK && (max_iter < 0 || !(tol >= 0)))
-        rc = lr_fail(LOWRANK_ERANGE, "%s: max_iter = %d and tol = %g must not be negative", fn,
-                     max_iter, tol);
-    return rc;
-}
-
-static double cost_of(view x, view l, view r, int64_t m, int64_t n, int64_t k, double p)
-{
-    double cost = 0;
-    for (int64_t j = 0; j < n; j++)
-        for (int64_t i = 0; i < m; i++) {
-            double s = get(x, i, j);
-            for (int64_t a = 0; a < k; a++)
-                s -= get(l, i, a) * get(r, a, j);
-            cost += p == 1 ? fabs(s) : p == 2 ? s * s : pow(fabs(s), p);
-        }
-    return cost;
-}
-
-/* ------------------------------------------------------------ entry points */
-
-int lr_lp_entrywise_cost(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                         int64_t k, const void *l, int64_t ldl, const void *r, int64_t ldr,
-                         double p, double *cost)
-{
-    const char *fn = "lr_lp_entrywise_cost";
-    double delta;
-    if (!cost)
-        return lr_fail(LOWRANK_EINVAL, "%s: cost is NULL", fn);
-    int rc = check_problem(fn, t, m, n, x, ldx, k, p, &delta);
-    if (rc == LOWRANK_OK)
-        rc = check_factors(fn, m, k, l, ldl, r, ldr);
-    if (rc == LOWRANK_OK)
-        *cost = cost_of(colmajor(t, x, ldx), colmajor(t, l, ldl), colmajor(t, r, ldr), m, n, k, p);
-    return rc;
-}
-
-int lr_lp_entrywise_left(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                         int64_t k, const void *r, int64_t ldr, double p, int iters, double tol,
-                         void *l, int64_t ldl)
-{
-    const char *fn = "lr_lp_entrywise_left";
-    double delta;
-    int rc = check_problem(fn, t, m, n, x, ldx, k, p, &delta);
-    if (rc == LOWRANK_OK)
-        rc = check_factors(fn, m, k, l, ldl, r, ldr);
-    if (rc == LOWRANK_OK && (iters < 0 || !(tol >= 0)))
-        rc = lr_fail(LOWRANK_ERANGE, "%s: iters = %d and tol = %g must not be negative", fn, iters,
-                     tol);
-    workspace ws;
-    if (rc == LOWRANK_OK)
-        rc = workspace_alloc(m, n, k, 0, &ws);
-    if (rc != LOWRANK_OK)
-        return rc;
-    fit_rows(m, n, k, colmajor(t, x, ldx), colmajor(t, r, ldr), colmajor(t, l, ldl), p, delta,
-             iters, tol, &ws);
-    workspace_free(&ws);
+    for (int64_t a = 0; a < cnt; a++) {
+        const double *col = w + (r - 1 - a) * r;
+        int rc = x ? lr_gemv(F64, 'N', rows, r, 1.0, x, rows, col, 1, 0.0, out + a * rows, 1)
+                   : LOWRANK_OK;
+        if (!x)
+            memcpy(out + a * rows, col, (size_t)r * sizeof *out);
+        if (rc != LOWRANK_OK)
+            return rc;
+    }
     return LOWRANK_OK;
 }
 
-/* The alternation of lr_lp_entrywise_refine, on checked arguments and
- * allocated scratch: it cannot fail. */
-static void alternate(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                      int64_t k, double p, double delta, int max_iter, double tol, void *l,
-                      int64_t ldl, void *r, int64_t ldr, workspace *ws, double *cost)
+/* Reduce the points to the s dimensions they span (to SPAN_TOL), from the
+ * eigen-decomposition of B0^T B0.  When s <= k the points lie in a
+ * k-dimensional subspace, which is then written into v (d x k: Q0 times the
+ * top k eigenvectors, the SVD's subspace) and *exact set. */
+static int reduce(const points *pts, int64_t k, coords *co, double *v, int *exact)
 {
-    view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
-    double c = cost_of(xv, lv, rv, m, n, k, p);
-    for (int it = 0; it < max_iter && c > 0; it++) {
-        fit_rows(m, n, k, xv, rv, lv, p, delta, 1, 0, ws);
-        /* the columns of X are the rows of X^T, fitted on L^T */
-        fit_rows(n, m, k, transposed(xv), transposed(lv), transposed(rv), p, delta, 1, 0, ws);
-        double next = cost_of(xv, lv, rv, m, n, k, p);
-        int small = c - next <= tol * c;
-        c = next;
+    int rc = initial_coords(pts, co);
+    int64_t n = co->n, r = co->s;
+    double *h = rc == LOWRANK_OK ? lr_malloc((size_t)(r * r + r), sizeof *h) : NULL;
+    if (rc == LOWRANK_OK && !h)
+        rc = LOWRANK_ENOMEM;
+    double *lambda = h ? h + r * r : NULL;
+    if (rc == LOWRANK_OK)
+        rc = lr_syrk(F64, 'L', 'T', r, n, 1.0, co->b, n, 0.0, h, r);
+    if (rc == LOWRANK_OK)
+        rc = lr_syevd(F64, r, h, r, lambda);
+    int64_t s = 0;
+    for (int64_t j = 0; rc == LOWRANK_OK && j < r; j++)
+        s += lambda[j] > SPAN_TOL * SPAN_TOL * lambda[r - 1];
+    *exact = rc == LOWRANK_OK && s <= k;
+    if (*exact)
+        rc = times_top(co->q, co->d, r, h, k, v);
+    else if (rc == LOWRANK_OK && s < r) { /* B = B0 W_s, Q = Q0 W_s */
+        double *b = lr_malloc((size_t)(n * s), sizeof *b);
+        double *q = b ? lr_malloc((size_t)(co->d * s), sizeof *q) : NULL;
+        rc = q ? times_top(co->b, n, r, h, s, b) : LOWRANK_ENOMEM;
+        if (rc == LOWRANK_OK)
+            rc = times_top(co->q, co->d, r, h, s, q);
+        coords_free(co);
+        co->b = b;
+        co->q = q;
+        co->s = s;
+    }
+    free(h);
+    return rc;
+}
+
+/* The k eigenvectors of the s x s symmetric matrix h (destroyed; lower
+ * triangle) with the largest eigenvalues, into v (s x k); w: s doubles. */
+static int top_eigenvectors(int64_t s, double *h, int64_t k, double *w, double *v)
+{
+    return lr_syevr(F64, s, h, s, s - k + 1, s, w, v, s);
+}
+
+/* ------------------------------------------------------------ the fit */
+
+/* The options lowrank_lp uses, checked. */
+typedef struct settings {
+    int entries, cols;
+    int64_t rows_iter, entries_iter;
+    double tol;
+} settings;
+
+/* V: the top k eigenvectors of G from the rounding of B's lp ball. */
+static int construct(const coords *co, int64_t k, double p, const lowrank_opts *opts, double *v)
+{
+    lowrank_matrix b = {F64, LOWRANK_COL_MAJOR, co->n, co->s, co->n, co->b, 0};
+    lowrank_matrix *g = NULL;
+    double alpha, *w = lr_malloc((size_t)co->s, sizeof *w);
+    int rc = w ? lowrank_lp_rounding(&b, p, opts, &g, &alpha) : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK)
+        rc = top_eigenvectors(co->s, g->data, k, w, v);
+    lowrank_matrix_free(g);
+    free(w);
+    return rc;
+}
+
+/* IRLS for sum_i dist(b_i, span V)^p, p <= 2 (Lerman and Maunu's fast
+ * median subspace for p = 1): each step replaces V by the top k
+ * eigenvectors of sum_i w_i b_i b_i^T with w_i = max(dist_i, floor)^(p-2).
+ * That minimises sum_i w_i dist(b_i, S)^2 over subspaces S, a majoriser of
+ * the floored objective touching it at V (t^(p/2) is concave), so the
+ * floored objective never increases.  A step is kept only when it lowers
+ * the true cost; the loop stops at the first that does not, when one lowers
+ * it by tol times itself or less, or after iters.  v (s x k) in and out. */
+typedef struct irls {
+    double *base; /* the one allocation behind the rest */
+    double *dist, *next, *scaled, *h, *w, *v;
+} irls;
+
+static int irls_step(const points *bp, int64_t k, double p, double floor, irls *it,
+                     const chunker *ch)
+{
+    int64_t n = bp->n, s = bp->d;
+    const double *b = bp->v.data;
+    for (int64_t i = 0; i < n; i++)
+        it->next[i] = pow(fmax(it->dist[i], floor), 0.5 * (p - 2));
+    for (int64_t j = 0; j < s; j++)
+        for (int64_t i = 0; i < n; i++)
+            it->scaled[i + j * n] = it->next[i] * b[i + j * n];
+    int rc = lr_syrk(F64, 'L', 'T', s, n, 1.0, it->scaled, n, 0.0, it->h, s);
+    if (rc == LOWRANK_OK)
+        rc = top_eigenvectors(s, it->h, k, it->w, it->v);
+    return rc == LOWRANK_OK ? project(bp, it->v, k, ch, NULL, it->next) : rc;
+}
+
+static int refine_rows(const coords *co, int64_t k, double p, int64_t iters, double tol, double *v)
+{
+    int64_t n = co->n, s = co->s;
+    points bp = points_f64(co->b, n, s);
+    chunker ch = {0, NULL, NULL};
+    irls it = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    it.base = lr_malloc((size_t)(2 * n + n * s + s * s + s + s * k), sizeof(double));
+    int rc = it.base ? chunker_alloc(&bp, k, &ch) : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK) {
+        it.dist = it.base;
+        it.next = it.dist + n;
+        it.scaled = it.next + n;
+        it.h = it.scaled + n * s;
+        it.w = it.h + s * s;
+        it.v = it.w + s;
+        rc = project(&bp, v, k, &ch, NULL, it.dist);
+    }
+    double big = 0, cost = rc == LOWRANK_OK ? rows_cost(it.dist, n, p) : 0;
+    for (int64_t i = 0; rc == LOWRANK_OK && i < n; i++) { /* largest norm */
+        double sq = 0;
+        for (int64_t j = 0; j < s; j++)
+            sq += co->b[i + j * n] * co->b[i + j * n];
+        big = fmax(big, sq);
+    }
+    for (int64_t step = 0; rc == LOWRANK_OK && step < iters && cost > 0; step++) {
+        rc = irls_step(&bp, k, p, DIST_FLOOR * sqrt(big), &it, &ch);
+        double next = rc == LOWRANK_OK ? rows_cost(it.next, n, p) : cost;
+        if (!(next < cost))
+            break;
+        memcpy(v, it.v, (size_t)(s * k) * sizeof *v);
+        double *t = it.dist;
+        it.dist = it.next;
+        it.next = t;
+        int small = cost - next <= tol * cost;
+        cost = next;
         if (small)
             break;
     }
-    *cost = c;
-}
-
-int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                           int64_t k, double p, int max_iter, double tol, void *l, int64_t ldl,
-                           void *r, int64_t ldr, double *cost)
-{
-    double delta;
-    int rc = check_fit("lr_lp_entrywise_refine", t, m, n, x, ldx, k, p, max_iter, tol, l, ldl, r,
-                       ldr, cost, &delta);
-    workspace ws;
-    if (rc == LOWRANK_OK)
-        rc = workspace_alloc(m, n, k, 1, &ws);
-    if (rc != LOWRANK_OK)
-        return rc;
-    alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, &ws, cost);
-    workspace_free(&ws);
-    return LOWRANK_OK;
-}
-
-/* Column j of x into column j of a, its entries beyond 3 robust standard
- * deviations (1.4826 median absolute deviations) of its median clipped
- * there.  Returns the number of entries clipped.  col: m doubles. */
-static int64_t winsorize_column(view x, view a, int64_t j, int64_t m, double *col)
-{
-    for (int64_t i = 0; i < m; i++)
-        col[i] = get(x, i, j);
-    double med = lr_median(col, m);
-    for (int64_t i = 0; i < m; i++)
-        col[i] = fabs(get(x, i, j) - med);
-    double reach = 3 * 1.4826 * lr_median(col, m);
-    int64_t clipped = 0;
-    for (int64_t i = 0; i < m; i++) {
-        double v = get(x, i, j);
-        double w = reach > 0 ? fmin(med + reach, fmax(med - reach, v)) : v;
-        clipped += w != v;
-        put(a, i, j, w);
-    }
-    return clipped;
-}
-
-/* The two starting points of the fit and their scratch: the truncated SVD
- * of X, and that of X with each column winsorized (when that clips
- * anything: gross outliers dominate the SVD, and from a start they dominate
- * the alternation can settle in a poor local optimum). */
-typedef struct starts {
-    int64_t m, n, k;
-    lowrank_dtype t;
-    char *a, *s, *u, *vt, *l2, *r2; /* dtype t: m x n, min, m x min, min x n, m x k, k x n */
-    double *col;                   /* m */
-    int64_t clipped;
-} starts;
-
-static void starts_free(starts *st)
-{
-    free(st->a);
-    free(st->s);
-    free(st->u);
-    free(st->vt);
-    free(st->l2);
-    free(st->r2);
-    free(st->col);
-}
-
-static int starts_alloc(lowrank_dtype t, int64_t m, int64_t n, int64_t k, starts *st)
-{
-    int64_t mn = m < n ? m : n;
-    size_t e = lr_dtype_size(t);
-    *st = (starts){m, n, k, t, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
-    st->a = lr_malloc((size_t)(m * n), e);
-    st->s = st->a ? lr_malloc((size_t)mn, e) : NULL;
-    st->u = st->s ? lr_malloc((size_t)(m * mn), e) : NULL;
-    st->vt = st->u ? lr_malloc((size_t)(mn * n), e) : NULL;
-    st->l2 = st->vt ? lr_malloc((size_t)(m * k), e) : NULL;
-    st->r2 = st->l2 ? lr_malloc((size_t)(k * n), e) : NULL;
-    st->col = st->r2 ? lr_malloc((size_t)m, sizeof *st->col) : NULL;
-    if (st->col)
-        return LOWRANK_OK;
-    starts_free(st);
-    return LOWRANK_ENOMEM;
-}
-
-/* L = U_k S_k and R = V_k^T from the thin SVD of st->a (destroyed). */
-static int truncated_svd(starts *st, view lv, view rv)
-{
-    int64_t m = st->m, n = st->n, mn = m < n ? m : n;
-    int rc = lr_gesdd(st->t, m, n, st->a, m, st->s, st->u, m, st->vt, mn);
-    view sv = colmajor(st->t, st->s, 1), uv = colmajor(st->t, st->u, m),
-         vv = colmajor(st->t, st->vt, mn);
-    for (int64_t q = 0; rc == LOWRANK_OK && q < st->k; q++) {
-        double sq = get(sv, q, 0);
-        for (int64_t i = 0; i < m; i++)
-            put(lv, i, q, get(uv, i, q) * sq);
-        for (int64_t j = 0; j < n; j++)
-            put(rv, q, j, get(vv, q, j));
-    }
+    free(it.base);
+    free(ch.x);
     return rc;
 }
 
-/* Both starts: the SVD's into l and r, the winsorized one into st->l2 and
- * st->r2 when st->clipped. */
-static int svd_starts(view x, starts *st, view lv, view rv)
+/* The subspace: v (d x k, orthonormal columns). */
+static int fit_subspace(const points *pts, int64_t k, double p, const lowrank_opts *opts,
+                        const settings *st, double *v)
 {
-    view av = colmajor(st->t, st->a, st->m);
-    for (int64_t j = 0; j < st->n; j++)
-        for (int64_t i = 0; i < st->m; i++)
-            put(av, i, j, get(x, i, j));
-    int rc = truncated_svd(st, lv, rv);
-    for (int64_t j = 0; rc == LOWRANK_OK && j < st->n; j++)
-        st->clipped += winsorize_column(x, av, j, st->m, st->col);
-    if (rc == LOWRANK_OK && st->clipped)
-        rc = truncated_svd(st, colmajor(st->t, st->l2, st->m), colmajor(st->t, st->r2, st->k));
+    coords co = {0, 0, 0, NULL, NULL};
+    int exact = 0;
+    int rc = reduce(pts, k, &co, v, &exact);
+    if (rc != LOWRANK_OK || exact) {
+        coords_free(&co);
+        return rc;
+    }
+    double *vs = co.q ? lr_malloc((size_t)(co.s * k), sizeof *vs) : v;
+    rc = vs ? construct(&co, k, p, opts, vs) : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK && !st->entries && st->rows_iter > 0)
+        rc = refine_rows(&co, k, p, st->rows_iter, st->tol, vs);
+    if (rc == LOWRANK_OK && co.q)
+        rc = lr_gemm(F64, 'N', 'N', co.d, k, co.s, 1.0, co.q, co.d, vs, co.s, 0.0, v, co.d);
+    if (vs != v)
+        free(vs);
+    coords_free(&co);
     return rc;
 }
 
-/* Refine from the winsorized start, if there is one, and keep its result
- * unless it ends above the SVD's cost: then refine from the SVD, so that
- * the cost returned is never above the SVD's. */
-static void fit_from_starts(const void *x, int64_t ldx, double p, double delta, int max_iter,
-                            double tol, void *l, int64_t ldl, void *r, int64_t ldr, starts *st,
-                            workspace *ws, double *cost)
-{
-    lowrank_dtype t = st->t;
-    int64_t m = st->m, n = st->n, k = st->k;
-    view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
-    if (st->clipped) {
-        double svd_cost = cost_of(xv, lv, rv, m, n, k, p), winsorized;
-        alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, st->l2, m, st->r2, k, ws,
-                  &winsorized);
-        if (winsorized <= svd_cost) {
-            view l2 = colmajor(t, st->l2, m), r2 = colmajor(t, st->r2, k);
-            for (int64_t a = 0; a < k; a++) {
-                for (int64_t i = 0; i < m; i++)
-                    put(lv, i, a, get(l2, i, a));
-                for (int64_t j = 0; j < n; j++)
-                    put(rv, a, j, get(r2, a, j));
-            }
-            *cost = winsorized;
-            return;
-        }
-    }
-    alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, ws, cost);
-}
+/* ------------------------------------------------------------ results */
 
-int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                        int64_t k, double p, int max_iter, double tol, void *l, int64_t ldl,
-                        void *r, int64_t ldr, double *cost)
+/* An approximation X ~ L R of the column-major view X (vm x vn) of A, with
+ * L (vm x k) and R^T (vn x k) column-major doubles. */
+typedef struct product {
+    int64_t vm, vn, k;
+    double *l, *rt;
+} product;
+
+/* The alternating IRLS of the entry-wise cost, in A's dtype, from L R and
+ * from the SVD of A with each coordinate of the points winsorized (the
+ * columns of P: the rows of X when P = X^T); the latter's result is kept
+ * unless it ends above the cost of L R (lr_lp_entrywise_fit). */
+static int refine_entries(const lowrank_matrix *a, double p, const settings *st, int clip_rows,
+                          product *pr)
 {
-    double delta;
-    int rc = check_fit("lr_lp_entrywise_fit", t, m, n, x, ldx, k, p, max_iter, tol, l, ldl, r,
-                       ldr, cost, &delta);
-    workspace ws;
-    starts st;
-    if (rc == LOWRANK_OK)
-        rc = workspace_alloc(m, n, k, 1, &ws);
-    if (rc != LOWRANK_OK)
-        return rc;
-    rc = starts_alloc(t, m, n, k, &st);
+    int64_t vm = pr->vm, vn = pr->vn, k = pr->k;
+    size_t e = lr_dtype_size(a->dtype);
+    void *l = lr_malloc((size_t)(vm * k), e), *r = l ? lr_malloc((size_t)(k * vn), e) : NULL;
+    if (!r) {
+        free(l);
+        return LOWRANK_ENOMEM;
+    }
+    lr_view lv = {a->dtype, l, vm, 0}, rtv = {a->dtype, r, k, 1}; /* R^T through R */
+    lr_view_store_rows(lv, NULL, vm, k, pr->l);
+    lr_view_store_rows(rtv, NULL, vn, k, pr->rt);
+    double cost;
+    int flags = LR_FIT_START_GIVEN | (clip_rows ? LR_FIT_CLIP_ROWS : 0);
+    int rc = lr_lp_entrywise_fit(a->dtype, vm, vn, a->data, a->ld, k, p,
+                                 (int)min64(st->entries_iter, INT_MAX), st->tol, flags, l, vm, r, k,
+                                 &cost);
     if (rc == LOWRANK_OK) {
-        rc = svd_starts(colmajor(t, x, ldx), &st, colmajor(t, l, ldl), colmajor(t, r, ldr));
-        if (rc == LOWRANK_OK)
-            fit_from_starts(x, ldx, p, delta, max_iter, tol, l, ldl, r, ldr, &st, &ws, cost);
-        starts_free(&st);
+        lr_view_load_rows(lv, NULL, vm, k, pr->l);
+        lr_view_load_rows(rtv, NULL, vn, k, pr->rt);
     }
-    workspace_free(&ws);
+    free(l);
+    free(r);
+    return rc;
+}
+
+/* The SVD form of L R: L = Q1 R1 and R^T = Q2 R2 (QR), R1 R2^T = X S Y^T
+ * (SVD), so L R = (Q1 X) S (Q2 Y)^T: u (vm x k) and v (vn x k) get Q1 X and
+ * Q2 Y, s the k singular values.  pr->l and pr->rt are destroyed. */
+static int svd_form(product *pr, double *u, double *s, double *v)
+{
+    int64_t vm = pr->vm, vn = pr->vn, k = pr->k;
+    double *r1 = lr_malloc((size_t)(4 * k * k), sizeof *r1);
+    if (!r1)
+        return LOWRANK_ENOMEM;
+    double *r2 = r1 + k * k, *x = r2 + k * k, *yt = x + k * k;
+    int rc = lr_qr(F64, vm, k, pr->l, vm, r1, k);
+    if (rc == LOWRANK_OK)
+        rc = lr_qr(F64, vn, k, pr->rt, vn, r2, k);
+    if (rc == LOWRANK_OK) /* the core R1 R2^T over x, then its SVD over r1 */
+        rc = lr_gemm(F64, 'N', 'T', k, k, k, 1.0, r1, k, r2, k, 0.0, x, k);
+    if (rc == LOWRANK_OK)
+        rc = lr_gesdd(F64, k, k, x, k, s, r1, k, yt, k);
+    if (rc == LOWRANK_OK)
+        rc = lr_gemm(F64, 'N', 'N', vm, k, k, 1.0, pr->l, vm, r1, k, 0.0, u, vm);
+    if (rc == LOWRANK_OK)
+        rc = lr_gemm(F64, 'N', 'T', vn, k, k, 1.0, pr->rt, vn, yt, k, 0.0, v, vn);
+    free(r1);
+    return rc;
+}
+
+/* sum |A - U diag(S) V^T|^p (max for p = infinity), in double. */
+static int entries_cost(const lowrank_matrix *a, const lowrank_matrix *u, const lowrank_matrix *s,
+                        const lowrank_matrix *vt, double p, double *cost)
+{
+    int64_t vm, vn, k = s->rows;
+    int transposed;
+    lr_colmajor_view(a, &vm, &vn, &transposed);
+    /* X = A: L = U S, R = V^T; X = A^T: L = V S, R = U^T */
+    const lowrank_matrix *left = transposed ? vt : u, *right = transposed ? u : vt;
+    double *l = lr_malloc((size_t)(k * (vm + vn)), sizeof *l);
+    if (!l)
+        return LOWRANK_ENOMEM;
+    double *r = l + vm * k;
+    for (int64_t q = 0; q < k; q++) {
+        double sq = lr_matrix_at(s, q, 0);
+        for (int64_t i = 0; i < vm; i++)
+            l[i + q * vm] = sq * (transposed ? lr_matrix_at(left, q, i) : lr_matrix_at(left, i, q));
+        for (int64_t j = 0; j < vn; j++)
+            r[q + j * k] = transposed ? lr_matrix_at(right, j, q) : lr_matrix_at(right, q, j);
+    }
+    int rc = lr_lp_entrywise_cost(a->dtype, vm, vn, a->data, a->ld, k, F64, l, vm, r, k, p, cost);
+    free(l);
+    return rc;
+}
+
+/* ||A||_F^2 in double. */
+static int sum_squares(const points *pts, double *out)
+{
+    chunker ch;
+    int rc = chunker_alloc(pts, 0, &ch);
+    double s = 0;
+    for (int64_t i0 = 0; rc == LOWRANK_OK && i0 < pts->n; i0 += ch.step) {
+        int64_t c = min64(ch.step, pts->n - i0);
+        lr_view_load_rows(rows_from(pts->v, i0), NULL, c, pts->d, ch.x);
+        for (int64_t i = 0; i < c * pts->d; i++)
+            s += ch.x[i] * ch.x[i];
+    }
+    free(ch.x);
+    *out = s;
+    return rc;
+}
+
+/* The factors of A from the SVD form of L R in X's frame: U = Q1 X and
+ * V = Q2 Y when X = A, swapped when X = A^T. */
+static int make_factors(const lowrank_matrix *a, const settings *st, const double *ux,
+                        const double *s, const double *vx, int64_t k, lowrank_factors **out)
+{
+    int64_t m = a->rows, n = a->cols;
+    int transposed = a->layout == LOWRANK_ROW_MAJOR;
+    const double *ua = transposed ? vx : ux, *va = transposed ? ux : vx;
+    double *vt = lr_malloc((size_t)(k * n), sizeof *vt);
+    lowrank_matrix *um = NULL, *sm = NULL, *vtm = NULL;
+    int rc = vt ? LOWRANK_OK : LOWRANK_ENOMEM;
+    for (int64_t j = 0; rc == LOWRANK_OK && j < n; j++)
+        for (int64_t q = 0; q < k; q++)
+            vt[q + j * k] = va[j + q * n];
+    if (rc == LOWRANK_OK)
+        rc = lr_matrix_from_f64(a->dtype, LOWRANK_COL_MAJOR, m, k, ua, m, &um);
+    if (rc == LOWRANK_OK)
+        rc = lr_matrix_from_f64(a->dtype, LOWRANK_COL_MAJOR, k, 1, s, k, &sm);
+    if (rc == LOWRANK_OK)
+        rc = lr_matrix_from_f64(a->dtype, LOWRANK_COL_MAJOR, k, n, vt, k, &vtm);
+    free(vt);
+    double error = 0, norm2 = 0;
+    points all = points_of(a, 0);
+    if (rc == LOWRANK_OK)
+        rc = entries_cost(a, um, sm, vtm, 2.0, &error);
+    if (rc == LOWRANK_OK)
+        rc = sum_squares(&all, &norm2);
+    if (rc != LOWRANK_OK) {
+        lowrank_matrix_free(um);
+        lowrank_matrix_free(sm);
+        lowrank_matrix_free(vtm);
+        return rc;
+    }
+    rc = lr_factors_new(um, sm, vtm, norm2 > 0 ? sqrt(error / norm2) : 0, out);
+    if (rc == LOWRANK_OK)
+        lr_factors_set_orientation(*out, st->cols ? LOWRANK_ORIENT_COLS : LOWRANK_ORIENT_ROWS);
+    return rc;
+}
+
+/* ------------------------------------------------------------ lowrank_lp */
+
+static int check_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts *opts,
+                    settings *st)
+{
+    int rc = lr_check_matrix(a, "a");
+    if (rc != LOWRANK_OK)
+        return rc;
+    int64_t mn = min64(a->rows, a->cols), method = lr_opt_int(opts, LOWRANK_OPT_METHOD);
+    int64_t iters = lr_opt_int(opts, LOWRANK_OPT_REFINE_ITER);
+    *st = (settings){lr_opt_int(opts, LOWRANK_OPT_OBJECTIVE) == LOWRANK_OBJECTIVE_ENTRIES,
+                     lr_opt_int(opts, LOWRANK_OPT_ORIENTATION) == LOWRANK_ORIENT_COLS, 0, 0,
+                     lr_opt_double(opts, LOWRANK_OPT_REFINE_TOL)};
+    if (!(p >= 1))
+        return lr_fail(LOWRANK_ERANGE, "p = %g is outside [1, infinity]", p);
+    if (k < 1 || k > mn)
+        return lr_fail(LOWRANK_ERANGE, "k = %lld is outside [1, min(rows, cols) = %lld]",
+                       (long long)k, (long long)mn);
+    if (method != LOWRANK_METHOD_AUTO && method != LOWRANK_METHOD_LEWIS &&
+        method != LOWRANK_METHOD_LOWNER)
+        return lr_fail(LOWRANK_ERANGE,
+                       "LOWRANK_OPT_METHOD = %lld: lowrank_lp takes LOWRANK_METHOD_LEWIS (3) or "
+                       "LOWRANK_METHOD_LOWNER (4)",
+                       (long long)method);
+    if (iters > 0 && p > 2)
+        return lr_fail(LOWRANK_ERANGE,
+                       "LOWRANK_OPT_REFINE_ITER = %lld: refinement needs p <= 2, not p = %g",
+                       (long long)iters, p);
+    if (iters < 0) /* the method chooses: refine where it can gain */
+        iters = p < 2 ? (st->entries ? DEFAULT_ENTRIES_ITER : DEFAULT_ROWS_ITER) : 0;
+    st->rows_iter = st->entries ? 0 : iters;
+    st->entries_iter = st->entries ? iters : 0;
+    return lr_check_finite(a, "a");
+}
+
+int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts *opts,
+               lowrank_factors **out)
+{
+    if (!out)
+        return lr_fail(LOWRANK_EINVAL, "out is NULL");
+    *out = NULL;
+    settings st;
+    int rc = check_lp(a, k, p, opts, &st);
+    if (rc != LOWRANK_OK)
+        return rc;
+    points pts = points_of(a, st.cols);
+    int64_t n = pts.n, d = pts.d;
+    /* X ~ L R with L = P V, R^T = V when the points are X's rows, else
+     * L = V, R^T = P V; the SVD form needs (vm + vn) k more */
+    double *v = lr_malloc((size_t)(2 * (n + d) * k + k), sizeof *v);
+    if (!v)
+        return LOWRANK_ENOMEM;
+    double *pv = v + d * k, *ux = pv + n * k, *vx = ux + (pts.v.trans ? d : n) * k,
+           *s = vx + (pts.v.trans ? n : d) * k;
+    product pr = {pts.v.trans ? d : n, pts.v.trans ? n : d, k, pts.v.trans ? v : pv,
+                  pts.v.trans ? pv : v};
+    chunker ch = {0, NULL, NULL};
+    rc = fit_subspace(&pts, k, p, opts, &st, v);
+    if (rc == LOWRANK_OK)
+        rc = chunker_alloc(&pts, k, &ch);
+    if (rc == LOWRANK_OK)
+        rc = project(&pts, v, k, &ch, pv, NULL);
+    if (rc == LOWRANK_OK && st.entries_iter > 0)
+        rc = refine_entries(a, p, &st, pts.v.trans, &pr);
+    if (rc == LOWRANK_OK)
+        rc = svd_form(&pr, ux, s, vx);
+    if (rc == LOWRANK_OK)
+        rc = make_factors(a, &st, ux, s, vx, k, out);
+    free(ch.x);
+    free(v);
+    return rc;
+}
+
+/* ------------------------------------------------------------ lowrank_lp_cost */
+
+/* sum_i dist(p_i, S)^p over the points of the orientation the factors were
+ * fitted in: the rows of A and S = span(V), or the columns and span(U). */
+static int rows_objective(const lowrank_matrix *a, const lowrank_factors *f, double p, double *cost)
+{
+    int cols = lr_factors_orientation(f) == LOWRANK_ORIENT_COLS;
+    const lowrank_matrix *basis = cols ? lowrank_factors_u(f) : lowrank_factors_vt(f);
+    points pts = points_of(a, cols);
+    int64_t k = lowrank_factors_rank(f), n = pts.n, d = pts.d;
+    double *v = lr_malloc((size_t)(d * k + n), sizeof *v);
+    chunker ch = {0, NULL, NULL};
+    int rc = v ? chunker_alloc(&pts, k, &ch) : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK) {
+        double *dist = v + d * k;
+        for (int64_t q = 0; q < k; q++)
+            for (int64_t j = 0; j < d; j++)
+                v[j + q * d] = cols ? lr_matrix_at(basis, j, q) : lr_matrix_at(basis, q, j);
+        rc = project(&pts, v, k, &ch, NULL, dist);
+        if (rc == LOWRANK_OK)
+            *cost = rows_cost(dist, n, p);
+    }
+    free(ch.x);
+    free(v);
+    return rc;
+}
+
+int lowrank_lp_cost(const lowrank_matrix *a, const lowrank_factors *f, double p,
+                    lowrank_objective objective, double *cost)
+{
+    int rc = lr_check_matrix(a, "a");
+    if (rc != LOWRANK_OK)
+        return rc;
+    if (!f || !cost)
+        return lr_fail(LOWRANK_EINVAL, "%s is NULL", !f ? "f" : "cost");
+    if (objective != LOWRANK_OBJECTIVE_ROWS && objective != LOWRANK_OBJECTIVE_ENTRIES)
+        return lr_fail(LOWRANK_EINVAL,
+                       "objective = %d is not LOWRANK_OBJECTIVE_ROWS or _ENTRIES (1, 2)",
+                       (int)objective);
+    if (!(p >= 1))
+        return lr_fail(LOWRANK_ERANGE, "p = %g is outside [1, infinity]", p);
+    if (lowrank_factors_rows(f) != a->rows || lowrank_factors_cols(f) != a->cols)
+        return lr_fail(LOWRANK_ESIZE, "the factors are %lld x %lld, a is %lld x %lld",
+                       (long long)lowrank_factors_rows(f), (long long)lowrank_factors_cols(f),
+                       (long long)a->rows, (long long)a->cols);
+    rc = lr_check_finite(a, "a");
+    if (rc != LOWRANK_OK)
+        return rc;
+    double c = 0;
+    rc = objective == LOWRANK_OBJECTIVE_ROWS
+             ? rows_objective(a, f, p, &c)
+             : entries_cost(a, lowrank_factors_u(f), lowrank_factors_s(f), lowrank_factors_vt(f), p,
+                            &c);
+    if (rc == LOWRANK_OK)
+        *cost = c;
     return rc;
 }

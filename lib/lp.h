@@ -1,6 +1,6 @@
 /*
- * lp.h - the entry-wise lp low-rank fit, internal to the library; not
- * installed.
+ * lp.h - the entry-wise lp low-rank fit (lib/lp_entries.c), internal to the
+ * library; not installed.
  *
  * Given the m x n column-major X, find L (m x k) and R (k x n) that make
  *
@@ -23,9 +23,9 @@
  * every pixel given the frames' coefficients.
  *
  * Every function checks its arguments (sizes >= 1, k in [1, min(m, n)],
- * p in [1, 2], leading dimensions, NULL pointers, finite X) and records a
- * message with lr_fail.  Work is done in double whatever the dtype; results
- * are stored in the dtype t of the arguments.
+ * p in [1, 2] (any p >= 1 for the cost), leading dimensions, NULL pointers,
+ * finite X) and records a message with lr_fail.  Work is done in double
+ * whatever the dtype; results are stored in the dtype t of the arguments.
  */
 #ifndef LOWRANK_LP_H
 #define LOWRANK_LP_H
@@ -34,10 +34,30 @@
 
 #include "lowrank.h"
 
-/* The cost sum |X - L R|^p into *cost. */
+/* A rows x cols matrix: element (i, j) at data[i + j * ld], or, when trans,
+ * at data[j + i * ld] (the transpose of a column-major matrix). */
+typedef struct lr_view {
+    lowrank_dtype t;
+    void *data;
+    int64_t ld;
+    int trans;
+} lr_view;
+
+/* Rows idx[0 .. c - 1] of v (rows 0 .. c - 1 when idx is NULL, and then
+ * the first c rows must exist), columns 0 .. n - 1, into the c x n
+ * column-major dst, as doubles (fastest with idx increasing). */
+void lr_view_load_rows(lr_view v, const int64_t *idx, int64_t c, int64_t n, double *dst);
+
+/* The reverse: the c x n column-major src into those rows of v, rounded to
+ * v's dtype. */
+void lr_view_store_rows(lr_view v, const int64_t *idx, int64_t c, int64_t n, const double *src);
+
+/* The cost sum |X - L R|^p (max |X - L R| for p = INFINITY) into *cost,
+ * computed in double; here p may be any value >= 1, and the factors L and R
+ * have their own dtype tf. */
 int lr_lp_entrywise_cost(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                         int64_t k, const void *l, int64_t ldl, const void *r, int64_t ldr,
-                         double p, double *cost);
+                         int64_t k, lowrank_dtype tf, const void *l, int64_t ldl, const void *r,
+                         int64_t ldr, double p, double *cost);
 
 /* The rows of L for a fixed R: up to iters IRLS steps per row from the L
  * given on entry.  A step is kept only by the rows whose cost it lowers; a
@@ -56,15 +76,23 @@ int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x,
                            int64_t k, double p, int max_iter, double tol, void *l, int64_t ldl,
                            void *r, int64_t ldr, double *cost);
 
+/* Flags of lr_lp_entrywise_fit. */
+enum {
+    LR_FIT_START_GIVEN = 1, /* L and R on entry are the start, instead of the SVD of X */
+    LR_FIT_CLIP_ROWS = 2    /* winsorize each row of X, instead of each column */
+};
+
 /* lr_lp_entrywise_refine from the truncated SVD L = U_k S_k, R = V_k^T of
- * X with each column's gross outliers clipped (to its median +- 3 robust
- * standard deviations), whose start the outliers do not dominate; should
- * that end above the cost of X's own truncated SVD, the refinement from the
- * latter is returned instead.  *cost is never above the SVD's cost.  On
- * failure (ENOMEM, ENOCONV) L and R may have been written. */
+ * X with each column's (or, with LR_FIT_CLIP_ROWS, each row's) gross
+ * outliers clipped (to its median +- 3 robust standard deviations), whose
+ * start the outliers do not dominate; should that end above the cost of
+ * X's own truncated SVD (or, with LR_FIT_START_GIVEN, of the start in L
+ * and R), the refinement from the latter is returned instead.  *cost is
+ * never above that start's cost.  On failure (ENOMEM, ENOCONV) L and R may
+ * have been written. */
 int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                        int64_t k, double p, int max_iter, double tol, void *l, int64_t ldl,
-                        void *r, int64_t ldr, double *cost);
+                        int64_t k, double p, int max_iter, double tol, int flags, void *l,
+                        int64_t ldl, void *r, int64_t ldr, double *cost);
 
 /* Solve the k x k symmetric positive definite a z = b in place (z over b),
  * by Cholesky on a's lower triangle (row-major, overwritten).  Returns 0,

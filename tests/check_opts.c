@@ -33,7 +33,7 @@ START_TEST(defaults_match_the_header)
         ck_assert_ok(lowrank_opts_get_int(both[k], LOWRANK_OPT_ORIENTATION, &i));
         ck_assert_int_eq(i, LOWRANK_ORIENT_ROWS);
         ck_assert_ok(lowrank_opts_get_int(both[k], LOWRANK_OPT_REFINE_ITER, &i));
-        ck_assert_int_eq(i, 0);
+        ck_assert_int_eq(i, -1);
         ck_assert_ok(lowrank_opts_get_double(both[k], LOWRANK_OPT_REFINE_TOL, &d));
         ck_assert_double_eq(d, 1e-6);
     }

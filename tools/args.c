@@ -1,11 +1,14 @@
 /*
- * args.c - option parsing shared by the subcommands: flags that take one
- * value ("-p 1", "--eps=1e-6"), the rest positional.
+ * args.c - what the subcommands share: option parsing (flags that take a
+ * value, "-p 1" or "--eps=1e-6", two, or none; the rest positional), a
+ * clock, and writing results as .npy files.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tool.h"
 
@@ -35,40 +38,110 @@ static tool_flag *find_flag(tool_flag *flags, const char *arg, size_t len)
     return NULL;
 }
 
-int tool_parse(const char *command, int argc, char **argv, tool_flag *flags, char **pos,
-               int npos)
+/* The flag at argv[*i] with its values, moving *i past them; 0, or -1
+ * after a usage message. */
+static int take_flag(const char *command, int argc, char **argv, int *i, tool_flag *flags)
+{
+    char message[200];
+    const char *arg = argv[*i], *eq = strchr(arg, '=');
+    tool_flag *f = find_flag(flags, arg, eq ? (size_t)(eq - arg) : strlen(arg));
+    if (f && f->type == FLAG_BOOL && !eq) {
+        f->seen = 1;
+        return 0;
+    }
+    if (f && f->type == FLAG_PAIR && !eq) {
+        if (*i + 2 >= argc) {
+            snprintf(message, sizeof message, "%s needs two values", arg);
+            return tool_usage(command, message), -1;
+        }
+        ((const char **)f->value)[0] = argv[++*i];
+        ((const char **)f->value)[1] = argv[++*i];
+        f->seen = 1;
+        return 0;
+    }
+    const char *value = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
+    if (!f || !value || f->type == FLAG_BOOL || f->type == FLAG_PAIR) {
+        snprintf(message, sizeof message, f ? "%s needs a value" : "unknown option %s", arg);
+        return tool_usage(command, message), -1;
+    }
+    if (!parse_value(f, value)) {
+        snprintf(message, sizeof message, "%s: '%s' is not a number", f->name, value);
+        return tool_usage(command, message), -1;
+    }
+    f->seen = 1;
+    return 0;
+}
+
+int tool_parse_some(const char *command, int argc, char **argv, tool_flag *flags, char **pos,
+                    int min, int max)
 {
     int got = 0;
-    char message[200];
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (arg[0] != '-' || arg[1] == '\0' || (arg[1] >= '0' && arg[1] <= '9')) {
-            if (got < npos)
+            if (got < max)
                 pos[got] = argv[i];
             got++;
-            continue;
-        }
-        const char *eq = strchr(arg, '=');
-        tool_flag *f = find_flag(flags, arg, eq ? (size_t)(eq - arg) : strlen(arg));
-        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!f || !value) {
-            snprintf(message, sizeof message, f ? "%s needs a value" : "unknown option %s", arg);
-            tool_usage(command, message);
+        } else if (take_flag(command, argc, argv, &i, flags) < 0) {
             return -1;
         }
-        if (!parse_value(f, value)) {
-            snprintf(message, sizeof message, "%s: '%s' is not a number", f->name, value);
-            tool_usage(command, message);
-            return -1;
-        }
-        f->seen = 1;
     }
-    if (got != npos) {
-        snprintf(message, sizeof message, "expected %d file arguments, got %d", npos, got);
+    if (got < min || got > max) {
+        char message[200];
+        if (min == max)
+            snprintf(message, sizeof message, "expected %d file arguments, got %d", min, got);
+        else
+            snprintf(message, sizeof message, "expected %d to %d file arguments, got %d", min,
+                     max, got);
         tool_usage(command, message);
         return -1;
     }
     return got;
+}
+
+int tool_parse(const char *command, int argc, char **argv, tool_flag *flags, char **pos,
+               int npos)
+{
+    return tool_parse_some(command, argc, argv, flags, pos, npos, npos);
+}
+
+double tool_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int tool_write_approximation(const lowrank_factors *f, const lowrank_matrix *a, const char *out)
+{
+    lowrank_matrix *r;
+    int rc = lowrank_matrix_new(lowrank_matrix_dtype(a), lowrank_matrix_layout(a),
+                                lowrank_matrix_rows(a), lowrank_matrix_cols(a), &r);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_factors_reconstruct(f, r);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_matrix_save_npy(r, out);
+    lowrank_matrix_free(r);
+    return rc == LOWRANK_OK ? 0 : tool_fail(out, rc);
+}
+
+int tool_write_factors(const lowrank_factors *f, int balanced, const char *left,
+                       const char *right)
+{
+    lowrank_matrix *l, *r;
+    int rc = lowrank_factors_split(f, balanced ? LOWRANK_SPLIT_BALANCED : LOWRANK_SPLIT_LEFT, &l,
+                                   &r);
+    if (rc != LOWRANK_OK)
+        return tool_fail("split", rc);
+    const char *failed = NULL;
+    rc = lowrank_matrix_save_npy(l, left);
+    if (rc != LOWRANK_OK)
+        failed = left;
+    else if ((rc = lowrank_matrix_save_npy(r, right)) != LOWRANK_OK)
+        failed = right;
+    lowrank_matrix_free(l);
+    lowrank_matrix_free(r);
+    return failed ? tool_fail(failed, rc) : 0;
 }
 
 /* A 1-D .npy file (format 1.0, host byte order) of n elements described by

@@ -11,6 +11,11 @@ static const tool_command commands[] = {
     {"svd", "svd (-k K | --tol T) [--method auto|exact|randomized] [--seed S] [--time]\n"
             "              IN.npy (OUT.npy | --factors L.npy R.npy [--balanced])",
      cmd_svd},
+    {"lp",
+     "lp -k K -p P [--method lewis|lowner] [--objective rows|entries]\n"
+     "              [--orientation rows|cols] [--refine N] [--refine-tol T] [--time]\n"
+     "              IN.npy [OUT.npy] [--factors L.npy R.npy]",
+     cmd_lp},
     {"mvee", "mvee [--eps E] [--center free|origin] POINTS.npy CENTER.npy SHAPE.npy", cmd_mvee},
     {"ellipsoid", "ellipsoid -p P [--method lewis|cutting-plane] A.npy G.npy", cmd_ellipsoid},
     {"coreset",

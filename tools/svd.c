@@ -3,12 +3,10 @@
  * as the approximation (same shape, dtype and order as the input) or as two
  * factors L (m x k) and R (k x n) with L R = the approximation.
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tool.h"
 
@@ -104,45 +102,6 @@ static int parse(int argc, char **argv, svd_args *a, lowrank_opts *opts)
     return 0;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Write the approximation, in the input's shape, dtype and layout. */
-static int write_approximation(const lowrank_factors *f, const lowrank_matrix *a, const char *out)
-{
-    lowrank_matrix *r;
-    int rc = lowrank_matrix_new(lowrank_matrix_dtype(a), lowrank_matrix_layout(a),
-                                lowrank_matrix_rows(a), lowrank_matrix_cols(a), &r);
-    if (rc == LOWRANK_OK)
-        rc = lowrank_factors_reconstruct(f, r);
-    if (rc == LOWRANK_OK)
-        rc = lowrank_matrix_save_npy(r, out);
-    lowrank_matrix_free(r);
-    return rc == LOWRANK_OK ? 0 : tool_fail(out, rc);
-}
-
-static int write_factors(const lowrank_factors *f, const svd_args *a)
-{
-    lowrank_matrix *l, *r;
-    int rc = lowrank_factors_split(f, a->balanced ? LOWRANK_SPLIT_BALANCED : LOWRANK_SPLIT_LEFT,
-                                   &l, &r);
-    if (rc != LOWRANK_OK)
-        return tool_fail("split", rc);
-    const char *failed = NULL;
-    rc = lowrank_matrix_save_npy(l, a->factors[0]);
-    if (rc != LOWRANK_OK)
-        failed = a->factors[0];
-    else if ((rc = lowrank_matrix_save_npy(r, a->factors[1])) != LOWRANK_OK)
-        failed = a->factors[1];
-    lowrank_matrix_free(l);
-    lowrank_matrix_free(r);
-    return failed ? tool_fail(failed, rc) : 0;
-}
-
 int cmd_svd(int argc, char **argv)
 {
     svd_args a = {0};
@@ -156,9 +115,9 @@ int cmd_svd(int argc, char **argv)
     if (status == 0 && (rc = lowrank_matrix_load_npy(a.in, &m)) != LOWRANK_OK)
         status = tool_fail(a.in, rc);
     if (status == 0) {
-        double t0 = now();
+        double t0 = tool_now();
         rc = lowrank_svd(m, a.have_k ? a.k : 0, opts, &f);
-        double seconds = now() - t0;
+        double seconds = tool_now() - t0;
         if (rc != LOWRANK_OK)
             status = tool_fail(a.in, rc);
         else if (a.time)
@@ -168,7 +127,8 @@ int cmd_svd(int argc, char **argv)
         double err = 0;
         lowrank_factors_error(f, &err);
         printf("rank=%lld error=%.6g\n", (long long)lowrank_factors_rank(f), err);
-        status = a.factors[0] ? write_factors(f, &a) : write_approximation(f, m, a.out);
+        status = a.factors[0] ? tool_write_factors(f, a.balanced, a.factors[0], a.factors[1])
+                              : tool_write_approximation(f, m, a.out);
     }
     lowrank_factors_free(f);
     lowrank_matrix_free(m);

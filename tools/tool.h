@@ -20,17 +20,21 @@ typedef struct tool_command {
 int cmd_info(int argc, char **argv);
 int cmd_svd(int argc, char **argv);
 
+int cmd_lp(int argc, char **argv);
+
 int cmd_mvee(int argc, char **argv);
 int cmd_ellipsoid(int argc, char **argv);
 int cmd_coreset(int argc, char **argv);
 
 /* A flag taking one value: "-p 1", "--eps 1e-6" or "--eps=1e-6".  value
  * points to a double (FLAG_DOUBLE), a long long (FLAG_INT) or a const char *
- * (FLAG_STRING); seen is set when the flag was given.  Tables end with a
- * flag whose name is NULL. */
+ * (FLAG_STRING); a FLAG_PAIR takes the next two arguments into a
+ * const char *[2] ("--factors L.npy R.npy"), a FLAG_BOOL none (value is
+ * unused: "--time").  seen is set when the flag was given.  Tables end with
+ * a flag whose name is NULL. */
 typedef struct tool_flag {
     const char *name;
-    enum { FLAG_DOUBLE, FLAG_INT, FLAG_STRING } type;
+    enum { FLAG_DOUBLE, FLAG_INT, FLAG_STRING, FLAG_PAIR, FLAG_BOOL } type;
     void *value;
     int seen;
 } tool_flag;
@@ -39,6 +43,22 @@ typedef struct tool_flag {
  * arguments (into pos).  Returns npos, or -1 after a usage message. */
 int tool_parse(const char *command, int argc, char **argv, tool_flag *flags, char **pos,
                int npos);
+
+/* The same with min to max positional arguments; returns their number. */
+int tool_parse_some(const char *command, int argc, char **argv, tool_flag *flags, char **pos,
+                    int min, int max);
+
+/* Seconds on a monotonic clock. */
+double tool_now(void);
+
+/* Write the approximation f of a to out, in a's shape, dtype and layout.
+ * 0 on success, 1 after a message on stderr. */
+int tool_write_approximation(const lowrank_factors *f, const lowrank_matrix *a, const char *out);
+
+/* Write f as L (m x k) and R (k x n) with L R = the approximation, S in L
+ * (or split evenly with balanced).  0 on success, 1 after a message. */
+int tool_write_factors(const lowrank_factors *f, int balanced, const char *left,
+                       const char *right);
 
 /* LOWRANK_METHOD_LEWIS for "lewis", LOWRANK_METHOD_LOWNER for
  * "cutting-plane" (or "lowner"), -1 otherwise. */

@@ -1,0 +1,121 @@
+/*
+ * lp.c - `lowrank lp -k K -p P [--method lewis|lowner]
+ * [--objective rows|entries] [--orientation rows|cols] [--refine N]
+ * [--refine-tol T] [--time] IN.npy [OUT.npy] [--factors L.npy R.npy]`: the
+ * rank-k lp approximation of a matrix file, written as the approximation
+ * (the input's shape, dtype and order) and/or as two factors L (m x k) and
+ * R (k x n) with L R = the approximation; prints the final cost of the
+ * objective and the relative Frobenius error.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tool.h"
+
+static int objective_of(const char *name)
+{
+    return strcmp(name, "rows") == 0      ? LOWRANK_OBJECTIVE_ROWS
+           : strcmp(name, "entries") == 0 ? LOWRANK_OBJECTIVE_ENTRIES
+                                          : -1;
+}
+
+static int orientation_of(const char *name)
+{
+    return strcmp(name, "rows") == 0   ? LOWRANK_ORIENT_ROWS
+           : strcmp(name, "cols") == 0 ? LOWRANK_ORIENT_COLS
+                                       : -1;
+}
+
+/* The options named on the command line into opts; 0, or the exit status. */
+static int set_options(lowrank_opts *opts, const char *method, const char *objective,
+                       const char *orientation, const tool_flag *refine, long long iters,
+                       const tool_flag *tol, double tolerance)
+{
+    int m = tool_rounding_method(method), obj = objective_of(objective),
+        ori = orientation_of(orientation);
+    if (m < 0)
+        return tool_usage("lp", "--method takes lewis or lowner");
+    if (obj < 0)
+        return tool_usage("lp", "--objective takes rows or entries");
+    if (ori < 0)
+        return tool_usage("lp", "--orientation takes rows or cols");
+    int rc = lowrank_opts_set_int(opts, LOWRANK_OPT_METHOD, m);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_OBJECTIVE, obj);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_ORIENTATION, ori);
+    if (rc == LOWRANK_OK && refine->seen)
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_REFINE_ITER, iters);
+    if (rc == LOWRANK_OK && tol->seen)
+        rc = lowrank_opts_set_double(opts, LOWRANK_OPT_REFINE_TOL, tolerance);
+    return rc == LOWRANK_OK ? 0 : tool_fail("options", rc);
+}
+
+static int run(char **files, int nfiles, const char *const *factors, long long k, double p,
+               int timed, const lowrank_opts *opts)
+{
+    lowrank_matrix *a = NULL;
+    lowrank_factors *f = NULL;
+    int rc = lowrank_matrix_load_npy(files[0], &a);
+    if (rc != LOWRANK_OK)
+        return tool_fail(files[0], rc);
+    double t0 = tool_now();
+    rc = lowrank_lp(a, k, p, opts, &f);
+    double seconds = tool_now() - t0;
+    int64_t objective = LOWRANK_OBJECTIVE_ROWS;
+    lowrank_opts_get_int(opts, LOWRANK_OPT_OBJECTIVE, &objective);
+    double cost = NAN, error = NAN;
+    if (rc == LOWRANK_OK)
+        rc = lowrank_lp_cost(a, f, p, (lowrank_objective)objective, &cost);
+    int status = rc == LOWRANK_OK ? 0 : tool_fail(files[0], rc);
+    if (!status) {
+        if (timed)
+            fprintf(stderr, "compute_seconds=%.6f\n", seconds);
+        lowrank_factors_error(f, &error);
+        printf("cost=%.9g error=%.6g\n", cost, error);
+    }
+    if (!status && nfiles == 2)
+        status = tool_write_approximation(f, a, files[1]);
+    if (!status && factors[0])
+        status = tool_write_factors(f, 0, factors[0], factors[1]);
+    lowrank_factors_free(f);
+    lowrank_matrix_free(a);
+    return status;
+}
+
+int cmd_lp(int argc, char **argv)
+{
+    long long k = 0, iters = -1;
+    double p = NAN, tolerance = 0;
+    const char *method = "lewis", *objective = "rows", *orientation = "rows";
+    const char *factors[2] = {NULL, NULL};
+    tool_flag flags[] = {{"-k", FLAG_INT, &k, 0},
+                         {"-p", FLAG_DOUBLE, &p, 0},
+                         {"--method", FLAG_STRING, &method, 0},
+                         {"--objective", FLAG_STRING, &objective, 0},
+                         {"--orientation", FLAG_STRING, &orientation, 0},
+                         {"--refine", FLAG_INT, &iters, 0},
+                         {"--refine-tol", FLAG_DOUBLE, &tolerance, 0},
+                         {"--time", FLAG_BOOL, NULL, 0},
+                         {"--factors", FLAG_PAIR, factors, 0},
+                         {NULL, FLAG_INT, NULL, 0}};
+    char *files[2];
+    int nfiles = tool_parse_some("lp", argc, argv, flags, files, 1, 2);
+    if (nfiles < 0)
+        return 2;
+    if (!flags[0].seen || !flags[1].seen)
+        return tool_usage("lp", "-k K and -p P are required");
+    if (nfiles == 1 && !factors[0])
+        return tool_usage("lp", "expected OUT.npy, --factors L.npy R.npy, or both");
+    lowrank_opts *opts;
+    int rc = lowrank_opts_new(&opts);
+    if (rc != LOWRANK_OK)
+        return tool_fail("options", rc);
+    int status =
+        set_options(opts, method, objective, orientation, &flags[5], iters, &flags[6], tolerance);
+    if (!status)
+        status = run(files, nfiles, factors, k, p, flags[7].seen, opts);
+    lowrank_opts_free(opts);
+    return status;
+}

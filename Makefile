@@ -193,6 +193,7 @@ ABIDW := abidw --headers-dir $(srcdir)/include --no-corpus-path --drop-private-t
 
 abi-check: $(B)/lib/$(SOFILE)
 	sh $(srcdir)/abi/abi-check.sh $(srcdir)/abi/liblowrank.abi $(B)/lib/$(SONAME) $(srcdir)/include
+	sh $(srcdir)/abi/abi-selftest.sh $(srcdir) $(SONAME)
 
 abi-baseline: $(B)/lib/$(SOFILE)
 	$(ABIDW) $(B)/lib/$(SONAME) | sed -e "s|$(srcdir)/||g" -e "s|comp-dir-path='[^']*'|comp-dir-path='.'|" \

@@ -227,19 +227,40 @@ def print_table(results, done):
             print(f"| | | {k} | {k * (m + n) / (m * n):.3f} | {cells} |")
 
 
-def pairs(results, done, label):
-    """(the method's score, the SVD's) for every layer and rank below full
-    where both were scored."""
-    for model, layer, (m, n), ranks in done:
+def pairs(results, layers, label):
+    """(the method's score, the SVD's) for every rank below full of the
+    layers where both were scored."""
+    for model, layer, (m, n), ranks in layers:
         for k in ranks:
             a, b = results.get(model, layer, k, label), results.get(model, layer, k, "SVD")
             if k < min(m, n) and a and b:
                 yield a, b
 
 
+def points(a, b):
+    return 100 * (a["acc"] - b["acc"])
+
+
+def perplexity_change(a, b):
+    return 100 * (a["ppl"] / b["ppl"] - 1)
+
+
+def print_by_layer(results, done, measure, keep):
+    """Per layer (those keep accepts) and method, the mean of measure over
+    its ranks below full and its range."""
+    print("| layer | " + " | ".join(LABELS[1:]) + " |")
+    print("|---|" + "---|" * (len(LABELS) - 1))
+    for entry in [e for e in done if keep(e)]:
+        cells = []
+        for label in LABELS[1:]:
+            d = np.array([measure(a, b) for a, b in pairs(results, [entry], label)])
+            cells.append(f"{d.mean():+.2f} ({d.min():+.2f}..{d.max():+.2f})" if len(d) else "-")
+        print(f"| {entry[0]} {entry[1]} | " + " | ".join(cells) + " |")
+
+
 def print_summary(results, done):
-    """Per method: accuracy minus the SVD's, in points, and for the language
-    model the change of perplexity against the SVD's, in percent."""
+    """Per method: accuracy minus the SVD's, in points, over all layers and by
+    layer; for the language model the change of perplexity, in percent."""
     print("\nAccuracy minus the SVD's, in points (next-word accuracy for ptb_rnnlm), over every "
           "layer and rank below full:\n")
     print("| method | cells | better than SVD | worse | equal | of which the SVD's subspace "
@@ -247,21 +268,18 @@ def print_summary(results, done):
     print("|---|---|---|---|---|---|---|---|---|")
     for label in LABELS[1:]:
         both = list(pairs(results, done, label))
-        d = np.array([100 * (a["acc"] - b["acc"]) for a, b in both])
+        d = np.array([points(a, b) for a, b in both])
         same = sum(a["dsvd"] < SAME for a, _ in both)
         if len(d):
             print(f"| {label} | {len(d)} | {(d > 0).sum()} | {(d < 0).sum()} | {(d == 0).sum()} "
                   f"| {same} | {d.mean():+.2f} | {d.min():+.2f} | {d.max():+.2f} |")
-    ppl = [(label, np.array([100 * (a["ppl"] / b["ppl"] - 1)
-                             for a, b in pairs(results, done, label) if "ppl" in b]))
-           for label in LABELS[1:]]
-    if any(len(d) for _, d in ppl):
-        print("\nptb_rnnlm perplexity against the SVD's, in percent (negative: better):\n")
-        print("| method | cells | better than SVD | worse | median | most below | most above |")
-        print("|---|---|---|---|---|---|---|")
-        for label, d in ppl:
-            print(f"| {label} | {len(d)} | {(d < 0).sum()} | {(d > 0).sum()} "
-                  f"| {np.median(d):+.2f} | {d.min():+.2f} | {d.max():+.2f} |")
+    print("\nThe same by layer: mean (lowest..highest) over its ranks below full:\n")
+    print_by_layer(results, done, points, lambda e: True)
+    ptb = [e for e in done if e[0] == "ptb_rnnlm"]
+    if ptb:
+        print("\nptb_rnnlm perplexity against the SVD's, in percent (negative: better), by "
+              "layer: mean (lowest..highest) over its ranks:\n")
+        print_by_layer(results, ptb, perplexity_change, lambda e: True)
 
 
 def load():

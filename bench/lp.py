@@ -145,13 +145,11 @@ def main():
     print(f"# liblowrank lp benchmark, {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"CPU {cpu} x {os.cpu_count()}; the tool's BLAS {blas}; numpy {np.__version__} "
           f"with {geometry.mapped_blas()}")
+    sections = {"haystack": haystack_section, "paper": paper_section}
     tmp = tempfile.mkdtemp(prefix="lowrank-lp-bench-")
     try:
-        only = args.only.split(",")
-        if "haystack" in only:
-            haystack_section(tmp, args)
-        if "paper" in only:
-            paper_section(tmp, args)
+        for name in args.only.split(","):
+            sections[name](tmp, args)
     finally:
         shutil.rmtree(tmp)
 

@@ -17,11 +17,11 @@ default options apart from those named in its column).
 
 The ranks: nn_eval's grid for the MNIST layers.  For the PTB language model
 one score costs a softmax over 10000 words at each of 82,430 test positions
-(15-20 s on 2 cores), so by default its three layers get the ranks of
+(10-20 s on 2 cores), so by default its three layers get the ranks of
 nn_eval's own --quick grid, 5, 20, 50 and 80; --full-grid adds the rest of
-nn_eval's grid (1, 10, 30, 40, 60, 70, 90: about 1.5 hours more).  nn_eval
-keeps the PTB and seq2seq grids inside its run_ functions: the constants
-below repeat them.  --quick is for development: nn_eval's --quick selection
+nn_eval's grid (1, 10, 30, 40, 60, 70, 90: 189 more scores, about 45
+minutes).  nn_eval keeps the PTB and seq2seq grids inside its run_
+functions: the constants below repeat them.  --quick is for development: nn_eval's --quick selection
 of MNIST ranks and the PTB embedding and output layers at k = 20.
 
 Layers are applied as y = x W, W of shape (in, out): orientation rows fits

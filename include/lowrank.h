@@ -811,8 +811,10 @@ LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_op
  *    with weights max(dist_i, delta)^(p - 2) (a weighted PCA per step;
  *    Lerman and Maunu's fast median subspace for p = 1), delta = 1e-10 times
  *    the largest point's norm.  LOWRANK_OBJECTIVE_ENTRIES: sum |A - L R|^p by
- *    alternating IRLS over the rows of L and the columns of R, starting from
- *    L R = the construction's projection; it needs O(max(m, n) k^2) memory.
+ *    alternating IRLS over the rows of L and the columns of R, from the
+ *    truncated SVD of a copy of A with each coordinate winsorized, or from
+ *    the construction's L R when that ends above the construction's cost;
+ *    the copy and its thin SVD take two to three times A's memory.
  *  - LOWRANK_OPT_REFINE_ITER: the cap on refinement steps; 0 returns the
  *    construction; -1 (the default) means 100 for p < 2 and 0 for p >= 2
  *    (at p = 2 the construction is already the least-squares optimum for

@@ -456,26 +456,3 @@ int lr_potrf(lowrank_dtype t, char uplo, int64_t n, void *a, int64_t lda)
                                    : LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, uplo, (int)n, a, (int)lda);
     return lapack_status("potrf", info, LOWRANK_EDEGENERATE, "the matrix is not positive definite");
 }
-
-int lr_syr2k(lowrank_dtype t, char uplo, char trans, int64_t n, int64_t k, double alpha,
-             const void *a, int64_t lda, const void *b, int64_t ldb, double beta, void *c,
-             int64_t ldc)
-{
-    if (!FITS(n, k, lda, ldb, ldc))
-        return too_big("syr2k");
-    int rc = bad_ld("syr2k", lda, rows_of(trans, n, k));
-    if (rc == LOWRANK_OK)
-        rc = bad_ld("syr2k", ldb, rows_of(trans, n, k));
-    if (rc == LOWRANK_OK)
-        rc = bad_ld("syr2k", ldc, n);
-    if (rc != LOWRANK_OK || n == 0)
-        return rc;
-    enum CBLAS_UPLO u = uplo == 'U' ? CblasUpper : CblasLower;
-    if (is_single(t))
-        cblas_ssyr2k(CblasColMajor, u, cblas_trans(trans), (int)n, (int)k, (float)alpha, a,
-                     (int)lda, b, (int)ldb, (float)beta, c, (int)ldc);
-    else
-        cblas_dsyr2k(CblasColMajor, u, cblas_trans(trans), (int)n, (int)k, alpha, a, (int)lda,
-                     b, (int)ldb, beta, c, (int)ldc);
-    return LOWRANK_OK;
-}

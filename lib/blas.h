@@ -74,10 +74,4 @@ int lr_gesvdx(lowrank_dtype t, int64_t m, int64_t n, void *a, int64_t lda, int64
  * uplo triangle.  LOWRANK_EDEGENERATE when A is not positive definite. */
 int lr_potrf(lowrank_dtype t, char uplo, int64_t n, void *a, int64_t lda);
 
-/* C = alpha (op(A) op(B)^T + op(B) op(A)^T) + beta C on the uplo triangle of
- * the n x n C; op(A) and op(B) are n x k ('N': A, B are n x k; 'T': k x n). */
-int lr_syr2k(lowrank_dtype t, char uplo, char trans, int64_t n, int64_t k, double alpha,
-             const void *a, int64_t lda, const void *b, int64_t ldb, double beta, void *c,
-             int64_t ldc);
-
 #endif

@@ -1117,38 +1117,31 @@ static int lanczos_run(const problem *p, lanczos *lz, double rel, int64_t max_co
 }
 
 /* The bound on sigma_(k+1) behind the Lanczos route's certificate.  For x
- * orthogonal to the columns of V, x^T G x = x^T B x with
- * B = G - V Z^T - Z V^T, whatever Z; so by Courant-Fischer
- * lambda_(k+1)(G) <= lambda_max(B), which is below beta when the Cholesky
- * factorisation of beta I - B succeeds.  Z = R diag(sigma) +
- * V diag(sigma^2) / 2 (which would be G V - V diag(sigma^2) / 2, B the
- * deflated G, were G exactly M^T M) comes from the residual R already at
- * hand.  Rounding is accounted for: forming B, gamma_(2k+2) (beta + ||G||_F +
- * 2 ||V||_F ||Z||_F); Cholesky's backward error, gamma_(n+1) ||C||_F^2 for
- * the factor C (Demmel); and G's own, gram_backward_error().  *next is
- * the bound, or infinity when beta I - B is not positive definite.  g holds
- * G in both triangles; its strictly upper triangle is destroyed. */
-static int next_value_bound(const problem *p, double *g, const result *r, const void *res,
-                            double beta, double *next)
+ * orthogonal to the columns of V, x^T G x = x^T (G - c V V^T) x whatever c,
+ * so by Courant-Fischer lambda_(k+1)(G) <= lambda_max(G - c V V^T), which
+ * is below beta when the Cholesky factorisation of beta I - G + c V V^T
+ * succeeds.  With c = 2 sigma_1^2, above every eigenvalue that V carries,
+ * the factorisation succeeds when the rest of G's spectrum lies below beta
+ * (up to the residual).  Rounding is accounted for: forming that matrix,
+ * gamma_(k+2) (beta + ||G||_F + c ||V||_F^2); Cholesky's backward error,
+ * gamma_(n+1) ||C||_F^2 for the factor C (Demmel); and G's own,
+ * gram_backward_error().  *next is the bound, or infinity when the
+ * factorisation fails.  g holds G in both triangles; its strictly upper
+ * triangle is destroyed. */
+static int next_value_bound(const problem *p, double *g, const result *r, double beta,
+                            double *next)
 {
     int64_t n = p->n, k = r->k;
-    double *vd = lr_malloc((size_t)(n * k), sizeof *vd), *z = lr_malloc((size_t)(n * k), sizeof *z),
-           *diag = lr_malloc((size_t)n, sizeof *diag);
-    int rc = vd && z && diag ? LOWRANK_OK : LOWRANK_ENOMEM;
-    double v2 = 0, z2 = 0, c2 = 0;
+    double *vd = lr_malloc((size_t)(n * k), sizeof *vd), *diag = lr_malloc((size_t)n, sizeof *diag);
+    double c = 2 * r->sigma[0] * r->sigma[0], c2 = 0;
+    int rc = vd && diag ? LOWRANK_OK : LOWRANK_ENOMEM;
     *next = INFINITY;
-    for (int64_t j = 0; rc == LOWRANK_OK && j < k; j++)
-        for (int64_t i = 0; i < n; i++) {
-            double s = r->sigma[j], v = get(p->t, r->vm, i + j * n);
-            vd[i + j * n] = v;
-            z[i + j * n] = s * get(p->t, res, i + j * n) + 0.5 * s * s * v;
-            v2 += v * v;
-            z2 += z[i + j * n] * z[i + j * n];
-        }
-    for (int64_t i = 0; rc == LOWRANK_OK && i < n; i++)
-        diag[i] = g[i + i * n];
-    if (rc == LOWRANK_OK) /* beta I - B in the upper triangle */
-        rc = lr_syr2k(LOWRANK_FLOAT64, 'U', 'N', n, k, 1.0, vd, n, z, n, -1.0, g, n);
+    if (rc == LOWRANK_OK) {
+        copy_columns(p->t, r->vm, n, LOWRANK_FLOAT64, vd, n, n, k, 0);
+        for (int64_t i = 0; i < n; i++)
+            diag[i] = g[i + i * n];
+        rc = lr_syrk(LOWRANK_FLOAT64, 'U', 'N', n, k, c, vd, n, -1.0, g, n);
+    }
     for (int64_t i = 0; rc == LOWRANK_OK && i < n; i++)
         g[i + i * n] += beta;
     if (rc == LOWRANK_OK)
@@ -1157,17 +1150,16 @@ static int next_value_bound(const problem *p, double *g, const result *r, const 
         for (int64_t i = 0; i <= j; i++)
             c2 += g[i + j * n] * g[i + j * n];
     if (rc == LOWRANK_OK) {
-        double forming = gamma_d(2.0 * (double)k + 2) * (beta + 1.01 * p->sumsq + 2 * sqrt(v2 * z2));
-        double slack = forming + gamma_d((double)n + 1) * c2 + gram_backward_error(p);
-        *next = sqrt(beta + slack);
+        double forming = gamma_d((double)k + 2) *
+                         (beta + 1.01 * p->sumsq + c * sum_sq(LOWRANK_FLOAT64, vd, n * k));
+        *next = sqrt(beta + forming + gamma_d((double)n + 1) * c2 + gram_backward_error(p));
     }
     if (rc == LOWRANK_EDEGENERATE)
         rc = LOWRANK_OK; /* no certificate, which is not an error */
-    if (diag)
+    if (vd && diag) /* the diagonal was saved: the lower triangle is G again */
         for (int64_t i = 0; i < n; i++)
             g[i + i * n] = diag[i];
     free(vd);
-    free(z);
     free(diag);
     return rc;
 }
@@ -1186,8 +1178,7 @@ static int certify_lanczos(const problem *p, double *g, double theta_next, const
     void *res = scratch(p->t, p->n * k);
     int rc = res ? residual(p, r, res, &norm2) : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK)
-        rc = next_value_bound(p, g, r, res, theta_next + BETA_FRACTION * (last - theta_next),
-                              &next);
+        rc = next_value_bound(p, g, r, theta_next + BETA_FRACTION * (last - theta_next), &next);
     *ok = rc == LOWRANK_OK && residual_certifies(p, r, norm2, next);
     free(res);
     return rc;

@@ -83,40 +83,6 @@ START_TEST(gemv_and_syrk_match_loops)
 }
 END_TEST
 
-/* C = alpha (op(A) op(B)^T + op(B) op(A)^T) + beta C on one triangle, for
- * both triangles and both transpositions; the other triangle is untouched. */
-START_TEST(syr2k_matches_loops)
-{
-    lowrank_dtype t = dtypes[_i];
-    const int64_t n = 5, k = 3;
-    void *a = randn(t, (size_t)(n * k), 6), *b = randn(t, (size_t)(n * k), 7),
-         *c0 = randn(t, (size_t)(n * n), 8), *c = malloc((size_t)(n * n) * lr_dtype_size(t));
-    for (int form = 0; form < 4; form++) {
-        char uplo = form % 2 ? 'U' : 'L', trans = form / 2 ? 'T' : 'N';
-        int64_t ld = trans == 'N' ? n : k; /* 'N': n x k; 'T': k x n, the same data */
-        memcpy(c, c0, (size_t)(n * n) * lr_dtype_size(t));
-        ck_assert_ok(lr_syr2k(t, uplo, trans, n, k, 2.0, a, ld, b, ld, -0.5, c, n));
-        for (int64_t j = 0; j < n; j++)
-            for (int64_t i = 0; i < n; i++) {
-                double s = 0;
-                for (int64_t p = 0; p < k; p++) {
-                    size_t ip = (size_t)(trans == 'N' ? i + p * n : p + i * k),
-                           jp = (size_t)(trans == 'N' ? j + p * n : p + j * k);
-                    s += at(t, a, ip) * at(t, b, jp) + at(t, b, ip) * at(t, a, jp);
-                }
-                int inside = uplo == 'L' ? i >= j : i <= j;
-                double want = at(t, c0, (size_t)(i + j * n));
-                want = inside ? 2 * s - 0.5 * want : want;
-                ck_assert_double_eq_tol(at(t, c, (size_t)(i + j * n)), want, 20 * tol(t));
-            }
-    }
-    free(a);
-    free(b);
-    free(c0);
-    free(c);
-}
-END_TEST
-
 /* Q has orthonormal columns, R is upper triangular, and QR = A. */
 START_TEST(qr_reconstructs)
 {
@@ -284,14 +250,10 @@ START_TEST(sizes_are_checked_before_narrowing)
     ck_assert_fails(lr_gesvdx(LOWRANK_FLOAT64, 1, big, &x, 1, 1, 1, &x, &x, 1, &x, 1),
                     LOWRANK_EOVERFLOW);
     ck_assert_fails(lr_potrf(LOWRANK_FLOAT64, 'L', big, &x, big), LOWRANK_EOVERFLOW);
-    ck_assert_fails(lr_syr2k(LOWRANK_FLOAT64, 'U', 'N', 2, big, 1, &x, 2, &x, 2, 0, &x, 2),
-                    LOWRANK_EOVERFLOW);
     ck_assert_fails(lr_gemm(LOWRANK_FLOAT64, 'N', 'N', 3, 1, 1, 1, &x, 2, &x, 1, 0, &x, 3),
                     LOWRANK_EINTERNAL);
     ck_assert_fails(lr_qr(LOWRANK_FLOAT64, 1, 2, &x, 1, NULL, 1), LOWRANK_EINTERNAL);
     ck_assert_fails(lr_syevr(LOWRANK_FLOAT64, 2, &x, 2, 2, 3, &x, &x, 2), LOWRANK_EINTERNAL);
-    ck_assert_fails(lr_syr2k(LOWRANK_FLOAT64, 'U', 'T', 3, 2, 1, &x, 2, &x, 1, 0, &x, 3),
-                    LOWRANK_EINTERNAL);
 }
 END_TEST
 
@@ -362,7 +324,6 @@ static Suite *make_suite(void)
     TCase *tc = tcase_create("blas");
     tcase_add_loop_test(tc, gemm_matches_loops, 0, 2);
     tcase_add_loop_test(tc, gemv_and_syrk_match_loops, 0, 2);
-    tcase_add_loop_test(tc, syr2k_matches_loops, 0, 2);
     tcase_add_loop_test(tc, qr_reconstructs, 0, 2);
     tcase_add_loop_test(tc, symmetric_eigen_closed_form, 0, 2);
     tcase_add_loop_test(tc, svd_recovers_known_singular_values, 0, 2);

@@ -1053,23 +1053,26 @@ static int lanczos_converged(const lanczos *lz)
 }
 
 /* The columns of the next Rayleigh-Ritz step after one at prev_L whose
- * predicted rho was prev: as many as the rate at which rho fell says it
- * needs (geometric in the dimension, as Krylov convergence is at least),
- * with 10% to spare; an eighth more while there is no rate to go by.  At
- * least two blocks, at most half the dimension; 0 to give up: a converged
- * rho without a gap at k (no certificate will come), or a need beyond
- * twice what the cap leaves. */
+ * predicted rho was prev, or 0 to give up and leave the matrix to the Gram
+ * route.  While rho is too large: as many as the rate at which rho fell
+ * says it needs (Krylov convergence is at least geometric in the
+ * dimension), with 10% to spare, or an eighth more while there is no rate
+ * to go by, at least two blocks and at most half the dimension; giving up
+ * when rho did not fall (a spectrum too hard for the basis) or the need
+ * exceeds the cap.  Once rho is small enough: two blocks more when only
+ * beta's placement is missing, and giving up when there is no gap at k
+ * (no certificate will come). */
 static int64_t lanczos_next(const lanczos *lz, int64_t prev_L, double prev, int64_t cap)
 {
     int64_t L = lz->L, b = lz->kr.b;
     double step = 0.125 * (double)L;
-    if (lz->rho <= lz->needed && !(lz->rho < lz->delta))
+    if (lz->rho <= lz->needed)
+        return lz->rho < lz->delta ? (L + 2 * b < cap ? L + 2 * b : cap) : 0;
+    if (prev_L > 0 && !(lz->rho < prev))
         return 0;
-    if (prev_L > 0 && lz->rho < prev && lz->rho > lz->needed) {
-        double rate = log(prev / lz->rho) / (double)(L - prev_L);
-        step = 1.1 * log(lz->rho / lz->needed) / rate;
-    }
-    if (step > 2.0 * (double)(cap - L))
+    if (prev_L > 0)
+        step = 1.1 * log(lz->rho / lz->needed) / (log(prev / lz->rho) / (double)(L - prev_L));
+    if (step > (double)(cap - L))
         return 0;
     step = fmin(fmax(step, 2.0 * (double)b), 0.5 * (double)L);
     int64_t next = L + ((int64_t)step + b - 1) / b * b;

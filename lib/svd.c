@@ -1059,7 +1059,8 @@ static int lanczos_converged(const lanczos *lz)
  * dimension), with 10% to spare, or an eighth more while there is no rate
  * to go by, at least two blocks and at most half the dimension; giving up
  * when rho did not fall (a spectrum too hard for the basis) or the need
- * exceeds the cap.  Once rho is small enough: two blocks more when only
+ * exceeds what the cap leaves by half (early rates underestimate the
+ * convergence, which speeds up as the basis grows).  Once rho is small enough: two blocks more when only
  * beta's placement is missing, and giving up when there is no gap at k
  * (no certificate will come). */
 static int64_t lanczos_next(const lanczos *lz, int64_t prev_L, double prev, int64_t cap)
@@ -1072,7 +1073,7 @@ static int64_t lanczos_next(const lanczos *lz, int64_t prev_L, double prev, int6
         return 0;
     if (prev_L > 0)
         step = 1.1 * log(lz->rho / lz->needed) / (log(prev / lz->rho) / (double)(L - prev_L));
-    if (step > (double)(cap - L))
+    if (step > 1.5 * (double)(cap - L))
         return 0;
     step = fmin(fmax(step, 2.0 * (double)b), 0.5 * (double)L);
     int64_t next = L + ((int64_t)step + b - 1) / b * b;

@@ -5,6 +5,7 @@
 #   make check-asan      the same, built with AddressSanitizer + UBSan in build-asan/
 #   make check-valgrind  the unit tests under valgrind
 #   make bench           the benchmark programs in bench/ (not run by make check)
+#   make demo            compress the bundled layer, subtract the bundled video's background
 #   make install         DESTDIR, prefix, libdir, mandir, ... as usual
 #
 # ./configure writes config.mk; on a fresh clone the first make runs autoconf
@@ -165,7 +166,7 @@ need-check:
 	    echo "make check needs the Check library: apt-get install check, then ./configure" >&2; \
 	    exit 1; fi
 
-check: need-check all $(SUITE_BINS)
+check: need-check all $(SUITE_BINS) $(B)/demo/compress
 	@failed=; \
 	for t in $(SUITE_BINS); do \
 	    $(TEST_ENV) $$t || failed="$$failed $$(basename $$t)"; done; \
@@ -192,6 +193,7 @@ ABIDW := abidw --headers-dir $(srcdir)/include --no-corpus-path --drop-private-t
 
 abi-check: $(B)/lib/$(SOFILE)
 	sh $(srcdir)/abi/abi-check.sh $(srcdir)/abi/liblowrank.abi $(B)/lib/$(SONAME) $(srcdir)/include
+	sh $(srcdir)/abi/abi-selftest.sh $(srcdir) $(SONAME)
 
 abi-baseline: $(B)/lib/$(SOFILE)
 	$(ABIDW) $(B)/lib/$(SONAME) | sed -e "s|$(srcdir)/||g" -e "s|comp-dir-path='[^']*'|comp-dir-path='.'|" \
@@ -210,6 +212,26 @@ $(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a
 	    $(B)/lib/liblowrank.a $(LINALG_LIBS)
 
 bench: $(BENCH_BINS)
+
+# ------------------------------------------------------------ demo
+# demo/compress.c on the bundled weight matrix (demo/data/README.md), then the
+# tool's background subtraction on the bundled frames, scored against their
+# ground truth.
+DEMO_FRAMES := $(srcdir)/tests/data/highway
+
+$(B)/demo/compress: $(srcdir)/demo/compress.c $(B)/lib/liblowrank.so
+	mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -L$(B)/lib -llowrank -lm
+
+demo: all $(B)/demo/compress
+	@echo "== compress a real layer (demo/data/README.md) by l2 and l1 at ranks 2 to 20"
+	@LD_LIBRARY_PATH=$(B)/lib $(B)/demo/compress $(srcdir)/demo/data/mnist_mlp_W1.npy
+	@echo "== moving cars on 60 frames of CDnet 2014 highway (tests/data/highway/README.md):"
+	@echo "   train on 30, F-measure of the masks of the last 30 against the ground truth"
+	@rm -rf $(B)/demo/masks
+	@LD_LIBRARY_PATH=$(B)/lib $(B)/tools/lowrank background --train 30 \
+	    --groundtruth $(DEMO_FRAMES)/groundtruth $(DEMO_FRAMES)/input $(B)/demo/masks
+	@echo "   masks written to $(B)/demo/masks"
 
 # ------------------------------------------------------------ install
 pkgconfigdir = $(libdir)/pkgconfig
@@ -293,13 +315,14 @@ clean:
 	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d $(B)/bench/*.d \
 	    $(B)/lowrank.pc $(MAN_PAGES)
 	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*)) $(BENCH_BINS)
+	rm -rf $(B)/demo/compress $(B)/demo/masks $(B)/demo/*.d
 	rm -rf build-asan distcheck.tmp liblowrank-*.tar.gz debs
 
 distclean: clean
 	rm -f config.mk config.status config.log GNUmakefile
 
 FORCE:
-.PHONY: all bench check check-asan check-valgrind need-check abi-check abi-baseline install \
+.PHONY: all bench demo check check-asan check-valgrind need-check abi-check abi-baseline install \
         uninstall dist distcheck deb clean distclean FORCE
 
--include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/bench/*.d)
+-include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/bench/*.d $(B)/demo/*.d)

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "tool.h"
 
@@ -26,13 +25,6 @@ typedef struct job {
     int64_t nframes;
     char ext[5]; /* "jpg" or "png" */
 } job;
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static int exists(const char *path)
 {
@@ -88,122 +80,99 @@ static int load_frame(const job *jb, int64_t i, const image *first, image *img)
 
 /* ------------------------------------------------------------ options */
 
-/* What follows a flag: a number for an integer or double option, a text,
- * or nothing (the flag sets its integer or double option to `fixed`). */
-enum { INT_VALUE, DOUBLE_VALUE, TEXT_VALUE, SET_INT, SET_DOUBLE };
-
-typedef struct flag {
-    const char *name;
-    int key;      /* a lowrank_option, or one of the tool's own (negative) */
-    int kind;
-    double fixed;
-} flag;
-
-static int takes_value(const flag *f) { return f->kind <= TEXT_VALUE; }
-
-enum { OWN_TRAIN = -1, OWN_GREY = -2, OWN_VERBOSE = -3, OWN_BACKGROUND = -4, OWN_TRUTH = -5 };
-
-static const flag flags[] = {
-    {"--train", OWN_TRAIN, INT_VALUE, 0},
-    {"--rank", LOWRANK_OPT_BG_RANK, INT_VALUE, 0},
-    {"--energy", LOWRANK_OPT_BG_ENERGY, DOUBLE_VALUE, 0},
-    {"--threshold", LOWRANK_OPT_BG_THRESHOLD, DOUBLE_VALUE, 0},
-    {"--sensitivity", LOWRANK_OPT_BG_SENSITIVITY, DOUBLE_VALUE, 0},
-    {"--update-rate", LOWRANK_OPT_BG_UPDATE_RATE, DOUBLE_VALUE, 0},
-    {"--update-interval", LOWRANK_OPT_BG_UPDATE_INTERVAL, INT_VALUE, 0},
-    {"--median", LOWRANK_OPT_BG_MEDIAN, INT_VALUE, 0},
-    {"--warmup", LOWRANK_OPT_BG_WARMUP, INT_VALUE, 0},
-    {"--seed-method", LOWRANK_OPT_BG_MODE, SET_INT, LOWRANK_BG_MODE_SEED},
-    {"--least-squares", LOWRANK_OPT_BG_ROBUST, SET_INT, 0},
-    {"--no-update", LOWRANK_OPT_BG_UPDATE_RATE, SET_DOUBLE, 0},
-    {"--grey", OWN_GREY, SET_INT, 0},
-    {"--verbose", OWN_VERBOSE, SET_INT, 0},
-    {"--background-image", OWN_BACKGROUND, TEXT_VALUE, 0},
-    {"--groundtruth", OWN_TRUTH, TEXT_VALUE, 0},
+/* The command line, by index in cli.flags. */
+enum {
+    F_TRAIN, F_GREY, F_VERBOSE, F_BACKGROUND, F_TRUTH, /* the tool's own */
+    F_SEED_METHOD, F_LEAST_SQUARES, F_NO_UPDATE,       /* switches of library options */
+    F_RANK, F_ENERGY, F_THRESHOLD, F_SENSITIVITY,      /* library options by value */
+    F_UPDATE_RATE, F_UPDATE_INTERVAL, F_MEDIAN, F_WARMUP,
+    NFLAGS
 };
 
-#define NFLAGS (sizeof flags / sizeof flags[0])
+typedef struct cli {
+    long long train, value_int[NFLAGS];
+    double value_double[NFLAGS];
+    tool_flag flags[NFLAGS + 1];
+} cli;
 
-static const flag *find_flag(const char *arg, const char **value)
+/* The library option each F_RANK.. flag sets. */
+static const lowrank_option option_of[NFLAGS] = {
+    [F_RANK] = LOWRANK_OPT_BG_RANK,
+    [F_ENERGY] = LOWRANK_OPT_BG_ENERGY,
+    [F_THRESHOLD] = LOWRANK_OPT_BG_THRESHOLD,
+    [F_SENSITIVITY] = LOWRANK_OPT_BG_SENSITIVITY,
+    [F_UPDATE_RATE] = LOWRANK_OPT_BG_UPDATE_RATE,
+    [F_UPDATE_INTERVAL] = LOWRANK_OPT_BG_UPDATE_INTERVAL,
+    [F_MEDIAN] = LOWRANK_OPT_BG_MEDIAN,
+    [F_WARMUP] = LOWRANK_OPT_BG_WARMUP,
+};
+
+static void describe_flags(cli *c, job *jb)
 {
-    for (size_t i = 0; i < NFLAGS; i++) {
-        size_t n = strlen(flags[i].name);
-        if (strncmp(arg, flags[i].name, n) != 0)
-            continue;
-        if (arg[n] == '\0' || (arg[n] == '=' && takes_value(&flags[i]))) {
-            *value = arg[n] == '=' ? arg + n + 1 : NULL;
-            return &flags[i];
-        }
-    }
-    return NULL;
+#define INT(name, i) {name, FLAG_INT, &c->value_int[i], 0}
+#define DBL(name, i) {name, FLAG_DOUBLE, &c->value_double[i], 0}
+#define SWITCH(name) {name, FLAG_BOOL, NULL, 0}
+    const tool_flag flags[NFLAGS + 1] = {
+        [F_TRAIN] = {"--train", FLAG_INT, &c->train, 0},
+        [F_GREY] = SWITCH("--grey"),
+        [F_VERBOSE] = SWITCH("--verbose"),
+        [F_BACKGROUND] = {"--background-image", FLAG_STRING, &jb->background, 0},
+        [F_TRUTH] = {"--groundtruth", FLAG_STRING, &jb->groundtruth, 0},
+        [F_SEED_METHOD] = SWITCH("--seed-method"),
+        [F_LEAST_SQUARES] = SWITCH("--least-squares"),
+        [F_NO_UPDATE] = SWITCH("--no-update"),
+        [F_RANK] = INT("--rank", F_RANK),
+        [F_ENERGY] = DBL("--energy", F_ENERGY),
+        [F_THRESHOLD] = DBL("--threshold", F_THRESHOLD),
+        [F_SENSITIVITY] = DBL("--sensitivity", F_SENSITIVITY),
+        [F_UPDATE_RATE] = DBL("--update-rate", F_UPDATE_RATE),
+        [F_UPDATE_INTERVAL] = INT("--update-interval", F_UPDATE_INTERVAL),
+        [F_MEDIAN] = INT("--median", F_MEDIAN),
+        [F_WARMUP] = INT("--warmup", F_WARMUP),
+        [NFLAGS] = {NULL, FLAG_INT, NULL, 0},
+    };
+#undef INT
+#undef DBL
+#undef SWITCH
+    memcpy(c->flags, flags, sizeof flags);
 }
 
-static int parse_number(const char *text, int is_double, double *d, int64_t *i)
+/* The library options the command line names. */
+static int set_options(const cli *c, lowrank_opts *opts)
 {
-    char *end;
-    errno = 0;
-    if (is_double)
-        *d = strtod(text, &end);
-    else
-        *i = strtoll(text, &end, 10);
-    return errno == 0 && end != text && *end == '\0' ? 0 : -1;
-}
-
-/* A flag that sets a library option. */
-static int apply_option(lowrank_opts *opts, const flag *f, const char *value)
-{
-    double d = f->fixed;
-    int64_t i = (int64_t)f->fixed;
-    int is_double = f->kind == DOUBLE_VALUE || f->kind == SET_DOUBLE;
-    if (takes_value(f) && parse_number(value, is_double, &d, &i) != 0)
-        return tool_usage("background", "an option's value is not a number");
-    int rc = is_double ? lowrank_opts_set_double(opts, f->key, d)
-                       : lowrank_opts_set_int(opts, f->key, i);
-    if (rc == LOWRANK_OK && f->key == LOWRANK_OPT_BG_THRESHOLD)
+    int rc = LOWRANK_OK;
+    for (int i = F_RANK; rc == LOWRANK_OK && i < NFLAGS; i++)
+        if (c->flags[i].seen)
+            rc = c->flags[i].type == FLAG_DOUBLE
+                     ? lowrank_opts_set_double(opts, option_of[i], c->value_double[i])
+                     : lowrank_opts_set_int(opts, option_of[i], c->value_int[i]);
+    if (rc == LOWRANK_OK && c->flags[F_THRESHOLD].seen)
         rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_THRESHOLD_MODE, LOWRANK_BG_THRESHOLD_FIXED);
-    return rc == LOWRANK_OK ? 0 : tool_fail(f->name, rc);
-}
-
-static int apply_own(job *jb, const flag *f, const char *value)
-{
-    double d;
-    switch (f->key) {
-    case OWN_TRAIN:
-        if (parse_number(value, 0, &d, &jb->train) != 0 || jb->train < 2)
-            return tool_usage("background", "--train takes a number of frames, at least 2");
-        return 0;
-    case OWN_GREY: jb->channels = 1; return 0;
-    case OWN_VERBOSE: jb->verbose = 1; return 0;
-    case OWN_TRUTH: jb->groundtruth = value; return 0;
-    default: jb->background = value; return 0;
-    }
+    if (rc == LOWRANK_OK && c->flags[F_SEED_METHOD].seen)
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_MODE, LOWRANK_BG_MODE_SEED);
+    if (rc == LOWRANK_OK && c->flags[F_LEAST_SQUARES].seen)
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_ROBUST, 0);
+    if (rc == LOWRANK_OK && c->flags[F_NO_UPDATE].seen)
+        rc = lowrank_opts_set_double(opts, LOWRANK_OPT_BG_UPDATE_RATE, 0.0);
+    return rc == LOWRANK_OK ? 0 : tool_fail("options", rc);
 }
 
 /* Parse argv into opts and jb; returns 0, or the exit status on error. */
 static int parse_args(int argc, char **argv, lowrank_opts *opts, job *jb)
 {
-    int npos = 0;
-    for (int a = 1; a < argc; a++) {
-        const char *value = NULL;
-        const flag *f = argv[a][0] == '-' && argv[a][1] == '-' ? find_flag(argv[a], &value) : NULL;
-        if (!f && argv[a][0] == '-')
-            return tool_usage("background", "unknown option");
-        if (!f) {
-            if (npos == 2)
-                return tool_usage("background", "expected INPUT_DIR and OUTPUT_DIR only");
-            *(npos++ ? &jb->output : &jb->input) = argv[a];
-            continue;
-        }
-        if (takes_value(f) && !value) {
-            if (a + 1 == argc)
-                return tool_usage("background", "an option lacks its value");
-            value = argv[++a];
-        }
-        int rc = f->key < 0 ? apply_own(jb, f, value) : apply_option(opts, f, value);
-        if (rc != 0)
-            return rc;
-    }
-    return npos == 2 ? 0 : tool_usage("background", "expected INPUT_DIR and OUTPUT_DIR");
+    cli c = {.train = jb->train};
+    char *dirs[2];
+    describe_flags(&c, jb);
+    if (tool_parse("background", argc, argv, c.flags, dirs, 2) < 0)
+        return 2;
+    if (c.train < 2)
+        return tool_usage("background", "--train takes a number of frames, at least 2");
+    jb->input = dirs[0];
+    jb->output = dirs[1];
+    jb->train = c.train;
+    jb->channels = c.flags[F_GREY].seen ? 1 : 3;
+    jb->verbose = c.flags[F_VERBOSE].seen;
+    return set_options(&c, opts);
 }
 
 /* ------------------------------------------------------------ run */
@@ -279,10 +248,10 @@ static int train(const job *jb, const lowrank_opts *opts, run *r)
     }
     const image *f = &r->train[0];
     int rc = lowrank_background_new(f->width, f->height, f->channels, opts, &r->bg);
-    double t0 = now();
+    double t0 = tool_now();
     if (rc == LOWRANK_OK)
         rc = lowrank_background_train(r->bg, ptrs, r->ntrain, f->width * f->channels);
-    r->train_seconds = now() - t0;
+    r->train_seconds = tool_now() - t0;
     r->seconds += r->train_seconds;
     free(ptrs);
     if (rc != LOWRANK_OK)
@@ -317,10 +286,10 @@ static int classify(const job *jb, run *r, int64_t i)
         return 1;
     else
         img = &own;
-    double t0 = now();
+    double t0 = tool_now();
     int rc = lowrank_background_apply(r->bg, img->data, img->width * img->channels, r->mask,
                                       img->width);
-    r->seconds += now() - t0;
+    r->seconds += tool_now() - t0;
     free(own.data);
     if (rc != LOWRANK_OK)
         return tool_fail(jb->input, rc);

@@ -8,8 +8,9 @@ library's status code and the calling thread's message.
 """
 from ._core import LowrankError, Matrix, Options, load_npy, save_npy, version
 from .background import Background
-from .factors import Factors, svd
+from .factors import Factors, lp, lp_cost, svd
 from .geometry import Coreset, Ellipsoid, coreset, lp_rounding, mvee
 
 __all__ = ['Background', 'Coreset', 'Ellipsoid', 'Factors', 'LowrankError', 'Matrix', 'Options',
-           'coreset', 'load_npy', 'lp_rounding', 'mvee', 'save_npy', 'svd', 'version']
+           'coreset', 'load_npy', 'lp', 'lp_cost', 'lp_rounding', 'mvee', 'save_npy', 'svd',
+           'version']

@@ -1,9 +1,10 @@
-"""Low-rank factors (lowrank_factors_*) and the truncated SVD (lowrank_svd)."""
+"""Low-rank factors (lowrank_factors_*), the truncated SVD (lowrank_svd) and the
+robust lp approximation (lowrank_lp, lowrank_lp_cost)."""
 import ctypes
 
 import numpy as np
 
-from ._core import Matrix, Options, check, declare, lib, to_numpy
+from ._core import OBJECTIVES, Matrix, Options, check, declare, lib, to_numpy
 
 _vp = ctypes.c_void_p
 declare('lowrank_factors_free', None, _vp)
@@ -16,6 +17,10 @@ declare('lowrank_factors_split', ctypes.c_int, _vp, ctypes.c_int, ctypes.POINTER
 declare('lowrank_factors_reconstruct', ctypes.c_int, _vp, _vp)
 declare('lowrank_factors_error', ctypes.c_int, _vp, ctypes.POINTER(ctypes.c_double))
 declare('lowrank_svd', ctypes.c_int, _vp, ctypes.c_int64, _vp, ctypes.POINTER(_vp))
+declare('lowrank_lp', ctypes.c_int, _vp, ctypes.c_int64, ctypes.c_double, _vp,
+        ctypes.POINTER(_vp))
+declare('lowrank_lp_cost', ctypes.c_int, _vp, _vp, ctypes.c_double, ctypes.c_int,
+        ctypes.POINTER(ctypes.c_double))
 
 SPLITS = {'left': 1, 'right': 2, 'balanced': 3}
 
@@ -95,3 +100,32 @@ def svd(a, k=0, method=None, tol=None, seed=None, oversampling=None, power_iter=
     out = _vp()
     check(lib.lowrank_svd(m.handle, k, opts.handle, ctypes.byref(out)))
     return Factors(out)
+
+
+def lp(a, k, p=1.0, method=None, objective=None, orientation=None, refine_iter=None,
+       refine_tol=None, max_iter=None, eps=None):
+    """Robust rank-k approximation of a 2-D array in the lp sense, p >= 1
+    (lowrank_lp), as Factors.  method: 'lewis' (default) or 'lowner' (the
+    paper's ellipsoid method); objective: 'rows' (default; sum of the points'
+    distances to the subspace to the p) or 'entries' (sum of |A - LR|^p);
+    orientation: 'rows' (default; the points are the rows) or 'cols';
+    refine_iter: IRLS steps (0 keeps the construction alone; the default
+    lets the library choose).  The array is used in place, not copied."""
+    m = Matrix(a)
+    opts = Options(method=method, objective=objective, orientation=orientation,
+                   refine_iter=refine_iter, refine_tol=refine_tol, max_iter=max_iter, eps=eps)
+    out = _vp()
+    check(lib.lowrank_lp(m.handle, k, p, opts.handle, ctypes.byref(out)))
+    return Factors(out)
+
+
+def lp_cost(a, factors, p=1.0, objective='rows'):
+    """The lp objective of factors on the array a (lowrank_lp_cost): 'rows'
+    sums dist(point, subspace)^p in the orientation factors were fitted in,
+    'entries' sums |a - U diag(S) V^T|^p.  p = inf gives the largest."""
+    if objective not in OBJECTIVES:
+        raise ValueError('objective must be one of %s' % sorted(OBJECTIVES))
+    m, cost = Matrix(a), ctypes.c_double()
+    check(lib.lowrank_lp_cost(m.handle, factors.handle, p, OBJECTIVES[objective],
+                              ctypes.byref(cost)))
+    return cost.value

@@ -328,39 +328,41 @@ START_TEST(lanczos_route_matches_lapack)
 }
 END_TEST
 
-/* Nine equal leading singular values, one more than the Lanczos block of
- * eight: the Krylov space misses one of them, its Ritz values converge to
- * a spectrum without it, and only the certificate notices (beta I - B is
- * not positive definite); the Gram route then gets every value right. */
-START_TEST(lanczos_certificate_catches_a_missed_value)
+/* When the Lanczos route cannot certify, the next route's result comes
+ * back, right:
+ *  - nine equal leading singular values, one more than the Lanczos block of
+ *    eight: the Krylov space misses one of them, its Ritz values converge to
+ *    a spectrum without it, and only the certificate notices (the shifted,
+ *    deflated Gram matrix is not positive definite); the Gram route then
+ *    gets every value right;
+ *  - sigma_k = sigma_(k+1): in float64 neither certificate can separate the
+ *    k values from the next, and LAPACK's full SVD answers; in float32 the
+ *    Gram bound needs no gap (it bounds each value to float32 accuracy on
+ *    its own);
+ *  - a gap of 1e-10 relative at k (float64 only: float32 cannot hold it)
+ *    is too small for the Lanczos route within its basis, but enough for the
+ *    Gram route's residual bound. */
+START_TEST(lanczos_route_falls_back)
 {
     lowrank_dtype t = dtypes[_i];
-    double s[80];
-    ones_then_geometric(s, 80, 9, 0.7);
-    lowrank_matrix *a = with_spectrum(t, LOWRANK_ROW_MAJOR, 90, 80, s, 45);
-    check_route(a, 10, LR_ROUTE_LANCZOS, LR_ROUTE_GRAM);
-    lowrank_matrix_free(a);
-}
-END_TEST
-
-/* sigma_k = sigma_(k+1): in float64 neither certificate can separate the
- * k values from the next, and LAPACK's full SVD answers; in float32 the
- * Gram bound needs no gap (it bounds each value to float32 accuracy on its
- * own).  A gap of 1e-10 relative is too small for the Lanczos route within
- * its basis, but enough for the Gram route's residual bound. */
-START_TEST(clustered_spectra_fall_back)
-{
-    lowrank_dtype t = dtypes[_i];
-    double s[96];
-    power_law(s, 96, 1.5);
-    s[5] = s[4];
-    lowrank_matrix *a = with_spectrum(t, LOWRANK_COL_MAJOR, 110, 96, s, 47);
-    check_route(a, 5, LR_ROUTE_LANCZOS, t == LOWRANK_FLOAT64 ? LR_ROUTE_LAPACK : LR_ROUTE_GRAM);
-    lowrank_matrix_free(a);
-    if (t == LOWRANK_FLOAT64) {
-        s[5] = s[4] * (1 - 1e-10);
-        a = with_spectrum(t, LOWRANK_COL_MAJOR, 110, 96, s, 47);
-        check_route(a, 5, LR_ROUTE_LANCZOS, LR_ROUTE_GRAM);
+    int f64 = t == LOWRANK_FLOAT64;
+    double missed[80], tie[96], gap[96];
+    ones_then_geometric(missed, 80, 9, 0.7);
+    power_law(tie, 96, 1.5);
+    tie[5] = tie[4];
+    power_law(gap, 96, 1.5);
+    gap[5] = gap[4] * (1 - 1e-10);
+    const struct {
+        const double *s;
+        int64_t m, n, k;
+        lr_exact_route want;
+    } cases[] = {{missed, 90, 80, 10, LR_ROUTE_GRAM},
+                 {tie, 110, 96, 5, f64 ? LR_ROUTE_LAPACK : LR_ROUTE_GRAM},
+                 {gap, 110, 96, 5, LR_ROUTE_GRAM}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0] - !f64; c++) {
+        lowrank_matrix *a = with_spectrum(t, LOWRANK_ROW_MAJOR, cases[c].m, cases[c].n,
+                                          cases[c].s, 45 + c);
+        check_route(a, cases[c].k, LR_ROUTE_LANCZOS, cases[c].want);
         lowrank_matrix_free(a);
     }
 }
@@ -674,7 +676,7 @@ START_TEST(allocation_failures)
     ones_then_geometric(s, 64, 0, 0.7); /* small enough for valgrind, quick to certify */
     lowrank_matrix *lanczos = with_spectrum(t, LOWRANK_ROW_MAJOR, 70, 64, s, 49);
     check_route(lanczos, 2, LR_ROUTE_LANCZOS, LR_ROUTE_LANCZOS);
-    ones_then_geometric(s, 64, 9, 0.5); /* a value missed, as in the test above */
+    ones_then_geometric(s, 64, 9, 0.5); /* a value missed, as in lanczos_route_falls_back */
     lowrank_matrix *missed = with_spectrum(t, LOWRANK_ROW_MAJOR, 70, 64, s, 45);
     lowrank_matrix *a = random_matrix(t, LOWRANK_ROW_MAJOR, 9, 8, 31), *id, *huge;
     ck_assert_ok(lowrank_matrix_new(t, LOWRANK_COL_MAJOR, 8, 8, &id));
@@ -725,8 +727,7 @@ static Suite *svd_suite(void)
     tcase_add_loop_test(tc, zero_matrix, 0, 4);
     tcase_add_loop_test(tc, extreme_magnitudes, 0, 4);
     tcase_add_loop_test(tc, lanczos_route_matches_lapack, 0, 4);
-    tcase_add_loop_test(tc, lanczos_certificate_catches_a_missed_value, 0, 2);
-    tcase_add_loop_test(tc, clustered_spectra_fall_back, 0, 2);
+    tcase_add_loop_test(tc, lanczos_route_falls_back, 0, 2);
     tcase_add_loop_test(tc, randomized_is_near_optimal_and_deterministic, 0, 4);
     tcase_add_loop_test(tc, randomized_falls_back_to_exact, 0, 2);
     tcase_add_loop_test(tc, tolerance_chooses_the_rank, 0, 4);

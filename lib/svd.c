@@ -958,8 +958,10 @@ static double gram_error(const problem *p, const double *w, int64_t cnt, int64_t
 
 /* The Lanczos route (docs/svd.md has the measurements behind the values). */
 enum {
-    LANCZOS_BLOCK = 8,        /* block size b: narrower ones need fewer columns, wider
-                                 ones fewer passes over G; 4 to 16 measure alike */
+    LANCZOS_BLOCK = 8,        /* block size b: narrower blocks need fewer columns, */
+    LANCZOS_WIDE_BLOCK = 12,  /* wider ones fewer passes over G, which pays once */
+    LANCZOS_WIDE_SIDE = 1024, /* G (8 n^2 bytes) outgrows the cache and the products */
+                              /* with it are memory-bound */
     LANCZOS_SEED = 20261128,  /* the start block: exact mode ignores LOWRANK_OPT_SEED */
     LANCZOS_MIN_SIDE = 384,   /* the shape rule: a small side of at least this, */
     LANCZOS_RANK_RATIO = 12   /* and at least this many times k */
@@ -1093,11 +1095,18 @@ static int64_t lanczos_next(const lanczos *lz, int64_t prev_L, double prev, int6
     return next < cap ? next : cap;
 }
 
-/* The columns of the first Rayleigh-Ritz step for rank k: 2k (the k wanted
- * Ritz pairs converge no sooner), and at least two blocks beyond k. */
-static int64_t lanczos_start(int64_t k)
+/* The Lanczos block size on a small side of n. */
+static int64_t lanczos_block(int64_t n)
 {
-    int64_t b = LANCZOS_BLOCK, want = 2 * k > k + 2 * b ? 2 * k : k + 2 * b;
+    return n >= LANCZOS_WIDE_SIDE ? LANCZOS_WIDE_BLOCK : LANCZOS_BLOCK;
+}
+
+/* The columns of the first Rayleigh-Ritz step for rank k with blocks of b:
+ * 2k (the k wanted Ritz pairs converge no sooner), and at least two blocks
+ * beyond k. */
+static int64_t lanczos_start(int64_t k, int64_t b)
+{
+    int64_t want = 2 * k > k + 2 * b ? 2 * k : k + 2 * b;
     return (want + b - 1) / b * b;
 }
 
@@ -1108,7 +1117,7 @@ static int64_t lanczos_start(int64_t k)
 static int lanczos_run(const problem *p, lanczos *lz, double rel, int64_t max_cols, int *done)
 {
     krylov *kr = &lz->kr;
-    int64_t b = kr->b, cap = max_cols / b * b, prev_L = 0, want = lanczos_start(lz->k);
+    int64_t b = kr->b, cap = max_cols / b * b, prev_L = 0, want = lanczos_start(lz->k, b);
     double prev = INFINITY;
     *done = 0;
     int rc = krylov_reserve(p, kr, want + b);
@@ -1230,12 +1239,13 @@ static int ritz_vectors(const problem *p, const lanczos *lz, void *vk)
 static int lanczos_route(const problem *p, double *g, int64_t k, int64_t max_cols, result *r,
                          int *ok)
 {
-    lanczos lz = {.kr = {.t = LOWRANK_FLOAT64, .gram = g, .b = LANCZOS_BLOCK}, .k = k};
+    int64_t b = lanczos_block(p->n);
+    lanczos lz = {.kr = {.t = LOWRANK_FLOAT64, .gram = g, .b = b}, .k = k};
     void *vk = NULL, *c = NULL;
     int done = 0;
     *ok = 0;
     symmetrize(g, p->n);
-    int rc = (lz.e = lr_malloc((size_t)(LANCZOS_BLOCK * (k + 1)), sizeof *lz.e))
+    int rc = (lz.e = lr_malloc((size_t)(b * (k + 1)), sizeof *lz.e))
                  ? lanczos_run(p, &lz, (double)p->m * roundoff(p->t), max_cols, &done)
                  : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK && done)
@@ -1334,7 +1344,8 @@ static int exact(const problem *p, int64_t k, double tol, lr_exact_route from, r
         return full_svd(p, k, tol, r);
     double *g = lr_malloc((size_t)(p->n * p->n), sizeof *g);
     int rc = g ? gram_double(p, g) : LOWRANK_ENOMEM, ok = 0;
-    if (rc == LOWRANK_OK && from == LR_ROUTE_LANCZOS && k > 0 && lanczos_start(k) <= cap)
+    if (rc == LOWRANK_OK && from == LR_ROUTE_LANCZOS && k > 0 &&
+        lanczos_start(k, lanczos_block(p->n)) <= cap)
         rc = lanczos_route(p, g, k, cap, r, &ok);
     if (rc == LOWRANK_OK && !ok)
         rc = gram_route(p, g, k, tol, r, taken);

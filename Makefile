@@ -208,8 +208,8 @@ BENCH_BINS := $(BENCH_PROGS:%=$(B)/bench/bench_%)
 
 $(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a
 	mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/lib/liblowrank.a \
-	    $(LINALG_LIBS)
+	$(CC) $(ALL_CPPFLAGS) -I$(srcdir)/lib $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    $(B)/lib/liblowrank.a $(LINALG_LIBS)
 
 bench: $(BENCH_BINS)
 

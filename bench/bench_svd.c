@@ -7,6 +7,7 @@
  *             IN.npy
  *   bench/bench_svd --gemm-rate N
  *   bench/bench_svd --gesvdx -k K [--reps N] [--out PREFIX] IN.npy
+ *   bench/bench_svd --route lanczos|gram|lapack -k K [--reps N] [--out PREFIX] IN.npy
  *
  * Times the library call alone (the file is read before the clock starts and
  * the factors are freed after it stops), N times (default 5), and prints one
@@ -20,7 +21,10 @@
  * limit of this work on this machine.  --gesvdx times LAPACK's subset SVD
  * driver (?gesvdx, the k largest triplets) instead of the library, on a
  * column-major copy made before each run: the exact alternative the
- * library's Gram route was measured against.
+ * library's Gram route was measured against.  --route times the exact
+ * method started from the given route whatever the shape rule says
+ * (lib/svd.h; the measurements behind the rule) and adds route=, the route
+ * whose result came back.
  */
 #include <cblas.h>
 #include <lapacke.h>
@@ -31,6 +35,7 @@
 #include <time.h>
 
 #include "lowrank.h"
+#include "svd.h" /* lr_svd_exact, for --route */
 
 static double now(void)
 {
@@ -198,7 +203,9 @@ static int run_gesvdx(const lowrank_matrix *a, long long k, long long reps, cons
 int main(int argc, char **argv)
 {
     long long k = 0, reps = 5;
-    int lapack = 0;
+    int lapack = 0, route = 0; /* 0: lowrank_svd */
+    lr_exact_route taken = LR_ROUTE_RULE;
+    const char *routes[] = {"rule", "lanczos", "gram", "lapack"};
     const char *in = NULL, *out = NULL;
     lowrank_opts *opts;
     if (lowrank_opts_new(&opts) != LOWRANK_OK)
@@ -212,7 +219,12 @@ int main(int argc, char **argv)
             lapack = 1;
             continue;
         }
-        else if (strcmp(a, "-k") == 0 && v)
+        else if (strcmp(a, "--route") == 0 && v) {
+            for (route = 1; route < 4 && strcmp(v, routes[route]) != 0; route++)
+                ;
+            if (route == 4)
+                return fprintf(stderr, "bench/bench_svd: unknown route '%s'\n", v), 2;
+        } else if (strcmp(a, "-k") == 0 && v)
             k = atoll(v);
         else if (strcmp(a, "--reps") == 0 && v)
             reps = atoll(v);
@@ -260,7 +272,8 @@ int main(int argc, char **argv)
     for (long long r = 0; r < reps; r++) {
         lowrank_factors_free(f);
         double t0 = now();
-        rc = lowrank_svd(a, k, opts, &f);
+        rc = route ? lr_svd_exact(a, k, opts, (lr_exact_route)route, &f, &taken)
+                   : lowrank_svd(a, k, opts, &f);
         t[r] = now() - t0;
         if (rc != LOWRANK_OK)
             return die("lowrank_svd", rc);
@@ -269,9 +282,10 @@ int main(int argc, char **argv)
     double tmin = t[0];
     for (long long r = 1; r < reps; r++)
         tmin = t[r] < tmin ? t[r] : tmin;
-    printf("seconds=%.6f min_seconds=%.6f rank=%lld error=%.9g maxrss_mb=%.1f\n",
+    printf("seconds=%.6f min_seconds=%.6f rank=%lld error=%.9g maxrss_mb=%.1f",
            median(t, (int)reps), tmin, (long long)lowrank_factors_rank(f), err,
            peak_mb());
+    printf(route ? " route=%s\n" : "\n", routes[taken]);
     int status = 0;
     if (out)
         status = save(lowrank_factors_u(f), out, "u") || save(lowrank_factors_s(f), out, "s") ||

@@ -721,11 +721,14 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
  *  - LOWRANK_OPT_METHOD:
  *    LOWRANK_METHOD_EXACT: singular values and vectors to working
  *      precision.  The leading eigenvectors of the Gram matrix of the
- *      smaller side (formed in double precision) give V; one product A V
- *      and a tall QR/SVD give U and S as Ritz values of A itself; two bounds
- *      certify every value to max(m, n) u sigma_1 (u the unit roundoff),
- *      and when they cannot, LAPACK's full SVD (divide and conquer) is used
- *      instead.  With k = 0 the rank comes from the whole Gram spectrum.
+ *      smaller side (formed in double precision) give V -- by block
+ *      Lanczos when the smaller side is at least 384 and 12 k, by the
+ *      Gram matrix's eigensolver otherwise or when Lanczos cannot certify;
+ *      one product A V and a tall QR/SVD give U and S as Ritz values of A
+ *      itself; bounds certify every value to max(m, n) u sigma_1 (u the unit
+ *      roundoff), and when they cannot, LAPACK's full SVD (divide and
+ *      conquer) is used instead.  With k = 0 the rank comes from the whole
+ *      Gram spectrum.  Deterministic: LOWRANK_OPT_SEED is not used.
  *    LOWRANK_METHOD_RANDOMIZED: block Krylov: the space
  *      [V, (A^T A) V, ..., (A^T A)^q V] of a random block V of k + p
  *      columns on the smaller side, 2q + 1 products with A, then

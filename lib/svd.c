@@ -20,6 +20,7 @@
 #include "factors.h"
 #include "internal.h"
 #include "random.h"
+#include "svd.h"
 
 /* Defaults of the randomized method (docs/svd.md has the measurements). */
 enum {
@@ -455,15 +456,22 @@ static int result_alloc_with_basis(const problem *p, int64_t k, result *r, void 
 
 /* An orthonormal basis V (n x cols) of the block Krylov space
  * [V0, (M^T M) V0, ..., (M^T M)^q V0] of a random V0, in blocks of b
- * columns, with Y = M V (m x cols).  Orthonormalising Z_j = M^T Y_j against
- * the basis writes it as Z_j = V H + V_(j+1) R, which gives the Gram matrix
- * G = Y^T Y = V^T M^T M V without another pass over M: G is block
- * tridiagonal (M^T M V_j lies in the span of V_(j-1), V_j, V_(j+1)), with
- * diagonal blocks D_j = V_j^T Z_j, the last rows of H, and subdiagonal
- * blocks S_j = V_(j+1)^T Z_j = R.  Only the last diagonal block needs Y. */
+ * columns.  The randomized method multiplies by M and M^T, keeping
+ * Y = M V (m x cols); the exact method's Lanczos route multiplies by the
+ * double Gram matrix G = M^T M instead (gram set; the basis in double; no
+ * Y).  Orthonormalising Z_j = M^T M V_j against the basis writes it as
+ * Z_j = V H + V_(j+1) R, which gives the projection V^T M^T M V without
+ * another pass over M: it is block tridiagonal (M^T M V_j lies in the span
+ * of V_(j-1), V_j, V_(j+1)), with diagonal blocks D_j = V_j^T Z_j, the last
+ * rows of H, and subdiagonal blocks S_j = V_(j+1)^T Z_j = R.  The last
+ * diagonal block needs one more product: Y_last^T Y_last where Y is kept;
+ * the Lanczos route leaves that block out of its Rayleigh-Ritz space
+ * instead. */
 typedef struct krylov {
+    lowrank_dtype t;    /* of the basis: M's, or double on the Gram matrix */
+    const double *gram; /* the n x n Gram matrix, both triangles, or NULL */
     int64_t b, cols, cap;
-    void *v, *y;        /* n x cap, m x cap */
+    void *v, *y;        /* n x cap; m x cap (Y), or b x n on the Gram matrix */
     void *d, *s;        /* b x cap: D_j and S_j at column j b */
     void *h, *hacc;     /* cap x b: V^T w, and H as it accumulates */
     void *r, *racc, *x; /* b x b: a triangle, R as it accumulates, scratch */
@@ -482,11 +490,11 @@ static int krylov_reserve(const problem *p, krylov *kr, int64_t cap)
 {
     int64_t b = kr->b;
     void **buf[] = {&kr->v, &kr->y, &kr->d, &kr->s, &kr->h, &kr->hacc, &kr->r, &kr->racc, &kr->x};
-    const int64_t count[] = {p->n * cap, p->m * cap, b * cap, b * cap, cap * b, cap * b,
-                             b * b,      b * b,      b * b};
+    const int64_t count[] = {p->n * cap, kr->gram ? b * p->n : p->m * cap, b * cap, b * cap,
+                             cap * b,    cap * b, b * b, b * b, b * b};
     int rc = LOWRANK_OK;
     for (size_t i = 0; rc == LOWRANK_OK && i < sizeof buf / sizeof buf[0]; i++)
-        rc = grow(buf[i], (size_t)count[i], esize(p->t));
+        rc = grow(buf[i], (size_t)count[i], esize(kr->t));
     if (rc == LOWRANK_OK)
         kr->cap = cap;
     return rc;
@@ -499,17 +507,18 @@ static void krylov_free(krylov *kr)
         free(buf[i]);
 }
 
-/* w (n x b) -= V h with h = V^T w, V the basis so far, keeping
- * Z = V hacc + w racc: hacc += h racc. */
-static int project_out(const problem *p, const krylov *kr, void *w)
+/* w (n x b) -= V h with h = V^T w, V the basis from column `from` on,
+ * keeping Z = V hacc + w racc: hacc += h racc (its rows from `from` on). */
+static int project_out(const problem *p, const krylov *kr, void *w, int64_t from)
 {
-    int64_t J = kr->cols, b = kr->b, n = p->n;
-    int rc = lr_gemm(p->t, 'T', 'N', J, b, n, 1.0, kr->v, n, w, n, 0.0, kr->h, J);
+    int64_t J = kr->cols - from, b = kr->b, n = p->n;
+    const void *v = elem(kr->t, kr->v, from * n);
+    int rc = lr_gemm(kr->t, 'T', 'N', J, b, n, 1.0, v, n, w, n, 0.0, kr->h, J);
     if (rc == LOWRANK_OK)
-        rc = lr_gemm(p->t, 'N', 'N', n, b, J, -1.0, kr->v, n, kr->h, J, 1.0, w, n);
+        rc = lr_gemm(kr->t, 'N', 'N', n, b, J, -1.0, v, n, kr->h, J, 1.0, w, n);
     return rc != LOWRANK_OK ? rc
-                            : lr_gemm(p->t, 'N', 'N', J, b, b, 1.0, kr->h, J, kr->racc, b, 1.0,
-                                      kr->hacc, J);
+                            : lr_gemm(kr->t, 'N', 'N', J, b, b, 1.0, kr->h, J, kr->racc, b, 1.0,
+                                      elem(kr->t, kr->hacc, from), kr->cols);
 }
 
 /* w = Q r, w overwritten by Q (CholeskyQR, or Householder QR), keeping
@@ -517,12 +526,12 @@ static int project_out(const problem *p, const krylov *kr, void *w)
 static int normalise(const problem *p, const krylov *kr, void *w, int householder)
 {
     int64_t b = kr->b;
-    int rc = householder ? lr_qr(p->t, p->n, b, w, p->n, kr->r, b)
-                         : cholesky_qr(p->t, p->n, b, w, kr->r, NULL);
+    int rc = householder ? lr_qr(kr->t, p->n, b, w, p->n, kr->r, b)
+                         : cholesky_qr(kr->t, p->n, b, w, kr->r, NULL);
     if (rc == LOWRANK_OK)
-        rc = lr_gemm(p->t, 'N', 'N', b, b, b, 1.0, kr->r, b, kr->racc, b, 0.0, kr->x, b);
+        rc = lr_gemm(kr->t, 'N', 'N', b, b, b, 1.0, kr->r, b, kr->racc, b, 0.0, kr->x, b);
     if (rc == LOWRANK_OK)
-        memcpy(kr->racc, kr->x, (size_t)(b * b) * esize(p->t));
+        memcpy(kr->racc, kr->x, (size_t)(b * b) * esize(kr->t));
     return rc;
 }
 
@@ -532,18 +541,18 @@ static int normalise(const problem *p, const krylov *kr, void *w, int householde
  * stops growing (a matrix of rank below the basis size). */
 static int orthonormalise_robust(const problem *p, const krylov *kr, void *w)
 {
-    double limit = 64 * sqrt((double)p->n) * roundoff(p->t);
+    double limit = 64 * sqrt((double)p->n) * roundoff(kr->t);
     int rc = LOWRANK_OK;
     for (int round = 0; rc == LOWRANK_OK && round < 4; round++) {
         for (int pass = 0; rc == LOWRANK_OK && kr->cols > 0 && pass < 2; pass++)
-            rc = project_out(p, kr, w);
+            rc = project_out(p, kr, w, 0);
         if (rc == LOWRANK_OK)
             rc = normalise(p, kr, w, 1);
         if (rc != LOWRANK_OK || kr->cols == 0)
             return rc;
-        rc = lr_gemm(p->t, 'T', 'N', kr->cols, kr->b, p->n, 1.0, kr->v, p->n, w, p->n, 0.0,
+        rc = lr_gemm(kr->t, 'T', 'N', kr->cols, kr->b, p->n, 1.0, kr->v, p->n, w, p->n, 0.0,
                      kr->h, kr->cols);
-        if (rc == LOWRANK_OK && max_abs(p->t, kr->h, kr->cols * kr->b) <= limit)
+        if (rc == LOWRANK_OK && max_abs(kr->t, kr->h, kr->cols * kr->b) <= limit)
             return LOWRANK_OK;
     }
     return rc != LOWRANK_OK ? rc
@@ -562,23 +571,28 @@ static int near_identity(lowrank_dtype t, const void *r, int64_t k)
 
 /* Orthonormalise w (n x b) against V and within itself, all in BLAS-3:
  * block Gram-Schmidt with CholeskyQR, twice (BCGS2), with H and R
- * accumulated in hacc and racc.  The second pass acts on orthonormal
- * columns, so its triangle is near the identity unless w was nearly inside
- * span(V) or too ill-conditioned for CholeskyQR; those cases go to
+ * accumulated in hacc and racc.  w = (M^T M) V_j is orthogonal to all but
+ * the last two blocks in exact arithmetic (the block Lanczos recurrence),
+ * so the first pass projects out only those and the second, over the
+ * whole basis, what rounding left along the others: on a long basis that
+ * halves the work.  The second pass acts on orthonormal columns, so its
+ * triangle is near the identity unless w was nearly inside span(V) or too
+ * ill-conditioned for CholeskyQR; those cases go to
  * orthonormalise_robust(). */
 static int orthonormalise(const problem *p, const krylov *kr, void *w)
 {
     if (kr->cols > 0)
-        memset(kr->hacc, 0, (size_t)(kr->cols * kr->b) * esize(p->t));
-    set_identity(p->t, kr->racc, kr->b);
+        memset(kr->hacc, 0, (size_t)(kr->cols * kr->b) * esize(kr->t));
+    set_identity(kr->t, kr->racc, kr->b);
     int rc = LOWRANK_OK, healthy = 1;
+    int64_t recent = kr->cols > 2 * kr->b ? kr->cols - 2 * kr->b : 0;
     for (int pass = 0; rc == LOWRANK_OK && healthy && pass < 2; pass++) {
         if (kr->cols > 0)
-            rc = project_out(p, kr, w);
+            rc = project_out(p, kr, w, pass == 0 ? recent : 0);
         if (rc == LOWRANK_OK)
             rc = normalise(p, kr, w, 0);
         if (rc == LOWRANK_EDEGENERATE ||
-            (rc == LOWRANK_OK && pass == 1 && !near_identity(p->t, kr->r, kr->b))) {
+            (rc == LOWRANK_OK && pass == 1 && !near_identity(kr->t, kr->r, kr->b))) {
             rc = LOWRANK_OK;
             healthy = 0;
         }
@@ -587,12 +601,12 @@ static int orthonormalise(const problem *p, const krylov *kr, void *w)
 }
 
 /* The block just orthonormalised in place at column cols of V, appended
- * with its image Y = M w. */
+ * (with its image Y = M w when Y is kept). */
 static int krylov_append(const problem *p, krylov *kr)
 {
-    void *w = elem(p->t, kr->v, kr->cols * p->n);
+    void *w = elem(kr->t, kr->v, kr->cols * p->n);
     int rc = orthonormalise(p, kr, w);
-    if (rc == LOWRANK_OK)
+    if (rc == LOWRANK_OK && !kr->gram)
         rc = apply(p, kr->b, w, p->n, elem(p->t, kr->y, kr->cols * p->m), p->m);
     if (rc == LOWRANK_OK)
         kr->cols += kr->b;
@@ -609,7 +623,7 @@ static int krylov_start(const problem *p, krylov *kr, uint64_t seed, int64_t q)
     lr_rng_seed(&rng, seed);
     int rc = LOWRANK_OK;
     if (q > 0) {
-        lr_rng_fill_normal(&rng, p->t, kr->v, p->n * kr->b);
+        lr_rng_fill_normal(&rng, kr->t, kr->v, p->n * kr->b);
     } else {
         lr_rng_fill_normal(&rng, p->t, kr->y, p->m * kr->b);
         rc = apply_t(p, kr->b, kr->y, p->m, kr->v, p->n);
@@ -617,33 +631,56 @@ static int krylov_start(const problem *p, krylov *kr, uint64_t seed, int64_t q)
     return rc == LOWRANK_OK ? krylov_append(p, kr) : rc;
 }
 
-/* The next block: Z = M^T Y of the last block, orthonormalised against the
- * basis; its coefficients are the last block's D and S. */
+/* z (n x b) = G x, x n x b, on the Gram matrix: as the transpose of x^T G,
+ * the orientation in which OpenBLAS 0.3.21 runs this narrow product a
+ * quarter faster (its packing of G costs less), through y. */
+static int gram_product(const problem *p, const krylov *kr, const void *x, void *z)
+{
+    int64_t n = p->n, b = kr->b;
+    int rc = lr_gemm(LOWRANK_FLOAT64, 'T', 'N', b, n, n, 1.0, x, n, kr->gram, n, 0.0, kr->y, b);
+    if (rc == LOWRANK_OK)
+        copy_transposed(LOWRANK_FLOAT64, kr->y, b, z, n, b, n);
+    return rc;
+}
+
+/* The next block: Z = M^T M of the last block (M^T Y, or G V),
+ * orthonormalised against the basis; its coefficients are the last block's
+ * D and S. */
 static int krylov_extend(const problem *p, krylov *kr)
 {
     int64_t b = kr->b, last = kr->cols - b;
-    int rc = apply_t(p, b, elem(p->t, kr->y, last * p->m), p->m,
-                     elem(p->t, kr->v, kr->cols * p->n), p->n);
+    void *z = elem(kr->t, kr->v, kr->cols * p->n);
+    int rc = kr->gram ? gram_product(p, kr, elem(kr->t, kr->v, last * p->n), z)
+                      : apply_t(p, b, elem(p->t, kr->y, last * p->m), p->m, z, p->n);
     if (rc == LOWRANK_OK)
         rc = krylov_append(p, kr);
     if (rc == LOWRANK_OK) { /* hacc is (cols - b) x b: its last block rows are D */
-        copy_columns(p->t, elem(p->t, kr->hacc, last), last + b, p->t,
-                     elem(p->t, kr->d, last * b), b, b, b, 0);
-        memcpy(elem(p->t, kr->s, last * b), kr->racc, (size_t)(b * b) * esize(p->t));
+        copy_columns(kr->t, elem(kr->t, kr->hacc, last), last + b, kr->t,
+                     elem(kr->t, kr->d, last * b), b, b, b, 0);
+        memcpy(elem(kr->t, kr->s, last * b), kr->racc, (size_t)(b * b) * esize(kr->t));
     }
     return rc;
+}
+
+/* g (L x L, zeroed, lower triangle) = V^T M^T M V on the first L columns,
+ * from the blocks D_j (j < known) and the S_j between them. */
+static void krylov_blocks(const krylov *kr, int64_t L, int64_t known, void *g)
+{
+    int64_t b = kr->b;
+    for (int64_t j = 0; j < known; j += b) {
+        copy_columns(kr->t, elem(kr->t, kr->d, j * b), b, kr->t, elem(kr->t, g, j + j * L), L, b,
+                     b, 0);
+        if (j + b < L)
+            copy_columns(kr->t, elem(kr->t, kr->s, j * b), b, kr->t,
+                         elem(kr->t, g, j + b + j * L), L, b, b, 0);
+    }
 }
 
 /* g (cols x cols, zeroed, lower triangle) = Y^T Y from the blocks. */
 static int krylov_gram(const problem *p, const krylov *kr, void *g)
 {
     int64_t L = kr->cols, b = kr->b, last = L - b;
-    for (int64_t j = 0; j < last; j += b) {
-        copy_columns(p->t, elem(p->t, kr->d, j * b), b, p->t, elem(p->t, g, j + j * L), L, b, b,
-                     0);
-        copy_columns(p->t, elem(p->t, kr->s, j * b), b, p->t, elem(p->t, g, j + b + j * L), L, b,
-                     b, 0);
-    }
+    krylov_blocks(kr, L, last, g);
     return lr_syrk(p->t, 'L', 'T', b, p->m, 1.0, elem(p->t, kr->y, last * p->m), p->m, 0.0,
                    elem(p->t, g, last + last * L), L);
 }
@@ -695,7 +732,7 @@ static int krylov_ritz(const problem *p, const krylov *kr, int64_t k, double tol
 static int randomized(const problem *p, int64_t k, int64_t b, int64_t q, uint64_t seed,
                       result *r)
 {
-    krylov kr = {b, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    krylov kr = {.t = p->t, .b = b};
     int rc = krylov_reserve(p, &kr, (q + 1) * b);
     if (rc == LOWRANK_OK)
         rc = krylov_start(p, &kr, seed, q);
@@ -724,7 +761,7 @@ static int64_t tolerance_block(const problem *p)
 static int randomized_tolerance(const problem *p, double tol, int64_t q, uint64_t seed,
                                 result *r, int *exhausted)
 {
-    krylov kr = {tolerance_block(p), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    krylov kr = {.t = p->t, .b = tolerance_block(p)};
     int rc = krylov_reserve(p, &kr, 4 * kr.b);
     if (rc == LOWRANK_OK)
         rc = krylov_start(p, &kr, seed, q);
@@ -784,45 +821,77 @@ static int gram_double(const problem *p, double *g)
     return rc;
 }
 
-/* Whether the exact route's singular values are certified to within
- * tol = max(m, n) u sigma_1, LAPACK's form of accuracy.  Two bounds, either
- * of which suffices for each value:
+/* A bound on the distance between the eigenvalues of the double Gram
+ * matrix as computed and those of M^T M: the backward error of forming it
+ * (gamma_m ||M||_F^2) and of diagonalising it, (m + n) u_double ||M||_F^2 in
+ * all (Weyl's theorem turns it into the bound on each eigenvalue). */
+static double gram_backward_error(const problem *p)
+{
+    return 1.01 * (double)(p->m + p->n) * 0x1p-53 * p->sumsq;
+}
+
+/* gamma_j = j u / (1 - j u) of double arithmetic: the classical bound on
+ * the relative rounding error of a sum of j products. */
+static double gamma_d(double j) { return j * 0x1p-53 / (1 - j * 0x1p-53); }
+
+/* res (n x k, M's dtype) = M^T U - V diag(sigma), the residual of the
+ * triplets in r (M V = U diag(sigma) holds by construction), and *norm2 its
+ * squared Frobenius norm. */
+static int residual(const problem *p, const result *r, void *res, double *norm2)
+{
+    int rc = apply_t(p, r->k, r->um, p->m, res, p->n);
+    *norm2 = 0;
+    for (int64_t j = 0; rc == LOWRANK_OK && j < r->k; j++)
+        for (int64_t i = 0; i < p->n; i++) {
+            double d = get(p->t, res, i + j * p->n) - r->sigma[j] * get(p->t, r->vm, i + j * p->n);
+            set(p->t, res, i + j * p->n, d);
+            *norm2 += d * d;
+        }
+    return rc;
+}
+
+/* The certificate's accuracy: max(m, n) u sigma_1, LAPACK's form. */
+static double certified_tolerance(const problem *p, const result *r)
+{
+    return (double)p->m * roundoff(p->t) * r->sigma[0];
+}
+
+/* Whether the residual bound certifies the k values in r, given
+ * next >= sigma_(k+1) and norm2 = ||R||_F^2 (see residual()): R is the
+ * residual of the symmetric [0 M; M^T 0] on [U; V] / sqrt 2, of norm
+ * rho = ||R||_F / sqrt 2.  Once sigma_k - rho exceeds next, the values are
+ * the k largest, each within min(rho, ||R||_F^2 / (2 delta)), delta =
+ * sigma_k - next (Kahan's and the quadratic residual bounds for Hermitian
+ * matrices). */
+static int residual_certifies(const problem *p, const result *r, double norm2, double next)
+{
+    double rho = sqrt(norm2 / 2), last = r->sigma[r->k - 1];
+    return last - rho > next && fmin(rho, norm2 / (2 * (last - next))) <= certified_tolerance(p, r);
+}
+
+/* Whether the Gram route's singular values are certified to within
+ * certified_tolerance().  Two bounds, either of which suffices for each
+ * value:
  *  - sigma_i <= true sigma_i <= sqrt(lambda_i + e): the computed values are
  *    Ritz values from an orthonormal basis (interlacing), and the double
- *    Gram eigenvalues lambda_i are those of M^T M up to its backward error
- *    e = (m + n) u_double ||M||_F^2 (Weyl);
- *  - the residual R = M^T U - V diag(sigma) of the triplets (M V = U diag(sigma)
- *    holds by construction): once sigma_k - ||R||_F / sqrt 2 exceeds the bound
- *    on sigma_(k+1), the values are the k largest, each within
- *    min(||R||_F / sqrt 2, ||R||_F^2 / (2 delta)), delta = sigma_k minus that
- *    bound (Kahan's and the quadratic residual bounds for [0 M; M^T 0]).
+ *    Gram eigenvalues lambda_i are those of M^T M up to
+ *    e = gram_backward_error() (Weyl);
+ *  - residual_certifies(), with sqrt(lambda_(k+1) + e) for sigma_(k+1).
  * lambda holds the k + 1 (k when k = n) leading Gram eigenvalues,
  * descending. */
 static int certify(const problem *p, const double *lambda, const result *r, int *ok)
 {
     int64_t k = r->k;
-    double tol = (double)p->m * roundoff(p->t) * r->sigma[0];
-    double e = 1.01 * (double)(p->m + p->n) * 0x1p-53 * p->sumsq;
-    double gram_worst = 0;
+    double e = gram_backward_error(p), gram_worst = 0, norm2;
     for (int64_t i = 0; i < k; i++)
         gram_worst = fmax(gram_worst, sqrt(fmax(0.0, lambda[i]) + e) - r->sigma[i]);
-    *ok = gram_worst <= tol;
+    *ok = gram_worst <= certified_tolerance(p, r);
     if (*ok)
         return LOWRANK_OK;
     void *res = scratch(p->t, p->n * k);
-    int rc = res ? apply_t(p, k, r->um, p->m, res, p->n) : LOWRANK_ENOMEM;
-    if (rc == LOWRANK_OK) {
-        double norm2 = 0;
-        for (int64_t j = 0; j < k; j++)
-            for (int64_t i = 0; i < p->n; i++) {
-                double d = get(p->t, res, i + j * p->n) -
-                           r->sigma[j] * get(p->t, r->vm, i + j * p->n);
-                norm2 += d * d;
-            }
-        double rho = sqrt(norm2 / 2), next = k < p->n ? sqrt(fmax(0.0, lambda[k]) + e) : 0.0;
-        double delta = r->sigma[k - 1] - next;
-        *ok = r->sigma[k - 1] - rho > next && fmin(rho, norm2 / (2 * delta)) <= tol;
-    }
+    int rc = res ? residual(p, r, res, &norm2) : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK)
+        *ok = residual_certifies(p, r, norm2, k < p->n ? sqrt(fmax(0.0, lambda[k]) + e) : 0.0);
     free(res);
     return rc;
 }
@@ -885,21 +954,337 @@ static double gram_error(const problem *p, const double *w, int64_t cnt, int64_t
     return sqrt(fmin(1.0, discarded / p->sumsq));
 }
 
-/* The exact route: the leading eigenvectors of the double Gram matrix M^T M
- * span (to double precision, when the gap at k allows) the leading right
- * singular subspace; one product M V_k and a tall SVD turn them into
- * singular triplets whose values are Ritz values of M itself.  certify()
- * checks them; the rare input it cannot certify (a tiny gap at k, a
- * spectrum whose small values the Gram matrix cannot resolve) goes to
- * full_svd().  k = 0 chooses the rank by tol from the Gram spectrum. */
-static int exact(const problem *p, int64_t k_asked, double tol, result *r)
+/* ------------------------------------------------------------ exact: block Lanczos */
+
+/* The Lanczos route (docs/svd.md has the measurements behind the values). */
+enum {
+    LANCZOS_BLOCK = 8,        /* block size b: narrower blocks need fewer columns, */
+    LANCZOS_WIDE_BLOCK = 12,  /* wider ones fewer passes over G, which pays once */
+    LANCZOS_WIDE_SIDE = 1024, /* G (8 n^2 bytes) outgrows the cache and the products */
+                              /* with it are memory-bound */
+    LANCZOS_SEED = 20261128,  /* the start block: exact mode ignores LOWRANK_OPT_SEED */
+    LANCZOS_MIN_SIDE = 384,   /* the shape rule: a small side of at least this, */
+    LANCZOS_RANK_RATIO = 12   /* and at least this many times k */
+};
+/* The certificate's bound beta on sigma_(k+1)^2 sits this fraction of the
+ * way from the (k+1)-th Ritz value of G up to sigma_k^2: the room below
+ * covers the error of that Ritz value, the room above is the gap that the
+ * quadratic residual bound divides by. */
+static const double BETA_FRACTION = 0.25;
+
+/* Fill the upper triangle of the n x n g from its lower triangle, so that
+ * the products can use plain gemm: by tiles small enough for the strided
+ * reads to stay in the cache, writing along columns (measured 3x faster
+ * than writing along rows, and than larger tiles, for n = 1024). */
+static void symmetrize(double *g, int64_t n)
+{
+    enum { TILE = 16 };
+    for (int64_t i0 = 0; i0 < n; i0 += TILE)
+        for (int64_t j0 = 0; j0 <= i0; j0 += TILE)
+            for (int64_t i = i0; i < i0 + TILE && i < n; i++)
+                for (int64_t j = j0; j < j0 + TILE && j < i; j++)
+                    g[j + i * n] = g[i + j * n];
+}
+
+/* Block Lanczos on the double Gram matrix G, and Rayleigh-Ritz in the first
+ * L columns of its basis, those whose projection T = V^T G V is known (all
+ * but the newest block).  A Ritz pair (theta, y = V z) has the residual
+ * G y - theta y = V_new S z_last (S the last subdiagonal block, z_last the
+ * last b coordinates of z), so its norm comes without touching G; and a
+ * Ritz pair with G residual g gives a singular triplet with residual about
+ * g / sqrt(theta).  That predicts what residual_certifies() will find. */
+typedef struct lanczos {
+    krylov kr;
+    int64_t k, L;
+    double *t, *w; /* eigenvectors (L x L) and eigenvalues of T, ascending */
+    double *e;     /* b x (k + 1): S z_last of the k + 1 leading Ritz pairs */
+    double rho;    /* the predicted rho of residual_certifies() */
+    double delta;  /* its predicted delta: sigma_k minus the bound on sigma_(k+1) */
+    double needed; /* the rho at which the certificate's bound meets the target */
+    int placed;    /* theta_(k+1) is close enough to its eigenvalue to place beta */
+} lanczos;
+
+static void lanczos_free(lanczos *lz)
+{
+    krylov_free(&lz->kr);
+    free(lz->t);
+    free(lz->w);
+    free(lz->e);
+}
+
+/* theta_i, the i-th largest Ritz value (0-based). */
+static double ritz_value(const lanczos *lz, int64_t i) { return lz->w[lz->L - 1 - i]; }
+
+/* The prediction for an error bound of target: rho and delta as
+ * residual_certifies() will see them, and the rho that makes
+ * min(rho, rho^2 / delta) meet the target. */
+static void lanczos_predict(lanczos *lz, double target)
+{
+    int64_t k = lz->k, b = lz->kr.b;
+    double next = ritz_value(lz, k), last = ritz_value(lz, k - 1);
+    double beta = next + BETA_FRACTION * (last - next), norm2 = 0, next_res = 0;
+    for (int64_t i = 0; i < b; i++) /* column 0 holds the (k+1)-th pair */
+        next_res += lz->e[i] * lz->e[i];
+    for (int64_t j = 1; j <= k; j++) {
+        double theta = ritz_value(lz, k - j), s = 0;
+        for (int64_t i = 0; i < b; i++)
+            s += lz->e[i + j * b] * lz->e[i + j * b];
+        norm2 += theta > 0 ? s / theta : INFINITY;
+    }
+    lz->rho = sqrt(norm2 / 2);
+    lz->delta = sqrt(fmax(last, 0.0)) - sqrt(fmax(beta, 0.0));
+    lz->needed = fmax(target, sqrt(fmax(lz->delta, 0.0) * target));
+    lz->placed = sqrt(next_res) <= 0.5 * BETA_FRACTION * (last - next);
+}
+
+/* Rayleigh-Ritz in the first L = cols - b columns of the basis, and the
+ * prediction for a bound of rel sigma_1. */
+static int lanczos_ritz(lanczos *lz, double rel)
+{
+    const krylov *kr = &lz->kr;
+    int64_t L = kr->cols - kr->b, b = kr->b, k = lz->k;
+    int rc = grow((void **)&lz->t, (size_t)(L * L), sizeof(double));
+    if (rc == LOWRANK_OK)
+        rc = grow((void **)&lz->w, (size_t)L, sizeof(double));
+    if (rc != LOWRANK_OK)
+        return rc;
+    lz->L = L;
+    memset(lz->t, 0, (size_t)(L * L) * sizeof(double));
+    krylov_blocks(kr, L, L, lz->t);
+    rc = lr_syevd(LOWRANK_FLOAT64, L, lz->t, L, lz->w);
+    if (rc == LOWRANK_OK) /* e = S (last b rows of the k + 1 leading eigenvectors) */
+        rc = lr_gemm(LOWRANK_FLOAT64, 'N', 'N', b, k + 1, b, 1.0,
+                     elem(LOWRANK_FLOAT64, kr->s, (L - b) * b), b,
+                     lz->t + (L - b) + (L - k - 1) * L, L, 0.0, lz->e, b);
+    if (rc == LOWRANK_OK)
+        lanczos_predict(lz, rel * sqrt(fmax(ritz_value(lz, 0), 0.0)));
+    return rc;
+}
+
+/* Whether the prediction says the certificate will succeed. */
+static int lanczos_converged(const lanczos *lz)
+{
+    return lz->rho <= lz->needed && lz->rho < lz->delta && lz->placed;
+}
+
+/* The columns of the next Rayleigh-Ritz step after one at prev_L whose
+ * predicted rho was prev, or 0 to give up and leave the matrix to the Gram
+ * route.  While rho is too large: as many as the rate at which rho fell
+ * says it needs (Krylov convergence is at least geometric in the
+ * dimension), with 10% to spare, or an eighth more while there is no rate
+ * to go by, at least two blocks and at most half the dimension; giving up
+ * when rho did not fall (a spectrum too hard for the basis) or the need
+ * exceeds what the cap leaves by half again (early rates underestimate a
+ * convergence that speeds up as the basis grows).  Once rho is small
+ * enough: two blocks more when only beta's placement is missing, and giving
+ * up when there is no gap at k (no certificate will come). */
+static int64_t lanczos_next(const lanczos *lz, int64_t prev_L, double prev, int64_t cap)
+{
+    int64_t L = lz->L, b = lz->kr.b;
+    double step = 0.125 * (double)L;
+    if (lz->rho <= lz->needed)
+        return lz->rho < lz->delta ? (L + 2 * b < cap ? L + 2 * b : cap) : 0;
+    if (prev_L > 0 && !(lz->rho < prev))
+        return 0;
+    if (prev_L > 0)
+        step = 1.1 * log(lz->rho / lz->needed) / (log(prev / lz->rho) / (double)(L - prev_L));
+    if (step > 1.5 * (double)(cap - L))
+        return 0;
+    step = fmin(fmax(step, 2.0 * (double)b), 0.5 * (double)L);
+    int64_t next = L + ((int64_t)step + b - 1) / b * b;
+    return next < cap ? next : cap;
+}
+
+/* The Lanczos block size on a small side of n. */
+static int64_t lanczos_block(int64_t n)
+{
+    return n >= LANCZOS_WIDE_SIDE ? LANCZOS_WIDE_BLOCK : LANCZOS_BLOCK;
+}
+
+/* The columns of the first Rayleigh-Ritz step for rank k with blocks of b:
+ * 2k (the k wanted Ritz pairs converge no sooner), and at least two blocks
+ * beyond k. */
+static int64_t lanczos_start(int64_t k, int64_t b)
+{
+    int64_t want = 2 * k > k + 2 * b ? 2 * k : k + 2 * b;
+    return (want + b - 1) / b * b;
+}
+
+/* Block Lanczos until the prediction for a bound of rel sigma_1 / 2 says
+ * the certificate will succeed (*done set), or lanczos_next() gives up, or
+ * the Rayleigh-Ritz space would exceed max_cols columns.  The Ritz state is
+ * left in lz. */
+static int lanczos_run(const problem *p, lanczos *lz, double rel, int64_t max_cols, int *done)
+{
+    krylov *kr = &lz->kr;
+    int64_t b = kr->b, cap = max_cols / b * b, prev_L = 0, want = lanczos_start(lz->k, b);
+    double prev = INFINITY;
+    *done = 0;
+    int rc = krylov_reserve(p, kr, want + b);
+    if (rc == LOWRANK_OK)
+        rc = krylov_start(p, kr, LANCZOS_SEED, 1);
+    while (rc == LOWRANK_OK && want > 0) {
+        if (want + b > kr->cap)
+            rc = krylov_reserve(p, kr, want + b);
+        while (rc == LOWRANK_OK && kr->cols < want + b)
+            rc = krylov_extend(p, kr);
+        if (rc == LOWRANK_OK)
+            rc = lanczos_ritz(lz, 0.5 * rel);
+        if (rc != LOWRANK_OK)
+            break;
+        *done = lanczos_converged(lz);
+        if (*done || want == cap)
+            break;
+        want = lanczos_next(lz, prev_L, prev, cap);
+        prev_L = lz->L;
+        prev = lz->rho;
+    }
+    return rc;
+}
+
+/* The bound on sigma_(k+1) behind the Lanczos route's certificate.  For x
+ * orthogonal to the columns of V, x^T G x = x^T (G - c V V^T) x whatever c,
+ * so by Courant-Fischer lambda_(k+1)(G) <= lambda_max(G - c V V^T), which
+ * is below beta when the Cholesky factorisation of beta I - G + c V V^T
+ * succeeds.  With c = 2 sigma_1^2, above every eigenvalue that V carries,
+ * the factorisation succeeds when the rest of G's spectrum lies below beta
+ * (up to the residual).  Rounding is accounted for: forming that matrix,
+ * gamma_(k+2) (beta + ||G||_F + c ||V||_F^2); Cholesky's backward error,
+ * gamma_(n+1) ||C||_F^2 for the factor C (Demmel); and G's own,
+ * gram_backward_error().  *next is the bound, or infinity when the
+ * factorisation fails.  g holds G in both triangles; its strictly upper
+ * triangle is destroyed. */
+static int next_value_bound(const problem *p, double *g, const result *r, double beta,
+                            double *next)
+{
+    int64_t n = p->n, k = r->k;
+    double *vd = lr_malloc((size_t)(n * k), sizeof *vd), *diag = lr_malloc((size_t)n, sizeof *diag);
+    double c = 2 * r->sigma[0] * r->sigma[0], c2 = 0;
+    int rc = vd && diag ? LOWRANK_OK : LOWRANK_ENOMEM;
+    *next = INFINITY;
+    if (rc == LOWRANK_OK) {
+        copy_columns(p->t, r->vm, n, LOWRANK_FLOAT64, vd, n, n, k, 0);
+        for (int64_t i = 0; i < n; i++)
+            diag[i] = g[i + i * n];
+        rc = lr_syrk(LOWRANK_FLOAT64, 'U', 'N', n, k, c, vd, n, -1.0, g, n);
+    }
+    for (int64_t i = 0; rc == LOWRANK_OK && i < n; i++)
+        g[i + i * n] += beta;
+    if (rc == LOWRANK_OK)
+        rc = lr_potrf(LOWRANK_FLOAT64, 'U', n, g, n);
+    for (int64_t j = 0; rc == LOWRANK_OK && j < n; j++)
+        for (int64_t i = 0; i <= j; i++)
+            c2 += g[i + j * n] * g[i + j * n];
+    if (rc == LOWRANK_OK) {
+        double forming = gamma_d((double)k + 2) *
+                         (beta + 1.01 * p->sumsq + c * sum_sq(LOWRANK_FLOAT64, vd, n * k));
+        *next = sqrt(beta + forming + gamma_d((double)n + 1) * c2 + gram_backward_error(p));
+    }
+    if (rc == LOWRANK_EDEGENERATE)
+        rc = LOWRANK_OK; /* no certificate, which is not an error */
+    if (vd && diag) /* the diagonal was saved: the lower triangle is G again */
+        for (int64_t i = 0; i < n; i++)
+            g[i + i * n] = diag[i];
+    free(vd);
+    free(diag);
+    return rc;
+}
+
+/* The certificate of the Lanczos route: the residual bound of
+ * residual_certifies(), with next_value_bound() for sigma_(k+1).  beta is
+ * placed from theta_next, the (k+1)-th Ritz value of G. */
+static int certify_lanczos(const problem *p, double *g, double theta_next, const result *r,
+                           int *ok)
+{
+    int64_t k = r->k;
+    double last = r->sigma[k - 1] * r->sigma[k - 1], norm2 = 0, next = INFINITY;
+    *ok = 0;
+    if (!(last > theta_next))
+        return LOWRANK_OK;
+    void *res = scratch(p->t, p->n * k);
+    int rc = res ? residual(p, r, res, &norm2) : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK)
+        rc = next_value_bound(p, g, r, theta_next + BETA_FRACTION * (last - theta_next), &next);
+    *ok = rc == LOWRANK_OK && residual_certifies(p, r, norm2, next);
+    free(res);
+    return rc;
+}
+
+/* The k leading Ritz vectors of the run, descending, as vk (n x k, M's dtype). */
+static int ritz_vectors(const problem *p, const lanczos *lz, void *vk)
+{
+    int64_t n = p->n, k = lz->k, L = lz->L;
+    double *wk = lr_malloc((size_t)(L * k), sizeof *wk),
+           *vd = p->t == LOWRANK_FLOAT64 ? vk : lr_malloc((size_t)(n * k), sizeof *vd);
+    int rc = wk && vd ? LOWRANK_OK : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK) {
+        copy_columns(LOWRANK_FLOAT64, lz->t + (L - k) * L, L, LOWRANK_FLOAT64, wk, L, L, k, 1);
+        rc = lr_gemm(LOWRANK_FLOAT64, 'N', 'N', n, k, L, 1.0, lz->kr.v, n, wk, L, 0.0, vd, n);
+    }
+    if (rc == LOWRANK_OK && vd != vk)
+        copy_columns(LOWRANK_FLOAT64, vd, n, p->t, vk, n, n, k, 0);
+    free(wk);
+    if (vd != vk)
+        free(vd);
+    return rc;
+}
+
+/* The Lanczos route: block Lanczos on the double Gram matrix g (lower
+ * triangle given; the upper one is filled in and then destroyed) until its
+ * Ritz pairs predict a certificate, the k leading Ritz vectors as V_k, one
+ * product M V_k and the tall SVD for the triplets, then certify_lanczos().
+ * *ok reports the certificate; without it r is left empty and g's lower
+ * triangle, which is all the Gram route reads, is intact.  The basis holds
+ * at most max_cols columns. */
+static int lanczos_route(const problem *p, double *g, int64_t k, int64_t max_cols, result *r,
+                         int *ok)
+{
+    int64_t b = lanczos_block(p->n);
+    lanczos lz = {.kr = {.t = LOWRANK_FLOAT64, .gram = g, .b = b}, .k = k};
+    void *vk = NULL, *c = NULL;
+    int done = 0;
+    *ok = 0;
+    symmetrize(g, p->n);
+    int rc = (lz.e = lr_malloc((size_t)(b * (k + 1)), sizeof *lz.e))
+                 ? lanczos_run(p, &lz, (double)p->m * roundoff(p->t), max_cols, &done)
+                 : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK && done)
+        rc = result_alloc_with_basis(p, k, r, &vk, &c);
+    if (rc == LOWRANK_OK && done)
+        rc = ritz_vectors(p, &lz, vk);
+    if (rc == LOWRANK_OK && done)
+        rc = apply(p, k, vk, p->n, c, p->m);
+    if (rc == LOWRANK_OK && done)
+        rc = project_onto(p, vk, c, r);
+    if (rc == LOWRANK_OK && done)
+        rc = certify_lanczos(p, g, ritz_value(&lz, k), r, ok);
+    if (rc == LOWRANK_OK && *ok)
+        r->error = projection_error(p, sum_sq(LOWRANK_FLOAT64, r->sigma, k));
+    else
+        result_free(r);
+    lanczos_free(&lz);
+    free(vk);
+    free(c);
+    return rc;
+}
+
+/* The Gram route: the leading eigenvectors of the double Gram matrix g
+ * (lower triangle; destroyed) span (to double precision, when the gap at k
+ * allows) the leading right singular subspace; one product M V_k and a
+ * tall SVD turn them into singular triplets whose values are Ritz values of
+ * M itself.  certify() checks them; the rare input it cannot certify (a
+ * tiny gap at k, a spectrum whose small values the Gram matrix cannot
+ * resolve) goes to full_svd().  k = 0 chooses the rank by tol from the
+ * Gram spectrum. */
+static int gram_route(const problem *p, double *g, int64_t k_asked, double tol, result *r,
+                      lr_exact_route *taken)
 {
     int64_t n = p->n, k = k_asked, cnt = k == 0 || k == n ? n : k + 1;
-    double *g = lr_malloc((size_t)(n * n), sizeof *g), *w = lr_malloc((size_t)n, sizeof *w),
+    double *w = lr_malloc((size_t)n, sizeof *w),
            *z = k == 0 ? g : lr_malloc((size_t)(n * cnt), sizeof *z),
            *lambda = lr_malloc((size_t)n, sizeof *lambda);
     void *vk = NULL, *c = NULL;
-    int rc = g && w && z && lambda ? gram_double(p, g) : LOWRANK_ENOMEM;
+    int rc = w && z && lambda ? LOWRANK_OK : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK)
         rc = k == 0 ? lr_syevd(LOWRANK_FLOAT64, n, g, n, w)
                     : lr_syevr(LOWRANK_FLOAT64, n, g, n, n - cnt + 1, n, w, z, n);
@@ -922,17 +1307,49 @@ static int exact(const problem *p, int64_t k_asked, double tol, result *r)
         rc = certify(p, lambda, r, &ok);
     if (rc == LOWRANK_OK && ok)
         r->error = gram_error(p, w, cnt, k);
+    *taken = ok ? LR_ROUTE_GRAM : LR_ROUTE_LAPACK;
     if (rc == LOWRANK_OK && !ok) {
         result_free(r);
         rc = full_svd(p, k_asked, tol, r);
     }
-    free(g);
     free(w);
     if (z != g)
         free(z);
     free(lambda);
     free(vk);
     free(c);
+    return rc;
+}
+
+/* Whether the shape rule starts the exact method with the Lanczos route
+ * (docs/svd.md: measured against the Gram route). */
+static int lanczos_suits(const problem *p, int64_t k)
+{
+    return k > 0 && p->n >= LANCZOS_MIN_SIDE && LANCZOS_RANK_RATIO * k <= p->n;
+}
+
+/* The exact method, starting from the route `from` (the shape rule's
+ * choice for LR_ROUTE_RULE); *taken gets the route whose result came back.
+ * The Lanczos route needs k >= 1 and room for its first Rayleigh-Ritz step
+ * in half of the small side (its basis's cap); otherwise the Gram route
+ * starts. */
+static int exact(const problem *p, int64_t k, double tol, lr_exact_route from, result *r,
+                 lr_exact_route *taken)
+{
+    int64_t cap = p->n / 2;
+    if (from == LR_ROUTE_RULE)
+        from = lanczos_suits(p, k) ? LR_ROUTE_LANCZOS : LR_ROUTE_GRAM;
+    *taken = from;
+    if (from == LR_ROUTE_LAPACK)
+        return full_svd(p, k, tol, r);
+    double *g = lr_malloc((size_t)(p->n * p->n), sizeof *g);
+    int rc = g ? gram_double(p, g) : LOWRANK_ENOMEM, ok = 0;
+    if (rc == LOWRANK_OK && from == LR_ROUTE_LANCZOS && k > 0 &&
+        lanczos_start(k, lanczos_block(p->n)) <= cap)
+        rc = lanczos_route(p, g, k, cap, r, &ok);
+    if (rc == LOWRANK_OK && !ok)
+        rc = gram_route(p, g, k, tol, r, taken);
+    free(g);
     return rc;
 }
 
@@ -974,13 +1391,14 @@ static int64_t opt_or(const lowrank_opts *opts, lowrank_option key, int64_t fall
 
 /* Compute into r by the method the options ask for (see lowrank.h and
  * docs/svd.md for the auto rule). */
-static int dispatch(const problem *p, int64_t k, const lowrank_opts *opts, result *r)
+static int dispatch(const problem *p, int64_t k, const lowrank_opts *opts, int64_t method,
+                    lr_exact_route from, result *r, lr_exact_route *taken)
 {
     double tol = lr_opt_double(opts, LOWRANK_OPT_TOLERANCE);
-    int64_t method = lr_opt_int(opts, LOWRANK_OPT_METHOD);
     int64_t over = opt_or(opts, LOWRANK_OPT_OVERSAMPLING, DEFAULT_OVERSAMPLING);
     int64_t q = opt_or(opts, LOWRANK_OPT_POWER_ITER, DEFAULT_DEPTH);
     uint64_t seed = (uint64_t)lr_opt_int(opts, LOWRANK_OPT_SEED);
+    *taken = LR_ROUTE_RULE;
     if (p->sumsq == 0) {
         int rc = result_alloc(p, k > 0 ? k : 1, r);
         if (rc == LOWRANK_OK)
@@ -993,7 +1411,7 @@ static int dispatch(const problem *p, int64_t k, const lowrank_opts *opts, resul
         int rc = grows ? randomized_tolerance(p, tol, q, seed, r, &exhausted) : LOWRANK_OK;
         if (rc != LOWRANK_OK || (grows && !exhausted))
             return rc;
-        return exact(p, 0, tol, r);
+        return exact(p, 0, tol, LR_ROUTE_RULE, r, taken);
     }
     /* b = k + over, the Krylov space has (q + 1) b <= n dimensions; auto
      * asks for at most half of n */
@@ -1003,11 +1421,12 @@ static int dispatch(const problem *p, int64_t k, const lowrank_opts *opts, resul
     if (small && (method == LOWRANK_METHOD_RANDOMIZED ||
                   (method == LOWRANK_METHOD_AUTO && auto_randomized)))
         return randomized(p, k, b, q, seed, r);
-    return exact(p, k, tol, r);
+    return exact(p, k, tol, method == LOWRANK_METHOD_EXACT ? from : LR_ROUTE_RULE, r, taken);
 }
 
-int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts,
-                lowrank_factors **out)
+/* lowrank_svd by the given method, the exact one starting from `from`. */
+static int svd(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts, int64_t method,
+               lr_exact_route from, lowrank_factors **out, lr_exact_route *taken)
 {
     if (!out)
         return lr_fail(LOWRANK_EINVAL, "out is NULL");
@@ -1018,11 +1437,25 @@ int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts,
         rc = problem_init(a, &p);
     result r = {0};
     if (rc == LOWRANK_OK)
-        rc = dispatch(&p, k, opts, &r);
+        rc = dispatch(&p, k, opts, method, from, &r, taken);
     if (rc == LOWRANK_OK)
         rc = result_finish(&p, &r, out);
     else
         result_free(&r);
     free(p.copy);
     return rc;
+}
+
+int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts,
+                lowrank_factors **out)
+{
+    lr_exact_route taken;
+    return svd(a, k, opts, lr_opt_int(opts, LOWRANK_OPT_METHOD), LR_ROUTE_RULE, out, &taken);
+}
+
+int lr_svd_exact(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts,
+                 lr_exact_route from, lowrank_factors **out, lr_exact_route *taken)
+{
+    lr_exact_route ignored;
+    return svd(a, k, opts, LOWRANK_METHOD_EXACT, from, out, taken ? taken : &ignored);
 }

@@ -13,6 +13,7 @@
 
 #include "blas.h"
 #include "internal.h"
+#include "svd.h"
 #include "testutil.h"
 
 static const lowrank_dtype dtypes[] = {LOWRANK_FLOAT32, LOWRANK_FLOAT64};
@@ -283,6 +284,90 @@ START_TEST(extreme_magnitudes)
 }
 END_TEST
 
+/* ------------------------------------------------------------ exact routes */
+
+/* s_i = (i + 1)^-rate for i < n. */
+static void power_law(double *s, int64_t n, double rate)
+{
+    for (int64_t i = 0; i < n; i++)
+        s[i] = pow((double)(i + 1), -rate);
+}
+
+/* s_i = 1 for i < ones, then 0.95 ratio^(i - ones), i < n. */
+static void ones_then_geometric(double *s, int64_t n, int64_t ones, double ratio)
+{
+    for (int64_t i = 0; i < n; i++)
+        s[i] = i < ones ? 1.0 : 0.95 * pow(ratio, (double)(i - ones));
+}
+
+/* The exact method from route `from` on a, which must come back from
+ * route `want` with every property of the exact truncation. */
+static void check_route(const lowrank_matrix *a, int64_t k, lr_exact_route from,
+                        lr_exact_route want)
+{
+    lowrank_factors *f;
+    lr_exact_route taken;
+    ck_assert_ok(lr_svd_exact(a, k, NULL, from, &f, &taken));
+    ck_assert_int_eq(taken, want);
+    check_exact(a, k, f);
+    lowrank_factors_free(f);
+}
+
+/* On a decaying spectrum the Lanczos route certifies its own result; both
+ * layouts of a tall (float32) and a wide (float64) matrix, so that M is
+ * the view and its transpose for each dtype. */
+START_TEST(lanczos_route_matches_lapack)
+{
+    lowrank_dtype t = dtypes[_i / 2];
+    double s[96];
+    power_law(s, 96, 1.5);
+    lowrank_matrix *a = t == LOWRANK_FLOAT32 ? with_spectrum(t, layouts[_i % 2], 110, 96, s, 41)
+                                             : with_spectrum(t, layouts[_i % 2], 96, 110, s, 43);
+    check_route(a, 5, LR_ROUTE_LANCZOS, LR_ROUTE_LANCZOS);
+    lowrank_matrix_free(a);
+}
+END_TEST
+
+/* When the Lanczos route cannot certify, the next route's result comes
+ * back, right:
+ *  - nine equal leading singular values, one more than the Lanczos block of
+ *    eight: the Krylov space misses one of them, its Ritz values converge to
+ *    a spectrum without it, and only the certificate notices (the shifted,
+ *    deflated Gram matrix is not positive definite); the Gram route then
+ *    gets every value right;
+ *  - sigma_k = sigma_(k+1): in float64 neither certificate can separate the
+ *    k values from the next, and LAPACK's full SVD answers; in float32 the
+ *    Gram bound needs no gap (it bounds each value to float32 accuracy on
+ *    its own);
+ *  - a gap of 1e-10 relative at k (float64 only: float32 cannot hold it)
+ *    is too small for the Lanczos route within its basis, but enough for the
+ *    Gram route's residual bound. */
+START_TEST(lanczos_route_falls_back)
+{
+    lowrank_dtype t = dtypes[_i];
+    int f64 = t == LOWRANK_FLOAT64;
+    double missed[80], tie[96], gap[96];
+    ones_then_geometric(missed, 80, 9, 0.7);
+    power_law(tie, 96, 1.5);
+    tie[5] = tie[4];
+    power_law(gap, 96, 1.5);
+    gap[5] = gap[4] * (1 - 1e-10);
+    const struct {
+        const double *s;
+        int64_t m, n, k;
+        lr_exact_route want;
+    } cases[] = {{missed, 90, 80, 10, LR_ROUTE_GRAM},
+                 {tie, 110, 96, 5, f64 ? LR_ROUTE_LAPACK : LR_ROUTE_GRAM},
+                 {gap, 110, 96, 5, LR_ROUTE_GRAM}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0] - !f64; c++) {
+        lowrank_matrix *a = with_spectrum(t, LOWRANK_ROW_MAJOR, cases[c].m, cases[c].n,
+                                          cases[c].s, 45 + c);
+        check_route(a, cases[c].k, LR_ROUTE_LANCZOS, cases[c].want);
+        lowrank_matrix_free(a);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------ randomized */
 
 /* A decaying spectrum: the randomized error is within 1% of the optimum,
@@ -546,13 +631,15 @@ typedef struct svd_case {
     const lowrank_matrix *a;
     int64_t k;
     const lowrank_opts *opts;
+    lr_exact_route from; /* LR_ROUTE_RULE: lowrank_svd */
 } svd_case;
 
 static int svd_call(void *ctx)
 {
     const svd_case *c = ctx;
     lowrank_factors *f;
-    int rc = lowrank_svd(c->a, c->k, c->opts, &f);
+    int rc = c->from == LR_ROUTE_RULE ? lowrank_svd(c->a, c->k, c->opts, &f)
+                                      : lr_svd_exact(c->a, c->k, c->opts, c->from, &f, NULL);
     rc = output_status(rc, f);
     lowrank_factors_free(f);
     return rc;
@@ -578,12 +665,19 @@ static int reconstruct_call(void *ctx)
     return rc;
 }
 
-/* Every allocation of every route fails in turn: exact (certified and
- * fallback), randomized (fixed rank and tolerance), the scaled copy, the
- * split and the reconstruction. */
+/* Every allocation of every route fails in turn: exact (the Lanczos route
+ * certified, and failing its certificate for the Gram route; the Gram route
+ * certified and falling back to LAPACK), randomized (fixed rank and
+ * tolerance), the scaled copy, the split and the reconstruction. */
 START_TEST(allocation_failures)
 {
     lowrank_dtype t = dtypes[_i];
+    double s[64];
+    ones_then_geometric(s, 64, 0, 0.7); /* small enough for valgrind, quick to certify */
+    lowrank_matrix *lanczos = with_spectrum(t, LOWRANK_ROW_MAJOR, 70, 64, s, 49);
+    check_route(lanczos, 2, LR_ROUTE_LANCZOS, LR_ROUTE_LANCZOS);
+    ones_then_geometric(s, 64, 9, 0.5); /* a value missed, as in lanczos_route_falls_back */
+    lowrank_matrix *missed = with_spectrum(t, LOWRANK_ROW_MAJOR, 70, 64, s, 45);
     lowrank_matrix *a = random_matrix(t, LOWRANK_ROW_MAJOR, 9, 8, 31), *id, *huge;
     ck_assert_ok(lowrank_matrix_new(t, LOWRANK_COL_MAJOR, 8, 8, &id));
     ck_assert_ok(lowrank_matrix_copy(a, &huge));
@@ -597,9 +691,12 @@ START_TEST(allocation_failures)
                  *exact_tol = opts_with(LOWRANK_METHOD_EXACT, 1, 1);
     ck_assert_ok(lowrank_opts_set_double(rand_tol, LOWRANK_OPT_TOLERANCE, 0.3));
     ck_assert_ok(lowrank_opts_set_double(exact_tol, LOWRANK_OPT_TOLERANCE, 0.3));
-    svd_case cases[] = {{a, 3, exact},    {id, 3, exact},       {a, 2, rand},
-                              {a, 0, rand_tol}, {a, 0, exact_tol},    {huge, 2, exact},
-                              {id, 0, exact_tol}};
+    const lr_exact_route rule = LR_ROUTE_RULE, from_lanczos = LR_ROUTE_LANCZOS;
+    svd_case cases[] = {{a, 3, exact, rule},           {id, 3, exact, rule},
+                        {a, 2, rand, rule},            {a, 0, rand_tol, rule},
+                        {a, 0, exact_tol, rule},       {huge, 2, exact, rule},
+                        {id, 0, exact_tol, rule},      {lanczos, 2, NULL, from_lanczos},
+                        {missed, 10, NULL, from_lanczos}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         ck_assert_int_gt(check_alloc_failures(svd_call, &cases[c]), 3);
     lowrank_factors *f;
@@ -614,6 +711,8 @@ START_TEST(allocation_failures)
     lowrank_matrix_free(a);
     lowrank_matrix_free(id);
     lowrank_matrix_free(huge);
+    lowrank_matrix_free(lanczos);
+    lowrank_matrix_free(missed);
 }
 END_TEST
 
@@ -627,6 +726,8 @@ static Suite *svd_suite(void)
     tcase_add_loop_test(tc, rank_deficient_and_identity, 0, 4);
     tcase_add_loop_test(tc, zero_matrix, 0, 4);
     tcase_add_loop_test(tc, extreme_magnitudes, 0, 4);
+    tcase_add_loop_test(tc, lanczos_route_matches_lapack, 0, 4);
+    tcase_add_loop_test(tc, lanczos_route_falls_back, 0, 2);
     tcase_add_loop_test(tc, randomized_is_near_optimal_and_deterministic, 0, 4);
     tcase_add_loop_test(tc, randomized_falls_back_to_exact, 0, 2);
     tcase_add_loop_test(tc, tolerance_chooses_the_rank, 0, 4);

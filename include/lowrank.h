@@ -719,16 +719,21 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
  *
  * Options (NULL for every default):
  *  - LOWRANK_OPT_METHOD:
- *    LOWRANK_METHOD_EXACT: singular values and vectors to working
- *      precision.  The leading eigenvectors of the Gram matrix of the
- *      smaller side (formed in double precision) give V -- by block
- *      Lanczos when the smaller side is at least 384 and 12 k, by the
- *      Gram matrix's eigensolver otherwise or when Lanczos cannot certify;
- *      one product A V and a tall QR/SVD give U and S as Ritz values of A
- *      itself; bounds certify every value to max(m, n) u sigma_1 (u the unit
- *      roundoff), and when they cannot, LAPACK's full SVD (divide and
- *      conquer) is used instead.  With k = 0 the rank comes from the whole
- *      Gram spectrum.  Deterministic: LOWRANK_OPT_SEED is not used.
+ *    LOWRANK_METHOD_EXACT: singular values to working precision, singular
+ *      vectors to the precision of the Gram matrix they come from.  The
+ *      leading eigenvectors of the Gram matrix of the smaller side (formed
+ *      in double precision) give V -- by block Lanczos when the smaller
+ *      side is at least 384 and 12 k, by the Gram matrix's eigensolver
+ *      otherwise or when Lanczos cannot certify; one product A V and a tall
+ *      QR/SVD give U and S as Ritz values of A itself.  Bounds certify every
+ *      value to max(m, n) u sigma_1 (u the unit roundoff) and the triplets'
+ *      residual (A V - U S, A^T U - V S) to sqrt 2 times the larger of
+ *      max(m, n) u sigma_1 and max(m, n) 2^-53 sigma_1^2 / sigma_k: the
+ *      triplets are exact for a matrix that close to A, which puts each
+ *      vector within that over the gap to its neighbouring values.  When the bounds
+ *      cannot certify, LAPACK's full SVD (divide and conquer) is used
+ *      instead.  With k = 0 the rank comes from the whole Gram spectrum.
+ *      Deterministic: LOWRANK_OPT_SEED is not used.
  *    LOWRANK_METHOD_RANDOMIZED: block Krylov: the space
  *      [V, (A^T A) V, ..., (A^T A)^q V] of a random block V of k + p
  *      columns on the smaller side, 2q + 1 products with A, then

@@ -856,42 +856,57 @@ static double certified_tolerance(const problem *p, const result *r)
     return (double)p->m * roundoff(p->t) * r->sigma[0];
 }
 
-/* Whether the residual bound certifies the k values in r, given
+/* The residual the triplets are certified to: the value tolerance, or the
+ * precision of the double Gram matrix the vectors come from,
+ * max(m, n) u_double sigma_1^2 / sigma_k (a vector from the eigenvectors of
+ * M^T M carries an error of u_double sigma_1^2 over the gap, which the
+ * singular triplet's residual divides by sigma_k), when that is coarser:
+ * in float64, whenever sigma_k < sigma_1. */
+static double vector_tolerance(const problem *p, const result *r)
+{
+    double s1 = r->sigma[0], sk = r->sigma[r->k - 1];
+    return fmax(certified_tolerance(p, r), sk > 0 ? (double)p->m * 0x1p-53 * s1 * (s1 / sk)
+                                                  : INFINITY);
+}
+
+/* Whether the residual certifies the k triplets in r, given
  * next >= sigma_(k+1) and norm2 = ||R||_F^2 (see residual()): R is the
  * residual of the symmetric [0 M; M^T 0] on [U; V] / sqrt 2, of norm
- * rho = ||R||_F / sqrt 2.  Once sigma_k - rho exceeds next, the values are
- * the k largest, each within min(rho, ||R||_F^2 / (2 delta)), delta =
- * sigma_k - next (Kahan's and the quadratic residual bounds for Hermitian
- * matrices). */
+ * rho = ||R||_F / sqrt 2.  The triplets are exact for a matrix within
+ * sqrt 2 rho of M (M V - U diag(sigma) is zero up to the rounding of one
+ * product), and rho must be within vector_tolerance().  Once sigma_k - rho
+ * exceeds next, the values are the k largest, each within
+ * min(rho, ||R||_F^2 / (2 delta)), delta = sigma_k - next (Kahan's and the
+ * quadratic residual bounds for Hermitian matrices), which must be within
+ * certified_tolerance(). */
 static int residual_certifies(const problem *p, const result *r, double norm2, double next)
 {
     double rho = sqrt(norm2 / 2), last = r->sigma[r->k - 1];
-    return last - rho > next && fmin(rho, norm2 / (2 * (last - next))) <= certified_tolerance(p, r);
+    return rho <= vector_tolerance(p, r) && last - rho > next &&
+           fmin(rho, norm2 / (2 * (last - next))) <= certified_tolerance(p, r);
 }
 
-/* Whether the Gram route's singular values are certified to within
- * certified_tolerance().  Two bounds, either of which suffices for each
- * value:
+/* Whether the Gram route's triplets are certified: their residual within
+ * vector_tolerance(), and each value within certified_tolerance() by either
+ * of two bounds:
  *  - sigma_i <= true sigma_i <= sqrt(lambda_i + e): the computed values are
  *    Ritz values from an orthonormal basis (interlacing), and the double
  *    Gram eigenvalues lambda_i are those of M^T M up to
- *    e = gram_backward_error() (Weyl);
+ *    e = gram_backward_error() (Weyl), which needs no gap at k;
  *  - residual_certifies(), with sqrt(lambda_(k+1) + e) for sigma_(k+1).
  * lambda holds the k + 1 (k when k = n) leading Gram eigenvalues,
  * descending. */
 static int certify(const problem *p, const double *lambda, const result *r, int *ok)
 {
     int64_t k = r->k;
-    double e = gram_backward_error(p), gram_worst = 0, norm2;
+    double e = gram_backward_error(p), gram_worst = 0, norm2 = 0;
     for (int64_t i = 0; i < k; i++)
         gram_worst = fmax(gram_worst, sqrt(fmax(0.0, lambda[i]) + e) - r->sigma[i]);
-    *ok = gram_worst <= certified_tolerance(p, r);
-    if (*ok)
-        return LOWRANK_OK;
     void *res = scratch(p->t, p->n * k);
     int rc = res ? residual(p, r, res, &norm2) : LOWRANK_ENOMEM;
-    if (rc == LOWRANK_OK)
-        *ok = residual_certifies(p, r, norm2, k < p->n ? sqrt(fmax(0.0, lambda[k]) + e) : 0.0);
+    double next = k < p->n ? sqrt(fmax(0.0, lambda[k]) + e) : 0.0;
+    *ok = rc == LOWRANK_OK && sqrt(norm2 / 2) <= vector_tolerance(p, r) &&
+          (gram_worst <= certified_tolerance(p, r) || residual_certifies(p, r, norm2, next));
     free(res);
     return rc;
 }
@@ -1000,7 +1015,8 @@ typedef struct lanczos {
     double *e;     /* b x (k + 1): S z_last of the k + 1 leading Ritz pairs */
     double rho;    /* the predicted rho of residual_certifies() */
     double delta;  /* its predicted delta: sigma_k minus the bound on sigma_(k+1) */
-    double needed; /* the rho at which the certificate's bound meets the target */
+    double needed; /* the rho at which the certificate's bounds meet their targets */
+    double gram_rel; /* max(m, n) u_double, for the vector tolerance's prediction */
     int placed;    /* theta_(k+1) is close enough to its eigenvalue to place beta */
 } lanczos;
 
@@ -1015,9 +1031,10 @@ static void lanczos_free(lanczos *lz)
 /* theta_i, the i-th largest Ritz value (0-based). */
 static double ritz_value(const lanczos *lz, int64_t i) { return lz->w[lz->L - 1 - i]; }
 
-/* The prediction for an error bound of target: rho and delta as
+/* The prediction for a bound of target on the values: rho and delta as
  * residual_certifies() will see them, and the rho that makes
- * min(rho, rho^2 / delta) meet the target. */
+ * min(rho, rho^2 / delta) meet the target and rho half the vector
+ * tolerance. */
 static void lanczos_predict(lanczos *lz, double target)
 {
     int64_t k = lz->k, b = lz->kr.b;
@@ -1033,7 +1050,9 @@ static void lanczos_predict(lanczos *lz, double target)
     }
     lz->rho = sqrt(norm2 / 2);
     lz->delta = sqrt(fmax(last, 0.0)) - sqrt(fmax(beta, 0.0));
-    lz->needed = fmax(target, sqrt(fmax(lz->delta, 0.0) * target));
+    double s1 = sqrt(fmax(ritz_value(lz, 0), 0.0)), sk = sqrt(fmax(last, 0.0));
+    double vectors = sk > 0 ? fmax(target, 0.5 * lz->gram_rel * s1 * (s1 / sk)) : INFINITY;
+    lz->needed = fmin(vectors, fmax(target, sqrt(fmax(lz->delta, 0.0) * target)));
     lz->placed = sqrt(next_res) <= 0.5 * BETA_FRACTION * (last - next);
 }
 
@@ -1240,7 +1259,9 @@ static int lanczos_route(const problem *p, double *g, int64_t k, int64_t max_col
                          int *ok)
 {
     int64_t b = lanczos_block(p->n);
-    lanczos lz = {.kr = {.t = LOWRANK_FLOAT64, .gram = g, .b = b}, .k = k};
+    lanczos lz = {.kr = {.t = LOWRANK_FLOAT64, .gram = g, .b = b},
+                  .k = k,
+                  .gram_rel = (double)p->m * 0x1p-53};
     void *vk = NULL, *c = NULL;
     int done = 0;
     *ok = 0;

@@ -632,8 +632,10 @@ static int krylov_start(const problem *p, krylov *kr, uint64_t seed, int64_t q)
 }
 
 /* z (n x b) = G x, x n x b, on the Gram matrix: as the transpose of x^T G,
- * the orientation in which OpenBLAS 0.3.21 runs this narrow product a
- * quarter faster (its packing of G costs less), through y. */
+ * through y, the orientation in which OpenBLAS 0.3.21 runs this narrow
+ * product faster: a quarter for blocks of 8 to 12 (its packing of G costs
+ * less), twice for the single vector of the Lanczos route (gemv reading G
+ * along its columns). */
 static int gram_product(const problem *p, const krylov *kr, const void *x, void *z)
 {
     int64_t n = p->n, b = kr->b;
@@ -973,11 +975,11 @@ static double gram_error(const problem *p, const double *w, int64_t cnt, int64_t
 
 /* The Lanczos route (docs/svd.md has the measurements behind the values). */
 enum {
-    LANCZOS_BLOCK = 8,        /* block size b: narrower blocks need fewer columns, */
-    LANCZOS_WIDE_BLOCK = 12,  /* wider ones fewer passes over G, which pays once */
-    LANCZOS_WIDE_SIDE = 1024, /* G (8 n^2 bytes) outgrows the cache and the products */
-                              /* with it are memory-bound */
-    LANCZOS_SEED = 20261128,  /* the start block: exact mode ignores LOWRANK_OPT_SEED */
+    LANCZOS_BLOCK = 1,       /* block size b: a single vector needs the fewest columns */
+                             /* and its products are matrix-vector ones, the fastest */
+                             /* per column; exact multiplicities are left to the */
+                             /* certificate, which sends them to the Gram route */
+    LANCZOS_SEED = 20261128, /* the start block: exact mode ignores LOWRANK_OPT_SEED */
     LANCZOS_MIN_SIDE = 384,   /* the shape rule: a small side of at least this, */
     LANCZOS_RANK_RATIO = 12   /* and at least this many times k */
 };
@@ -1112,12 +1114,6 @@ static int64_t lanczos_next(const lanczos *lz, int64_t prev_L, double prev, int6
     step = fmin(fmax(step, 2.0 * (double)b), 0.5 * (double)L);
     int64_t next = L + ((int64_t)step + b - 1) / b * b;
     return next < cap ? next : cap;
-}
-
-/* The Lanczos block size on a small side of n. */
-static int64_t lanczos_block(int64_t n)
-{
-    return n >= LANCZOS_WIDE_SIDE ? LANCZOS_WIDE_BLOCK : LANCZOS_BLOCK;
 }
 
 /* The columns of the first Rayleigh-Ritz step for rank k with blocks of b:
@@ -1258,7 +1254,7 @@ static int ritz_vectors(const problem *p, const lanczos *lz, void *vk)
 static int lanczos_route(const problem *p, double *g, int64_t k, int64_t max_cols, result *r,
                          int *ok)
 {
-    int64_t b = lanczos_block(p->n);
+    int64_t b = LANCZOS_BLOCK;
     lanczos lz = {.kr = {.t = LOWRANK_FLOAT64, .gram = g, .b = b},
                   .k = k,
                   .gram_rel = (double)p->m * 0x1p-53};
@@ -1366,7 +1362,7 @@ static int exact(const problem *p, int64_t k, double tol, lr_exact_route from, r
     double *g = lr_malloc((size_t)(p->n * p->n), sizeof *g);
     int rc = g ? gram_double(p, g) : LOWRANK_ENOMEM, ok = 0;
     if (rc == LOWRANK_OK && from == LR_ROUTE_LANCZOS && k > 0 &&
-        lanczos_start(k, lanczos_block(p->n)) <= cap)
+        lanczos_start(k, LANCZOS_BLOCK) <= cap)
         rc = lanczos_route(p, g, k, cap, r, &ok);
     if (rc == LOWRANK_OK && !ok)
         rc = gram_route(p, g, k, tol, r, taken);

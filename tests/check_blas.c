@@ -31,28 +31,49 @@ static double at(lowrank_dtype t, const void *p, size_t i)
 
 static double tol(lowrank_dtype t) { return t == LOWRANK_FLOAT32 ? 1e-4 : 1e-12; }
 
+/* op(x) of a stored matrix: entry (i, j), with leading dimension ld. */
+static double op_at(lowrank_dtype t, char trans, const void *x, int64_t ld, int64_t i, int64_t j)
+{
+    return trans == 'N' ? at(t, x, (size_t)(i + j * ld)) : at(t, x, (size_t)(j + i * ld));
+}
+
+/* Every transposition, with leading dimensions beyond the rows, on shapes
+ * that include a single column and a single row (which lr_gemm hands to
+ * gemv). */
 START_TEST(gemm_matches_loops)
 {
     lowrank_dtype t = dtypes[_i];
-    const int64_t m = 7, n = 5, k = 9;
-    /* A^T stored k x m, B stored k x n: C = A B with transa = 'T' */
-    void *at_ = randn(t, (size_t)(k * m), 1), *b = randn(t, (size_t)(k * n), 2),
-         *c = randn(t, (size_t)(m * n), 3);
-    double c0[35];
-    for (int64_t i = 0; i < m * n; i++)
-        c0[i] = at(t, c, (size_t)i);
-    ck_assert_ok(lr_gemm(t, 'T', 'N', m, n, k, 2.0, at_, k, b, k, 0.5, c, m));
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) {
-            double s = 0;
-            for (int64_t p = 0; p < k; p++)
-                s += at(t, at_, (size_t)(p + i * k)) * at(t, b, (size_t)(p + j * k));
-            ck_assert_double_eq_tol(at(t, c, (size_t)(i + j * m)), 2 * s + 0.5 * c0[i + j * m],
-                                    50 * tol(t));
-        }
-    free(at_);
-    free(b);
-    free(c);
+    const int64_t shapes[][3] = {{7, 5, 9}, {7, 1, 9}, {1, 5, 9}, {1, 1, 9}};
+    const char ops[] = {'N', 'T'};
+    for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                int64_t m = shapes[sh][0], n = shapes[sh][1], k = shapes[sh][2];
+                char opa = ops[ta], opb = ops[tb];
+                int64_t lda = (opa == 'N' ? m : k) + 2, ldb = (opb == 'N' ? k : n) + 3, ldc = m + 1;
+                void *a = randn(t, (size_t)(lda * (opa == 'N' ? k : m)), 1),
+                     *b = randn(t, (size_t)(ldb * (opb == 'N' ? n : k)), 2),
+                     *c = randn(t, (size_t)(ldc * n), 3);
+                double c0[64];
+                for (int64_t i = 0; i < ldc * n; i++)
+                    c0[i] = at(t, c, (size_t)i);
+                ck_assert_ok(lr_gemm(t, opa, opb, m, n, k, 2.0, a, lda, b, ldb, 0.5, c, ldc));
+                for (int64_t i = 0; i < ldc; i++)
+                    for (int64_t j = 0; j < n; j++) {
+                        double want = c0[i + j * ldc]; /* the padding row is untouched */
+                        if (i < m) {
+                            double s = 0;
+                            for (int64_t q = 0; q < k; q++)
+                                s += op_at(t, opa, a, lda, i, q) * op_at(t, opb, b, ldb, q, j);
+                            want = 2 * s + 0.5 * want;
+                        }
+                        ck_assert_double_eq_tol(at(t, c, (size_t)(i + j * ldc)), want,
+                                                50 * tol(t));
+                    }
+                free(a);
+                free(b);
+                free(c);
+            }
 }
 END_TEST
 

@@ -365,11 +365,13 @@ END_TEST
 
 /* When the Lanczos route cannot certify, the next route's result comes
  * back, right:
- *  - nine equal leading singular values, one more than the Lanczos block of
- *    eight: the Krylov space misses one of them, its Ritz values converge to
- *    a spectrum without it, and only the certificate notices (the shifted,
- *    deflated Gram matrix is not positive definite); the Gram route then
- *    gets every value right;
+ *  - nine equal leading singular values: a single-vector Krylov space holds
+ *    one direction of their eigenspace, and rounding brings in a few more
+ *    (two or three equal values are found and certified) but not all nine
+ *    within the basis; its Ritz values converge to a spectrum without some
+ *    of them, and only the certificate notices (the shifted, deflated Gram
+ *    matrix is not positive definite); the Gram route then gets every value
+ *    right;
  *  - sigma_k = sigma_(k+1): in float64 neither certificate can separate the
  *    k values from the next, and LAPACK's full SVD answers; in float32 the
  *    Gram bound needs no gap (it bounds each value to float32 accuracy on

@@ -722,8 +722,8 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
  *    LOWRANK_METHOD_EXACT: singular values to working precision, singular
  *      vectors to the precision of the Gram matrix they come from.  The
  *      leading eigenvectors of the Gram matrix of the smaller side (formed
- *      in double precision) give V -- by block Lanczos when the smaller
- *      side is at least 384 and 12 k, by the Gram matrix's eigensolver
+ *      in double precision) give V -- by Lanczos when the smaller
+ *      side is at least 256 and 12 k, by the Gram matrix's eigensolver
  *      otherwise or when Lanczos cannot certify; one product A V and a tall
  *      QR/SVD give U and S as Ritz values of A itself.  Bounds certify every
  *      value to max(m, n) u sigma_1 (u the unit roundoff) and the triplets'

@@ -858,17 +858,23 @@ static double certified_tolerance(const problem *p, const result *r)
     return (double)p->m * roundoff(p->t) * r->sigma[0];
 }
 
-/* The residual the triplets are certified to: the value tolerance, or the
- * precision of the double Gram matrix the vectors come from,
- * max(m, n) u_double sigma_1^2 / sigma_k (a vector from the eigenvectors of
- * M^T M carries an error of u_double sigma_1^2 over the gap, which the
- * singular triplet's residual divides by sigma_k), when that is coarser:
- * in float64, whenever sigma_k < sigma_1. */
-static double vector_tolerance(const problem *p, const result *r)
+/* The residual the triplets are certified to, for sigma_1 = s1 and
+ * sigma_k = sk: the value tolerance, or the precision of the double Gram
+ * matrix the vectors come from, max(m, n) u_double sigma_1^2 / sigma_k (a
+ * vector from the eigenvectors of M^T M carries an error of
+ * u_double sigma_1^2 over the gap, which the singular triplet's residual
+ * divides by sigma_k), when that is coarser: in float64, whenever
+ * sigma_k < sigma_1. */
+static double vector_tolerance(const problem *p, double s1, double sk)
 {
-    double s1 = r->sigma[0], sk = r->sigma[r->k - 1];
-    return fmax(certified_tolerance(p, r), sk > 0 ? (double)p->m * 0x1p-53 * s1 * (s1 / sk)
-                                                  : INFINITY);
+    return fmax((double)p->m * roundoff(p->t) * s1,
+                sk > 0 ? (double)p->m * 0x1p-53 * s1 * (s1 / sk) : INFINITY);
+}
+
+/* vector_tolerance() of the triplets in r. */
+static double triplet_tolerance(const problem *p, const result *r)
+{
+    return vector_tolerance(p, r->sigma[0], r->sigma[r->k - 1]);
 }
 
 /* Whether the residual certifies the k triplets in r, given
@@ -876,7 +882,7 @@ static double vector_tolerance(const problem *p, const result *r)
  * residual of the symmetric [0 M; M^T 0] on [U; V] / sqrt 2, of norm
  * rho = ||R||_F / sqrt 2.  The triplets are exact for a matrix within
  * sqrt 2 rho of M (M V - U diag(sigma) is zero up to the rounding of one
- * product), and rho must be within vector_tolerance().  Once sigma_k - rho
+ * product), and rho must be within triplet_tolerance().  Once sigma_k - rho
  * exceeds next, the values are the k largest, each within
  * min(rho, ||R||_F^2 / (2 delta)), delta = sigma_k - next (Kahan's and the
  * quadratic residual bounds for Hermitian matrices), which must be within
@@ -884,12 +890,12 @@ static double vector_tolerance(const problem *p, const result *r)
 static int residual_certifies(const problem *p, const result *r, double norm2, double next)
 {
     double rho = sqrt(norm2 / 2), last = r->sigma[r->k - 1];
-    return rho <= vector_tolerance(p, r) && last - rho > next &&
+    return rho <= triplet_tolerance(p, r) && last - rho > next &&
            fmin(rho, norm2 / (2 * (last - next))) <= certified_tolerance(p, r);
 }
 
 /* Whether the Gram route's triplets are certified: their residual within
- * vector_tolerance(), and each value within certified_tolerance() by either
+ * triplet_tolerance(), and each value within certified_tolerance() by either
  * of two bounds:
  *  - sigma_i <= true sigma_i <= sqrt(lambda_i + e): the computed values are
  *    Ritz values from an orthonormal basis (interlacing), and the double
@@ -907,7 +913,7 @@ static int certify(const problem *p, const double *lambda, const result *r, int 
     void *res = scratch(p->t, p->n * k);
     int rc = res ? residual(p, r, res, &norm2) : LOWRANK_ENOMEM;
     double next = k < p->n ? sqrt(fmax(0.0, lambda[k]) + e) : 0.0;
-    *ok = rc == LOWRANK_OK && sqrt(norm2 / 2) <= vector_tolerance(p, r) &&
+    *ok = rc == LOWRANK_OK && sqrt(norm2 / 2) <= triplet_tolerance(p, r) &&
           (gram_worst <= certified_tolerance(p, r) || residual_certifies(p, r, norm2, next));
     free(res);
     return rc;
@@ -1019,7 +1025,6 @@ typedef struct lanczos {
     double rho;    /* the predicted rho of residual_certifies() */
     double delta;  /* its predicted delta: sigma_k minus the bound on sigma_(k+1) */
     double needed; /* the rho at which the certificate's bounds meet their targets */
-    double gram_rel; /* max(m, n) u_double, for the vector tolerance's prediction */
     int placed;    /* theta_(k+1) is close enough to its eigenvalue to place beta */
 } lanczos;
 
@@ -1038,7 +1043,7 @@ static double ritz_value(const lanczos *lz, int64_t i) { return lz->w[lz->L - 1 
  * residual_certifies() will see them, and the rho that makes
  * min(rho, rho^2 / delta) meet the target and rho half the vector
  * tolerance. */
-static void lanczos_predict(lanczos *lz, double target)
+static void lanczos_predict(const problem *p, lanczos *lz, double target)
 {
     int64_t k = lz->k, b = lz->kr.b;
     double next = ritz_value(lz, k), last = ritz_value(lz, k - 1);
@@ -1053,15 +1058,15 @@ static void lanczos_predict(lanczos *lz, double target)
     }
     lz->rho = sqrt(norm2 / 2);
     lz->delta = sqrt(fmax(last, 0.0)) - sqrt(fmax(beta, 0.0));
-    double s1 = sqrt(fmax(ritz_value(lz, 0), 0.0)), sk = sqrt(fmax(last, 0.0));
-    double vectors = sk > 0 ? fmax(target, 0.5 * lz->gram_rel * s1 * (s1 / sk)) : INFINITY;
+    double vectors = 0.5 * vector_tolerance(p, sqrt(fmax(ritz_value(lz, 0), 0.0)),
+                                            sqrt(fmax(last, 0.0)));
     lz->needed = fmin(vectors, fmax(target, sqrt(fmax(lz->delta, 0.0) * target)));
     lz->placed = sqrt(next_res) <= 0.5 * BETA_FRACTION * (last - next);
 }
 
 /* Rayleigh-Ritz in the first L = cols - b columns of the basis, and the
  * prediction for a bound of rel sigma_1. */
-static int lanczos_ritz(lanczos *lz, double rel)
+static int lanczos_ritz(const problem *p, lanczos *lz, double rel)
 {
     const krylov *kr = &lz->kr;
     int64_t L = kr->cols - kr->b, b = kr->b, k = lz->k;
@@ -1079,7 +1084,7 @@ static int lanczos_ritz(lanczos *lz, double rel)
                      elem(LOWRANK_FLOAT64, kr->s, (L - b) * b), b,
                      lz->t + (L - b) + (L - k - 1) * L, L, 0.0, lz->e, b);
     if (rc == LOWRANK_OK)
-        lanczos_predict(lz, rel * sqrt(fmax(ritz_value(lz, 0), 0.0)));
+        lanczos_predict(p, lz, rel * sqrt(fmax(ritz_value(lz, 0), 0.0)));
     return rc;
 }
 
@@ -1155,7 +1160,7 @@ static int lanczos_run(const problem *p, lanczos *lz, double rel, int64_t max_co
         while (rc == LOWRANK_OK && kr->cols < want + b)
             rc = krylov_extend(p, kr);
         if (rc == LOWRANK_OK)
-            rc = lanczos_ritz(lz, 0.5 * rel);
+            rc = lanczos_ritz(p, lz, 0.5 * rel);
         if (rc != LOWRANK_OK)
             break;
         *done = lanczos_converged(lz);
@@ -1266,9 +1271,7 @@ static int lanczos_route(const problem *p, double *g, int64_t k, int64_t max_col
                          int *ok)
 {
     int64_t b = LANCZOS_BLOCK;
-    lanczos lz = {.kr = {.t = LOWRANK_FLOAT64, .gram = g, .b = b},
-                  .k = k,
-                  .gram_rel = (double)p->m * 0x1p-53};
+    lanczos lz = {.kr = {.t = LOWRANK_FLOAT64, .gram = g, .b = b}, .k = k};
     void *vk = NULL, *c = NULL;
     int done = 0;
     *ok = 0;

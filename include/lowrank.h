@@ -422,216 +422,6 @@ LOWRANK_API int lowrank_opts_get_double(const lowrank_opts *opts,
                                         lowrank_option key, double *value);
 
 /* ------------------------------------------------------------------------
- * Minimum-volume enclosing ellipsoids (Löwner ellipsoids of point sets)
- *
- * An ellipsoid is E = {x : (x - c)^T Q (x - c) <= 1} in R^d, with centre c
- * and symmetric positive definite shape Q.  lowrank_mvee computes, for the n
- * rows of a matrix, an enclosing ellipsoid whose volume is within a factor
- * 1 + eps of the smallest one, and proves it: the dual weights it returns
- * give a lower bound on the volume of every enclosing ellipsoid (Khachiyan
- * 1996; Todd and Yildirim 2007).  See docs/geometry.md.
- * ------------------------------------------------------------------------ */
-
-typedef struct lowrank_ellipsoid lowrank_ellipsoid;
-
-/* lowrank_mvee: an enclosing ellipsoid of the n rows of points (n x d), of
- * volume at most (1 + eps) times the minimum, eps = LOWRANK_OPT_EPS (default
- * 1e-3).  Every point satisfies (p - c)^T Q (p - c) <= 1 up to rounding, and
- * the farthest lies on the boundary.  Khachiyan's iteration with
- * Todd-Yildirim away steps on a working set of points, grown with the points
- * the current ellipsoid misses and started from Kumar-Yildirim extremes; it
- * stops when its own optimality condition certifies the volume ratio, which
- * lowrank_ellipsoid_eps reports.  The computation runs in float64; centre and
- * shape come back in the dtype and layout of points, the weights in float64.
- * Options: LOWRANK_OPT_EPS; LOWRANK_OPT_CENTER (LOWRANK_CENTER_FREE, the
- * default, or LOWRANK_CENTER_ORIGIN for the ellipsoid centred at the origin
- * enclosing the points and their negatives); LOWRANK_OPT_MAX_ITER (cap on
- * iterations, default 0 meaning 1000000).
- * Errors: LOWRANK_EINVAL (points or out NULL), LOWRANK_ENONFINITE,
- * LOWRANK_EDEGENERATE (the points lie on a lower-dimensional affine flat, or
- * for LOWRANK_CENTER_ORIGIN a linear subspace, to within a relative width of
- * 1e-6: fewer than d + 1 (origin: d) points, or a spread in some direction
- * below 1e-6 of the largest; project them onto the flat first),
- * LOWRANK_ENOCONV (the iteration cap was reached before the requested eps),
- * LOWRANK_ERANGE (a float32 result overflows), LOWRANK_ENOMEM. */
-LOWRANK_API int lowrank_mvee(const lowrank_matrix *points, const lowrank_opts *opts,
-                             lowrank_ellipsoid **out);
-
-/* lowrank_ellipsoid_free: release an ellipsoid and the matrices it owns.
- * NULL is accepted. */
-LOWRANK_API void lowrank_ellipsoid_free(lowrank_ellipsoid *e);
-
-/* Accessors.  The matrices belong to the ellipsoid and live until
- * lowrank_ellipsoid_free.  Given NULL they return 0, NULL or NaN. */
-/* lowrank_ellipsoid_dim: d. */
-LOWRANK_API int64_t lowrank_ellipsoid_dim(const lowrank_ellipsoid *e);
-/* lowrank_ellipsoid_center: c, d x 1 (zero for LOWRANK_CENTER_ORIGIN). */
-LOWRANK_API const lowrank_matrix *lowrank_ellipsoid_center(const lowrank_ellipsoid *e);
-/* lowrank_ellipsoid_shape: Q, d x d, symmetric positive definite. */
-LOWRANK_API const lowrank_matrix *lowrank_ellipsoid_shape(const lowrank_ellipsoid *e);
-/* lowrank_ellipsoid_weights: the dual weights u, n x 1 float64, u >= 0,
- * summing to 1.  The points with positive weight (the core set) determine
- * the ellipsoid: c = sum u_i p_i, and they lie on or near its boundary. */
-LOWRANK_API const lowrank_matrix *lowrank_ellipsoid_weights(const lowrank_ellipsoid *e);
-/* lowrank_ellipsoid_log_volume: the natural logarithm of the volume of E,
- * log(vol(unit ball)) - log(det Q) / 2. */
-LOWRANK_API double lowrank_ellipsoid_log_volume(const lowrank_ellipsoid *e);
-/* lowrank_ellipsoid_eps: the certified ratio minus one: the volume of E is at
- * most (1 + eps) times that of any ellipsoid enclosing the points. */
-LOWRANK_API double lowrank_ellipsoid_eps(const lowrank_ellipsoid *e);
-
-/* ------------------------------------------------------------------------
- * Ellipsoidal rounding of lp balls
- * ------------------------------------------------------------------------ */
-
-/* lowrank_lp_rounding: for A (n x d, n >= d, rank d) and p >= 1, a d x d
- * symmetric positive definite G and a factor alpha >= 1 with
- *     ||G x||_2 <= ||A x||_p <= alpha ||G x||_2   for every x,
- * that is, the ellipsoid {x : ||G x|| <= 1} contains the convex body
- * {x : ||A x||_p <= 1}, which contains the ellipsoid shrunk by alpha.  alpha
- * is certified by the computation (up to rounding in the dtype of a), not
- * estimated.  G comes back in the dtype and layout of a.
- * Methods (LOWRANK_OPT_METHOD):
- *   LOWRANK_METHOD_LEWIS (and LOWRANK_METHOD_AUTO): lp Lewis weights (Cohen
- *     and Peng 2015) by a damped fixed-point iteration with Anderson
- *     acceleration, then G^T G = A^T W^(1 - 2/p) A suitably scaled;
- *     alpha = d^|1/p - 1/2| times a factor that tends to 1 (the iteration
- *     stops when it is below 1 + 1e-6, when it stalls, or after
- *     LOWRANK_OPT_MAX_ITER iterations, default 100).  p = 2 gives alpha = 1
- *     and G^T G = A^T A.  p = INFINITY: the John ellipsoid of the polytope,
- *     through lowrank_mvee of the rows of A centred at the origin, with
- *     alpha <= sqrt(d) (1 + eps)^(1/d), eps = LOWRANK_OPT_EPS.
- *   LOWRANK_METHOD_LOWNER: the ellipsoid method of Tukan et al. (2021) with
- *     exact subgradients: symmetric parallel cuts at the axis points of the
- *     current ellipsoid shrunk by sqrt(d + 1) that lie outside the body,
- *     from an enclosing ellipsoid given by the leverage scores, until the
- *     certified alpha = sqrt(sum_j ||A v_j||_p^2) over the semi-axes v_j is
- *     at most sqrt(d (d + 1)), the bound the paper's test (every shrunk axis
- *     point in the body) guarantees.  LOWRANK_OPT_MAX_ITER caps the rounds
- *     (default 1000); alpha remains certified if it is hit.
- * Errors: LOWRANK_EINVAL (a, g or alpha NULL), LOWRANK_ERANGE (p NaN or below
- * 1, LOWRANK_OPT_METHOD not one of the above), LOWRANK_ENONFINITE,
- * LOWRANK_EDEGENERATE (rank of A below d, n < d included: the body is
- * unbounded), LOWRANK_ENOCONV (p = INFINITY: see lowrank_mvee),
- * LOWRANK_ENOMEM. */
-LOWRANK_API int lowrank_lp_rounding(const lowrank_matrix *a, double p, const lowrank_opts *opts,
-                                    lowrank_matrix **g, double *alpha);
-
-/* ------------------------------------------------------------------------
- * Coresets for lp subspace fitting and regression
- *
- * A coreset of the rows of A is a small set of rows with weights whose
- * weighted cost approximates the cost of all rows for every query: for a
- * subspace S, sum_i w_i dist(a_i, S)^p ~ sum over all rows of
- * dist(a_i, S)^p; for a vector x, sum_i w_i |a_i^T x|^p ~ ||A x||_p^p (put
- * the regression target in a column of A).  Rows are drawn with probability
- * proportional to an upper bound on their sensitivity (Feldman and Langberg
- * 2011), ||G^-1 a_i||^p with G from lowrank_lp_rounding, and weighted so
- * that every cost is estimated without bias.
- * ------------------------------------------------------------------------ */
-
-typedef struct lowrank_coreset lowrank_coreset;
-
-/* lowrank_coreset_build: a coreset of the rows of a (n x d, rank d) for the
- * lp cost, p in [1, infinity): m rows drawn independently (with replacement)
- * with probability q_i proportional to ||G^-1 a_i||^p, each draw weighing
- * 1 / (m q_i); a row drawn k times appears once with the k weights summed,
- * so the coreset holds at most m rows, in increasing row order.  With m >= n
- * the coreset is every row with weight 1.  G comes from lowrank_lp_rounding
- * with the same options (LOWRANK_OPT_METHOD chooses Lewis weights or the
- * ellipsoid method).  Draws depend only on LOWRANK_OPT_SEED.  Indices are
- * row numbers plus LOWRANK_OPT_ROW_OFFSET.
- * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ERANGE (p NaN, below 1 or
- * infinite; a method lowrank_lp_rounding refuses), LOWRANK_ESIZE (m < 1),
- * LOWRANK_ENONFINITE, LOWRANK_EDEGENERATE (rank of a below d), LOWRANK_ENOMEM. */
-LOWRANK_API int lowrank_coreset_build(const lowrank_matrix *a, double p, int64_t m,
-                                      const lowrank_opts *opts, lowrank_coreset **out);
-
-/* lowrank_coreset_free: release a coreset.  NULL is accepted. */
-LOWRANK_API void lowrank_coreset_free(lowrank_coreset *c);
-
-/* Accessors; what they return belongs to the coreset and lives until
- * lowrank_coreset_free.  Given NULL they return 0 or NULL. */
-/* lowrank_coreset_size: the number of rows held, at most the m asked for. */
-LOWRANK_API int64_t lowrank_coreset_size(const lowrank_coreset *c);
-/* lowrank_coreset_indices: size row indices (plus LOWRANK_OPT_ROW_OFFSET). */
-LOWRANK_API const int64_t *lowrank_coreset_indices(const lowrank_coreset *c);
-/* lowrank_coreset_weights: size x 1 float64 weights. */
-LOWRANK_API const lowrank_matrix *lowrank_coreset_weights(const lowrank_coreset *c);
-/* lowrank_coreset_points: the size x d rows, in the dtype and layout of the
- * matrix they came from. */
-LOWRANK_API const lowrank_matrix *lowrank_coreset_points(const lowrank_coreset *c);
-
-/* lowrank_coreset_merge: merge and reduce.  The union of two coresets of the
- * same p, d and dtype (for instance of two pieces of one matrix) is a
- * weighted coreset of the union of their data; when it holds more than m rows
- * it is reduced to at most m by sensitivity sampling of the weighted rows
- * (row i counts as w_i^(1/p) a_i), otherwise returned whole.  Indices carry
- * over (LOWRANK_OPT_ROW_OFFSET is not added again); the other options are
- * those of lowrank_coreset_build.
- * Errors: LOWRANK_EINVAL (a, b or out NULL; p, d or dtype differ),
- * LOWRANK_ESIZE (m < 1), LOWRANK_ERANGE, LOWRANK_EDEGENERATE (the union has
- * rank below d), LOWRANK_ENOMEM. */
-LOWRANK_API int lowrank_coreset_merge(const lowrank_coreset *a, const lowrank_coreset *b,
-                                      int64_t m, const lowrank_opts *opts, lowrank_coreset **out);
-
-/* ------------------------------------------------------------------------
- * Background models (PCA background subtraction)
- *
- * A lowrank_background learns the background of a fixed camera's video as a
- * low-rank model of its frames, then tells, frame by frame, which pixels
- * differ from it (moving objects).  Frames are 8-bit, width x height pixels
- * of 1 (grey) or 3 (interleaved colour) channels, rows `stride` bytes apart;
- * they are read in place and never copied.  The model takes
- * O(width x height x channels x rank) memory, whatever the number of
- * frames.  See docs/background.md.
- * ------------------------------------------------------------------------ */
-
-typedef struct lowrank_background lowrank_background;
-
-/* lowrank_background_new: an untrained model for frames of the given size,
- * with the LOWRANK_OPT_BG_... options of opts (NULL: defaults), which are
- * copied.  Free it with lowrank_background_free.
- * Errors: LOWRANK_EINVAL (out NULL), LOWRANK_ESIZE (width or height < 1,
- * channels neither 1 nor 3), LOWRANK_ERANGE (an even median filter size),
- * LOWRANK_EOVERFLOW (the frame size overflows), LOWRANK_ENOMEM. */
-LOWRANK_API int lowrank_background_new(int64_t width, int64_t height, int64_t channels,
-                                       const lowrank_opts *opts, lowrank_background **out);
-
-/* lowrank_background_train: learn the background from nframes frames;
- * frames[i] points at the first row of frame i.  The frames may hold moving
- * objects (the adaptive model's l1 fit ignores an object that covers a pixel
- * in fewer than about half of them).  Retraining replaces the model.  On
- * failure the model is left as it was.
- * Errors: LOWRANK_EINVAL (bg, frames or a frames[i] NULL), LOWRANK_ESIZE
- * (nframes < 2, stride < width x channels), LOWRANK_ERANGE (the rank is not
- * below nframes, or exceeds width x height x channels), LOWRANK_ENOMEM,
- * LOWRANK_ENOCONV (an eigen-decomposition failed), LOWRANK_EDEGENERATE (the
- * frames' coefficients are singular, e.g. all-zero frames). */
-LOWRANK_API int lowrank_background_train(lowrank_background *bg, const uint8_t *const *frames,
-                                         int64_t nframes, int64_t stride);
-
-/* lowrank_background_apply: classify one frame: mask gets width x height
- * bytes, 255 where the frame differs from the background (foreground) and
- * 0 elsewhere, rows mask_stride bytes apart.  With the update on, the model
- * then learns from the pixels judged background.  Never allocates.
- * Errors: LOWRANK_EINVAL (bg, frame or mask NULL, model not trained),
- * LOWRANK_ESIZE (stride < width x channels, mask_stride < width). */
-LOWRANK_API int lowrank_background_apply(lowrank_background *bg, const uint8_t *frame,
-                                         int64_t stride, uint8_t *mask, int64_t mask_stride);
-
-/* lowrank_background_image: the current background (the model's
- * reconstruction for the last frame applied, or for the last training frame
- * before any), width x height x channels bytes, rows stride bytes apart.
- * Errors: LOWRANK_EINVAL (bg or out NULL, model not trained), LOWRANK_ESIZE
- * (stride < width x channels). */
-LOWRANK_API int lowrank_background_image(const lowrank_background *bg, uint8_t *out,
-                                         int64_t stride);
-
-/* lowrank_background_free: release a model.  NULL is accepted. */
-LOWRANK_API void lowrank_background_free(lowrank_background *bg);
-
-/* ------------------------------------------------------------------------
  * Low-rank factors
  *
  * A lowrank_factors holds a rank-k approximation of an m x n matrix A in the
@@ -859,6 +649,216 @@ LOWRANK_API int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const l
  * *cost is unchanged. */
 LOWRANK_API int lowrank_lp_cost(const lowrank_matrix *a, const lowrank_factors *f, double p,
                                 lowrank_objective objective, double *cost);
+
+/* ------------------------------------------------------------------------
+ * Minimum-volume enclosing ellipsoids (Löwner ellipsoids of point sets)
+ *
+ * An ellipsoid is E = {x : (x - c)^T Q (x - c) <= 1} in R^d, with centre c
+ * and symmetric positive definite shape Q.  lowrank_mvee computes, for the n
+ * rows of a matrix, an enclosing ellipsoid whose volume is within a factor
+ * 1 + eps of the smallest one, and proves it: the dual weights it returns
+ * give a lower bound on the volume of every enclosing ellipsoid (Khachiyan
+ * 1996; Todd and Yildirim 2007).  See docs/geometry.md.
+ * ------------------------------------------------------------------------ */
+
+typedef struct lowrank_ellipsoid lowrank_ellipsoid;
+
+/* lowrank_mvee: an enclosing ellipsoid of the n rows of points (n x d), of
+ * volume at most (1 + eps) times the minimum, eps = LOWRANK_OPT_EPS (default
+ * 1e-3).  Every point satisfies (p - c)^T Q (p - c) <= 1 up to rounding, and
+ * the farthest lies on the boundary.  Khachiyan's iteration with
+ * Todd-Yildirim away steps on a working set of points, grown with the points
+ * the current ellipsoid misses and started from Kumar-Yildirim extremes; it
+ * stops when its own optimality condition certifies the volume ratio, which
+ * lowrank_ellipsoid_eps reports.  The computation runs in float64; centre and
+ * shape come back in the dtype and layout of points, the weights in float64.
+ * Options: LOWRANK_OPT_EPS; LOWRANK_OPT_CENTER (LOWRANK_CENTER_FREE, the
+ * default, or LOWRANK_CENTER_ORIGIN for the ellipsoid centred at the origin
+ * enclosing the points and their negatives); LOWRANK_OPT_MAX_ITER (cap on
+ * iterations, default 0 meaning 1000000).
+ * Errors: LOWRANK_EINVAL (points or out NULL), LOWRANK_ENONFINITE,
+ * LOWRANK_EDEGENERATE (the points lie on a lower-dimensional affine flat, or
+ * for LOWRANK_CENTER_ORIGIN a linear subspace, to within a relative width of
+ * 1e-6: fewer than d + 1 (origin: d) points, or a spread in some direction
+ * below 1e-6 of the largest; project them onto the flat first),
+ * LOWRANK_ENOCONV (the iteration cap was reached before the requested eps),
+ * LOWRANK_ERANGE (a float32 result overflows), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_mvee(const lowrank_matrix *points, const lowrank_opts *opts,
+                             lowrank_ellipsoid **out);
+
+/* lowrank_ellipsoid_free: release an ellipsoid and the matrices it owns.
+ * NULL is accepted. */
+LOWRANK_API void lowrank_ellipsoid_free(lowrank_ellipsoid *e);
+
+/* Accessors.  The matrices belong to the ellipsoid and live until
+ * lowrank_ellipsoid_free.  Given NULL they return 0, NULL or NaN. */
+/* lowrank_ellipsoid_dim: d. */
+LOWRANK_API int64_t lowrank_ellipsoid_dim(const lowrank_ellipsoid *e);
+/* lowrank_ellipsoid_center: c, d x 1 (zero for LOWRANK_CENTER_ORIGIN). */
+LOWRANK_API const lowrank_matrix *lowrank_ellipsoid_center(const lowrank_ellipsoid *e);
+/* lowrank_ellipsoid_shape: Q, d x d, symmetric positive definite. */
+LOWRANK_API const lowrank_matrix *lowrank_ellipsoid_shape(const lowrank_ellipsoid *e);
+/* lowrank_ellipsoid_weights: the dual weights u, n x 1 float64, u >= 0,
+ * summing to 1.  The points with positive weight (the core set) determine
+ * the ellipsoid: c = sum u_i p_i, and they lie on or near its boundary. */
+LOWRANK_API const lowrank_matrix *lowrank_ellipsoid_weights(const lowrank_ellipsoid *e);
+/* lowrank_ellipsoid_log_volume: the natural logarithm of the volume of E,
+ * log(vol(unit ball)) - log(det Q) / 2. */
+LOWRANK_API double lowrank_ellipsoid_log_volume(const lowrank_ellipsoid *e);
+/* lowrank_ellipsoid_eps: the certified ratio minus one: the volume of E is at
+ * most (1 + eps) times that of any ellipsoid enclosing the points. */
+LOWRANK_API double lowrank_ellipsoid_eps(const lowrank_ellipsoid *e);
+
+/* ------------------------------------------------------------------------
+ * Ellipsoidal rounding of lp balls
+ * ------------------------------------------------------------------------ */
+
+/* lowrank_lp_rounding: for A (n x d, n >= d, rank d) and p >= 1, a d x d
+ * symmetric positive definite G and a factor alpha >= 1 with
+ *     ||G x||_2 <= ||A x||_p <= alpha ||G x||_2   for every x,
+ * that is, the ellipsoid {x : ||G x|| <= 1} contains the convex body
+ * {x : ||A x||_p <= 1}, which contains the ellipsoid shrunk by alpha.  alpha
+ * is certified by the computation (up to rounding in the dtype of a), not
+ * estimated.  G comes back in the dtype and layout of a.
+ * Methods (LOWRANK_OPT_METHOD):
+ *   LOWRANK_METHOD_LEWIS (and LOWRANK_METHOD_AUTO): lp Lewis weights (Cohen
+ *     and Peng 2015) by a damped fixed-point iteration with Anderson
+ *     acceleration, then G^T G = A^T W^(1 - 2/p) A suitably scaled;
+ *     alpha = d^|1/p - 1/2| times a factor that tends to 1 (the iteration
+ *     stops when it is below 1 + 1e-6, when it stalls, or after
+ *     LOWRANK_OPT_MAX_ITER iterations, default 100).  p = 2 gives alpha = 1
+ *     and G^T G = A^T A.  p = INFINITY: the John ellipsoid of the polytope,
+ *     through lowrank_mvee of the rows of A centred at the origin, with
+ *     alpha <= sqrt(d) (1 + eps)^(1/d), eps = LOWRANK_OPT_EPS.
+ *   LOWRANK_METHOD_LOWNER: the ellipsoid method of Tukan et al. (2021) with
+ *     exact subgradients: symmetric parallel cuts at the axis points of the
+ *     current ellipsoid shrunk by sqrt(d + 1) that lie outside the body,
+ *     from an enclosing ellipsoid given by the leverage scores, until the
+ *     certified alpha = sqrt(sum_j ||A v_j||_p^2) over the semi-axes v_j is
+ *     at most sqrt(d (d + 1)), the bound the paper's test (every shrunk axis
+ *     point in the body) guarantees.  LOWRANK_OPT_MAX_ITER caps the rounds
+ *     (default 1000); alpha remains certified if it is hit.
+ * Errors: LOWRANK_EINVAL (a, g or alpha NULL), LOWRANK_ERANGE (p NaN or below
+ * 1, LOWRANK_OPT_METHOD not one of the above), LOWRANK_ENONFINITE,
+ * LOWRANK_EDEGENERATE (rank of A below d, n < d included: the body is
+ * unbounded), LOWRANK_ENOCONV (p = INFINITY: see lowrank_mvee),
+ * LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_lp_rounding(const lowrank_matrix *a, double p, const lowrank_opts *opts,
+                                    lowrank_matrix **g, double *alpha);
+
+/* ------------------------------------------------------------------------
+ * Coresets for lp subspace fitting and regression
+ *
+ * A coreset of the rows of A is a small set of rows with weights whose
+ * weighted cost approximates the cost of all rows for every query: for a
+ * subspace S, sum_i w_i dist(a_i, S)^p ~ sum over all rows of
+ * dist(a_i, S)^p; for a vector x, sum_i w_i |a_i^T x|^p ~ ||A x||_p^p (put
+ * the regression target in a column of A).  Rows are drawn with probability
+ * proportional to an upper bound on their sensitivity (Feldman and Langberg
+ * 2011), ||G^-1 a_i||^p with G from lowrank_lp_rounding, and weighted so
+ * that every cost is estimated without bias.
+ * ------------------------------------------------------------------------ */
+
+typedef struct lowrank_coreset lowrank_coreset;
+
+/* lowrank_coreset_build: a coreset of the rows of a (n x d, rank d) for the
+ * lp cost, p in [1, infinity): m rows drawn independently (with replacement)
+ * with probability q_i proportional to ||G^-1 a_i||^p, each draw weighing
+ * 1 / (m q_i); a row drawn k times appears once with the k weights summed,
+ * so the coreset holds at most m rows, in increasing row order.  With m >= n
+ * the coreset is every row with weight 1.  G comes from lowrank_lp_rounding
+ * with the same options (LOWRANK_OPT_METHOD chooses Lewis weights or the
+ * ellipsoid method).  Draws depend only on LOWRANK_OPT_SEED.  Indices are
+ * row numbers plus LOWRANK_OPT_ROW_OFFSET.
+ * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ERANGE (p NaN, below 1 or
+ * infinite; a method lowrank_lp_rounding refuses), LOWRANK_ESIZE (m < 1),
+ * LOWRANK_ENONFINITE, LOWRANK_EDEGENERATE (rank of a below d), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_coreset_build(const lowrank_matrix *a, double p, int64_t m,
+                                      const lowrank_opts *opts, lowrank_coreset **out);
+
+/* lowrank_coreset_free: release a coreset.  NULL is accepted. */
+LOWRANK_API void lowrank_coreset_free(lowrank_coreset *c);
+
+/* Accessors; what they return belongs to the coreset and lives until
+ * lowrank_coreset_free.  Given NULL they return 0 or NULL. */
+/* lowrank_coreset_size: the number of rows held, at most the m asked for. */
+LOWRANK_API int64_t lowrank_coreset_size(const lowrank_coreset *c);
+/* lowrank_coreset_indices: size row indices (plus LOWRANK_OPT_ROW_OFFSET). */
+LOWRANK_API const int64_t *lowrank_coreset_indices(const lowrank_coreset *c);
+/* lowrank_coreset_weights: size x 1 float64 weights. */
+LOWRANK_API const lowrank_matrix *lowrank_coreset_weights(const lowrank_coreset *c);
+/* lowrank_coreset_points: the size x d rows, in the dtype and layout of the
+ * matrix they came from. */
+LOWRANK_API const lowrank_matrix *lowrank_coreset_points(const lowrank_coreset *c);
+
+/* lowrank_coreset_merge: merge and reduce.  The union of two coresets of the
+ * same p, d and dtype (for instance of two pieces of one matrix) is a
+ * weighted coreset of the union of their data; when it holds more than m rows
+ * it is reduced to at most m by sensitivity sampling of the weighted rows
+ * (row i counts as w_i^(1/p) a_i), otherwise returned whole.  Indices carry
+ * over (LOWRANK_OPT_ROW_OFFSET is not added again); the other options are
+ * those of lowrank_coreset_build.
+ * Errors: LOWRANK_EINVAL (a, b or out NULL; p, d or dtype differ),
+ * LOWRANK_ESIZE (m < 1), LOWRANK_ERANGE, LOWRANK_EDEGENERATE (the union has
+ * rank below d), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_coreset_merge(const lowrank_coreset *a, const lowrank_coreset *b,
+                                      int64_t m, const lowrank_opts *opts, lowrank_coreset **out);
+
+/* ------------------------------------------------------------------------
+ * Background models (PCA background subtraction)
+ *
+ * A lowrank_background learns the background of a fixed camera's video as a
+ * low-rank model of its frames, then tells, frame by frame, which pixels
+ * differ from it (moving objects).  Frames are 8-bit, width x height pixels
+ * of 1 (grey) or 3 (interleaved colour) channels, rows `stride` bytes apart;
+ * they are read in place and never copied.  The model takes
+ * O(width x height x channels x rank) memory, whatever the number of
+ * frames.  See docs/background.md.
+ * ------------------------------------------------------------------------ */
+
+typedef struct lowrank_background lowrank_background;
+
+/* lowrank_background_new: an untrained model for frames of the given size,
+ * with the LOWRANK_OPT_BG_... options of opts (NULL: defaults), which are
+ * copied.  Free it with lowrank_background_free.
+ * Errors: LOWRANK_EINVAL (out NULL), LOWRANK_ESIZE (width or height < 1,
+ * channels neither 1 nor 3), LOWRANK_ERANGE (an even median filter size),
+ * LOWRANK_EOVERFLOW (the frame size overflows), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_background_new(int64_t width, int64_t height, int64_t channels,
+                                       const lowrank_opts *opts, lowrank_background **out);
+
+/* lowrank_background_train: learn the background from nframes frames;
+ * frames[i] points at the first row of frame i.  The frames may hold moving
+ * objects (the adaptive model's l1 fit ignores an object that covers a pixel
+ * in fewer than about half of them).  Retraining replaces the model.  On
+ * failure the model is left as it was.
+ * Errors: LOWRANK_EINVAL (bg, frames or a frames[i] NULL), LOWRANK_ESIZE
+ * (nframes < 2, stride < width x channels), LOWRANK_ERANGE (the rank is not
+ * below nframes, or exceeds width x height x channels), LOWRANK_ENOMEM,
+ * LOWRANK_ENOCONV (an eigen-decomposition failed), LOWRANK_EDEGENERATE (the
+ * frames' coefficients are singular, e.g. all-zero frames). */
+LOWRANK_API int lowrank_background_train(lowrank_background *bg, const uint8_t *const *frames,
+                                         int64_t nframes, int64_t stride);
+
+/* lowrank_background_apply: classify one frame: mask gets width x height
+ * bytes, 255 where the frame differs from the background (foreground) and
+ * 0 elsewhere, rows mask_stride bytes apart.  With the update on, the model
+ * then learns from the pixels judged background.  Never allocates.
+ * Errors: LOWRANK_EINVAL (bg, frame or mask NULL, model not trained),
+ * LOWRANK_ESIZE (stride < width x channels, mask_stride < width). */
+LOWRANK_API int lowrank_background_apply(lowrank_background *bg, const uint8_t *frame,
+                                         int64_t stride, uint8_t *mask, int64_t mask_stride);
+
+/* lowrank_background_image: the current background (the model's
+ * reconstruction for the last frame applied, or for the last training frame
+ * before any), width x height x channels bytes, rows stride bytes apart.
+ * Errors: LOWRANK_EINVAL (bg or out NULL, model not trained), LOWRANK_ESIZE
+ * (stride < width x channels). */
+LOWRANK_API int lowrank_background_image(const lowrank_background *bg, uint8_t *out,
+                                         int64_t stride);
+
+/* lowrank_background_free: release a model.  NULL is accepted. */
+LOWRANK_API void lowrank_background_free(lowrank_background *bg);
 
 #ifdef __cplusplus
 }

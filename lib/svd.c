@@ -977,7 +977,7 @@ static double gram_error(const problem *p, const double *w, int64_t cnt, int64_t
     return sqrt(fmin(1.0, discarded / p->sumsq));
 }
 
-/* ------------------------------------------------------------ exact: block Lanczos */
+/* ------------------------------------------------------------ exact: Lanczos */
 
 /* The Lanczos route (docs/svd.md has the measurements behind the values). */
 enum {
@@ -1260,11 +1260,12 @@ static int ritz_vectors(const problem *p, const lanczos *lz, void *vk)
     return rc;
 }
 
-/* The Lanczos route: block Lanczos on the double Gram matrix g (lower
- * triangle given; the upper one is filled in and then destroyed) until its
- * Ritz pairs predict a certificate, the k leading Ritz vectors as V_k, one
- * product M V_k and the tall SVD for the triplets, then certify_lanczos().
- * *ok reports the certificate; without it r is left empty and g's lower
+/* The Lanczos route: Lanczos (the block code, with blocks of
+ * LANCZOS_BLOCK columns) on the double Gram matrix g (lower triangle given;
+ * the upper one is filled in and then destroyed) until its Ritz pairs
+ * predict a certificate, the k leading Ritz vectors as V_k, one product
+ * M V_k and the tall SVD for the triplets, then certify_lanczos().  *ok
+ * reports the certificate; without it r is left empty and g's lower
  * triangle, which is all the Gram route reads, is intact.  The basis holds
  * at most max_cols columns. */
 static int lanczos_route(const problem *p, double *g, int64_t k, int64_t max_cols, result *r,

@@ -54,6 +54,7 @@ LIB_PARTS := core
 LIB_PARTS += matrix
 LIB_PARTS += npy
 LIB_PARTS += opts
+LIB_PARTS += progress
 LIB_PARTS += blas
 LIB_PARTS += random
 LIB_PARTS += factors
@@ -141,6 +142,7 @@ SUITES += coreset
 SUITES += lp
 SUITES += lp_entries
 SUITES += background
+SUITES += progress
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
 # Tests link the static archive: they reach the internal layer too, and
 # wrapping malloc lets them fail any allocation on purpose.

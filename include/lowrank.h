@@ -54,9 +54,9 @@ extern "C" {
  * ------------------------------------------------------------------------ */
 
 #define LOWRANK_VERSION_MAJOR 0
-#define LOWRANK_VERSION_MINOR 1
+#define LOWRANK_VERSION_MINOR 2
 #define LOWRANK_VERSION_PATCH 0
-/* MAJOR * 10000 + MINOR * 100 + PATCH: 0.1.0 is 100. */
+/* MAJOR * 10000 + MINOR * 100 + PATCH: 0.2.0 is 200. */
 #define LOWRANK_VERSION_NUMBER                                                 \
     (LOWRANK_VERSION_MAJOR * 10000 + LOWRANK_VERSION_MINOR * 100 +             \
      LOWRANK_VERSION_PATCH)
@@ -92,7 +92,8 @@ typedef enum lowrank_status {
     LOWRANK_EUNSUPPORTED = -9, /* well-formed input this library does not handle */
     LOWRANK_ENOCONV = -10,     /* an iterative method did not converge */
     LOWRANK_EDEGENERATE = -11, /* the input is degenerate where it must not be */
-    LOWRANK_EINTERNAL = -12    /* a bug in liblowrank: please report it */
+    LOWRANK_EINTERNAL = -12,   /* a bug in liblowrank: please report it */
+    LOWRANK_ECANCELED = -13    /* the progress callback asked to stop (since 0.2) */
 } lowrank_status;
 
 /* lowrank_strerror: a static, constant description of a status code, e.g.
@@ -420,6 +421,29 @@ LOWRANK_API int lowrank_opts_get_int(const lowrank_opts *opts,
  * integer). */
 LOWRANK_API int lowrank_opts_get_double(const lowrank_opts *opts,
                                         lowrank_option key, double *value);
+
+/* lowrank_progress_fn: a progress callback.  fraction is the share of the
+ * call's work done so far, in [0, 1] and never decreasing within one call;
+ * user is the pointer given to lowrank_opts_set_progress.  Return 0 to go
+ * on, anything else to stop: the call then returns LOWRANK_ECANCELED
+ * promptly, with its outputs set to NULL (or left unchanged, for a caller's
+ * buffer or model) and nothing leaked. */
+typedef int (*lowrank_progress_fn)(double fraction, void *user);
+
+/* lowrank_opts_set_progress (since 0.2): report the progress of the long
+ * computations that take opts -- lowrank_svd, lowrank_lp, lowrank_mvee,
+ * lowrank_lp_rounding, lowrank_coreset_build, lowrank_coreset_merge and
+ * lowrank_background_train -- to fn, which may cancel them.  fn is called
+ * from the thread that made the call (never from a worker thread), about
+ * every 50 ms of work and never more often, so a call that finishes sooner
+ * may not call it at all; between two calls there is at most ~100 ms of work
+ * on an idle core, except inside single LAPACK calls, which cannot be
+ * interrupted.  fn NULL turns reporting off (the default).  Options handles
+ * are copied by lowrank_background_new, callback included: training reports
+ * to it.  fn must not call the library with the same options handle.
+ * Errors: LOWRANK_EINVAL (opts NULL). */
+LOWRANK_API int lowrank_opts_set_progress(lowrank_opts *opts, lowrank_progress_fn fn,
+                                          void *user);
 
 /* ------------------------------------------------------------------------
  * Low-rank factors

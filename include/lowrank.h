@@ -232,6 +232,30 @@ LOWRANK_API int lowrank_matrix_load_npy(const char *path, lowrank_matrix **out);
 LOWRANK_API int lowrank_matrix_load_npy_mem(const void *buf, int64_t size,
                                             lowrank_matrix **out);
 
+/* lowrank_npy_info (since 0.2): the shape, dtype and layout of the .npy
+ * file at path, read from its header, without reading its data: rows x cols
+ * as lowrank_matrix_load_npy would give them, and LOWRANK_ROW_MAJOR for C
+ * order, LOWRANK_COL_MAJOR for Fortran order.  path must be a regular file
+ * holding exactly the data its header declares.
+ * Errors: LOWRANK_EINVAL (an argument NULL), LOWRANK_EIO, LOWRANK_EFORMAT
+ * (malformed header, data shorter or longer than declared),
+ * LOWRANK_EUNSUPPORTED (another dtype or rank; not a regular file),
+ * LOWRANK_EOVERFLOW, LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_npy_info(const char *path, int64_t *rows, int64_t *cols,
+                                 lowrank_dtype *dtype, lowrank_layout *layout);
+
+/* lowrank_matrix_load_npy_rows (since 0.2): rows first .. first + count - 1
+ * of the .npy file at path, as a new count x cols matrix in the file's
+ * dtype and layout, reading only those rows' bytes (one read for a C-order
+ * file, one per column for a Fortran-order one): how a file larger than
+ * memory, or one shared by several processes, is read block by block.  path
+ * must be a regular file holding exactly the data its header declares.
+ * Errors: LOWRANK_EINVAL (path or out NULL), LOWRANK_ERANGE (first < 0,
+ * count < 1 or first + count beyond the rows), and those of
+ * lowrank_npy_info. */
+LOWRANK_API int lowrank_matrix_load_npy_rows(const char *path, int64_t first, int64_t count,
+                                             lowrank_matrix **out);
+
 /* lowrank_matrix_save_npy: write m to path as an .npy file.  The file is
  * written under a temporary name in the same directory and renamed over path
  * when complete, so path is never left half-written.

@@ -44,11 +44,13 @@ else
 OPT := -O2 -g
 endif
 # The project's flags first, the user's CFLAGS/CPPFLAGS/LDFLAGS last.
-ALL_CPPFLAGS = -I$(srcdir)/include $(LINALG_CFLAGS) $(CPPFLAGS)
+ALL_CPPFLAGS = -I$(srcdir)/include $(LINALG_CFLAGS) $(ZLIB_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS = -std=c11 $(OPT) -fPIC -fvisibility=hidden $(WARN) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
 
 # ------------------------------------------------------------ library
+# What the library links: BLAS/LAPACK(E), libm, pthreads, and zlib for .npz files.
+LIB_LIBS = $(ZLIB_LIBS) $(LINALG_LIBS)
 # One line per part, so that parts added side by side merge cleanly.
 LIB_PARTS := core
 LIB_PARTS += matrix
@@ -66,6 +68,12 @@ LIB_PARTS += rounding
 LIB_PARTS += coreset
 LIB_PARTS += lp
 LIB_PARTS += lp_entries
+LIB_PARTS += threads
+LIB_PARTS += operator
+LIB_PARTS += csr
+LIB_PARTS += npz
+LIB_PARTS += operator_npy
+LIB_PARTS += lp_op
 LIB_PARTS += background
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 
@@ -79,7 +87,7 @@ $(B)/lib/background.o $(B)/lib/lp_entries.o: ALL_CFLAGS += -ftree-vectorize
 
 $(B)/lib/$(SOFILE): $(LIB_OBJS) $(srcdir)/lib/lowrank.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(srcdir)/lib/lowrank.map \
-	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LINALG_LIBS)
+	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LIB_LIBS)
 
 $(B)/lib/$(SONAME): $(B)/lib/$(SOFILE)
 	ln -sf $(SOFILE) $@
@@ -98,7 +106,7 @@ LIBS_BUILT := $(B)/lib/liblowrank.so $(B)/lib/liblowrank.a
 $(B)/lowrank.pc: $(srcdir)/lowrank.pc.in FORCE
 	sed -e 's|@prefix@|$(prefix)|' -e 's|@exec_prefix@|$(exec_prefix)|' \
 	    -e 's|@libdir@|$(libdir)|' -e 's|@includedir@|$(includedir)|' \
-	    -e 's|@PACKAGE_VERSION@|$(VERSION)|' -e 's|@LINALG_LIBS@|$(LINALG_LIBS)|' $< > $@.tmp
+	    -e 's|@PACKAGE_VERSION@|$(VERSION)|' -e 's|@LINALG_LIBS@|$(LIB_LIBS)|' $< > $@.tmp
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 # ------------------------------------------------------------ tool
@@ -107,6 +115,7 @@ TOOL_PARTS += info
 TOOL_PARTS += svd
 TOOL_PARTS += lp
 TOOL_PARTS += args
+TOOL_PARTS += input
 TOOL_PARTS += mvee
 TOOL_PARTS += ellipsoid
 TOOL_PARTS += coreset
@@ -156,7 +165,7 @@ $(B)/tests/testutil.o: $(srcdir)/tests/testutil.c | $(B)/tests
 
 $(B)/tests/check_%: $(srcdir)/tests/check_%.c $(B)/tests/testutil.o $(B)/lib/liblowrank.a
 	$(CC) $(ALL_CPPFLAGS) $(TEST_CFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) \
-	    -o $@ $< $(B)/tests/testutil.o $(B)/lib/liblowrank.a $(LINALG_LIBS) $(CHECK_LIBS) \
+	    -o $@ $< $(B)/tests/testutil.o $(B)/lib/liblowrank.a $(LIB_LIBS) $(CHECK_LIBS) \
 	    $(TEST_WRAP)
 
 # Environment of the shell tests: the tool, its library, the sources.
@@ -213,7 +222,7 @@ BENCH_BINS := $(BENCH_PROGS:%=$(B)/bench/bench_%)
 $(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a
 	mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -I$(srcdir)/lib $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-	    $(B)/lib/liblowrank.a $(LINALG_LIBS)
+	    $(B)/lib/liblowrank.a $(LIB_LIBS)
 
 bench: $(BENCH_BINS)
 

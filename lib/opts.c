@@ -45,6 +45,8 @@ static const option_spec specs[] = {
     [LOWRANK_OPT_BG_UPDATE_INTERVAL] = INT_KEY("LOWRANK_OPT_BG_UPDATE_INTERVAL", 1, 1, HUGE_VAL),
     [LOWRANK_OPT_BG_MEDIAN] = INT_KEY("LOWRANK_OPT_BG_MEDIAN", 5, 0, 255),
     [LOWRANK_OPT_BG_WARMUP] = INT_KEY("LOWRANK_OPT_BG_WARMUP", 0, 0, HUGE_VAL),
+    /* operators (keys 80-89) */
+    [LOWRANK_OPT_CORESET_SIZE] = INT_KEY("LOWRANK_OPT_CORESET_SIZE", 0, 0, HUGE_VAL),
 };
 
 #define NKEYS ((int)(sizeof specs / sizeof specs[0]))
@@ -77,6 +79,17 @@ static option_value default_value(const option_spec *s)
     return v;
 }
 
+void lr_opts_defaults(lowrank_opts *o)
+{
+    for (int k = 1; k < NKEYS; k++)
+        if (specs[k].name)
+            o->value[k] = default_value(&specs[k]);
+    o->progress = NULL;
+    o->progress_user = NULL;
+    o->progress_lo = 0;
+    o->progress_hi = 1;
+}
+
 int lowrank_opts_new(lowrank_opts **out)
 {
     if (!out)
@@ -85,13 +98,7 @@ int lowrank_opts_new(lowrank_opts **out)
     *out = o;
     if (!o)
         return LOWRANK_ENOMEM;
-    for (int k = 1; k < NKEYS; k++)
-        if (specs[k].name)
-            o->value[k] = default_value(&specs[k]);
-    o->progress = NULL;
-    o->progress_user = NULL;
-    o->progress_lo = 0;
-    o->progress_hi = 1;
+    lr_opts_defaults(o);
     return LOWRANK_OK;
 }
 

@@ -64,17 +64,78 @@ void lr_svd_copy_transposed(lowrank_dtype t, const void *src, int64_t lds, void 
 
 /* ------------------------------------------------------------ the problem */
 
+/* y (rows x c, leading dimension ldy) *= s. */
+static void scale_block(lowrank_dtype t, int64_t rows, int64_t c, void *y, int64_t ldy, double s)
+{
+    for (int64_t j = 0; j < c; j++)
+        for (int64_t i = 0; i < rows; i++)
+            set(t, y, i + j * ldy, s * get(t, y, i + j * ldy));
+}
+
 /* y (m x c) = M x, x n x c. */
 int lr_svd_apply(const problem *p, int64_t c, const void *x, int64_t ldx, void *y, int64_t ldy)
 {
-    return lr_gemm(p->t, p->op, 'N', p->m, c, p->n, 1.0, p->view, p->ld, x, ldx, 0.0, y, ldy);
+    if (p->view)
+        return lr_gemm(p->t, p->op, 'N', p->m, c, p->n, 1.0, p->view, p->ld, x, ldx, 0.0, y, ldy);
+    int rc = lr_operator_apply(p->a, p->op, c, x, ldx, y, ldy, p->products);
+    if (rc == LOWRANK_OK && p->scale != 1)
+        scale_block(p->t, p->m, c, y, ldy, p->scale);
+    return rc;
 }
 
 /* z (n x c) = M^T y, y m x c. */
 int lr_svd_apply_t(const problem *p, int64_t c, const void *y, int64_t ldy, void *z, int64_t ldz)
 {
-    return lr_gemm(p->t, flip_op(p->op), 'N', p->n, c, p->m, 1.0, p->view, p->ld, y, ldy, 0.0, z,
-                   ldz);
+    if (p->view)
+        return lr_gemm(p->t, flip_op(p->op), 'N', p->n, c, p->m, 1.0, p->view, p->ld, y, ldy,
+                       0.0, z, ldz);
+    int rc = lr_operator_apply(p->a, flip_op(p->op), c, y, ldy, z, ldz, p->products);
+    if (rc == LOWRANK_OK && p->scale != 1)
+        scale_block(p->t, p->n, c, z, ldz, p->scale);
+    return rc;
+}
+
+/* Whether M^T M comes in one fused pass, needing no m x c scratch. */
+static int fused_gram(const problem *p) { return p->a && p->op == 'N' && p->a->kind->gram; }
+
+int64_t lr_svd_gram_scratch(const problem *p, lowrank_dtype t, int64_t c)
+{
+    int64_t elems = (fused_gram(p) ? 0 : p->m * c) + (t != p->t ? 2 * p->n * c : 0);
+    return (elems * (int64_t)esize(p->t) + (int64_t)esize(t) - 1) / (int64_t)esize(t) + 1;
+}
+
+int lr_svd_gram(const problem *p, lowrank_dtype t, int64_t c, const void *x, void *z, void *w)
+{
+    int64_t n = p->n;
+    const void *xm = x;
+    void *zm = z, *mid = w;
+    if (t != p->t) { /* x and z in M's dtype, in front of the product's scratch */
+        xm = w;
+        zm = elem(p->t, w, n * c);
+        mid = elem(p->t, w, 2 * n * c);
+        lr_svd_copy_columns(t, x, n, p->t, w, n, n, c, 0);
+    }
+    int rc;
+    if (fused_gram(p)) {
+        rc = lr_operator_gram(p->a, p->op, c, xm, n, zm, n, NULL, p->products);
+        if (rc == LOWRANK_OK && p->scale != 1)
+            scale_block(p->t, n, c, zm, n, p->scale * p->scale);
+    } else {
+        rc = lr_svd_apply(p, c, xm, n, mid, p->m);
+        if (rc == LOWRANK_OK)
+            rc = lr_svd_apply_t(p, c, mid, p->m, zm, n);
+    }
+    if (rc == LOWRANK_OK && t != p->t)
+        lr_svd_copy_columns(p->t, zm, n, t, z, n, n, c, 0);
+    return rc;
+}
+
+void lr_svd_span(const problem *p, double from, double to)
+{
+    if (p->products) {
+        p->products->from = from;
+        p->products->to = to;
+    }
 }
 
 /* Largest magnitude and sum of squares (in double) of a column, with four
@@ -153,7 +214,8 @@ static int problem_init(const lowrank_matrix *a, problem *p)
     int transposed;
     lr_colmajor_view(a, &vm, &vn, &transposed);
     *p = (problem){a->dtype, a->data, a->ld, vm >= vn ? 'N' : 'T', vm >= vn ? vm : vn,
-                   vm >= vn ? vn : vm, transposed == (vm < vn) ? 0 : 1, 0, 1.0, NULL, NULL};
+                   vm >= vn ? vn : vm, transposed == (vm < vn) ? 0 : 1, 0, 1.0, NULL, NULL,
+                   NULL, 1.0, NULL, 0};
     double maxabs;
     scan(p->t, p->view, p->ld, vm, vn, &maxabs, &p->sumsq);
     if (!isfinite(p->sumsq)) {
@@ -162,6 +224,54 @@ static int problem_init(const lowrank_matrix *a, problem *p)
             return rc;
     }
     return magnitude_safe(p->t, maxabs, p->sumsq) ? LOWRANK_OK : scale_copy(p, vm, vn, maxabs);
+}
+
+/* The problem of an operator (not a dense matrix's): its scan, or for a
+ * callback, which cannot be scanned, one product with a random unit
+ * vector, whose size puts the magnitudes of M's singular values within a
+ * factor sqrt(n) of 1.  M = scale op(A) with scale a power of two (exact)
+ * when the magnitudes need it, as scale_copy does for a dense matrix. */
+static int problem_init_op(const lowrank_operator *a, problem *p)
+{
+    int wide = a->rows < a->cols;
+    p->t = a->dtype;
+    p->a = a;
+    p->op = wide ? 'T' : 'N';
+    p->m = wide ? a->cols : a->rows;
+    p->n = wide ? a->rows : a->cols;
+    p->flipped = wide;
+    p->unscale = p->scale = 1.0;
+    double maxabs = 0;
+    int rc;
+    if (lr_operator_can_scan(a)) {
+        rc = lr_operator_scan(a, 1.0, &maxabs, &p->sumsq, p->products);
+        if (rc != LOWRANK_OK || magnitude_safe(p->t, maxabs, p->sumsq))
+            return rc;
+        p->scale = ldexp(1.0, -ilogb(maxabs));
+        p->unscale = 1 / p->scale;
+        return lr_operator_scan(a, p->scale, &maxabs, &p->sumsq, p->products);
+    }
+    p->sumsq = NAN;
+    void *x = scratch(p->t, p->n), *y = scratch(p->t, p->m);
+    rc = x && y ? LOWRANK_OK : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK) {
+        lr_rng rng;
+        lr_rng_seed(&rng, 20261128);
+        lr_rng_fill_normal(&rng, p->t, x, p->n);
+        double norm = sqrt(lr_svd_sum_sq(p->t, x, p->n));
+        for (int64_t i = 0; i < p->n; i++)
+            set(p->t, x, i, get(p->t, x, i) / norm);
+        rc = lr_svd_apply(p, 1, x, p->n, y, p->m);
+    }
+    for (int64_t i = 0; rc == LOWRANK_OK && i < p->m; i++)
+        maxabs = fmax(maxabs, fabs(get(p->t, y, i)));
+    if (rc == LOWRANK_OK && maxabs > 0) {
+        p->scale = ldexp(1.0, -ilogb(maxabs));
+        p->unscale = 1 / p->scale;
+    }
+    free(x);
+    free(y);
+    return rc;
 }
 
 /* ------------------------------------------------------------ results */
@@ -264,11 +374,8 @@ int64_t lr_svd_rank_for_tolerance(const problem *p, const double *w, int64_t cou
 
 /* ------------------------------------------------------------ entry point */
 
-static int check_arguments(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts)
+static int check_arguments(int64_t rows, int64_t cols, int64_t k, const lowrank_opts *opts)
 {
-    int rc = lr_check_matrix(a, "a");
-    if (rc != LOWRANK_OK)
-        return rc;
     int64_t method = lr_opt_int(opts, LOWRANK_OPT_METHOD);
     if (method != LOWRANK_METHOD_AUTO && method != LOWRANK_METHOD_EXACT &&
         method != LOWRANK_METHOD_RANDOMIZED)
@@ -276,11 +383,11 @@ static int check_arguments(const lowrank_matrix *a, int64_t k, const lowrank_opt
                        "LOWRANK_OPT_METHOD = %lld is not a method of lowrank_svd (use "
                        "LOWRANK_METHOD_AUTO, LOWRANK_METHOD_EXACT or LOWRANK_METHOD_RANDOMIZED)",
                        (long long)method);
-    if (a->rows > INT_MAX || a->cols > INT_MAX)
+    if (rows > INT_MAX || cols > INT_MAX)
         return lr_fail(LOWRANK_EOVERFLOW,
                        "a is %lld x %lld: a dimension exceeds the BLAS integer range (%d)",
-                       (long long)a->rows, (long long)a->cols, INT_MAX);
-    int64_t mn = a->rows < a->cols ? a->rows : a->cols;
+                       (long long)rows, (long long)cols, INT_MAX);
+    int64_t mn = rows < cols ? rows : cols;
     if (k < 0)
         return lr_fail(LOWRANK_ERANGE, "k = %lld is negative", (long long)k);
     if (k > mn)
@@ -314,6 +421,13 @@ static int dispatch(const problem *p, int64_t k, const lowrank_opts *opts, int64
             zero_result(p, r);
         return rc;
     }
+    /* a sparse or callback operator's products are cheap next to the dense
+     * work of a randomized method, and its users expect converged values:
+     * auto means exact for it, but for k = 0, which the exact route could
+     * only do through its Gram matrix (docs/svd.md) */
+    int cheap_products = p->a && !streamed(p);
+    if (k == 0 && method == LOWRANK_METHOD_AUTO && cheap_products)
+        method = LOWRANK_METHOD_RANDOMIZED;
     if (method == LOWRANK_METHOD_RANDOMIZED && k == 0) {
         int exhausted = 0;
         int grows = 2 * lr_svd_tolerance_block(p) <= p->n;
@@ -326,7 +440,7 @@ static int dispatch(const problem *p, int64_t k, const lowrank_opts *opts, int64
      * asks for at most half of n */
     int64_t b = k + (over < p->n ? over : p->n);
     int small = k > 0 && q < p->n && b <= p->n / (q + 1);
-    int auto_randomized = small && b <= p->n / (2 * (q + 1));
+    int auto_randomized = small && b <= p->n / (2 * (q + 1)) && !cheap_products;
     if (small && (method == LOWRANK_METHOD_RANDOMIZED ||
                   (method == LOWRANK_METHOD_AUTO && auto_randomized)))
         return lr_svd_randomized(p, k, b, q, seed, r);
@@ -334,27 +448,46 @@ static int dispatch(const problem *p, int64_t k, const lowrank_opts *opts, int64
                                taken);
 }
 
-/* lowrank_svd by the given method, the exact one starting from `from`. */
-static int svd(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts, int64_t method,
-               lr_exact_route from, lowrank_factors **out, lr_exact_route *taken)
+/* lowrank_svd of the matrix a or of the operator op by the given method,
+ * the exact one starting from `from`.  The operator of a dense matrix is
+ * that matrix's problem: the same computation. */
+static int svd(const lowrank_matrix *a, const lowrank_operator *op, int64_t k,
+               const lowrank_opts *opts, int64_t method, lr_exact_route from,
+               lowrank_factors **out, lr_exact_route *taken)
 {
     if (!out)
         return lr_fail(LOWRANK_EINVAL, "out is NULL");
     *out = NULL;
-    int rc = check_arguments(a, k, opts);
-    problem p = {0};
-    if (rc == LOWRANK_OK)
-        rc = problem_init(a, &p);
-    result r = {0};
+    if (op && op->matrix) {
+        a = op->matrix;
+        op = NULL;
+    }
+    if (!a && !op)
+        return lr_fail(LOWRANK_EINVAL, "a is NULL");
+    int rc = a ? check_arguments(a->rows, a->cols, k, opts)
+               : check_arguments(op->rows, op->cols, k, opts);
+    if (rc == LOWRANK_OK && op && k == 0 && !lr_operator_can_scan(op))
+        rc = lr_fail(LOWRANK_EUNSUPPORTED, "k = 0 chooses the rank from ||A||_F, which a "
+                                           "callback operator does not give: give k >= 1");
     lr_progress progress;
     lr_progress_begin(&progress, opts, "lowrank_svd");
+    lr_products products = {NULL, &progress, 0, 0};
+    problem p = {.progress = &progress, .products = &products};
+    if (rc == LOWRANK_OK && op)
+        rc = lr_products_pool(opts, &products.pool);
+    if (rc == LOWRANK_OK)
+        rc = a ? problem_init(a, &p) : problem_init_op(op, &p);
     p.progress = &progress;
+    p.products = &products;
+    p.max_cols = lr_opt_int(opts, LOWRANK_OPT_MAX_ITER);
+    result r = {0};
     if (rc == LOWRANK_OK)
         rc = dispatch(&p, k, opts, method, from, &r, taken);
     if (rc == LOWRANK_OK)
         rc = result_finish(&p, &r, out);
     else
         lr_svd_result_free(&r);
+    lr_pool_free(products.pool);
     free(p.copy);
     return rc;
 }
@@ -363,12 +496,25 @@ int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts,
                 lowrank_factors **out)
 {
     lr_exact_route taken;
-    return svd(a, k, opts, lr_opt_int(opts, LOWRANK_OPT_METHOD), LR_ROUTE_RULE, out, &taken);
+    return svd(a, NULL, k, opts, lr_opt_int(opts, LOWRANK_OPT_METHOD), LR_ROUTE_RULE, out,
+               &taken);
+}
+
+int lowrank_svd_op(const lowrank_operator *a, int64_t k, const lowrank_opts *opts,
+                   lowrank_factors **out)
+{
+    lr_exact_route taken;
+    if (out && !a) {
+        *out = NULL;
+        return lr_fail(LOWRANK_EINVAL, "a is NULL");
+    }
+    return svd(NULL, a, k, opts, lr_opt_int(opts, LOWRANK_OPT_METHOD), LR_ROUTE_RULE, out,
+               &taken);
 }
 
 int lr_svd_exact(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts, lr_exact_route from,
                  lowrank_factors **out, lr_exact_route *taken)
 {
     lr_exact_route ignored;
-    return svd(a, k, opts, LOWRANK_METHOD_EXACT, from, out, taken ? taken : &ignored);
+    return svd(a, NULL, k, opts, LOWRANK_METHOD_EXACT, from, out, taken ? taken : &ignored);
 }

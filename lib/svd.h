@@ -22,7 +22,8 @@ typedef enum lr_exact_route {
     LR_ROUTE_RULE,    /* start where lowrank_svd's shape rule says */
     LR_ROUTE_LANCZOS, /* block Lanczos; then the Gram route, then LAPACK */
     LR_ROUTE_GRAM,    /* the Gram eigensolver; then LAPACK */
-    LR_ROUTE_LAPACK   /* LAPACK's full SVD */
+    LR_ROUTE_LAPACK,  /* LAPACK's full SVD */
+    LR_ROUTE_OPERATOR /* an operator's Lanczos route, through its products */
 } lr_exact_route;
 
 /* lowrank_svd(a, k, opts, out) with LOWRANK_METHOD_EXACT (whatever opts
@@ -77,19 +78,28 @@ static inline void *scratch_zero(lowrank_dtype t, int64_t count)
 
 static inline char flip_op(char op) { return op == 'N' ? 'T' : 'N'; }
 
-/* The problem: M, the caller's matrix or its transpose, whichever is tall. */
+/* The problem: M, the caller's matrix or its transpose, whichever is tall:
+ * op(view) of a dense matrix's column-major view, or scale op(A) of an
+ * operator A (view NULL), reached through its products. */
 typedef struct problem {
     lowrank_dtype t;
-    const void *view; /* column-major data, ld */
+    const void *view; /* column-major data, ld; NULL for an operator */
     int64_t ld;
-    char op;          /* M = view ('N') or view^T ('T') */
+    char op;          /* M = view ('N') or view^T ('T'); or scale op(A) */
     int64_t m, n;     /* M is m x n, m >= n */
     int flipped;      /* the caller's matrix is M^T */
-    double sumsq;     /* ||M||_F^2 */
+    double sumsq;     /* ||M||_F^2; NaN when unknown (a callback operator) */
     double unscale;   /* singular values of the caller's matrix = unscale * those of M */
     void *copy;       /* owned scaled copy behind view, when the magnitudes needed one */
     lr_progress *progress; /* the call's progress report (lowrank_opts_set_progress) */
+    const lowrank_operator *a; /* the operator, when view is NULL */
+    double scale;              /* its products are scaled by this power of two */
+    lr_products *products;     /* their threads and progress span */
+    int64_t max_cols;          /* LOWRANK_OPT_MAX_ITER: the operator Lanczos basis's cap */
 } problem;
+
+/* Whether M is an operator whose products are passes over a file. */
+static inline int streamed(const problem *p) { return p->a && (p->a->flags & LR_OP_STREAMED); }
 
 /* U of M (um, m x k) and V of M (vm, n x k), column-major, live in the
  * handles returned to the caller: for A = M they are U (column-major) and
@@ -114,12 +124,18 @@ typedef struct result {
  * rows of H, and subdiagonal blocks S_j = V_(j+1)^T Z_j = R.  The last
  * diagonal block needs one more product: Y_last^T Y_last where Y is kept;
  * the Lanczos route leaves that block out of its Rayleigh-Ritz space
- * instead. */
+ * instead.  With products set, M^T M V_j comes from products with M
+ * (lr_svd_gram: one fused pass over a file) and Y is not kept (m x cols
+ * would not fit beside a matrix larger than memory, or is not worth its
+ * memory to the Lanczos route); the basis may then be double for a
+ * float32 M (the operator Lanczos route), converted around each product. */
 typedef struct krylov {
     lowrank_dtype t;    /* of the basis: M's, or double on the Gram matrix */
     const double *gram; /* the n x n Gram matrix, both triangles, or NULL */
+    int products;       /* M^T M V through products, Y not kept */
     int64_t b, cols, cap;
-    void *v, *y;        /* n x cap; m x cap (Y), or b x n on the Gram matrix */
+    void *v, *y;        /* n x cap; m x cap (Y), b x n on the Gram matrix, or the
+                           scratch of lr_svd_gram */
     void *d, *s;        /* b x cap: D_j and S_j at column j b */
     void *h, *hacc;     /* cap x b: V^T w, and H as it accumulates */
     void *r, *racc, *x; /* b x b: a triangle, R as it accumulates, scratch */
@@ -140,6 +156,16 @@ int lr_svd_apply(const problem *p, int64_t c, const void *x, int64_t ldx, void *
 
 /* z (n x c) = M^T y, y m x c. */
 int lr_svd_apply_t(const problem *p, int64_t c, const void *y, int64_t ldy, void *z, int64_t ldz);
+
+/* z (n x c) = M^T M x, x n x c, with x and z of dtype t (M's or double),
+ * through the scratch w of lr_svd_gram_scratch(p, t, c) elements of t: a
+ * fused pass over a file operator, two products otherwise. */
+int lr_svd_gram(const problem *p, lowrank_dtype t, int64_t c, const void *x, void *z, void *w);
+int64_t lr_svd_gram_scratch(const problem *p, lowrank_dtype t, int64_t c);
+
+/* The share [from, to] of the call's progress that the next products
+ * cover, reported within them when they are long (passes over a file). */
+void lr_svd_span(const problem *p, double from, double to);
 
 /* A result for rank k, its handles allocated (uninitialised), and its
  * release (a zeroed or freed result is accepted). */

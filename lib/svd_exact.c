@@ -23,12 +23,13 @@
 /* g (n x n, lower triangle, double) = M^T M.  float32 data is converted to
  * double by panels of the summed index, so that the Gram matrix carries the
  * squares of small singular values to double precision without a full
- * double copy of M. */
+ * double copy of M; an operator's rows are read in double by larger panels
+ * (one pass over a file). */
 static int gram_double(const problem *p, double *g)
 {
-    if (p->t == LOWRANK_FLOAT64)
+    if (p->view && p->t == LOWRANK_FLOAT64)
         return lr_syrk(p->t, 'L', flip_op(p->op), p->n, p->m, 1.0, p->view, p->ld, 0.0, g, p->n);
-    int64_t panel = (INT64_C(1) << 18) / p->n;
+    int64_t panel = (INT64_C(1) << (p->view ? 18 : 21)) / p->n;
     panel = panel < 64 ? 64 : panel > p->m ? p->m : panel;
     double *buf = lr_malloc((size_t)(panel * p->n), sizeof *buf);
     int rc = buf ? LOWRANK_OK : LOWRANK_ENOMEM;
@@ -37,7 +38,13 @@ static int gram_double(const problem *p, double *g)
         double beta = i0 == 0 ? 0.0 : 1.0;
         if ((rc = lr_progress_report(p->progress, GRAM_SHARE * (double)i0 / (double)p->m)))
             break;
-        if (p->op == 'N') { /* rows i0.. of the view */
+        if (!p->view) { /* rows i0.. of M = scale op(A) */
+            rc = lr_operator_read(p->a, p->op, i0, cnt, buf, cnt, p->products);
+            for (int64_t i = 0; rc == LOWRANK_OK && p->scale != 1 && i < cnt * p->n; i++)
+                buf[i] *= p->scale;
+            if (rc == LOWRANK_OK)
+                rc = lr_syrk(LOWRANK_FLOAT64, 'L', 'T', p->n, cnt, 1.0, buf, cnt, beta, g, p->n);
+        } else if (p->op == 'N') { /* rows i0.. of the view */
             lr_svd_copy_columns(p->t, const_elem(p->t, p->view, i0), p->ld, LOWRANK_FLOAT64, buf,
                                 cnt, cnt, p->n, 0);
             rc = lr_syrk(LOWRANK_FLOAT64, 'L', 'T', p->n, cnt, 1.0, buf, cnt, beta, g, p->n);
@@ -147,19 +154,53 @@ static int certify(const problem *p, const double *lambda, const result *r, int 
     return rc;
 }
 
+/* The largest operator LAPACK's fallback reads into memory. */
+#define FULL_SVD_OPERATOR_BYTES (INT64_C(1) << 30)
+
+/* a (m x n, column-major, M's dtype) = M = scale op(A), read by panels. */
+static int read_operator(const problem *p, void *a)
+{
+    int64_t panel = (INT64_C(1) << 18) / p->n;
+    panel = panel < 1 ? 1 : panel > p->m ? p->m : panel;
+    double *buf = lr_malloc((size_t)(panel * p->n), sizeof *buf);
+    int rc = buf ? LOWRANK_OK : LOWRANK_ENOMEM;
+    for (int64_t i0 = 0; rc == LOWRANK_OK && i0 < p->m; i0 += panel) {
+        int64_t cnt = p->m - i0 < panel ? p->m - i0 : panel;
+        rc = lr_operator_read(p->a, p->op, i0, cnt, buf, cnt, p->products);
+        for (int64_t j = 0; rc == LOWRANK_OK && j < p->n; j++)
+            for (int64_t i = 0; i < cnt; i++)
+                set(p->t, a, i0 + i + j * p->m, p->scale * buf[i + j * cnt]);
+    }
+    free(buf);
+    return rc;
+}
+
 /* LAPACK's full SVD (divide and conquer) of M: the fallback of the exact
- * route.  k = 0 chooses the rank by tol from the whole spectrum. */
+ * route.  k = 0 chooses the rank by tol from the whole spectrum.  An
+ * operator's M is read into memory first, when it fits in
+ * FULL_SVD_OPERATOR_BYTES (a file's, never: it is there because it does
+ * not fit). */
 static int full_svd(const problem *p, int64_t k, double tol, result *r)
 {
-    int64_t vm = p->op == 'N' ? p->m : p->n, vn = p->op == 'N' ? p->n : p->m, mn = p->n;
+    char op = p->view ? p->op : 'N';
+    int64_t vm = op == 'N' ? p->m : p->n, vn = op == 'N' ? p->n : p->m, mn = p->n;
+    if (!p->view && (streamed(p) || (double)vm * (double)vn * (double)esize(p->t) >
+                                        (double)FULL_SVD_OPERATOR_BYTES))
+        return lr_fail(LOWRANK_ENOCONV,
+                       "the exact method cannot certify this %lld x %lld operator's values (no "
+                       "gap at k, or values below the Gram matrix's resolution), and LAPACK's "
+                       "full SVD would need it in memory: try LOWRANK_METHOD_RANDOMIZED",
+                       (long long)p->m, (long long)p->n);
     void *a = scratch(p->t, vm * vn), *s = scratch(p->t, mn), *uv = scratch(p->t, vm * mn),
          *vtv = scratch(p->t, mn * vn);
     double *w = lr_malloc((size_t)mn, sizeof *w);
     int rc = a && s && uv && vtv && w ? LOWRANK_OK : LOWRANK_ENOMEM;
-    if (rc == LOWRANK_OK) {
+    if (rc == LOWRANK_OK && !p->view)
+        rc = read_operator(p, a);
+    else if (rc == LOWRANK_OK)
         lr_svd_copy_columns(p->t, p->view, p->ld, p->t, a, vm, vm, vn, 0);
+    if (rc == LOWRANK_OK)
         rc = lr_gesdd(p->t, vm, vn, a, vm, s, uv, vm, vtv, mn);
-    }
     for (int64_t i = 0; rc == LOWRANK_OK && i < mn; i++)
         w[i] = get(p->t, s, mn - 1 - i) * get(p->t, s, mn - 1 - i);
     if (rc == LOWRANK_OK)
@@ -167,7 +208,7 @@ static int full_svd(const problem *p, int64_t k, double tol, result *r)
     if (rc == LOWRANK_OK) {
         k = r->k;
         /* M = view: U = uv, V^T = vtv; M = view^T: U = vtv^T, V^T = uv^T */
-        if (p->op == 'N') {
+        if (op == 'N') {
             lr_svd_copy_columns(p->t, uv, vm, p->t, r->um, p->m, p->m, k, 0);
             lr_svd_copy_transposed(p->t, vtv, mn, r->vm, p->n, k, p->n);
         } else {
@@ -254,6 +295,8 @@ typedef struct lanczos {
     double delta;  /* its predicted delta: sigma_k minus the bound on sigma_(k+1) */
     double needed; /* the rho at which the certificate's bounds meet their targets */
     int placed;    /* theta_(k+1) is close enough to its eigenvalue to place beta */
+    int linear;    /* the operator route: rho alone certifies (no quadratic bound) */
+    double from;   /* the share of the call's progress done before the run */
 } lanczos;
 
 static void lanczos_free(lanczos *lz)
@@ -288,7 +331,7 @@ static void lanczos_predict(const problem *p, lanczos *lz, double target)
     lz->delta = sqrt(fmax(last, 0.0)) - sqrt(fmax(beta, 0.0));
     double vectors = 0.5 * vector_tolerance(p, sqrt(fmax(ritz_value(lz, 0), 0.0)),
                                             sqrt(fmax(last, 0.0)));
-    lz->needed = fmin(vectors, fmax(target, sqrt(fmax(lz->delta, 0.0) * target)));
+    lz->needed = lz->linear ? target : fmin(vectors, fmax(target, sqrt(fmax(lz->delta, 0.0) * target)));
     lz->placed = sqrt(next_res) <= 0.5 * BETA_FRACTION * (last - next);
 }
 
@@ -319,7 +362,7 @@ static int lanczos_ritz(const problem *p, lanczos *lz, double rel)
 /* Whether the prediction says the certificate will succeed. */
 static int lanczos_converged(const lanczos *lz)
 {
-    return lz->rho <= lz->needed && lz->rho < lz->delta && lz->placed;
+    return lz->rho <= lz->needed && (lz->linear || (lz->rho < lz->delta && lz->placed));
 }
 
 /* The fewest columns between two Rayleigh-Ritz steps: two blocks, and at
@@ -386,9 +429,8 @@ static int lanczos_run(const problem *p, lanczos *lz, double rel, int64_t max_co
         if (want + b > kr->cap)
             rc = lr_krylov_reserve(p, kr, want + b);
         while (rc == LOWRANK_OK && kr->cols < want + b) {
-            rc = lr_progress_report(p->progress, GRAM_SHARE + (1 - GRAM_SHARE) *
-                                                                  (double)kr->cols /
-                                                                  (double)max_cols);
+            rc = lr_progress_report(p->progress, lz->from + (1 - lz->from) * (double)kr->cols /
+                                                                 (double)max_cols);
             if (rc == LOWRANK_OK)
                 rc = lr_krylov_extend(p, kr);
         }
@@ -506,7 +548,7 @@ static int lanczos_route(const problem *p, double *g, int64_t k, int64_t max_col
                          int *ok)
 {
     int64_t b = LANCZOS_BLOCK;
-    lanczos lz = {.kr = {.t = LOWRANK_FLOAT64, .gram = g, .b = b}, .k = k};
+    lanczos lz = {.kr = {.t = LOWRANK_FLOAT64, .gram = g, .b = b}, .k = k, .from = GRAM_SHARE};
     void *vk = NULL, *c = NULL;
     int done = 0;
     *ok = 0;
@@ -599,24 +641,140 @@ static int lanczos_suits(const problem *p, int64_t k)
  * The Lanczos route needs k >= 1 and room for its first Rayleigh-Ritz step
  * in half of the small side (its basis's cap); otherwise the Gram route
  * starts. */
+/* ------------------------------------------------------------ exact: operators */
+
+static int exact_with_gram(const problem *p, double *g, int64_t k, double tol,
+                           lr_exact_route from, result *r, lr_exact_route *taken);
+
+/* The operator route (docs/svd.md has the measurements behind the values). */
+enum {
+    OPERATOR_BLOCK = 1,       /* Lanczos with a single vector, as on the Gram matrix */
+    OPERATOR_MIN_COLS = 512,  /* the basis's default cap: at least this many columns, */
+    OPERATOR_COLS_PER_K = 8,  /* and this many per singular value asked for */
+    GRAM_MAX_SIDE = 4096      /* an operator's Gram matrix is formed up to this n (128 MiB) */
+};
+
+/* The cap on the operator route's basis: LOWRANK_OPT_MAX_ITER, or the
+ * default; at most n. */
+static int64_t operator_cap(const problem *p, int64_t k)
+{
+    int64_t cap = p->max_cols > 0 ? p->max_cols
+                  : OPERATOR_COLS_PER_K * k > OPERATOR_MIN_COLS ? OPERATOR_COLS_PER_K * k
+                                                                : OPERATOR_MIN_COLS;
+    return cap < p->n ? cap : p->n;
+}
+
+/* The operator route: Lanczos on M^T M through products with M (no Gram
+ * matrix: n may be far too large for one), in double, until its Ritz pairs
+ * predict a residual rho of sqrt(max(m, n)) u sigma_1, or stop improving;
+ * then V_k, C = M V_k, the tall SVD, and the residual R = M^T U - V S.
+ * Certified when rho = ||R||_F / sqrt 2 <= max(m, n) u sigma_1: the
+ * triplets are then exact for a matrix within sqrt 2 rho of M, and each
+ * value is within rho of a singular value of M (Kahan's bound, which needs
+ * no gap).  That they are the k largest is what the Krylov space makes
+ * near certain but cannot prove without M^T M (the Gram routes' Cholesky
+ * test); docs/svd.md says so.  *ok reports the certificate. */
+static int operator_route(const problem *p, int64_t k, result *r, int *ok)
+{
+    int64_t b = OPERATOR_BLOCK, cap = operator_cap(p, k);
+    lanczos lz = {.kr = {.t = LOWRANK_FLOAT64, .products = 1, .b = b}, .k = k, .linear = 1};
+    void *vk = NULL, *c = NULL, *res = NULL;
+    int done = 0;
+    double rel = sqrt((double)p->m) * roundoff(p->t), norm2 = 0;
+    *ok = 0;
+    int rc = (lz.e = lr_malloc((size_t)(b * (k + 1)), sizeof *lz.e))
+                 ? lanczos_run(p, &lz, 2 * rel, cap, &done)
+                 : LOWRANK_ENOMEM;
+    int near = rc == LOWRANK_OK && lz.L > 0 && (done || lz.rho <= lz.needed * sqrt((double)p->m));
+    if (near)
+        rc = lr_svd_result_alloc_with_basis(p, k, r, &vk, &c);
+    if (rc == LOWRANK_OK && near)
+        rc = ritz_vectors(p, &lz, vk);
+    if (rc == LOWRANK_OK && near)
+        rc = lr_svd_apply(p, k, vk, p->n, c, p->m);
+    if (rc == LOWRANK_OK && near)
+        rc = lr_svd_project_onto(p, vk, c, r);
+    if (rc == LOWRANK_OK && near && !(res = scratch(p->t, p->n * k)))
+        rc = LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK && near)
+        rc = residual(p, r, res, &norm2);
+    *ok = rc == LOWRANK_OK && near && sqrt(norm2 / 2) <= certified_tolerance(p, r);
+    if (*ok)
+        r->error = lr_svd_projection_error(p, lr_svd_sum_sq(LOWRANK_FLOAT64, r->sigma, k));
+    else
+        lr_svd_result_free(r);
+    lanczos_free(&lz);
+    free(vk);
+    free(c);
+    free(res);
+    return rc;
+}
+
+/* The exact method on an operator: the operator route first, unless the
+ * operator is a file (its products are passes, and a Gram matrix takes
+ * one); then, when n allows it, the Gram matrix's routes as for a dense
+ * matrix, the Gram matrix formed from M's rows.  A callback's ||M||_F^2,
+ * unknown until then, is the Gram matrix's trace. */
+static int exact_operator(const problem *p, int64_t k, double tol, result *r,
+                          lr_exact_route *taken)
+{
+    int ok = 0, rc = LOWRANK_OK;
+    if (k > 0 && !streamed(p) && lanczos_start(k, OPERATOR_BLOCK) <= operator_cap(p, k))
+        rc = operator_route(p, k, r, &ok);
+    *taken = LR_ROUTE_OPERATOR;
+    if (rc != LOWRANK_OK || ok)
+        return rc;
+    if (p->n > GRAM_MAX_SIDE)
+        return lr_fail(LOWRANK_ENOCONV,
+                       k > 0 ? "the operator route could not certify k = %lld values within its "
+                               "basis of %lld columns (LOWRANK_OPT_MAX_ITER), and the Gram "
+                               "matrix of %lld columns is too large to fall back on"
+                             : "k = 0 (the rank by tolerance) needs the whole spectrum: the "
+                               "Gram matrix, which is too large (%lld; %lld > %lld columns)",
+                       (long long)k, (long long)operator_cap(p, k), (long long)p->n);
+    double *g = lr_malloc((size_t)(p->n * p->n), sizeof *g);
+    rc = g ? gram_double(p, g) : LOWRANK_ENOMEM;
+    problem q = *p;
+    if (rc == LOWRANK_OK && isnan(q.sumsq))
+        for (int64_t i = q.sumsq = 0; i < p->n; i++)
+            q.sumsq += g[i + i * p->n];
+    if (rc == LOWRANK_OK)
+        rc = exact_with_gram(&q, g, k, tol,
+                             lanczos_suits(&q, k) ? LR_ROUTE_LANCZOS : LR_ROUTE_GRAM, r, taken);
+    free(g);
+    return rc;
+}
+
+/* The exact method from the route `from` on the Gram matrix g (lower
+ * triangle; destroyed). */
+static int exact_with_gram(const problem *p, double *g, int64_t k, double tol,
+                           lr_exact_route from, result *r, lr_exact_route *taken)
+{
+    int64_t cap = p->n / 2;
+    int rc = lr_progress_report(p->progress, GRAM_SHARE), ok = 0;
+    *taken = from;
+    if (rc == LOWRANK_OK && from == LR_ROUTE_LANCZOS && k > 0 &&
+        lanczos_start(k, LANCZOS_BLOCK) <= cap)
+        rc = lanczos_route(p, g, k, cap, r, &ok);
+    if (rc == LOWRANK_OK && !ok)
+        rc = gram_route(p, g, k, tol, r, taken);
+    return rc;
+}
+
 int lr_svd_exact_method(const problem *p, int64_t k, double tol, lr_exact_route from, result *r,
                         lr_exact_route *taken)
 {
-    int64_t cap = p->n / 2;
+    if (!p->view)
+        return exact_operator(p, k, tol, r, taken);
     if (from == LR_ROUTE_RULE)
         from = lanczos_suits(p, k) ? LR_ROUTE_LANCZOS : LR_ROUTE_GRAM;
     *taken = from;
     if (from == LR_ROUTE_LAPACK)
         return full_svd(p, k, tol, r);
     double *g = lr_malloc((size_t)(p->n * p->n), sizeof *g);
-    int rc = g ? gram_double(p, g) : LOWRANK_ENOMEM, ok = 0;
+    int rc = g ? gram_double(p, g) : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK)
-        rc = lr_progress_report(p->progress, GRAM_SHARE);
-    if (rc == LOWRANK_OK && from == LR_ROUTE_LANCZOS && k > 0 &&
-        lanczos_start(k, LANCZOS_BLOCK) <= cap)
-        rc = lanczos_route(p, g, k, cap, r, &ok);
-    if (rc == LOWRANK_OK && !ok)
-        rc = gram_route(p, g, k, tol, r, taken);
+        rc = exact_with_gram(p, g, k, tol, from, r, taken);
     free(g);
     return rc;
 }

@@ -169,8 +169,10 @@ int lr_krylov_reserve(const problem *p, krylov *kr, int64_t cap)
 {
     int64_t b = kr->b;
     void **buf[] = {&kr->v, &kr->y, &kr->d, &kr->s, &kr->h, &kr->hacc, &kr->r, &kr->racc, &kr->x};
-    const int64_t count[] = {p->n * cap, kr->gram ? b * p->n : p->m * cap, b * cap, b * cap,
-                             cap * b,    cap * b, b * b, b * b, b * b};
+    int64_t y = kr->gram       ? b * p->n
+                : kr->products ? lr_svd_gram_scratch(p, kr->t, b)
+                               : p->m * cap;
+    const int64_t count[] = {p->n * cap, y, b * cap, b * cap, cap * b, cap * b, b * b, b * b, b * b};
     int rc = LOWRANK_OK;
     for (size_t i = 0; rc == LOWRANK_OK && i < sizeof buf / sizeof buf[0]; i++)
         rc = lr_svd_grow(buf[i], (size_t)count[i], esize(kr->t));
@@ -285,7 +287,7 @@ static int krylov_append(const problem *p, krylov *kr)
 {
     void *w = elem(kr->t, kr->v, kr->cols * p->n);
     int rc = orthonormalise(p, kr, w);
-    if (rc == LOWRANK_OK && !kr->gram)
+    if (rc == LOWRANK_OK && !kr->gram && !kr->products)
         rc = lr_svd_apply(p, kr->b, w, p->n, elem(p->t, kr->y, kr->cols * p->m), p->m);
     if (rc == LOWRANK_OK)
         kr->cols += kr->b;
@@ -295,7 +297,8 @@ static int krylov_append(const problem *p, krylov *kr)
 /* The first block: b random directions, or, with q = 0, where no Krylov
  * step will follow, M^T of b random directions on the long side: the row
  * space sampled as by the randomized range finder of Halko, Martinsson and
- * Tropp (the random block of the long side is made in Y's memory). */
+ * Tropp (the random block of the long side is made in Y's memory, or in
+ * its own where Y is not kept). */
 int lr_krylov_start(const problem *p, krylov *kr, uint64_t seed, int64_t q)
 {
     lr_rng rng;
@@ -304,8 +307,12 @@ int lr_krylov_start(const problem *p, krylov *kr, uint64_t seed, int64_t q)
     if (q > 0) {
         lr_rng_fill_normal(&rng, kr->t, kr->v, p->n * kr->b);
     } else {
-        lr_rng_fill_normal(&rng, p->t, kr->y, p->m * kr->b);
-        rc = lr_svd_apply_t(p, kr->b, kr->y, p->m, kr->v, p->n);
+        void *g = kr->products ? scratch(p->t, p->m * kr->b) : kr->y;
+        if (g)
+            lr_rng_fill_normal(&rng, p->t, g, p->m * kr->b);
+        rc = g ? lr_svd_apply_t(p, kr->b, g, p->m, kr->v, p->n) : LOWRANK_ENOMEM;
+        if (g != kr->y)
+            free(g);
     }
     return rc == LOWRANK_OK ? krylov_append(p, kr) : rc;
 }
@@ -324,15 +331,17 @@ static int gram_product(const problem *p, const krylov *kr, const void *x, void 
     return rc;
 }
 
-/* The next block: Z = M^T M of the last block (M^T Y, or G V),
- * orthonormalised against the basis; its coefficients are the last block's
- * D and S. */
+/* The next block: Z = M^T M of the last block (M^T Y, G V, or products
+ * with M), orthonormalised against the basis; its coefficients are the
+ * last block's D and S. */
 int lr_krylov_extend(const problem *p, krylov *kr)
 {
     int64_t b = kr->b, last = kr->cols - b;
     void *z = elem(kr->t, kr->v, kr->cols * p->n);
-    int rc = kr->gram ? gram_product(p, kr, elem(kr->t, kr->v, last * p->n), z)
-                      : lr_svd_apply_t(p, b, elem(p->t, kr->y, last * p->m), p->m, z, p->n);
+    const void *vl = elem(kr->t, kr->v, last * p->n);
+    int rc = kr->gram       ? gram_product(p, kr, vl, z)
+             : kr->products ? lr_svd_gram(p, kr->t, b, vl, z, kr->y)
+                            : lr_svd_apply_t(p, b, elem(p->t, kr->y, last * p->m), p->m, z, p->n);
     if (rc == LOWRANK_OK)
         rc = krylov_append(p, kr);
     if (rc == LOWRANK_OK) { /* hacc is (cols - b) x b: its last block rows are D */
@@ -357,20 +366,31 @@ void lr_krylov_blocks(const krylov *kr, int64_t L, int64_t known, void *g)
     }
 }
 
-/* g (cols x cols, zeroed, lower triangle) = Y^T Y from the blocks. */
+/* g (cols x cols, zeroed, lower triangle) = Y^T Y = V^T M^T M V from the
+ * blocks, the last diagonal one Y_last^T Y_last, or without Y
+ * V_last^T (M^T M V_last) by one more product. */
 static int krylov_gram(const problem *p, const krylov *kr, void *g)
 {
-    int64_t L = kr->cols, b = kr->b, last = L - b;
+    int64_t L = kr->cols, b = kr->b, last = L - b, n = p->n;
     lr_krylov_blocks(kr, L, last, g);
-    return lr_syrk(p->t, 'L', 'T', b, p->m, 1.0, elem(p->t, kr->y, last * p->m), p->m, 0.0,
-                   elem(p->t, g, last + last * L), L);
+    if (!kr->products)
+        return lr_syrk(p->t, 'L', 'T', b, p->m, 1.0, elem(p->t, kr->y, last * p->m), p->m, 0.0,
+                       elem(p->t, g, last + last * L), L);
+    const void *vl = elem(kr->t, kr->v, last * n);
+    void *z = scratch(kr->t, n * b);
+    int rc = z ? lr_svd_gram(p, kr->t, b, vl, z, kr->y) : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK)
+        rc = lr_gemm(kr->t, 'T', 'N', b, b, n, 1.0, vl, n, z, n, 0.0,
+                     elem(kr->t, g, last + last * L), L);
+    free(z);
+    return rc;
 }
 
 /* Rayleigh-Ritz in the Krylov space: the eigen-decomposition of
  * G = Y^T Y (divide and conquer: for these sizes faster than a subset
  * driver) chooses the rank when k = 0, and with wk (L x k) its leading
  * eigenvectors, M V wk = Y wk: the projection onto span(V wk) needs no
- * further pass over M. */
+ * further pass over M (one, without Y). */
 static int krylov_ritz(const problem *p, const krylov *kr, int64_t k, double tol, result *r)
 {
     int64_t L = kr->cols;
@@ -390,10 +410,12 @@ static int krylov_ritz(const problem *p, const krylov *kr, int64_t k, double tol
     if (rc == LOWRANK_OK) {
         k = r->k;
         lr_svd_copy_columns(p->t, elem(p->t, g, (L - k) * L), L, p->t, wk, L, L, k, 1);
-        rc = lr_gemm(p->t, 'N', 'N', p->m, k, L, 1.0, kr->y, p->m, wk, L, 0.0, c, p->m);
+        rc = lr_gemm(p->t, 'N', 'N', p->n, k, L, 1.0, kr->v, p->n, wk, L, 0.0, vk, p->n);
     }
     if (rc == LOWRANK_OK)
-        rc = lr_gemm(p->t, 'N', 'N', p->n, k, L, 1.0, kr->v, p->n, wk, L, 0.0, vk, p->n);
+        rc = kr->products ? lr_svd_apply(p, k, vk, p->n, c, p->m)
+                          : lr_gemm(p->t, 'N', 'N', p->m, k, L, 1.0, kr->y, p->m, wk, L, 0.0, c,
+                                    p->m);
     if (rc == LOWRANK_OK)
         rc = lr_svd_project_onto(p, vk, c, r);
     if (rc == LOWRANK_OK)
@@ -409,18 +431,24 @@ static int krylov_ritz(const problem *p, const krylov *kr, int64_t k, double tol
 
 /* Randomized SVD of rank k: block Krylov with blocks of b and depth q,
  * (q + 1) b <= n: 2q + 1 products with blocks of M (2 for q = 0), no
- * other pass over M. */
+ * other pass over M.  Over a file, Y is not kept, and q + 2 fused passes
+ * (q + 1 for q = 0) do it: M^T M V_j for j < q, the last diagonal block,
+ * and M V wk for the result. */
 int lr_svd_randomized(const problem *p, int64_t k, int64_t b, int64_t q, uint64_t seed, result *r)
 {
-    krylov kr = {.t = p->t, .b = b};
+    krylov kr = {.t = p->t, .b = b, .products = streamed(p)};
+    double steps = (double)(q + 2);
     int rc = lr_krylov_reserve(p, &kr, (q + 1) * b);
+    lr_svd_span(p, 0, 1 / steps);
     if (rc == LOWRANK_OK)
         rc = lr_krylov_start(p, &kr, seed, q);
     for (int64_t j = 0; rc == LOWRANK_OK && j < q; j++) {
-        rc = lr_progress_report(p->progress, (double)(j + 1) / (double)(q + 2));
+        rc = lr_progress_report(p->progress, (double)(j + 1) / steps);
+        lr_svd_span(p, (double)(j + 1) / steps, (double)(j + 2) / steps);
         if (rc == LOWRANK_OK)
             rc = lr_krylov_extend(p, &kr);
     }
+    lr_svd_span(p, (double)(q + 1) / steps, 1);
     if (rc == LOWRANK_OK)
         rc = krylov_ritz(p, &kr, k, 0, r);
     lr_krylov_free(&kr);

@@ -78,6 +78,36 @@ int tool_write_approximation(const lowrank_factors *f, const lowrank_matrix *a, 
 int tool_write_factors(const lowrank_factors *f, int balanced, const char *left,
                        const char *right);
 
+/* The matrix a subcommand reads (tools/input.c): a dense matrix, or an
+ * operator over scipy's sparse .npz (csr) or over an .npy file read block
+ * by block at every product. */
+typedef struct tool_input {
+    lowrank_matrix *matrix;
+    lowrank_csr *csr;
+    lowrank_operator *op;
+} tool_input;
+
+/* Open path: .npz as a sparse matrix; .npy loaded, or streamed when stream
+ * is set or its data exceed half the physical memory.  0, or 1 after a
+ * message on stderr. */
+int tool_input_open(const char *path, int stream, tool_input *in);
+void tool_input_free(tool_input *in);
+int64_t tool_input_rows(const tool_input *in);
+int64_t tool_input_cols(const tool_input *in);
+
+/* "passes=P bytes_read=B" on stderr, for an operator (--time). */
+void tool_input_report(const tool_input *in);
+
+/* 0 when the dense approximation of the input can be written (always for a
+ * dense input; for an operator, when it takes at most 2 GiB), else the
+ * exit status of a usage error telling to write --factors. */
+int tool_input_check_output(const tool_input *in, const char *command);
+
+/* Write the approximation f of the input to out: in the input's shape,
+ * dtype and layout for a dense input, C order for an operator. */
+int tool_write_input_approximation(const lowrank_factors *f, const tool_input *in,
+                                   const char *out);
+
 /* LOWRANK_METHOD_LEWIS for "lewis", LOWRANK_METHOD_LOWNER for
  * "cutting-plane" (or "lowner"), -1 otherwise. */
 int tool_rounding_method(const char *name);

@@ -83,7 +83,7 @@ $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
 # The background model's per-pixel loops run on every frame of a video, the
 # lp fit's element-wise passes on every entry at every step: let GCC
 # vectorise them as clang does at -O2.
-$(B)/lib/background.o $(B)/lib/lp_entries.o: ALL_CFLAGS += -ftree-vectorize
+$(B)/lib/background.o $(B)/lib/lp_entries.o $(B)/lib/csr.o: ALL_CFLAGS += -ftree-vectorize
 
 $(B)/lib/$(SOFILE): $(LIB_OBJS) $(srcdir)/lib/lowrank.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(srcdir)/lib/lowrank.map \
@@ -154,6 +154,8 @@ SUITES += lp
 SUITES += lp_entries
 SUITES += background
 SUITES += progress
+SUITES += operator
+SUITES += operator_svd
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
 # Tests link the static archive: they reach the internal layer too, and
 # wrapping malloc lets them fail any allocation on purpose.

@@ -168,101 +168,218 @@ int lr_csr_transpose(lowrank_dtype dtype, int64_t rows, int64_t cols, const int6
 
 /* ------------------------------------------------------------ products */
 
-/* One side of the matrix as CSR: A itself, or A^T from the transpose. */
-typedef struct side {
-    int64_t rows, cols;
-    const int64_t *ptr, *idx;
-    const void *val;
-} side;
-
+/* The operator keeps S, the CSR form of A or of A^T, whichever is tall
+ * (rows >= cols): A's own arrays, or the transpose built here for a wide A.
+ * Its column indices are an int32 copy when they fit (a third less memory
+ * traffic than int64 in a product, which reads little else).  Both
+ * products then read S row by row: S x gathers rows of x (cols x nvec, the
+ * small side: its rows stay in cache), and S^T y scatters into rows of z
+ * (cols x nvec again), never reading or writing the long side at random. */
 typedef struct csr_state {
     const lowrank_csr *a;
-    int64_t *tptr, *tidx;
-    void *tval;
+    int swapped, narrow; /* S = A^T; S's indices are int32 */
+    int64_t rows, cols;  /* S's, rows >= cols */
+    const int64_t *ptr;
+    const void *idx, *val;
+    int64_t *own_ptr;    /* what the state allocated */
+    void *own_idx, *own_val;
 } csr_state;
 
-static side side_of(const lowrank_operator *op, char trans)
-{
-    const csr_state *s = op->state;
-    if (trans == 'N')
-        return (side){s->a->rows, s->a->cols, s->a->indptr, s->a->indices, s->a->values};
-    return (side){s->a->cols, s->a->rows, s->tptr, s->tidx, s->tval};
-}
-
-/* Accumulators per row: the columns of a block are done this many at a
- * time (a row's sums stay in registers or L1). */
+/* The most columns of a block one scatter pass sums (its copies of z are
+ * CHUNKS x cols x that many). */
 enum { WIDTH = 32 };
 
-/* A product task: rows [first, last) of y = S x, where xr holds x
- * row-major (rows of width nvec) when nvec > 1. */
+/* The scatter's partial sums: a fixed number of chunks of S's rows, each
+ * summing into its own copy of z, added in chunk order, so that results do
+ * not depend on the number of threads; the columns of a block are done as
+ * many at a time as fit in SCATTER_BYTES of copies. */
+enum { CHUNKS = 4 };
+#define SCATTER_BYTES (32u << 20)
+
+/* Bands per thread of a gather: enough that a thread slowed down by another
+ * process leaves its share to the others. */
+enum { BANDS_PER_THREAD = 4, MAX_BANDS = 256 };
+
+/* A product over S: a gather (y = S x, bands of rows) or a scatter
+ * (z = S^T y, chunks of rows, then a sum over the chunks); the columns
+ * [c0, c0 + width) of the block, x and y column-major, xr holding x
+ * row-major (rows of width nvec) for a gather of several columns. */
 typedef struct product {
     lowrank_dtype t;
-    side s;
-    int64_t nvec;
+    const csr_state *s;
+    int64_t nvec, c0, width;
     const void *x, *xr;
     int64_t ldx;
     void *y;
     int64_t ldy;
-    const int64_t *bands; /* ntasks + 1 row boundaries */
+    double *part; /* scatter: CHUNKS x cols x width */
+    int64_t bands[MAX_BANDS + 1], nbands;
 } product;
 
-#define DEFINE_KERNELS(suffix, type)                                                               \
-    static void matvec_##suffix(const product *w, int64_t first, int64_t last)                     \
+/* The kernels, for values of type `type` and indices of type `itype`, on
+ * W columns of the block at a time, W a constant so that the W sums of a
+ * row stay in registers: a product of several columns reads each entry of
+ * S once per W columns.  One column gathers with two partial sums per row,
+ * to overlap the latency of the loads from x. */
+#define DEFINE_GATHER1(suffix, type, itype)                                                        \
+    static void gather1_##suffix(const product *w, int64_t first, int64_t last)                    \
     {                                                                                              \
-        const type *val = w->s.val, *x = w->x;                                                     \
+        const type *val = w->s->val, *x = w->x;                                                    \
+        const itype *idx = w->s->idx;                                                              \
+        const int64_t *ptr = w->s->ptr;                                                            \
         type *y = w->y;                                                                            \
         for (int64_t i = first; i < last; i++) {                                                   \
-            double acc = 0;                                                                        \
-            for (int64_t p = w->s.ptr[i]; p < w->s.ptr[i + 1]; p++)                                \
-                acc += (double)val[p] * (double)x[w->s.idx[p]];                                    \
-            y[i] = (type)acc;                                                                      \
+            double a0 = 0, a1 = 0;                                                                 \
+            int64_t p = ptr[i], end = ptr[i + 1];                                                  \
+            for (; p + 1 < end; p += 2) {                                                          \
+                a0 += (double)val[p] * (double)x[idx[p]];                                          \
+                a1 += (double)val[p + 1] * (double)x[idx[p + 1]];                                  \
+            }                                                                                      \
+            if (p < end)                                                                           \
+                a0 += (double)val[p] * (double)x[idx[p]];                                          \
+            y[i] = (type)(a0 + a1);                                                                \
+        }                                                                                          \
+    }
+
+/* y rows [first, last), columns c0 .. c0 + W - 1 = S x, x read from xr
+ * (row-major, rows of width nvec); part (cols x W) = the rows [first,
+ * last) of S, transposed, times columns c0 .. c0 + W - 1 of x. */
+#define DEFINE_BLOCK(suffix, type, itype, W)                                                       \
+    static void gather_##suffix##_##W(const product *w, int64_t first, int64_t last, int64_t c0)   \
+    {                                                                                              \
+        const type *val = w->s->val, *xr = w->xr;                                                  \
+        const itype *idx = w->s->idx;                                                              \
+        const int64_t *ptr = w->s->ptr;                                                            \
+        type *y = w->y;                                                                            \
+        int64_t nvec = w->nvec, ldy = w->ldy;                                                      \
+        for (int64_t i = first; i < last; i++) {                                                   \
+            double acc[W] = {0};                                                                   \
+            for (int64_t p = ptr[i]; p < ptr[i + 1]; p++) {                                        \
+                double v = val[p];                                                                 \
+                const type *row = xr + (int64_t)idx[p] * nvec + c0;                                \
+                for (int c = 0; c < W; c++)                                                        \
+                    acc[c] += v * (double)row[c];                                                  \
+            }                                                                                      \
+            for (int c = 0; c < W; c++)                                                            \
+                y[i + (c0 + c) * ldy] = (type)acc[c];                                              \
         }                                                                                          \
     }                                                                                              \
-    static void matmat_##suffix(const product *w, int64_t first, int64_t last)                     \
+    static void scatter_##suffix##_##W(const product *w, int64_t first, int64_t last, int64_t c0,  \
+                                       double *part)                                               \
     {                                                                                              \
-        const type *val = w->s.val, *xr = w->xr;                                                   \
-        type *y = w->y;                                                                            \
-        int64_t nvec = w->nvec;                                                                    \
-        double acc[WIDTH];                                                                         \
-        for (int64_t c0 = 0; c0 < nvec; c0 += WIDTH) {                                             \
-            int64_t cw = nvec - c0 < WIDTH ? nvec - c0 : WIDTH;                                    \
-            for (int64_t i = first; i < last; i++) {                                               \
-                for (int64_t c = 0; c < cw; c++)                                                   \
-                    acc[c] = 0;                                                                    \
-                for (int64_t p = w->s.ptr[i]; p < w->s.ptr[i + 1]; p++) {                          \
-                    double v = val[p];                                                             \
-                    const type *row = xr + w->s.idx[p] * nvec + c0;                                \
-                    for (int64_t c = 0; c < cw; c++)                                               \
-                        acc[c] += v * (double)row[c];                                              \
-                }                                                                                  \
-                for (int64_t c = 0; c < cw; c++)                                                   \
-                    y[i + (c0 + c) * w->ldy] = (type)acc[c];                                       \
+        const type *val = w->s->val, *x = w->x;                                                    \
+        const itype *idx = w->s->idx;                                                              \
+        const int64_t *ptr = w->s->ptr;                                                            \
+        int64_t ldx = w->ldx, g = w->width;                                                        \
+        for (int64_t i = first; i < last; i++) {                                                   \
+            double xi[W];                                                                          \
+            for (int c = 0; c < W; c++)                                                            \
+                xi[c] = (double)x[i + (c0 + c) * ldx];                                             \
+            for (int64_t p = ptr[i]; p < ptr[i + 1]; p++) {                                        \
+                double v = val[p], *z = part + (int64_t)idx[p] * g + (c0 - w->c0);                 \
+                for (int c = 0; c < W; c++)                                                        \
+                    z[c] += v * xi[c];                                                             \
             }                                                                                      \
         }                                                                                          \
     }
-DEFINE_KERNELS(f32, float)
-DEFINE_KERNELS(f64, double)
 
-static int product_task(void *ctx, int64_t task, int thread)
+#define DEFINE_KERNELS(suffix, type, itype)                                                        \
+    DEFINE_GATHER1(suffix, type, itype)                                                            \
+    DEFINE_BLOCK(suffix, type, itype, 1)                                                           \
+    DEFINE_BLOCK(suffix, type, itype, 2)                                                           \
+    DEFINE_BLOCK(suffix, type, itype, 4)                                                           \
+    DEFINE_BLOCK(suffix, type, itype, 8)                                                           \
+    static const kernels kernels_##suffix = {                                                      \
+        gather1_##suffix,                                                                          \
+        {gather_##suffix##_1, gather_##suffix##_2, gather_##suffix##_4, gather_##suffix##_8},      \
+        {scatter_##suffix##_1, scatter_##suffix##_2, scatter_##suffix##_4, scatter_##suffix##_8}};
+
+/* The kernels of one value and index type; [0..3] for W = 1, 2, 4, 8. */
+typedef struct kernels {
+    void (*gather1)(const product *w, int64_t first, int64_t last);
+    void (*gather[4])(const product *w, int64_t first, int64_t last, int64_t c0);
+    void (*scatter[4])(const product *w, int64_t first, int64_t last, int64_t c0, double *part);
+} kernels;
+
+DEFINE_KERNELS(f32_i32, float, int32_t)
+DEFINE_KERNELS(f64_i32, double, int32_t)
+DEFINE_KERNELS(f32_i64, float, int64_t)
+DEFINE_KERNELS(f64_i64, double, int64_t)
+
+static const kernels *kernels_of(const product *w)
+{
+    int single = w->t == LOWRANK_FLOAT32;
+    return w->s->narrow ? (single ? &kernels_f32_i32 : &kernels_f64_i32)
+                        : (single ? &kernels_f32_i64 : &kernels_f64_i64);
+}
+
+/* The widest of 8, 4, 2, 1 columns that fits in `left`, as an index. */
+static int width_index(int64_t left) { return left >= 8 ? 3 : left >= 4 ? 2 : left >= 2 ? 1 : 0; }
+
+static int gather_task(void *ctx, int64_t task, int thread)
 {
     (void)thread;
     const product *w = ctx;
+    const kernels *k = kernels_of(w);
     int64_t first = w->bands[task], last = w->bands[task + 1];
-    if (w->t == LOWRANK_FLOAT32)
-        (w->nvec == 1 ? matvec_f32 : matmat_f32)(w, first, last);
-    else
-        (w->nvec == 1 ? matvec_f64 : matmat_f64)(w, first, last);
+    if (w->nvec == 1) {
+        k->gather1(w, first, last);
+        return 0;
+    }
+    for (int64_t c0 = 0; c0 < w->nvec;) {
+        int wi = width_index(w->nvec - c0);
+        k->gather[wi](w, first, last, c0);
+        c0 += INT64_C(1) << wi;
+    }
     return 0;
 }
 
-/* Row boundaries of ntasks bands of about equal numbers of entries (plus
- * one per row, for the rows' own cost). */
-static void split_rows(const side *s, int64_t ntasks, int64_t *bands)
+static int scatter_task(void *ctx, int64_t task, int thread)
 {
+    (void)thread;
+    const product *w = ctx;
+    const kernels *k = kernels_of(w);
+    double *part = w->part + task * w->s->cols * w->width;
+    int64_t first = w->bands[task], last = w->bands[task + 1];
+    memset(part, 0, (size_t)(w->s->cols * w->width) * sizeof *part);
+    for (int64_t c0 = w->c0; c0 < w->c0 + w->width;) {
+        int wi = width_index(w->c0 + w->width - c0);
+        k->scatter[wi](w, first, last, c0, part);
+        c0 += INT64_C(1) << wi;
+    }
+    return 0;
+}
+
+/* Rows [first, last) of z = the chunks' partial sums, added in order. */
+static int sum_task(void *ctx, int64_t task, int thread)
+{
+    (void)thread;
+    const product *w = ctx;
+    int64_t n = w->s->cols, g = w->width, per = (n + w->nbands - 1) / w->nbands;
+    int64_t first = task * per, last = first + per < n ? first + per : n;
+    for (int64_t j = first; j < last; j++)
+        for (int64_t c = 0; c < g; c++) {
+            double sum = 0;
+            for (int64_t k = 0; k < CHUNKS; k++)
+                sum += w->part[(k * n + j) * g + c];
+            if (w->t == LOWRANK_FLOAT32)
+                ((float *)w->y)[j + (w->c0 + c) * w->ldy] = (float)sum;
+            else
+                ((double *)w->y)[j + (w->c0 + c) * w->ldy] = sum;
+        }
+    return 0;
+}
+
+/* Row boundaries of nbands bands of S of about equal numbers of entries
+ * (plus one per row, for the rows' own cost). */
+static void split_rows(product *w, int64_t nbands)
+{
+    const csr_state *s = w->s;
     int64_t total = s->ptr[s->rows] + s->rows;
-    bands[0] = 0;
-    for (int64_t t = 1; t < ntasks; t++) {
-        int64_t target = total / ntasks * t, lo = bands[t - 1], hi = s->rows;
+    w->nbands = nbands;
+    w->bands[0] = 0;
+    for (int64_t t = 1; t < nbands; t++) {
+        int64_t target = total / nbands * t, lo = w->bands[t - 1], hi = s->rows;
         while (lo < hi) { /* the first row whose start reaches the target */
             int64_t mid = lo + (hi - lo) / 2;
             if (s->ptr[mid] + mid < target)
@@ -270,54 +387,95 @@ static void split_rows(const side *s, int64_t ntasks, int64_t *bands)
             else
                 hi = mid;
         }
-        bands[t] = lo;
+        w->bands[t] = lo;
     }
-    bands[ntasks] = s->rows;
+    w->bands[nbands] = s->rows;
 }
 
-/* Bands per thread: enough that a thread slowed down by another process
- * leaves its share to the others. */
-enum { BANDS_PER_THREAD = 4, MAX_BANDS = 256 };
-
-static int csr_apply(const lowrank_operator *op, char trans, int64_t nvec, const void *x,
-                     int64_t ldx, void *y, int64_t ldy, const lr_products *pr)
+/* y = S x: x row by row (each entry then reads one contiguous piece), and
+ * bands of rows of y on the threads. */
+static int gather(product *w, lr_pool *pool)
 {
-    product w = {op->dtype, side_of(op, trans), nvec, x, NULL, ldx, y, ldy, NULL};
-    size_t es = lr_dtype_size(op->dtype);
-    int64_t ntasks = (int64_t)lr_pool_threads(pr ? pr->pool : NULL) * BANDS_PER_THREAD;
-    ntasks = ntasks > MAX_BANDS ? MAX_BANDS : ntasks > w.s.rows ? w.s.rows : ntasks;
-    int64_t bands[MAX_BANDS + 1];
+    const csr_state *s = w->s;
+    size_t es = lr_dtype_size(w->t);
     void *xr = NULL;
-    if (nvec > 1) { /* x row by row: each entry then reads one contiguous piece */
-        xr = lr_malloc((size_t)(w.s.cols * nvec), es);
+    if (w->nvec > 1) {
+        xr = lr_malloc((size_t)(s->cols * w->nvec), es);
         if (!xr)
             return LOWRANK_ENOMEM;
-        for (int64_t j = 0; j < nvec; j++)
-            for (int64_t i = 0; i < w.s.cols; i++)
-                memcpy((char *)xr + (size_t)(i * nvec + j) * es,
-                       (const char *)x + (size_t)(i + j * ldx) * es, es);
-        w.xr = xr;
+        for (int64_t j = 0; j < w->nvec; j++)
+            for (int64_t i = 0; i < s->cols; i++)
+                if (w->t == LOWRANK_FLOAT32)
+                    ((float *)xr)[i * w->nvec + j] = ((const float *)w->x)[i + j * w->ldx];
+                else
+                    ((double *)xr)[i * w->nvec + j] = ((const double *)w->x)[i + j * w->ldx];
+        w->xr = xr;
     }
-    split_rows(&w.s, ntasks, bands);
-    w.bands = bands;
-    int rc = lr_pool_run(pr ? pr->pool : NULL, ntasks, product_task, &w);
+    int64_t nbands = (int64_t)lr_pool_threads(pool) * BANDS_PER_THREAD;
+    split_rows(w, nbands > MAX_BANDS ? MAX_BANDS : nbands > s->rows ? s->rows : nbands);
+    int rc = lr_pool_run(pool, w->nbands, gather_task, w);
     free(xr);
     return rc;
 }
 
-/* Rows of S as doubles into dst (count x S.cols, zeroed first). */
+/* z = S^T x: for each group of columns, the chunks' partial sums on the
+ * threads, then their sum by bands of rows of z. */
+static int scatter(product *w, lr_pool *pool)
+{
+    const csr_state *s = w->s;
+    int64_t fit = SCATTER_BYTES / ((int64_t)CHUNKS * s->cols * (int64_t)sizeof(double));
+    int64_t g = fit < 1 ? 1 : fit > WIDTH ? WIDTH : fit;
+    w->part = lr_malloc((size_t)(CHUNKS * s->cols * (g < w->nvec ? g : w->nvec)), sizeof(double));
+    if (!w->part)
+        return LOWRANK_ENOMEM;
+    int rc = LOWRANK_OK;
+    for (w->c0 = 0; rc == LOWRANK_OK && w->c0 < w->nvec; w->c0 += g) {
+        w->width = w->nvec - w->c0 < g ? w->nvec - w->c0 : g;
+        split_rows(w, s->rows < CHUNKS ? s->rows : CHUNKS);
+        int64_t chunks = w->nbands;
+        rc = lr_pool_run(pool, chunks, scatter_task, w);
+        for (int64_t k = chunks; rc == LOWRANK_OK && k < CHUNKS; k++) /* fewer rows than chunks */
+            memset(w->part + k * s->cols * w->width, 0,
+                   (size_t)(s->cols * w->width) * sizeof(double));
+        w->nbands = lr_pool_threads(pool);
+        if (rc == LOWRANK_OK)
+            rc = lr_pool_run(pool, w->nbands, sum_task, w);
+    }
+    free(w->part);
+    return rc;
+}
+
+static int csr_apply(const lowrank_operator *op, char trans, int64_t nvec, const void *x,
+                     int64_t ldx, void *y, int64_t ldy, const lr_products *pr)
+{
+    const csr_state *s = op->state;
+    product w = {.t = op->dtype, .s = s, .nvec = nvec, .x = x, .ldx = ldx, .y = y, .ldy = ldy};
+    lr_pool *pool = pr ? pr->pool : NULL;
+    return (trans == 'T') == s->swapped ? gather(&w, pool) : scatter(&w, pool);
+}
+
+/* Rows [first, first + count) of S (transposed: of S^T) as doubles into
+ * dst (count x width, zeroed first). */
 static int csr_read(const lowrank_operator *op, char trans, int64_t first, int64_t count,
                     double *dst, int64_t ldd, const lr_products *pr)
 {
     (void)pr;
-    side s = side_of(op, trans);
-    for (int64_t j = 0; j < s.cols; j++)
+    const csr_state *s = op->state;
+    int transposed = (trans == 'T') != s->swapped;
+    int64_t width = transposed ? s->rows : s->cols;
+    for (int64_t j = 0; j < width; j++)
         memset(dst + j * ldd, 0, (size_t)count * sizeof *dst);
-    for (int64_t c = 0; c < count; c++)
-        for (int64_t p = s.ptr[first + c]; p < s.ptr[first + c + 1]; p++)
-            dst[c + s.idx[p] * ldd] = op->dtype == LOWRANK_FLOAT32
-                                          ? (double)((const float *)s.val)[p]
-                                          : ((const double *)s.val)[p];
+    int64_t lo = transposed ? 0 : first, hi = transposed ? s->rows : first + count;
+    for (int64_t i = lo; i < hi; i++) /* rows of S^T: a sweep over S, keeping those columns */
+        for (int64_t p = s->ptr[i]; p < s->ptr[i + 1]; p++) {
+            int64_t j = s->narrow ? ((const int32_t *)s->idx)[p] : ((const int64_t *)s->idx)[p];
+            double v = op->dtype == LOWRANK_FLOAT32 ? (double)((const float *)s->val)[p]
+                                                    : ((const double *)s->val)[p];
+            if (!transposed)
+                dst[(i - first) + j * ldd] = v;
+            else if (j >= first && j < first + count)
+                dst[(j - first) + i * ldd] = v;
+        }
     return LOWRANK_OK;
 }
 
@@ -353,14 +511,23 @@ static void csr_destroy(lowrank_operator *op)
     csr_state *s = op->state;
     if (!s)
         return;
-    free(s->tptr);
-    free(s->tidx);
-    free(s->tval);
+    free(s->own_ptr);
+    free(s->own_idx);
+    free(s->own_val);
     free(s);
 }
 
 static const lr_operator_kind csr_kind = {"sparse", csr_apply, NULL, csr_read, csr_scan,
                                           csr_destroy};
+
+/* The int64 array of n indices narrowed to a new int32 array. */
+static int32_t *narrow_indices(const int64_t *wide, int64_t n)
+{
+    int32_t *v = lr_malloc(n > 0 ? (size_t)n : 1, sizeof *v);
+    for (int64_t p = 0; v && p < n; p++)
+        v[p] = (int32_t)wide[p];
+    return v;
+}
 
 int lowrank_operator_csr(const lowrank_csr *a, lowrank_operator **out)
 {
@@ -372,11 +539,32 @@ int lowrank_operator_csr(const lowrank_csr *a, lowrank_operator **out)
     csr_state *s = lr_calloc(1, sizeof *s);
     if (!s)
         return LOWRANK_ENOMEM;
-    s->a = a;
-    int rc = lr_csr_transpose(a->dtype, a->rows, a->cols, a->indptr, a->indices, a->values,
-                              &s->tptr, &s->tidx, &s->tval);
+    *s = (csr_state){a, a->rows < a->cols, a->rows <= INT32_MAX && a->cols <= INT32_MAX,
+                     a->rows, a->cols, a->indptr, a->indices, a->values, NULL, NULL, NULL};
+    int rc = LOWRANK_OK;
+    const int64_t *wide = a->indices;
+    if (s->swapped) {
+        int64_t *tidx;
+        rc = lr_csr_transpose(a->dtype, a->rows, a->cols, a->indptr, a->indices, a->values,
+                              &s->own_ptr, &tidx, &s->own_val);
+        s->own_idx = tidx;
+        s->rows = a->cols;
+        s->cols = a->rows;
+        s->ptr = s->own_ptr;
+        s->idx = wide = tidx;
+        s->val = s->own_val;
+    }
+    if (rc == LOWRANK_OK && s->narrow) {
+        int32_t *idx = narrow_indices(wide, a->nnz);
+        if (s->own_idx != idx)
+            free(s->own_idx);
+        s->own_idx = idx;
+        s->idx = idx;
+        rc = idx ? LOWRANK_OK : LOWRANK_ENOMEM;
+    }
     if (rc != LOWRANK_OK) {
-        free(s);
+        lowrank_operator tmp = {.state = s};
+        csr_destroy(&tmp);
         return rc;
     }
     return lr_operator_alloc(&csr_kind, a->dtype, a->rows, a->cols, s, out);

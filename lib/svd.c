@@ -307,6 +307,8 @@ void lr_svd_result_free(result *r)
  * that keeps `captured` of the squared norm; 0 for M = 0. */
 double lr_svd_projection_error(const problem *p, double captured)
 {
+    if (isnan(p->sumsq)) /* a callback's ||M||_F is unknown */
+        return NAN;
     return p->sumsq > 0 ? sqrt(fmax(0.0, p->sumsq - captured) / p->sumsq) : 0.0;
 }
 

@@ -3,7 +3,8 @@
  * independent tasks: the bands of rows of a sparse product.
  *
  * A run starts threads - 1 workers, which claim tasks in increasing order
- * alongside the calling thread, and joins them.  A task's result must not
+ * alongside the calling thread, and joins them; it allocates nothing (a
+ * pool is run by one thread at a time).  A task's result must not
  * depend on the thread that runs it, which makes results independent of the
  * number of threads.  Workers block every signal: signals are the
  * program's, for its own threads to take.
@@ -20,7 +21,9 @@
 #include "internal.h"
 
 struct lr_pool {
-    int threads; /* the caller included */
+    int threads;  /* the caller included */
+    pthread_t *ids; /* the workers' of a run */
+    void *args;
 };
 
 int lr_threads_available(void)
@@ -32,21 +35,42 @@ int lr_threads_available(void)
     return n > 0 ? (int)(n < 1024 ? n : 1024) : 1;
 }
 
+typedef struct run run;
+typedef struct worker {
+    run *r;
+    int thread;
+} worker;
+
 int lr_pool_new(int threads, lr_pool **out)
 {
-    *out = lr_malloc(1, sizeof **out);
-    if (!*out)
+    lr_pool *p = lr_malloc(1, sizeof *p);
+    *out = NULL;
+    if (!p)
         return LOWRANK_ENOMEM;
-    (*out)->threads = threads < 1 ? 1 : threads;
+    p->threads = threads < 1 ? 1 : threads;
+    p->ids = lr_malloc((size_t)p->threads, sizeof *p->ids);
+    p->args = p->ids ? lr_malloc((size_t)p->threads, sizeof(worker)) : NULL;
+    if (!p->args) {
+        lr_pool_free(p);
+        return LOWRANK_ENOMEM;
+    }
+    *out = p;
     return LOWRANK_OK;
 }
 
-void lr_pool_free(lr_pool *p) { free(p); }
+void lr_pool_free(lr_pool *p)
+{
+    if (!p)
+        return;
+    free(p->ids);
+    free(p->args);
+    free(p);
+}
 
 int lr_pool_threads(const lr_pool *p) { return p ? p->threads : 1; }
 
 /* One run: the tasks, the next to claim, and the lowest failure. */
-typedef struct run {
+struct run {
     lr_task_fn fn;
     void *ctx;
     int64_t ntasks;
@@ -55,12 +79,7 @@ typedef struct run {
     int64_t fail_task;
     int fail_rc;
     char fail_message[512];
-} run;
-
-typedef struct worker {
-    run *r;
-    int thread;
-} worker;
+};
 
 static void work(run *r, int thread)
 {
@@ -101,25 +120,21 @@ int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx)
     run r = {.fn = fn, .ctx = ctx, .ntasks = ntasks};
     atomic_init(&r.next, 0);
     pthread_mutex_init(&r.lock, NULL);
-    pthread_t *ids = lr_malloc((size_t)threads, sizeof *ids);
-    worker *args = ids ? lr_malloc((size_t)threads, sizeof *args) : NULL;
+    pthread_t *ids = p->ids;
+    worker *args = p->args;
     int started = 0;
-    if (args) {
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        for (; started < threads - 1; started++) {
-            args[started] = (worker){&r, started + 1};
-            if (pthread_create(&ids[started], NULL, worker_main, &args[started]) != 0)
-                break; /* fewer workers: the caller does their share */
-        }
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for (; started < threads - 1; started++) {
+        args[started] = (worker){&r, started + 1};
+        if (pthread_create(&ids[started], NULL, worker_main, &args[started]) != 0)
+            break; /* fewer workers: the caller does their share */
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     work(&r, 0);
     for (int i = 0; i < started; i++)
         pthread_join(ids[i], NULL);
-    free(ids);
-    free(args);
     pthread_mutex_destroy(&r.lock);
     if (r.fail_rc != 0)
         lr_fail(r.fail_rc, "%s", r.fail_message);

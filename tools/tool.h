@@ -66,8 +66,10 @@ int tool_parse_exit(int parsed);
 /* The subcommand called name, or NULL. */
 const tool_command *tool_find_command(const char *name);
 
-/* Seconds on a monotonic clock. */
+/* Seconds on a monotonic clock, and of CPU time used by the process (all
+ * its threads). */
 double tool_now(void);
+double tool_cpu(void);
 
 /* Write the approximation f of a to out, in a's shape, dtype and layout.
  * 0 on success, 1 after a message on stderr. */

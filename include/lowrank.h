@@ -618,6 +618,15 @@ LOWRANK_API int lowrank_operator_csr(const lowrank_csr *a, lowrank_operator **ou
  * Errors: those of lowrank_npy_info, and LOWRANK_ENOMEM. */
 LOWRANK_API int lowrank_operator_npy(const char *path, lowrank_operator **out);
 
+/* lowrank_operator_transpose: the operator A^T of the operator a (borrowed:
+ * a must outlive it), whose products are a's with trans swapped: a matrix
+ * held by columns (CSC: the CSR arrays of A^T) is A^T's CSR operator,
+ * transposed, without a copy.  For a dense matrix's operator, the dense
+ * matrix transposed (so lowrank_svd_op and lowrank_lp_op compute exactly
+ * lowrank_svd's and lowrank_lp's of the transposed view).
+ * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_operator_transpose(const lowrank_operator *a, lowrank_operator **out);
+
 /* lowrank_operator_free: release an operator (not what it borrows).  NULL
  * is accepted. */
 LOWRANK_API void lowrank_operator_free(lowrank_operator *op);

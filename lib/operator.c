@@ -224,6 +224,66 @@ int lowrank_operator_matrix(const lowrank_matrix *a, lowrank_operator **out)
     return rc;
 }
 
+/* ------------------------------------------------------------ transposes */
+
+/* A^T of an operator: the inner operator's products with trans swapped. */
+static char swapped(char trans) { return trans == 'N' ? 'T' : 'N'; }
+
+static int transpose_apply(const lowrank_operator *op, char trans, int64_t nvec, const void *x,
+                           int64_t ldx, void *y, int64_t ldy, const lr_products *pr)
+{
+    return lr_operator_apply(op->state, swapped(trans), nvec, x, ldx, y, ldy, pr);
+}
+
+static int transpose_read(const lowrank_operator *op, char trans, int64_t first, int64_t count,
+                          double *dst, int64_t ldd, const lr_products *pr)
+{
+    return lr_operator_read(op->state, swapped(trans), first, count, dst, ldd, pr);
+}
+
+static int transpose_scan(const lowrank_operator *op, double scale, double *maxabs,
+                          double *sumsq, const lr_products *pr)
+{
+    return lr_operator_scan(op->state, scale, maxabs, sumsq, pr);
+}
+
+static const lr_operator_kind transpose_kind = {"transposed", transpose_apply, NULL,
+                                                transpose_read, transpose_scan, NULL};
+
+/* A dense matrix's transpose is a dense matrix: the same memory in the other
+ * layout, which the transposed operator owns. */
+static void transposed_matrix_destroy(lowrank_operator *op) { free(op->state); }
+
+static const lr_operator_kind transposed_matrix_kind = {"dense", matrix_apply, NULL, NULL, NULL,
+                                                        transposed_matrix_destroy};
+
+int lowrank_operator_transpose(const lowrank_operator *a, lowrank_operator **out)
+{
+    if (!out)
+        return lr_fail(LOWRANK_EINVAL, "out is NULL");
+    *out = NULL;
+    if (!a)
+        return lr_fail(LOWRANK_EINVAL, "a is NULL");
+    if (!a->matrix) {
+        int rc = lr_operator_alloc(&transpose_kind, a->dtype, a->cols, a->rows,
+                                   (void *)(uintptr_t)a, out);
+        if (rc == LOWRANK_OK)
+            (*out)->flags = a->flags;
+        return rc;
+    }
+    const lowrank_matrix *m = a->matrix;
+    lowrank_matrix *t = lr_malloc(1, sizeof *t);
+    if (!t)
+        return LOWRANK_ENOMEM;
+    *t = (lowrank_matrix){m->dtype,
+                          m->layout == LOWRANK_ROW_MAJOR ? LOWRANK_COL_MAJOR : LOWRANK_ROW_MAJOR,
+                          m->cols, m->rows, m->ld, m->data, 0};
+    int rc = lr_operator_alloc(&transposed_matrix_kind, a->dtype, a->cols, a->rows, t, out);
+    if (rc == LOWRANK_OK)
+        (*out)->matrix = t;
+    return rc;
+}
+
 /* ------------------------------------------------------------ callbacks */
 
 typedef struct callback {

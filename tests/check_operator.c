@@ -462,6 +462,45 @@ START_TEST(file_products_match_dense)
 }
 END_TEST
 
+/* The transpose of each kind of operator: its products are those of the
+ * dense transpose; a dense matrix's is a dense matrix again. */
+START_TEST(transposes_match_dense)
+{
+    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 21, 9, 12), *dt;
+    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 9, 21, &dt));
+    for (int64_t i = 0; i < 21; i++)
+        for (int64_t j = 0; j < 9; j++)
+            ck_assert_ok(lowrank_matrix_set(dt, j, i, lr_matrix_at(a, i, j)));
+    sparse s = make_sparse(LOWRANK_FLOAT64, 21, 9, 1.0, 0);
+    for (int64_t i = 0; i < 21; i++) /* the same matrix, stored sparse */
+        for (int64_t p = s.indptr[i]; p < s.indptr[i + 1]; p++)
+            ((double *)s.values)[p] = lr_matrix_at(a, i, s.indices[p]);
+    lowrank_csr *c = wrap(&s);
+    char path[4096];
+    test_path(path, sizeof path, "transposed.npy");
+    ck_assert_ok(lowrank_matrix_save_npy(a, path));
+    implicit im = {a, LOWRANK_COL_MAJOR, 0, 0, 0};
+    lowrank_operator *ops[4], *t;
+    ck_assert_ok(lowrank_operator_matrix(a, &ops[0]));
+    ck_assert_ok(lowrank_operator_csr(c, &ops[1]));
+    ck_assert_ok(lowrank_operator_npy(path, &ops[2]));
+    ck_assert_ok(lowrank_operator_new(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 21, 9, implicit_apply,
+                                      &im, &ops[3]));
+    for (int k = 0; k < 4; k++) {
+        ck_assert_ok(lowrank_operator_transpose(ops[k], &t));
+        assert_products(t, dt);
+        lowrank_operator_free(t);
+        lowrank_operator_free(ops[k]);
+    }
+    ck_assert_fails(lowrank_operator_transpose(NULL, &t), LOWRANK_EINVAL);
+    ck_assert_ptr_null(t);
+    lowrank_csr_free(c);
+    free_sparse(&s);
+    lowrank_matrix_free(a);
+    lowrank_matrix_free(dt);
+}
+END_TEST
+
 START_TEST(threads_give_the_same_bits)
 {
     sparse s = make_sparse(LOWRANK_FLOAT64, 300, 120, 0.1, 77);
@@ -651,6 +690,7 @@ static Suite *make_suite(void)
     tcase_add_loop_test(tc, dense_products_match_dense, 0, 4);
     tcase_add_loop_test(tc, callback_products_match_dense, 0, 4);
     tcase_add_loop_test(tc, file_products_match_dense, 0, 4);
+    tcase_add_test(tc, transposes_match_dense);
     tcase_add_test(tc, threads_give_the_same_bits);
     tcase_add_test(tc, operator_argument_errors);
     tcase_add_test(tc, file_that_shrinks_is_an_error);

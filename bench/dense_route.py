@@ -49,7 +49,7 @@ def matrix(path, m, n, dtype):
 def median(binary, path, k, method, reps):
     out = subprocess.run([binary, '-k', str(k), '--method', method, '--reps', str(reps), path],
                          check=True, capture_output=True, text=True).stdout
-    return float(re.search(r'median=([0-9.e+-]+)', out).group(1))
+    return float(re.search(r'(?:^| )seconds=([0-9.e+-]+)', out).group(1))
 
 
 def main():

@@ -538,6 +538,31 @@ static int ritz_vectors(const problem *p, const lanczos *lz, void *vk)
     return rc;
 }
 
+/* The triplets of a Lanczos run into r: V_k its k leading Ritz vectors
+ * (into *vk), C = M V_k (into *c, destroyed) and the tall SVD of C. */
+static int lanczos_triplets(const problem *p, const lanczos *lz, result *r, void **vk, void **c)
+{
+    int rc = lr_svd_result_alloc_with_basis(p, lz->k, r, vk, c);
+    if (rc == LOWRANK_OK)
+        rc = ritz_vectors(p, lz, *vk);
+    if (rc == LOWRANK_OK)
+        rc = lr_svd_apply(p, lz->k, *vk, p->n, *c, p->m);
+    return rc == LOWRANK_OK ? lr_svd_project_onto(p, *vk, *c, r) : rc;
+}
+
+/* The end of a Lanczos route: the certified result's error estimate, or
+ * no result; the run's memory freed. */
+static void lanczos_finish(const problem *p, lanczos *lz, result *r, int ok, void *vk, void *c)
+{
+    if (ok)
+        r->error = lr_svd_projection_error(p, lr_svd_sum_sq(LOWRANK_FLOAT64, r->sigma, r->k));
+    else
+        lr_svd_result_free(r);
+    lanczos_free(lz);
+    free(vk);
+    free(c);
+}
+
 /* The Lanczos route: Lanczos (the block code, with blocks of
  * LANCZOS_BLOCK columns) on the double Gram matrix g (lower triangle given;
  * the upper one is filled in and then destroyed) until its Ritz pairs
@@ -559,22 +584,10 @@ static int lanczos_route(const problem *p, double *g, int64_t k, int64_t max_col
                  ? lanczos_run(p, &lz, (double)p->m * roundoff(p->t), max_cols, &done)
                  : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK && done)
-        rc = lr_svd_result_alloc_with_basis(p, k, r, &vk, &c);
-    if (rc == LOWRANK_OK && done)
-        rc = ritz_vectors(p, &lz, vk);
-    if (rc == LOWRANK_OK && done)
-        rc = lr_svd_apply(p, k, vk, p->n, c, p->m);
-    if (rc == LOWRANK_OK && done)
-        rc = lr_svd_project_onto(p, vk, c, r);
+        rc = lanczos_triplets(p, &lz, r, &vk, &c);
     if (rc == LOWRANK_OK && done)
         rc = certify_lanczos(p, g, ritz_value(&lz, k), r, ok);
-    if (rc == LOWRANK_OK && *ok)
-        r->error = lr_svd_projection_error(p, lr_svd_sum_sq(LOWRANK_FLOAT64, r->sigma, k));
-    else
-        lr_svd_result_free(r);
-    lanczos_free(&lz);
-    free(vk);
-    free(c);
+    lanczos_finish(p, &lz, r, rc == LOWRANK_OK && *ok, vk, c);
     return rc;
 }
 
@@ -692,25 +705,13 @@ static int operator_route(const problem *p, int64_t k, result *r, int *ok)
                  : LOWRANK_ENOMEM;
     int near = rc == LOWRANK_OK && lz.L > 0 && (done || lz.rho <= lz.needed * sqrt((double)p->m));
     if (near)
-        rc = lr_svd_result_alloc_with_basis(p, k, r, &vk, &c);
-    if (rc == LOWRANK_OK && near)
-        rc = ritz_vectors(p, &lz, vk);
-    if (rc == LOWRANK_OK && near)
-        rc = lr_svd_apply(p, k, vk, p->n, c, p->m);
-    if (rc == LOWRANK_OK && near)
-        rc = lr_svd_project_onto(p, vk, c, r);
+        rc = lanczos_triplets(p, &lz, r, &vk, &c);
     if (rc == LOWRANK_OK && near && !(res = scratch(p->t, p->n * k)))
         rc = LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK && near)
         rc = residual(p, r, res, &norm2);
     *ok = rc == LOWRANK_OK && near && sqrt(norm2 / 2) <= certified_tolerance(p, r);
-    if (*ok)
-        r->error = lr_svd_projection_error(p, lr_svd_sum_sq(LOWRANK_FLOAT64, r->sigma, k));
-    else
-        lr_svd_result_free(r);
-    lanczos_free(&lz);
-    free(vk);
-    free(c);
+    lanczos_finish(p, &lz, r, *ok, vk, c);
     free(res);
     return rc;
 }

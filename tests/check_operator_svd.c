@@ -33,27 +33,16 @@ static lowrank_matrix *spectrum_matrix(lowrank_dtype t, int64_t rows, int64_t co
     return a;
 }
 
-/* U diag(s) V^T with s_i = 0.8^i, U and V the Q factors of Gaussian
- * matrices: a spectrum Krylov methods resolve in a few dozen columns. */
+/* U diag(s) V^T with s_i = 0.8^i and random orthonormal U, V: a spectrum
+ * Krylov methods resolve in a few dozen columns. */
 static lowrank_matrix *decaying_matrix(lowrank_dtype t, int64_t m, int64_t n, uint64_t seed)
 {
     int64_t r = m < n ? m : n;
-    lowrank_matrix *u = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, m, r, seed),
-                   *v = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, n, r, seed + 1), *a64,
-                   *a;
-    double *ud = u->data;
-    ck_assert_ok(lr_qr(LOWRANK_FLOAT64, m, r, ud, m, NULL, 1));
-    ck_assert_ok(lr_qr(LOWRANK_FLOAT64, n, r, v->data, n, NULL, 1));
-    for (int64_t j = 0; j < r; j++)
-        for (int64_t i = 0; i < m; i++)
-            ud[i + j * m] *= pow(0.8, (double)j);
-    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, m, n, &a64));
-    ck_assert_ok(lr_gemm(LOWRANK_FLOAT64, 'N', 'T', m, n, r, 1.0, ud, m, v->data, n, 0.0,
-                         a64->data, m));
-    ck_assert_ok(lowrank_matrix_convert(a64, t, LOWRANK_ROW_MAJOR, &a));
-    lowrank_matrix_free(u);
-    lowrank_matrix_free(v);
-    lowrank_matrix_free(a64);
+    double *s = malloc((size_t)r * sizeof *s);
+    for (int64_t i = 0; i < r; i++)
+        s[i] = pow(0.8, (double)i);
+    lowrank_matrix *a = with_spectrum(t, LOWRANK_ROW_MAJOR, m, n, s, seed);
+    free(s);
     return a;
 }
 

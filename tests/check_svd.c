@@ -43,30 +43,6 @@ static double tail(const double *s, int64_t from, int64_t n)
     return sqrt(t);
 }
 
-/* A = U diag(s) V^T with U, V the Q factors of Gaussian matrices. */
-static lowrank_matrix *with_spectrum(lowrank_dtype t, lowrank_layout l, int64_t m, int64_t n,
-                                     const double *s, uint64_t seed)
-{
-    int64_t r = m < n ? m : n;
-    lowrank_matrix *u = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, m, r, seed),
-                   *v = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, n, r, seed + 1), *a64,
-                   *a;
-    double *ud = u->data;
-    ck_assert_ok(lr_qr(LOWRANK_FLOAT64, m, r, ud, m, NULL, 1));
-    ck_assert_ok(lr_qr(LOWRANK_FLOAT64, n, r, v->data, n, NULL, 1));
-    for (int64_t j = 0; j < r; j++)
-        for (int64_t i = 0; i < m; i++)
-            ud[i + j * m] *= s[j];
-    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, m, n, &a64));
-    ck_assert_ok(lr_gemm(LOWRANK_FLOAT64, 'N', 'T', m, n, r, 1.0, ud, m, v->data, n, 0.0,
-                         a64->data, m));
-    ck_assert_ok(lowrank_matrix_convert(a64, t, l, &a));
-    lowrank_matrix_free(u);
-    lowrank_matrix_free(v);
-    lowrank_matrix_free(a64);
-    return a;
-}
-
 /* Every property of an exact rank-k truncation of a, against LAPACK. */
 static void check_exact(const lowrank_matrix *a, int64_t k, const lowrank_factors *f)
 {

@@ -46,6 +46,11 @@ const char *data_dir(void);
 lowrank_matrix *random_matrix(lowrank_dtype dtype, lowrank_layout layout, int64_t rows,
                               int64_t cols, uint64_t seed);
 
+/* A = U diag(s) V^T (s: min(m, n) values) with U, V the Q factors of
+ * Gaussian matrices, in the given dtype and layout. */
+lowrank_matrix *with_spectrum(lowrank_dtype t, lowrank_layout l, int64_t m, int64_t n,
+                              const double *s, uint64_t seed);
+
 /* All min(m, n) singular values of a, descending, by LAPACK's gesdd on a
  * float64 copy (free the result). */
 double *svd_truth(const lowrank_matrix *a);

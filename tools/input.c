@@ -98,16 +98,6 @@ int tool_input_check_output(const tool_input *in, const char *command)
 int tool_write_input_approximation(const lowrank_factors *f, const tool_input *in,
                                    const char *out)
 {
-    if (in->matrix)
-        return tool_write_approximation(f, in->matrix, out);
-    lowrank_dtype dtype = lowrank_operator_dtype(in->op);
-    lowrank_matrix *r;
-    int rc = lowrank_matrix_new(dtype, LOWRANK_ROW_MAJOR, tool_input_rows(in),
-                                tool_input_cols(in), &r);
-    if (rc == LOWRANK_OK)
-        rc = lowrank_factors_reconstruct(f, r);
-    if (rc == LOWRANK_OK)
-        rc = lowrank_matrix_save_npy(r, out);
-    lowrank_matrix_free(r);
-    return rc == LOWRANK_OK ? 0 : tool_fail(out, rc);
+    return in->matrix ? tool_write_approximation(f, in->matrix, out)
+                      : tool_write_dense(f, lowrank_operator_dtype(in->op), LOWRANK_ROW_MAJOR, out);
 }

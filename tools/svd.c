@@ -10,16 +10,16 @@
 #include "tool.h"
 
 typedef struct svd_args {
-    long long k, seed;
+    long long k, seed, max_iter;
     double tol;
     const char *method;
     const char *factors[2];
-    tool_flag flags[10];
+    tool_flag flags[11];
     char *files[2];
     int nfiles;
 } svd_args;
 
-enum { K, METHOD, TOL, SEED, TIME, BALANCED, FACTORS, STREAM }; /* svd_args.flags */
+enum { K, METHOD, TOL, SEED, TIME, BALANCED, FACTORS, STREAM, MAX_ITER }; /* svd_args.flags */
 
 static int method_of(const char *name)
 {
@@ -50,6 +50,9 @@ static int parse(int argc, char **argv, svd_args *a)
         {"--stream", FLAG_BOOL, NULL, 0, NULL,
          "read IN.npy block by block at every pass instead of\nloading it (default: only when "
          "it exceeds half the\nphysical memory)"},
+        {"--max-iter", FLAG_INT, &a->max_iter, 0, "N",
+         "exact method on a sparse input: at most N columns in\nits Lanczos basis (default 0: "
+         "max(512, 8 K))"},
         TOOL_FLAGS_END};
     memcpy(a->flags, flags, sizeof flags);
     a->nfiles = tool_parse_some("svd", argc, argv, a->flags, a->files, 1, 2);
@@ -74,6 +77,8 @@ static int set_options(const svd_args *a, lowrank_opts *opts)
         rc = lowrank_opts_set_double(opts, LOWRANK_OPT_TOLERANCE, a->tol);
     if (rc == LOWRANK_OK && a->flags[SEED].seen)
         rc = lowrank_opts_set_int(opts, LOWRANK_OPT_SEED, a->seed);
+    if (rc == LOWRANK_OK && a->flags[MAX_ITER].seen)
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_MAX_ITER, a->max_iter);
     return rc == LOWRANK_OK ? 0 : tool_fail("options", rc);
 }
 

@@ -71,9 +71,12 @@ const tool_command *tool_find_command(const char *name);
 double tool_now(void);
 double tool_cpu(void);
 
-/* Write the approximation f of a to out, in a's shape, dtype and layout.
- * 0 on success, 1 after a message on stderr. */
+/* Write the approximation f of a to out, in a's shape, dtype and layout
+ * (or in the given dtype and layout).  0 on success, 1 after a message on
+ * stderr. */
 int tool_write_approximation(const lowrank_factors *f, const lowrank_matrix *a, const char *out);
+int tool_write_dense(const lowrank_factors *f, lowrank_dtype dtype, lowrank_layout layout,
+                     const char *out);
 
 /* Write f as L (m x k) and R (k x n) with L R = the approximation, S in L
  * (or split evenly with balanced).  0 on success, 1 after a message. */

@@ -549,6 +549,438 @@ START_TEST(coreset_scales)
 }
 END_TEST
 
+/* ------------------------------------------------------------ background */
+
+/* n frames w x h, grey or colour, of a textured background with noise of
+ * about 2 grey levels and a square moving across, values below 64 so that
+ * they can be scaled by up to 4 within 8 bits. */
+static uint8_t *video(int64_t w, int64_t h, int64_t ch, int n, uint64_t seed)
+{
+    lr_rng r;
+    lr_rng_seed(&r, seed);
+    int64_t size = w * h * ch;
+    uint8_t *v = malloc((size_t)(size * n));
+    ck_assert_ptr_nonnull(v);
+    for (int f = 0; f < n; f++)
+        for (int64_t y = 0; y < h; y++)
+            for (int64_t x = 0; x < w; x++)
+                for (int64_t c = 0; c < ch; c++) {
+                    double base = 20 + 8 * sin(0.3 * (double)x + (double)c) + 6 * cos(0.2 * (double)y);
+                    int in_square = x >= 2 * f && x < 2 * f + 6 && y >= 4 && y < 10;
+                    double val = (in_square ? 55 : base) + 2 * lr_rng_normal(&r);
+                    v[f * size + (y * w + x) * ch + c] = (uint8_t)fmin(63, fmax(0, nearbyint(val)));
+                }
+    return v;
+}
+
+/* The masks of the last n - t frames after training on the first t, and
+ * the final background image, for frames times scale and the fixed
+ * threshold times scale (seed mode). */
+static void masks_of(const uint8_t *v, int64_t w, int64_t h, int64_t ch, int n, int t, int gain,
+                     int seed_mode, uint8_t *masks, uint8_t *image)
+{
+    int64_t size = w * h * ch;
+    uint8_t *sv = malloc((size_t)(size * n));
+    ck_assert_ptr_nonnull(sv);
+    for (int64_t i = 0; i < size * n; i++)
+        sv[i] = (uint8_t)(v[i] * gain);
+    lowrank_opts *o;
+    ck_assert_ok(lowrank_opts_new(&o));
+    if (seed_mode) {
+        ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_BG_MODE, LOWRANK_BG_MODE_SEED));
+        ck_assert_ok(lowrank_opts_set_double(o, LOWRANK_OPT_BG_THRESHOLD, 12.5 * gain));
+        ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_BG_RANK, 2));
+    }
+    lowrank_background *bg;
+    const uint8_t *frames[64];
+    for (int f = 0; f < t; f++)
+        frames[f] = sv + f * size;
+    ck_assert_ok(lowrank_background_new(w, h, ch, o, &bg));
+    ck_assert_ok(lowrank_background_train(bg, frames, t, w * ch));
+    for (int f = t; f < n; f++)
+        ck_assert_ok(lowrank_background_apply(bg, sv + f * size, w * ch, masks + (f - t) * w * h, w));
+    ck_assert_ok(lowrank_background_image(bg, image, w * ch));
+    lowrank_background_free(bg);
+    lowrank_opts_free(o);
+    free(sv);
+}
+
+/* Frames are 8-bit, so the scales that mean something are brightness gains
+ * that keep them in range: frames times 2 and 4.  The seed mode with its
+ * threshold scaled alike must give the same masks (its arithmetic is
+ * equivariant), the adaptive mode, whose per-pixel thresholds follow each
+ * pixel's noise, nearly the same (its noise floor and IRLS floor are in
+ * grey levels: a fixed 8-bit quantisation); the background image scales, to
+ * the rounding of 8-bit values. */
+START_TEST(background_scales)
+{
+    const int64_t w = 40, h = 16;
+    const int n = 16, t = 8;
+    for (int64_t ch = 1; ch <= 3; ch += 2)
+        for (int seed_mode = 0; seed_mode < 2; seed_mode++) {
+            uint8_t *v = video(w, h, ch, n, 31 + (uint64_t)ch);
+            uint8_t ref[(16 - 8) * 40 * 16], masks[(16 - 8) * 40 * 16];
+            uint8_t img_ref[40 * 16 * 3], img[40 * 16 * 3];
+            masks_of(v, w, h, ch, n, t, 1, seed_mode, ref, img_ref);
+            for (int gain = 2; gain <= 4; gain *= 2) {
+                masks_of(v, w, h, ch, n, t, gain, seed_mode, masks, img);
+                int64_t differ = 0, moving = 0;
+                for (int64_t i = 0; i < (int64_t)sizeof ref; i++) {
+                    differ += masks[i] != ref[i];
+                    moving += ref[i] != 0;
+                }
+                ck_assert_msg(moving > 0, "no motion found at all");
+                ck_assert_msg(seed_mode ? differ == 0 : differ <= (int64_t)sizeof ref / 100,
+                              "background %s, %lld channels, frames x %d: %lld of %zu mask "
+                              "pixels differ",
+                              seed_mode ? "seed" : "adaptive", (long long)ch, gain,
+                              (long long)differ, sizeof ref);
+                for (int64_t i = 0; i < w * h * ch; i++)
+                    ck_assert_msg(abs((int)img[i] - gain * (int)img_ref[i]) <= gain,
+                                  "background image x %d: %d against %d", gain, img[i],
+                                  img_ref[i]);
+            }
+            free(v);
+        }
+}
+END_TEST
+
+/* ------------------------------------------------------------ range */
+
+/* A rows x cols matrix of dtype t with every entry v. */
+static lowrank_matrix *constant(lowrank_dtype t, int64_t rows, int64_t cols, double v)
+{
+    lowrank_matrix *a;
+    ck_assert_ok(lowrank_matrix_new(t, LOWRANK_COL_MAJOR, rows, cols, &a));
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++)
+            ck_assert_ok(lowrank_matrix_set(a, i, j, v));
+    return a;
+}
+
+/* Singular values beyond the dtype: ERANGE (it was success with inf); a
+ * largest representable one is still right. */
+START_TEST(svd_top_of_range)
+{
+    static const int64_t methods[] = {LOWRANK_METHOD_EXACT, LOWRANK_METHOD_RANDOMIZED};
+    for (int m = 0; m < 2; m++) {
+        lowrank_opts *o;
+        ck_assert_ok(lowrank_opts_new(&o));
+        ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_METHOD, methods[m]));
+        lowrank_factors *f = NULL;
+        lowrank_matrix *a = constant(LOWRANK_FLOAT32, 4, 3, FLT_MAX);
+        ck_assert_fails(lowrank_svd(a, 1, o, &f), LOWRANK_ERANGE);
+        ck_assert_ptr_null(f);
+        ck_assert_ptr_nonnull(strstr(lowrank_last_error(), "overflows float32"));
+        lowrank_matrix_free(a);
+        a = constant(LOWRANK_FLOAT64, 4, 3, DBL_MAX / 2);
+        ck_assert_fails(lowrank_svd(a, 1, o, &f), LOWRANK_ERANGE);
+        lowrank_matrix_free(a);
+        /* one entry at FLT_MAX: sigma_1 = FLT_MAX exactly */
+        a = constant(LOWRANK_FLOAT32, 4, 3, 0);
+        ck_assert_ok(lowrank_matrix_set(a, 2, 1, FLT_MAX));
+        ck_assert_ok(lowrank_svd(a, 1, o, &f));
+        ck_assert_float_eq(((const float *)lowrank_matrix_data(lowrank_factors_s(f)))[0], FLT_MAX);
+        lowrank_factors_free(f);
+        lowrank_matrix_free(a);
+        lowrank_opts_free(o);
+    }
+}
+END_TEST
+
+/* The entry-wise lp in float32 near FLT_MAX: ERANGE where S overflows (it
+ * was cost = NaN and a NaN approximation with success), right below. */
+START_TEST(lp_entries_float32_near_max)
+{
+    lowrank_opts *o;
+    ck_assert_ok(lowrank_opts_new(&o));
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_OBJECTIVE, LOWRANK_OBJECTIVE_ENTRIES));
+    lowrank_matrix *a = test_matrix(LOWRANK_FLOAT32, LOWRANK_ROW_MAJOR, 40, 12, 0, 21);
+    for (double p = 1; p <= 2; p += 0.5) {
+        scale top = {127 - ilogb(lr_matrix_max_abs(a)), 1, 1}, below = {top.log2c - 10, 1, 1};
+        lowrank_matrix *big = times(a, &top), *fine = times(a, &below);
+        lowrank_factors *f = NULL;
+        ck_assert_fails(lowrank_lp(big, 2, p, o, &f), LOWRANK_ERANGE);
+        ck_assert_ptr_null(f);
+        ck_assert_ok(lowrank_lp(fine, 2, p, o, &f));
+        double cost;
+        ck_assert_ok(lowrank_lp_cost(fine, f, p, LOWRANK_OBJECTIVE_ENTRIES, &cost));
+        ck_assert(isfinite(cost) && cost > 0);
+        lowrank_factors_free(f);
+        lowrank_matrix_free(big);
+        lowrank_matrix_free(fine);
+    }
+    lowrank_matrix_free(a);
+    lowrank_opts_free(o);
+}
+END_TEST
+
+/* log2 of sum_i d_i^p over the rows' distances to span(V) of f, from
+ * the residual rows, formed through logarithms. */
+static double log2_rows_cost(const lowrank_matrix *a, const lowrank_factors *f, double p)
+{
+    lowrank_matrix *x = approximation(f);
+    double d[64], top = 0, sum = 0;
+    for (int64_t i = 0; i < a->rows; i++) {
+        double s = 0;
+        for (int64_t j = 0; j < a->cols; j++) {
+            double r = lr_matrix_at(a, i, j) - lr_matrix_at(x, i, j);
+            s += r * r;
+        }
+        d[i] = sqrt(s);
+        top = fmax(top, d[i]);
+    }
+    for (int64_t i = 0; i < a->rows; i++)
+        sum += pow(d[i] / top, p);
+    lowrank_matrix_free(x);
+    return p * log2(top) + log2(sum);
+}
+
+/* Costs for large p: right when double holds them (p = 1000 gave inf with
+ * success), ERANGE when it does not. */
+START_TEST(lp_cost_large_p)
+{
+    static const double ps[] = {50, 300, 700, 1000, 1e5};
+    for (int k = -1; k <= 1; k++) {
+        scale sc = {300.0 * k, 1, 1};
+        lowrank_matrix *a0 = test_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 40, 6, 0, 22);
+        lowrank_matrix *a = times(a0, &sc);
+        lowrank_factors *f;
+        ck_assert_ok(lowrank_svd(a, 2, NULL, &f));
+        for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+            double want = log2_rows_cost(a, f, ps[i]), cost = NAN;
+            int rc = lowrank_lp_cost(a, f, ps[i], LOWRANK_OBJECTIVE_ROWS, &cost);
+            if (want > 1024.01 || want < -1022.01) {
+                ck_assert_msg(rc == LOWRANK_ERANGE, "p = %g, 2^%g: %s", ps[i], want,
+                              lowrank_strerror(rc));
+                ck_assert_ptr_nonnull(strstr(lowrank_last_error(), "the cost"));
+            } else if (want < 1023.99 && want > -1021.99) {
+                ck_assert_ok(rc);
+                ck_assert_msg(fabs(log2(cost) - want) < 1e-9 * fmax(1, fabs(want)),
+                              "p = %g: log2 cost %.12g, want %.12g", ps[i], log2(cost), want);
+            }
+        }
+        lowrank_factors_free(f);
+        lowrank_matrix_free(a);
+        lowrank_matrix_free(a0);
+    }
+}
+END_TEST
+
+/* ||y||_p without overflow. */
+static double pnorm(const double *y, int64_t n, double p)
+{
+    double top = 0, s = 0;
+    for (int64_t i = 0; i < n; i++)
+        top = fmax(top, fabs(y[i]));
+    if (top == 0 || isinf(p))
+        return top;
+    for (int64_t i = 0; i < n; i++)
+        s += pow(fabs(y[i]) / top, p);
+    return top * pow(s, 1 / p);
+}
+
+/* The rounding for large p (1e5 was EDEGENERATE on a full-rank matrix):
+ * ||G x|| <= ||A x||_p <= alpha ||G x|| in 200 random directions, alpha
+ * within (n d)^(1/p) (1 + eps)^(1/d) of the ideal d^(1/2 - 1/p). */
+START_TEST(rounding_large_p)
+{
+    static const double ps[] = {300, 1000, 1e5, 1e8};
+    lr_rng r;
+    lr_rng_seed(&r, 5);
+    for (size_t ti = 0; ti < 2; ti++)
+        for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+            const int64_t n = 200, d = 5;
+            lowrank_matrix *a = random_matrix(dtypes[ti], LOWRANK_ROW_MAJOR, n, d, 40 + i);
+            for (int64_t row = 0; row < n; row++) { /* row norms spread over e^+-4 */
+                double s = exp(2 * lr_rng_normal(&r));
+                for (int64_t j = 0; j < d; j++)
+                    ck_assert_ok(lowrank_matrix_set(a, row, j, s * lr_matrix_at(a, row, j)));
+            }
+            lowrank_matrix *g;
+            double alpha, p = ps[i];
+            ck_assert_ok(lowrank_lp_rounding(a, p, NULL, &g, &alpha));
+            double ideal = pow((double)d, 0.5 - 1 / p);
+            ck_assert_msg(alpha >= ideal * (1 - 1e-9) &&
+                              alpha <= ideal * pow((double)(n * d), 1 / p) * 1.001,
+                          "p = %g: alpha = %g, ideal %g", p, alpha, ideal);
+            double slack = dtypes[ti] == LOWRANK_FLOAT32 ? 1e-5 : 1e-12;
+            for (int trial = 0; trial < 200; trial++) {
+                double x[5], gx2 = 0, y[200];
+                for (int64_t j = 0; j < d; j++)
+                    x[j] = lr_rng_normal(&r);
+                for (int64_t q = 0; q < d; q++) {
+                    double v = 0;
+                    for (int64_t j = 0; j < d; j++)
+                        v += lr_matrix_at(g, q, j) * x[j];
+                    gx2 += v * v;
+                }
+                for (int64_t row = 0; row < n; row++) {
+                    y[row] = 0;
+                    for (int64_t j = 0; j < d; j++)
+                        y[row] += lr_matrix_at(a, row, j) * x[j];
+                }
+                double ax = pnorm(y, n, p), gx = sqrt(gx2);
+                ck_assert_msg(gx <= ax * (1 + slack) && ax <= alpha * gx * (1 + slack),
+                              "p = %g: ||Gx|| = %g, ||Ax||_p = %g, alpha = %g", p, gx, ax, alpha);
+            }
+            lowrank_matrix_free(g);
+            lowrank_matrix_free(a);
+        }
+}
+END_TEST
+
+/* A coreset for p = 1000: probabilities from ||G^-1 a||^p overflowed to
+ * NaN weights; now finite, positive, for valid rows. */
+START_TEST(coreset_large_p)
+{
+    lowrank_matrix *a = test_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 80, 4, 0, 23);
+    lowrank_coreset *c;
+    ck_assert_ok(lowrank_coreset_build(a, 1000, 16, NULL, &c));
+    const double *w = lowrank_matrix_data(lowrank_coreset_weights(c));
+    const int64_t *idx = lowrank_coreset_indices(c);
+    ck_assert_int_gt(lowrank_coreset_size(c), 0);
+    for (int64_t i = 0; i < lowrank_coreset_size(c); i++) {
+        ck_assert_msg(isfinite(w[i]) && w[i] > 0, "weight %g", w[i]);
+        ck_assert(idx[i] >= 0 && idx[i] < 80 && (i == 0 || idx[i] > idx[i - 1]));
+    }
+    lowrank_coreset_free(c);
+    lowrank_matrix_free(a);
+}
+END_TEST
+
+/* An ellipsoid's shape Q scales as 1 / c^2: for float32 points near 1e30 it
+ * underflows float32 (it was returned as zeros), for float64 points near
+ * 1e-200 it overflows: ERANGE naming it. */
+START_TEST(mvee_shape_out_of_range)
+{
+    lowrank_matrix *p = test_matrix(LOWRANK_FLOAT32, LOWRANK_ROW_MAJOR, 30, 3, 0, 24);
+    scale big = {100, 1, 1}, tiny = {-660, 1, 1};
+    lowrank_matrix *p32 = times(p, &big), *p64, *t64;
+    ck_assert_ok(lowrank_matrix_convert(p, LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, &p64));
+    t64 = times(p64, &tiny);
+    lowrank_ellipsoid *e = NULL;
+    ck_assert_fails(lowrank_mvee(p32, NULL, &e), LOWRANK_ERANGE);
+    ck_assert_ptr_null(e);
+    ck_assert_ptr_nonnull(strstr(lowrank_last_error(), "the shape Q"));
+    ck_assert_fails(lowrank_mvee(t64, NULL, &e), LOWRANK_ERANGE);
+    ck_assert_ptr_nonnull(strstr(lowrank_last_error(), "overflows float64"));
+    lowrank_matrix_free(p);
+    lowrank_matrix_free(p32);
+    lowrank_matrix_free(p64);
+    lowrank_matrix_free(t64);
+}
+END_TEST
+
+/* The seed mode by cumulative contribution 1: every direction the centred
+ * training frames span, n - 1 of them (it always failed: "rank 10 is not
+ * below the 10 training frames"). */
+START_TEST(seed_energy_one)
+{
+    uint8_t *v = video(40, 16, 1, 10, 41);
+    const uint8_t *frames[10];
+    for (int f = 0; f < 10; f++)
+        frames[f] = v + f * 40 * 16;
+    lowrank_opts *o;
+    ck_assert_ok(lowrank_opts_new(&o));
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_BG_MODE, LOWRANK_BG_MODE_SEED));
+    ck_assert_ok(lowrank_opts_set_double(o, LOWRANK_OPT_BG_ENERGY, 1.0));
+    lowrank_background *bg;
+    uint8_t mask[40 * 16];
+    ck_assert_ok(lowrank_background_new(40, 16, 1, o, &bg));
+    ck_assert_ok(lowrank_background_train(bg, frames, 10, 40));
+    /* a training frame lies in the model's span: nothing moves */
+    ck_assert_ok(lowrank_background_apply(bg, frames[3], 40, mask, 40));
+    for (int i = 0; i < 40 * 16; i++)
+        ck_assert_int_eq(mask[i], 0);
+    lowrank_background_free(bg);
+    lowrank_opts_free(o);
+    free(v);
+}
+END_TEST
+
+/* LOWRANK_OPT_TOLERANCE's range is [0, 1): 1 is refused and said so (the
+ * message said [0, 1]). */
+START_TEST(tolerance_range_message)
+{
+    lowrank_opts *o;
+    ck_assert_ok(lowrank_opts_new(&o));
+    ck_assert_fails(lowrank_opts_set_double(o, LOWRANK_OPT_TOLERANCE, 1.0), LOWRANK_ERANGE);
+    ck_assert_str_eq(lowrank_last_error(), "LOWRANK_OPT_TOLERANCE = 1 is outside [0, 1)");
+    ck_assert_ok(lowrank_opts_set_double(o, LOWRANK_OPT_TOLERANCE, nextafter(1.0, 0)));
+    ck_assert_ok(lowrank_opts_set_double(o, LOWRANK_OPT_TOLERANCE, 0));
+    ck_assert_fails(lowrank_opts_set_double(o, LOWRANK_OPT_BG_ENERGY, 1.5), LOWRANK_ERANGE);
+    ck_assert_ptr_nonnull(strstr(lowrank_last_error(), ", 1]"));
+    lowrank_opts_free(o);
+}
+END_TEST
+
+/* ------------------------------------------------------------ allocations */
+
+/* Every entry point on an input whose magnitude needs the scaled copy (and
+ * lp_cost with a p that needs its second rescaling): each allocation,
+ * the copies' included, fails cleanly. */
+typedef struct alloc_case {
+    const lowrank_matrix *a, *points;
+} alloc_case;
+
+static int scaled_calls(void *arg)
+{
+    const alloc_case *c = arg;
+    lowrank_factors *f = NULL;
+    lowrank_ellipsoid *e = NULL;
+    lowrank_matrix *g = NULL;
+    lowrank_coreset *cs = NULL, *half = NULL, *merged_cs = NULL;
+    double cost, alpha;
+    int rc = lowrank_lp(c->a, 2, 1.0, NULL, &f);
+    double top = 0;
+    if (rc == LOWRANK_OK)
+        rc = lowrank_lp_cost(c->a, f, INFINITY, LOWRANK_OBJECTIVE_ENTRIES, &top);
+    /* top^p = 2^+-950: the cost's second rescaling, with a representable cost */
+    double p = 950 / fabs(log2(top));
+    if (rc == LOWRANK_OK)
+        rc = lowrank_lp_cost(c->a, f, p, LOWRANK_OBJECTIVE_ENTRIES, &cost);
+    if (rc == LOWRANK_OK && !(fabs(log2(cost)) > 900))
+        rc = OUTPUT_BROKEN;
+    if (rc == LOWRANK_OK)
+        rc = lowrank_lp_cost(c->a, f, 2.4, LOWRANK_OBJECTIVE_ROWS, &cost);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_mvee(c->points, NULL, &e);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_lp_rounding(c->points, 1e5, NULL, &g, &alpha);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_coreset_build(c->points, 1.0, 8, NULL, &cs);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_coreset_build(c->points, 1.0, 10, NULL, &half);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_coreset_merge(cs, half, 6, NULL, &merged_cs);
+    lowrank_factors_free(f);
+    lowrank_ellipsoid_free(e);
+    lowrank_matrix_free(g);
+    lowrank_coreset_free(cs);
+    lowrank_coreset_free(half);
+    lowrank_coreset_free(merged_cs);
+    return rc;
+}
+
+START_TEST(allocation_failures)
+{
+    for (size_t ti = 0; ti < 2; ti++) {
+        lowrank_matrix *a = test_matrix(dtypes[ti], LOWRANK_ROW_MAJOR, 12, 5, 0, 3);
+        lowrank_matrix *p = test_matrix(dtypes[ti], LOWRANK_COL_MAJOR, 20, 3, 0, 4);
+        scale tiny = {dtypes[ti] == LOWRANK_FLOAT32 ? -40 : -400, 1, 1};
+        scale small = {dtypes[ti] == LOWRANK_FLOAT32 ? -100 : -400, 1, 1};
+        lowrank_matrix *ta = times(a, &small), *tp = times(p, &tiny);
+        alloc_case c = {ta, tp};
+        ck_assert_int_gt(check_alloc_failures(scaled_calls, &c), 20);
+        lowrank_matrix_free(a);
+        lowrank_matrix_free(p);
+        lowrank_matrix_free(ta);
+        lowrank_matrix_free(tp);
+    }
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("scale");
@@ -560,7 +992,20 @@ static Suite *make_suite(void)
     tcase_add_test(tc, mvee_scales);
     tcase_add_test(tc, rounding_scales);
     tcase_add_test(tc, coreset_scales);
+    tcase_add_test(tc, background_scales);
+    tcase_add_test(tc, allocation_failures);
     suite_add_tcase(s, tc);
+    TCase *range = tcase_create("range");
+    tcase_set_timeout(range, 60);
+    tcase_add_test(range, svd_top_of_range);
+    tcase_add_test(range, lp_entries_float32_near_max);
+    tcase_add_test(range, lp_cost_large_p);
+    tcase_add_test(range, rounding_large_p);
+    tcase_add_test(range, coreset_large_p);
+    tcase_add_test(range, mvee_shape_out_of_range);
+    tcase_add_test(range, seed_energy_one);
+    tcase_add_test(range, tolerance_range_message);
+    suite_add_tcase(s, range);
     return s;
 }
 

@@ -271,6 +271,9 @@ $(FZ)/fuzz_%: $(srcdir)/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(FUZZ_CC) $(ALL_CPPFLAGS) -I$(srcdir)/tools $(IMAGE_CFLAGS) -std=c11 $(FUZZ_OPT) \
 	    -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LINALG_LIBS) $(IMAGE_LIBS) -lm
 
+# kept between runs (make would delete them as intermediate)
+.SECONDARY: $(FUZZ_OBJS)
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build

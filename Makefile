@@ -125,6 +125,7 @@ TOOL_PARTS += ellipsoid
 TOOL_PARTS += coreset
 TOOL_PARTS += background
 TOOL_PARTS += image
+TOOL_PARTS += progress
 TOOL_OBJS := $(TOOL_PARTS:%=$(B)/tools/%.o)
 
 $(B)/tools/%.o: $(srcdir)/tools/%.c | $(B)/tools

@@ -129,6 +129,7 @@ TOOL_PARTS += ellipsoid
 TOOL_PARTS += coreset
 TOOL_PARTS += background
 TOOL_PARTS += image
+TOOL_PARTS += progress
 TOOL_OBJS := $(TOOL_PARTS:%=$(B)/tools/%.o)
 
 $(B)/tools/%.o: $(srcdir)/tools/%.c | $(B)/tools
@@ -396,9 +397,11 @@ distcheck: dist
 	rm -rf $(DC)
 	@echo "$(DIST).tar.gz is ready for distribution"
 
-# Debian packages liblowrank0, liblowrank-dev and lowrank-tools from the tarball.
+# Debian packages liblowrank0, liblowrank-dev, lowrank-tools and
+# python3-lowrank from the tarball, then a check of what they hold.
 deb: dist
 	sh $(srcdir)/packaging/build-deb.sh $(DIST).tar.gz debs
+	sh $(srcdir)/packaging/test-debs.sh debs
 
 # ------------------------------------------------------------ housekeeping
 $(B)/lib $(B)/tools $(B)/tests $(B)/man:

@@ -21,7 +21,7 @@
 typedef struct job {
     const char *input, *output, *background, *groundtruth;
     int64_t train, channels, max_pixels;
-    int verbose, skip_bad;
+    int verbose, quiet, skip_bad;
     int64_t nframes;
     char ext[5]; /* "jpg" or "png" */
 } job;
@@ -91,7 +91,7 @@ static int load_frame(const job *jb, int64_t i, const image *first, image *img)
 
 /* The command line, by index in cli.flags. */
 enum {
-    F_TRAIN, F_GREY, F_VERBOSE, F_BACKGROUND, F_TRUTH, /* the tool's own */
+    F_TRAIN, F_GREY, F_VERBOSE, F_BACKGROUND, F_TRUTH, F_QUIET, /* the tool's own */
     F_MAX_PIXELS, F_SKIP_BAD,
     F_SEED_METHOD, F_LEAST_SQUARES, F_NO_UPDATE,       /* switches of library options */
     F_RANK, F_ENERGY, F_THRESHOLD, F_SENSITIVITY,      /* library options by value */
@@ -134,6 +134,7 @@ static void describe_flags(cli *c, job *jb)
                           "write the final background image"},
         [F_TRUTH] = {"--groundtruth", FLAG_STRING, &jb->groundtruth, 0, "DIR",
                      "score the masks against DIR/gt000001.png, ...\n(CDnet labels)"},
+        [F_QUIET] = TOOL_QUIET_FLAG,
         [F_MAX_PIXELS] = {"--max-pixels", FLAG_INT, &c->max_pixels, 0, "N",
                           "refuse frames whose header claims more than N pixels\n"
                           "(default: 33554432, 2^25: up to 8K UHD)"},
@@ -215,6 +216,7 @@ static int parse_args(int argc, char **argv, lowrank_opts *opts, job *jb)
     jb->max_pixels = c.max_pixels;
     jb->channels = c.flags[F_GREY].seen ? 1 : 3;
     jb->verbose = c.flags[F_VERBOSE].seen;
+    jb->quiet = c.flags[F_QUIET].seen;
     jb->skip_bad = c.flags[F_SKIP_BAD].seen;
     return set_options(&c, opts);
 }
@@ -389,7 +391,7 @@ int cmd_background(int argc, char **argv)
 {
     /* 100 training frames: 4 seconds of video at 25 frames/s, long enough
      * for objects to move off any pixel most of the time */
-    job jb = {NULL, NULL, NULL, NULL, 100, 3, IMAGE_MAX_PIXELS, 0, 0, 0, ""};
+    job jb = {NULL, NULL, NULL, NULL, 100, 3, IMAGE_MAX_PIXELS, 0, 0, 0, 0, ""};
     lowrank_opts *opts;
     int rc = lowrank_opts_new(&opts);
     if (rc != LOWRANK_OK)
@@ -411,10 +413,15 @@ int cmd_background(int argc, char **argv)
         status = 1;
     }
     run r = {0};
+    tool_progress pr; /* training reports through opts, the frames here */
+    tool_progress_start(&pr, "background", opts, jb.quiet);
     if (status == 0)
         status = train(&jb, opts, &r);
     for (int64_t i = 1; status == 0 && i <= jb.nframes; i++)
-        status = classify(&jb, &r, i);
+        status = tool_progress_report((double)(i - 1) / (double)jb.nframes, &pr)
+                     ? tool_interrupt_status()
+                     : classify(&jb, &r, i);
+    tool_progress_end(&pr);
     if (status == 0 && jb.background)
         status = save_background(&jb, &r);
     if (status == 0 && jb.groundtruth && r.truths == 0) {

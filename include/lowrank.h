@@ -710,9 +710,9 @@ LOWRANK_API int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const l
  *   LOWRANK_OBJECTIVE_ENTRIES: sum over the entries of |a - U diag(S) V^T|^p.
  * p = INFINITY gives the largest distance, or the largest entry.
  * Scale: a times c, with f's S times c, gives c^p times the cost (c for
- * p = INFINITY), for any p: the largest term is found first, and when its
- * p-th power (or a's magnitude) would leave double's range the sum is
- * formed on a copy of a and S scaled so that the largest term is 1.
+ * p = INFINITY), for any p: when a term's p-th power could leave double's
+ * range (large p, or extreme magnitudes), the largest term is found first
+ * and the sum formed on a copy of a and S scaled so that it is 1.
  * Errors: LOWRANK_EINVAL (a, f or cost NULL, objective neither of the two),
  * LOWRANK_ERANGE (p NaN or below 1; the cost outside double's range: above
  * DBL_MAX, as for p = 1000 and distances above 2, or not zero and below

@@ -663,12 +663,29 @@ static int scaled_problem(const lowrank_matrix *a, const lowrank_factors *f, int
     return rc;
 }
 
+/* 2^WELL_INSIDE: far enough inside double's exponent range, 2^+-1022, that
+ * 2^63 terms can neither overflow nor leave underflowed ones that matter. */
+#define WELL_INSIDE 900
+
+/* An upper bound on every distance or residual of a, whose largest
+ * magnitude is big, against factors with singular values s: a point's norm
+ * is at most sqrt(its length) big, an entry of U diag(S) V^T at most
+ * k max S (U and V orthonormal); doubled for rounding. */
+static double term_bound(const lowrank_matrix *a, const lowrank_matrix *s, double big)
+{
+    double len = (double)(a->rows > a->cols ? a->rows : a->cols);
+    return 2 * (big * sqrt(len) + (double)s->rows * lr_matrix_max_abs(s));
+}
+
 /* The cost, a sum of terms r^p (any p >= 1), without overflow or underflow
- * inside it.  The p = infinity cost (the largest distance or residual) at a
- * scale 2^e where a's magnitudes are safe gives top; when top^p leaves
- * double's range, A and S are scaled by 2^e / top, which makes the largest
- * term 1 (one rounding per element), the sum is formed and multiplied by
- * (top 2^-e)^p.  LOWRANK_ERANGE when the cost is outside double's range. */
+ * inside it.  At a scale 2^e where a's magnitudes are safe, the sum is
+ * formed directly when no term can overflow and the sum comes out well
+ * above the underflow range (p up to about 10 on any data).  Otherwise the
+ * p = infinity cost, the largest term's root top, is found first; when
+ * top^p leaves double's range, A and S are scaled by 2^e / top, which makes
+ * the largest term 1 (one rounding per element), the sum is formed and
+ * multiplied by (top 2^-e)^p.  LOWRANK_ERANGE when the cost is outside
+ * double's range. */
 static int scaled_cost(const lowrank_matrix *a, const lowrank_factors *f, double p,
                        lowrank_objective objective, double *cost)
 {
@@ -678,12 +695,16 @@ static int scaled_cost(const lowrank_matrix *a, const lowrank_factors *f, double
     int rc = e ? scaled_problem(a, f, e, 1.0, &as, &s) : LOWRANK_OK;
     const lowrank_matrix *at = e ? as : a, *st = e ? s : lowrank_factors_s(f);
     double top = 0, c = 0, log2_unit = -e; /* the cost is c times 2^(p log2_unit) */
-    if (rc == LOWRANK_OK)
+    int done = 0;
+    if (rc == LOWRANK_OK && !isinf(p) &&
+        p * log2(term_bound(at, st, ldexp(big, e))) < WELL_INSIDE) {
+        rc = cost_at(at, f, st, p, objective, &c);
+        done = c == 0 ? 0 : c >= ldexp(1, -WELL_INSIDE);
+    }
+    if (rc == LOWRANK_OK && !done)
         rc = cost_at(at, f, st, INFINITY, objective, &top);
-    /* top^p must stay well inside double's exponent range, 2^+-1022, with
-     * room for 2^63 terms */
-    if (rc == LOWRANK_OK && !isinf(p) && top > 0 && isfinite(top) &&
-        p * fabs(log2(top)) > 900) {
+    if (rc == LOWRANK_OK && !done && !isinf(p) && top > 0 && isfinite(top) &&
+        p * fabs(log2(top)) > WELL_INSIDE) {
         lowrank_matrix_free(as);
         lowrank_matrix_free(s);
         int shift = -ilogb(top);
@@ -692,7 +713,7 @@ static int scaled_cost(const lowrank_matrix *a, const lowrank_factors *f, double
         at = as;
         st = s;
     }
-    if (rc == LOWRANK_OK && !isinf(p))
+    if (rc == LOWRANK_OK && !done && !isinf(p))
         rc = cost_at(at, f, st, p, objective, &c);
     if (rc == LOWRANK_OK)
         rc = lr_unscale_real(isinf(p) ? top : c, isinf(p) ? -e : p * log2_unit, "the cost",

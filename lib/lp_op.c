@@ -41,8 +41,15 @@ static int read_points(source *s, int64_t first, int64_t count, lowrank_matrix *
     double *buf = lr_malloc((size_t)(count * s->d), sizeof *buf);
     int rc = buf ? lr_operator_read(s->a, s->trans, first, count, buf, count, s->pr)
                  : LOWRANK_ENOMEM;
-    for (int64_t i = 0; rc == LOWRANK_OK && i < count * s->d; i++)
+    for (int64_t i = 0; rc == LOWRANK_OK && i < count * s->d; i++) {
+        if (!isfinite(buf[i])) { /* point first + i % count, coordinate i / count */
+            int64_t point = first + i % count, coord = i / count;
+            rc = lr_fail(LOWRANK_ENONFINITE, "a(%lld, %lld) = %g is not finite",
+                         (long long)(s->trans == 'N' ? point : coord),
+                         (long long)(s->trans == 'N' ? coord : point), buf[i]);
+        }
         s->sumsq += buf[i] * buf[i];
+    }
     if (rc == LOWRANK_OK)
         rc = lr_matrix_from_f64(s->a->dtype, LOWRANK_COL_MAJOR, count, s->d, buf, count, out);
     free(buf);

@@ -54,7 +54,7 @@ static int set_options(lowrank_opts *opts, const char *method, const char *objec
 }
 
 static int run(char **files, int nfiles, const char *const *factors, long long k, double p,
-               int timed, int stream, const lowrank_opts *opts)
+               int timed, int stream, int quiet, lowrank_opts *opts)
 {
     tool_input in;
     lowrank_factors *f = NULL;
@@ -65,9 +65,12 @@ static int run(char **files, int nfiles, const char *const *factors, long long k
         tool_input_free(&in);
         return status;
     }
+    tool_progress pr;
+    tool_progress_start(&pr, "lp", opts, quiet);
     double t0 = tool_now();
     int rc = in.op ? lowrank_lp_op(in.op, k, p, opts, &f) : lowrank_lp(in.matrix, k, p, opts, &f);
     double seconds = tool_now() - t0;
+    tool_progress_end(&pr);
     int64_t objective = LOWRANK_OBJECTIVE_ROWS;
     lowrank_opts_get_int(opts, LOWRANK_OPT_OBJECTIVE, &objective);
     double cost = NAN, error = NAN;
@@ -125,6 +128,7 @@ int cmd_lp(int argc, char **argv)
         {"--stream", FLAG_BOOL, NULL, 0, NULL,
          "read IN.npy block by block instead of loading it\n(default: only when it exceeds half the "
          "physical memory)"},
+        TOOL_QUIET_FLAG,
         TOOL_FLAGS_END};
     char *files[2];
     int nfiles = tool_parse_some("lp", argc, argv, flags, files, 1, 2);
@@ -144,7 +148,8 @@ int cmd_lp(int argc, char **argv)
                                                                 coreset)) != LOWRANK_OK)
         status = tool_fail("options", rc);
     if (!status)
-        status = run(files, nfiles, factors, k, p, flags[7].seen, flags[10].seen, opts);
+        status = run(files, nfiles, factors, k, p, flags[7].seen, flags[10].seen, flags[11].seen,
+                     opts);
     lowrank_opts_free(opts);
     return status;
 }

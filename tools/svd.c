@@ -14,12 +14,12 @@ typedef struct svd_args {
     double tol;
     const char *method;
     const char *factors[2];
-    tool_flag flags[11];
+    tool_flag flags[12];
     char *files[2];
     int nfiles;
 } svd_args;
 
-enum { K, METHOD, TOL, SEED, TIME, BALANCED, FACTORS, STREAM, MAX_ITER }; /* svd_args.flags */
+enum { K, METHOD, TOL, SEED, TIME, BALANCED, FACTORS, QUIET, STREAM, MAX_ITER }; /* svd_args.flags */
 
 static int method_of(const char *name)
 {
@@ -47,6 +47,7 @@ static int parse(int argc, char **argv, svd_args *a)
          "with --factors: split S evenly, L = U S^1/2, R = S^1/2 V^T\n(default: L = U S, R = V^T)"},
         {"--factors", FLAG_PAIR, a->factors, 0, "L.npy R.npy",
          "write the factors L (m x k) and R (k x n) instead of\nthe m x n approximation OUT.npy"},
+        TOOL_QUIET_FLAG,
         {"--stream", FLAG_BOOL, NULL, 0, NULL,
          "read IN.npy block by block at every pass instead of\nloading it (default: only when "
          "it exceeds half the\nphysical memory)"},
@@ -101,9 +102,12 @@ int cmd_svd(int argc, char **argv)
     if (status == 0 && !a.factors[0])
         status = tool_input_check_output(&in, "svd");
     if (status == 0) {
+        tool_progress pr;
+        tool_progress_start(&pr, "svd", opts, a.flags[QUIET].seen);
         double t0 = tool_now(), c0 = tool_cpu();
         rc = in.op ? lowrank_svd_op(in.op, a.k, opts, &f) : lowrank_svd(in.matrix, a.k, opts, &f);
         double seconds = tool_now() - t0, cpu = tool_cpu() - c0;
+        tool_progress_end(&pr);
         if (rc != LOWRANK_OK)
             status = tool_fail(name, rc);
         else if (a.flags[TIME].seen) {

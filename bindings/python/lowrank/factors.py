@@ -5,7 +5,7 @@ import ctypes
 
 import numpy as np
 
-from ._core import OBJECTIVES, Matrix, Options, check, declare, lib, to_numpy
+from ._core import OBJECTIVES, Matrix, Options, check, declare, int64, lib, to_numpy
 from .operator import as_operator
 
 _vp = ctypes.c_void_p
@@ -86,6 +86,8 @@ class Factors:
         array of that shape, written in place) when given."""
         if out is None:
             out = np.empty(self.shape, dtype=self.u.dtype)
+        if not isinstance(out, np.ndarray) or not out.flags.writeable:
+            raise ValueError('out must be a writeable numpy array')
         dst = Matrix(out)
         if dst.array is not out:
             raise ValueError('out must be a float32 or float64 array with unit stride '
@@ -95,28 +97,29 @@ class Factors:
 
 
 def svd(a, k=0, method=None, tol=None, seed=None, oversampling=None, power_iter=None,
-        max_iter=None):
+        max_iter=None, progress=None):
     """Truncated SVD (lowrank_svd): the best rank-k approximation as Factors.
     a is a 2-D array (used in place, not copied), a scipy.sparse matrix, an
     object with shape, dtype and matmat/rmatmat such as scipy's
     LinearOperator (never densified), or an Operator (lowrank_svd_op).
     method: 'auto' (default), 'exact' or 'randomized'; with k = 0, tol
     chooses the smallest rank whose relative Frobenius error is at most tol;
-    max_iter caps an operator's exact Lanczos basis."""
+    max_iter caps an operator's exact Lanczos basis.  progress: see Options
+    (return True to cancel, raising Cancelled)."""
     opts = Options(method=method, tol=tol, seed=seed, oversampling=oversampling,
-                   power_iter=power_iter, max_iter=max_iter)
+                   power_iter=power_iter, max_iter=max_iter, progress=progress)
     out = _vp()
     op = as_operator(a)
     if op is not None:
-        op.call(lib.lowrank_svd_op, k, opts.handle, ctypes.byref(out))
+        op.call(opts, lib.lowrank_svd_op, int64(k, 'k'), opts.handle, ctypes.byref(out))
         return Factors(out)
     m = Matrix(a)
-    check(lib.lowrank_svd(m.handle, k, opts.handle, ctypes.byref(out)))
+    opts.call(lib.lowrank_svd, m.handle, int64(k, 'k'), opts.handle, ctypes.byref(out))
     return Factors(out)
 
 
 def lp(a, k, p=1.0, method=None, objective=None, orientation=None, refine_iter=None,
-       refine_tol=None, max_iter=None, eps=None, coreset_size=None, seed=None):
+       refine_tol=None, max_iter=None, eps=None, coreset_size=None, seed=None, progress=None):
     """Robust rank-k approximation of a 2-D array in the lp sense, p >= 1
     (lowrank_lp), as Factors.  method: 'lewis' (default) or 'lowner' (the
     paper's ellipsoid method); objective: 'rows' (default; sum of the points'
@@ -126,17 +129,18 @@ def lp(a, k, p=1.0, method=None, objective=None, orientation=None, refine_iter=N
     lets the library choose).  The array is used in place, not copied.  A
     scipy.sparse matrix, a LinearOperator or an Operator is fitted by
     lowrank_lp_op (the rows objective; through a coreset of coreset_size
-    points when it has more)."""
+    points when it has more).  progress: see Options (return True to
+    cancel, raising Cancelled)."""
     opts = Options(method=method, objective=objective, orientation=orientation,
                    refine_iter=refine_iter, refine_tol=refine_tol, max_iter=max_iter, eps=eps,
-                   coreset_size=coreset_size, seed=seed)
+                   coreset_size=coreset_size, seed=seed, progress=progress)
     out = _vp()
     op = as_operator(a)
     if op is not None:
-        op.call(lib.lowrank_lp_op, k, p, opts.handle, ctypes.byref(out))
+        op.call(opts, lib.lowrank_lp_op, int64(k, 'k'), p, opts.handle, ctypes.byref(out))
         return Factors(out)
     m = Matrix(a)
-    check(lib.lowrank_lp(m.handle, k, p, opts.handle, ctypes.byref(out)))
+    opts.call(lib.lowrank_lp, m.handle, int64(k, 'k'), p, opts.handle, ctypes.byref(out))
     return Factors(out)
 
 

@@ -3,12 +3,11 @@ products only -- scipy.sparse matrices (wrapped, not densified), objects with
 shape, dtype and matmat/rmatmat such as scipy's LinearOperator (called back
 through ctypes), .npy files read block by block, and scipy's .npz files."""
 import ctypes
-import os
 
 import numpy as np
 
-from ._core import (COL_MAJOR, FLOAT32, FLOAT64, LowrankError, Matrix, check, declare, lib,
-                    to_numpy)
+from ._core import (COL_MAJOR, FLOAT32, FLOAT64, LowrankError, Matrix, Options, check, declare,
+                    lib, path_bytes, to_numpy)
 
 _vp = ctypes.c_void_p
 _i64 = ctypes.c_int64
@@ -83,14 +82,14 @@ class Operator:
     def npy(cls, path):
         """An .npy file (float32/float64, any size), read at every product."""
         h = _vp()
-        check(lib.lowrank_operator_npy(os.fsencode(path), ctypes.byref(h)))
+        check(lib.lowrank_operator_npy(path_bytes(path), ctypes.byref(h)))
         return cls(_handle=h)
 
     @classmethod
     def npz(cls, path):
         """A sparse matrix saved by scipy.sparse.save_npz, read into memory."""
         csr = _vp()
-        check(lib.lowrank_csr_load_npz(os.fsencode(path), ctypes.byref(csr)))
+        check(lib.lowrank_csr_load_npz(path_bytes(path), ctypes.byref(csr)))
         op = cls(_handle=_vp(), _keep=[_Csr(csr)])
         check(lib.lowrank_operator_csr(csr, ctypes.byref(op.handle)))
         return op
@@ -165,15 +164,18 @@ class Operator:
             lib.lowrank_operator_free(self.handle)
             self.handle = None
 
-    def call(self, fn, *args):
-        """Run the library call fn(self.handle, *args), re-raising an
-        exception a callback raised inside it."""
+    def call(self, opts, fn, *args):
+        """The library call fn(self.handle, *args) through the Options opts
+        (its progress and Ctrl-C), re-raising the exception a callback of
+        this operator raised inside it."""
         self._error = None
-        rc = fn(self.handle, *args)
-        if self._error is not None:
+        try:
+            return opts.call(fn, self.handle, *args)
+        except LowrankError:
             error, self._error = self._error, None
-            raise error
-        check(rc)
+            if error is not None:
+                raise error
+            raise
 
     @property
     def shape(self):
@@ -189,8 +191,9 @@ class Operator:
         x = np.asarray(x, dtype=self.dtype)
         out = np.empty((self.shape[1] if trans else self.shape[0], x.shape[1]), dtype=self.dtype)
         xm, ym = Matrix(x), Matrix(out)
-        self.call(lib.lowrank_operator_apply, TRANS if trans else NO_TRANS, xm.handle, ym.handle,
-                  None)
+        opts = Options()
+        self.call(opts, lib.lowrank_operator_apply, TRANS if trans else NO_TRANS, xm.handle,
+                  ym.handle, opts.handle)
         return out
 
     @property

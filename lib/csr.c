@@ -350,14 +350,12 @@ static int scatter_task(void *ctx, int64_t task, int thread)
     return 0;
 }
 
-/* Rows [first, last) of z = the chunks' partial sums, added in order. */
-static int sum_task(void *ctx, int64_t task, int thread)
+/* z = the chunks' partial sums, added in order (in the calling thread: a
+ * few additions per element of z, less than waking the workers again). */
+static void sum_chunks(const product *w)
 {
-    (void)thread;
-    const product *w = ctx;
-    int64_t n = w->s->cols, g = w->width, per = (n + w->nbands - 1) / w->nbands;
-    int64_t first = task * per, last = first + per < n ? first + per : n;
-    for (int64_t j = first; j < last; j++)
+    int64_t n = w->s->cols, g = w->width;
+    for (int64_t j = 0; j < n; j++)
         for (int64_t c = 0; c < g; c++) {
             double sum = 0;
             for (int64_t k = 0; k < CHUNKS; k++)
@@ -367,7 +365,6 @@ static int sum_task(void *ctx, int64_t task, int thread)
             else
                 ((double *)w->y)[j + (w->c0 + c) * w->ldy] = sum;
         }
-    return 0;
 }
 
 /* Row boundaries of nbands bands of S of about equal numbers of entries
@@ -392,25 +389,28 @@ static void split_rows(product *w, int64_t nbands)
     w->bands[nbands] = s->rows;
 }
 
-/* y = S x: x row by row (each entry then reads one contiguous piece), and
- * bands of rows of y on the threads. */
+/* x (S.cols x nvec, column-major) row by row, new: each entry of S then
+ * reads one contiguous piece of it. */
+static void *rows_of(const product *w)
+{
+    int64_t n = w->s->cols;
+    void *xr = lr_malloc((size_t)(n * w->nvec), lr_dtype_size(w->t));
+    for (int64_t j = 0; xr && j < w->nvec; j++)
+        for (int64_t i = 0; i < n; i++)
+            if (w->t == LOWRANK_FLOAT32)
+                ((float *)xr)[i * w->nvec + j] = ((const float *)w->x)[i + j * w->ldx];
+            else
+                ((double *)xr)[i * w->nvec + j] = ((const double *)w->x)[i + j * w->ldx];
+    return xr;
+}
+
+/* y = S x: x row by row, and bands of rows of y on the threads. */
 static int gather(product *w, lr_pool *pool)
 {
     const csr_state *s = w->s;
-    size_t es = lr_dtype_size(w->t);
     void *xr = NULL;
-    if (w->nvec > 1) {
-        xr = lr_malloc((size_t)(s->cols * w->nvec), es);
-        if (!xr)
-            return LOWRANK_ENOMEM;
-        for (int64_t j = 0; j < w->nvec; j++)
-            for (int64_t i = 0; i < s->cols; i++)
-                if (w->t == LOWRANK_FLOAT32)
-                    ((float *)xr)[i * w->nvec + j] = ((const float *)w->x)[i + j * w->ldx];
-                else
-                    ((double *)xr)[i * w->nvec + j] = ((const double *)w->x)[i + j * w->ldx];
-        w->xr = xr;
-    }
+    if (w->nvec > 1 && !(w->xr = xr = rows_of(w)))
+        return LOWRANK_ENOMEM;
     int64_t nbands = (int64_t)lr_pool_threads(pool) * BANDS_PER_THREAD;
     split_rows(w, nbands > MAX_BANDS ? MAX_BANDS : nbands > s->rows ? s->rows : nbands);
     int rc = lr_pool_run(pool, w->nbands, gather_task, w);
@@ -419,7 +419,7 @@ static int gather(product *w, lr_pool *pool)
 }
 
 /* z = S^T x: for each group of columns, the chunks' partial sums on the
- * threads, then their sum by bands of rows of z. */
+ * threads, then their sum. */
 static int scatter(product *w, lr_pool *pool)
 {
     const csr_state *s = w->s;
@@ -437,9 +437,8 @@ static int scatter(product *w, lr_pool *pool)
         for (int64_t k = chunks; rc == LOWRANK_OK && k < CHUNKS; k++) /* fewer rows than chunks */
             memset(w->part + k * s->cols * w->width, 0,
                    (size_t)(s->cols * w->width) * sizeof(double));
-        w->nbands = lr_pool_threads(pool);
         if (rc == LOWRANK_OK)
-            rc = lr_pool_run(pool, w->nbands, sum_task, w);
+            sum_chunks(w);
     }
     free(w->part);
     return rc;
@@ -517,7 +516,7 @@ static void csr_destroy(lowrank_operator *op)
     free(s);
 }
 
-static const lr_operator_kind csr_kind = {"sparse", csr_apply, NULL, csr_read, csr_scan,
+static const lr_operator_kind csr_kind = {"sparse", csr_apply, NULL, NULL, csr_read, csr_scan,
                                           csr_destroy};
 
 /* The int64 array of n indices narrowed to a new int32 array. */

@@ -268,9 +268,11 @@ typedef struct lr_operator_kind {
     /* y = op(A) x, x (cols or rows) x nvec, y (rows or cols) x nvec */
     int (*apply)(const lowrank_operator *op, char trans, int64_t nvec, const void *x,
                  int64_t ldx, void *y, int64_t ldy, const lr_products *pr);
-    /* z = A^T (A x), x and z cols x nvec, in one pass over A's data */
-    int (*gram)(const lowrank_operator *op, int64_t nvec, const void *x, int64_t ldx, void *z,
-                int64_t ldz, const lr_products *pr);
+    /* z = op(A)^T (op(A) x), x and z of op(A)'s columns x nvec, in one pass
+     * over A's data, for the trans that fuses says it can do */
+    int (*fuses)(const lowrank_operator *op, char trans);
+    int (*gram)(const lowrank_operator *op, char trans, int64_t nvec, const void *x, int64_t ldx,
+                void *z, int64_t ldz, const lr_products *pr);
     /* rows first .. first + count - 1 of op(A), as doubles, into the
      * count x width column-major dst; LOWRANK_EUNSUPPORTED, without a
      * message, for a trans the kind cannot read (products then do it) */
@@ -318,9 +320,12 @@ extern const lr_operator_kind lr_callback_kind;
 int lr_operator_apply(const lowrank_operator *op, char trans, int64_t nvec, const void *x,
                       int64_t ldx, void *y, int64_t ldy, const lr_products *pr);
 
+/* Whether op(A)^T op(A) x is one fused pass (no scratch needed). */
+int lr_operator_fuses(const lowrank_operator *op, char trans);
+
 /* z = A^T A x (trans 'N') or A A^T x ('T'), through one fused pass when the
- * kind has one (for 'N'), else two products through the scratch w, which
- * must hold (rows or cols) x nvec elements. */
+ * kind has one, else two products through the scratch w, which must hold
+ * (rows or cols) x nvec elements. */
 int lr_operator_gram(const lowrank_operator *op, char trans, int64_t nvec, const void *x,
                      int64_t ldx, void *z, int64_t ldz, void *w, const lr_products *pr);
 

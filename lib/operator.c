@@ -113,11 +113,16 @@ int lr_operator_apply(const lowrank_operator *op, char trans, int64_t nvec, cons
     return rc;
 }
 
+int lr_operator_fuses(const lowrank_operator *op, char trans)
+{
+    return op->kind->fuses && op->kind->fuses(op, trans);
+}
+
 int lr_operator_gram(const lowrank_operator *op, char trans, int64_t nvec, const void *x,
                      int64_t ldx, void *z, int64_t ldz, void *w, const lr_products *pr)
 {
-    if (trans == 'N' && op->kind->gram) {
-        int rc = op->kind->gram(op, nvec, x, ldx, z, ldz, pr);
+    if (lr_operator_fuses(op, trans)) {
+        int rc = op->kind->gram(op, trans, nvec, x, ldx, z, ldz, pr);
         if (rc == LOWRANK_OK)
             atomic_fetch_add(&op->count->passes, 1);
         return rc;
@@ -209,7 +214,7 @@ static int matrix_apply(const lowrank_operator *op, char trans, int64_t nvec, co
                    a->ld, x, ldx, 0.0, y, ldy);
 }
 
-static const lr_operator_kind matrix_kind = {"dense", matrix_apply, NULL, NULL, NULL, NULL};
+static const lr_operator_kind matrix_kind = {"dense", matrix_apply, NULL, NULL, NULL, NULL, NULL};
 
 int lowrank_operator_matrix(const lowrank_matrix *a, lowrank_operator **out)
 {
@@ -247,15 +252,27 @@ static int transpose_scan(const lowrank_operator *op, double scale, double *maxa
     return lr_operator_scan(op->state, scale, maxabs, sumsq, pr);
 }
 
-static const lr_operator_kind transpose_kind = {"transposed", transpose_apply, NULL,
-                                                transpose_read, transpose_scan, NULL};
+static int transpose_fuses(const lowrank_operator *op, char trans)
+{
+    return lr_operator_fuses(op->state, swapped(trans));
+}
+
+static int transpose_gram(const lowrank_operator *op, char trans, int64_t nvec, const void *x,
+                          int64_t ldx, void *z, int64_t ldz, const lr_products *pr)
+{
+    return lr_operator_gram(op->state, swapped(trans), nvec, x, ldx, z, ldz, NULL, pr);
+}
+
+static const lr_operator_kind transpose_kind = {"transposed",   transpose_apply, transpose_fuses,
+                                                transpose_gram, transpose_read,  transpose_scan,
+                                                NULL};
 
 /* A dense matrix's transpose is a dense matrix: the same memory in the other
  * layout, which the transposed operator owns. */
 static void transposed_matrix_destroy(lowrank_operator *op) { free(op->state); }
 
 static const lr_operator_kind transposed_matrix_kind = {"dense", matrix_apply, NULL, NULL, NULL,
-                                                        transposed_matrix_destroy};
+                                                        NULL, transposed_matrix_destroy};
 
 int lowrank_operator_transpose(const lowrank_operator *a, lowrank_operator **out)
 {
@@ -342,7 +359,7 @@ static int callback_apply(const lowrank_operator *op, char trans, int64_t nvec, 
 
 static void callback_destroy(lowrank_operator *op) { free(op->state); }
 
-const lr_operator_kind lr_callback_kind = {"callback", callback_apply, NULL, NULL, NULL,
+const lr_operator_kind lr_callback_kind = {"callback", callback_apply, NULL, NULL, NULL, NULL,
                                            callback_destroy};
 
 int lowrank_operator_new(lowrank_dtype dtype, lowrank_layout layout, int64_t rows, int64_t cols,

@@ -158,9 +158,17 @@ static int npy_apply(const lowrank_operator *op, char trans, int64_t nvec, const
     return each_block(op, product_block, &w, pr);
 }
 
-static int npy_gram(const lowrank_operator *op, int64_t nvec, const void *x, int64_t ldx,
-                    void *z, int64_t ldz, const lr_products *pr)
+/* A file is read by rows: A^T (A x) fuses, A (A^T x) does not. */
+static int npy_fuses(const lowrank_operator *op, char trans)
 {
+    (void)op;
+    return trans == 'N';
+}
+
+static int npy_gram(const lowrank_operator *op, char trans, int64_t nvec, const void *x,
+                    int64_t ldx, void *z, int64_t ldz, const lr_products *pr)
+{
+    (void)trans;
     const npy_source *s = op->state;
     pass w = {op->dtype, nvec, x, ldx, NULL, 0, z, ldz, NULL};
     w.scratch = lr_malloc((size_t)(s->block * nvec), lr_dtype_size(op->dtype));
@@ -242,7 +250,7 @@ static void npy_destroy(lowrank_operator *op)
     free(s);
 }
 
-static const lr_operator_kind npy_kind = {"file", npy_apply, npy_gram, npy_read, npy_scan,
+static const lr_operator_kind npy_kind = {"file", npy_apply, npy_fuses, npy_gram, npy_read, npy_scan,
                                           npy_destroy};
 
 int lowrank_operator_npy(const char *path, lowrank_operator **out)

@@ -96,7 +96,7 @@ int lr_svd_apply_t(const problem *p, int64_t c, const void *y, int64_t ldy, void
 }
 
 /* Whether M^T M comes in one fused pass, needing no m x c scratch. */
-static int fused_gram(const problem *p) { return p->a && p->op == 'N' && p->a->kind->gram; }
+static int fused_gram(const problem *p) { return p->a && lr_operator_fuses(p->a, p->op); }
 
 int64_t lr_svd_gram_scratch(const problem *p, lowrank_dtype t, int64_t c)
 {

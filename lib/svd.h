@@ -238,6 +238,14 @@ int lr_svd_randomized_tolerance(const problem *p, double tol, int64_t q, uint64_
                                 int *exhausted);
 
 /* svd_exact.c */
+/* res (n x k, M's dtype) = M^T U - V diag(sigma), the residual of the
+ * triplets in r (M V = U diag(sigma) holds by construction), and *norm2 its
+ * squared Frobenius norm. */
+int lr_svd_residual(const problem *p, const result *r, void *res, double *norm2);
+
+/* The certificate's accuracy: max(m, n) u sigma_1, LAPACK's form. */
+double lr_svd_certified_tolerance(const problem *p, const result *r);
+
 /* The exact method, starting from the route `from` (the shape rule's
  * choice for LR_ROUTE_RULE); *taken gets the route whose result came back.
  * The Lanczos route needs k >= 1 and room for its first Rayleigh-Ritz step
@@ -245,5 +253,14 @@ int lr_svd_randomized_tolerance(const problem *p, double tol, int64_t q, uint64_
  * starts. */
 int lr_svd_exact_method(const problem *p, int64_t k, double tol, lr_exact_route from, result *r,
                         lr_exact_route *taken);
+
+/* svd_operator.c: the exact method's operator route (docs/operators.md):
+ * thick-restart block Lanczos on M^T M through products with M; *ok
+ * reports the certificate, the computed residual within
+ * lr_svd_certified_tolerance (r is left empty otherwise).  It is usable
+ * when k >= 1 and its basis's cap leaves room for three blocks beyond k. */
+int lr_svd_operator_route(const problem *p, int64_t k, result *r, int *ok);
+int64_t lr_svd_operator_cap(const problem *p, int64_t k);
+int lr_svd_operator_usable(const problem *p, int64_t k);
 
 #endif

@@ -74,7 +74,7 @@ static double gamma_d(double j) { return j * 0x1p-53 / (1 - j * 0x1p-53); }
 /* res (n x k, M's dtype) = M^T U - V diag(sigma), the residual of the
  * triplets in r (M V = U diag(sigma) holds by construction), and *norm2 its
  * squared Frobenius norm. */
-static int residual(const problem *p, const result *r, void *res, double *norm2)
+int lr_svd_residual(const problem *p, const result *r, void *res, double *norm2)
 {
     int rc = lr_svd_apply_t(p, r->k, r->um, p->m, res, p->n);
     *norm2 = 0;
@@ -88,7 +88,7 @@ static int residual(const problem *p, const result *r, void *res, double *norm2)
 }
 
 /* The certificate's accuracy: max(m, n) u sigma_1, LAPACK's form. */
-static double certified_tolerance(const problem *p, const result *r)
+double lr_svd_certified_tolerance(const problem *p, const result *r)
 {
     return (double)p->m * roundoff(p->t) * r->sigma[0];
 }
@@ -126,7 +126,7 @@ static int residual_certifies(const problem *p, const result *r, double norm2, d
 {
     double rho = sqrt(norm2 / 2), last = r->sigma[r->k - 1];
     return rho <= triplet_tolerance(p, r) && last - rho > next &&
-           fmin(rho, norm2 / (2 * (last - next))) <= certified_tolerance(p, r);
+           fmin(rho, norm2 / (2 * (last - next))) <= lr_svd_certified_tolerance(p, r);
 }
 
 /* Whether the Gram route's triplets are certified: their residual within
@@ -146,10 +146,10 @@ static int certify(const problem *p, const double *lambda, const result *r, int 
     for (int64_t i = 0; i < k; i++)
         gram_worst = fmax(gram_worst, sqrt(fmax(0.0, lambda[i]) + e) - r->sigma[i]);
     void *res = scratch(p->t, p->n * k);
-    int rc = res ? residual(p, r, res, &norm2) : LOWRANK_ENOMEM;
+    int rc = res ? lr_svd_residual(p, r, res, &norm2) : LOWRANK_ENOMEM;
     double next = k < p->n ? sqrt(fmax(0.0, lambda[k]) + e) : 0.0;
     *ok = rc == LOWRANK_OK && sqrt(norm2 / 2) <= triplet_tolerance(p, r) &&
-          (gram_worst <= certified_tolerance(p, r) || residual_certifies(p, r, norm2, next));
+          (gram_worst <= lr_svd_certified_tolerance(p, r) || residual_certifies(p, r, norm2, next));
     free(res);
     return rc;
 }
@@ -295,7 +295,6 @@ typedef struct lanczos {
     double delta;  /* its predicted delta: sigma_k minus the bound on sigma_(k+1) */
     double needed; /* the rho at which the certificate's bounds meet their targets */
     int placed;    /* theta_(k+1) is close enough to its eigenvalue to place beta */
-    int linear;    /* the operator route: rho alone certifies (no quadratic bound) */
     double from;   /* the share of the call's progress done before the run */
 } lanczos;
 
@@ -331,7 +330,7 @@ static void lanczos_predict(const problem *p, lanczos *lz, double target)
     lz->delta = sqrt(fmax(last, 0.0)) - sqrt(fmax(beta, 0.0));
     double vectors = 0.5 * vector_tolerance(p, sqrt(fmax(ritz_value(lz, 0), 0.0)),
                                             sqrt(fmax(last, 0.0)));
-    lz->needed = lz->linear ? target : fmin(vectors, fmax(target, sqrt(fmax(lz->delta, 0.0) * target)));
+    lz->needed = fmin(vectors, fmax(target, sqrt(fmax(lz->delta, 0.0) * target)));
     lz->placed = sqrt(next_res) <= 0.5 * BETA_FRACTION * (last - next);
 }
 
@@ -362,7 +361,7 @@ static int lanczos_ritz(const problem *p, lanczos *lz, double rel)
 /* Whether the prediction says the certificate will succeed. */
 static int lanczos_converged(const lanczos *lz)
 {
-    return lz->rho <= lz->needed && (lz->linear || (lz->rho < lz->delta && lz->placed));
+    return lz->rho <= lz->needed && lz->rho < lz->delta && lz->placed;
 }
 
 /* The fewest columns between two Rayleigh-Ritz steps: two blocks, and at
@@ -382,23 +381,21 @@ static int64_t lanczos_min_step(int64_t b)
  * to go by, at least lanczos_min_step() and at most half the dimension;
  * giving up when rho did not fall (a spectrum too hard for the basis) or
  * the need exceeds what the cap leaves by half again (early rates
- * underestimate a convergence that speeds up as the basis grows), except
- * on the operator route, which has no cheaper fallback and grows to its
- * cap.  Once rho is small enough: lanczos_min_step() more when only beta's placement
+ * underestimate a convergence that speeds up as the basis grows).  Once
+ * rho is small enough: lanczos_min_step() more when only beta's placement
  * is missing, and giving up when there is no gap at k (no certificate will
  * come). */
 static int64_t lanczos_next(const lanczos *lz, int64_t prev_L, double prev, int64_t cap)
 {
     int64_t L = lz->L, b = lz->kr.b, least = lanczos_min_step(b);
     double step = 0.125 * (double)L;
-    int falling = prev_L > 0 && lz->rho < prev;
     if (lz->rho <= lz->needed)
         return lz->rho < lz->delta ? (L + least < cap ? L + least : cap) : 0;
-    if (prev_L > 0 && !falling && !lz->linear)
+    if (prev_L > 0 && !(lz->rho < prev))
         return 0;
-    if (falling)
+    if (prev_L > 0)
         step = 1.1 * log(lz->rho / lz->needed) / (log(prev / lz->rho) / (double)(L - prev_L));
-    if (step > 1.5 * (double)(cap - L) && !lz->linear)
+    if (step > 1.5 * (double)(cap - L))
         return 0;
     step = fmin(fmax(step, (double)least), 0.5 * (double)L);
     int64_t next = L + ((int64_t)step + b - 1) / b * b;
@@ -510,7 +507,7 @@ static int certify_lanczos(const problem *p, double *g, double theta_next, const
     if (!(last > theta_next))
         return LOWRANK_OK;
     void *res = scratch(p->t, p->n * k);
-    int rc = res ? residual(p, r, res, &norm2) : LOWRANK_ENOMEM;
+    int rc = res ? lr_svd_residual(p, r, res, &norm2) : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK)
         rc = next_value_bound(p, g, r, theta_next + BETA_FRACTION * (last - theta_next), &next);
     *ok = rc == LOWRANK_OK && residual_certifies(p, r, norm2, next);
@@ -658,63 +655,11 @@ static int lanczos_suits(const problem *p, int64_t k)
  * starts. */
 /* ------------------------------------------------------------ exact: operators */
 
+/* An operator's Gram matrix is formed up to this n (128 MiB). */
+enum { GRAM_MAX_SIDE = 4096 };
+
 static int exact_with_gram(const problem *p, double *g, int64_t k, double tol,
                            lr_exact_route from, result *r, lr_exact_route *taken);
-
-/* The operator route (docs/svd.md has the measurements behind the values). */
-enum {
-    OPERATOR_BLOCK = 4,       /* blocks of 4: the CPU time of single vectors on a sparse */
-                              /* matrix (blocks share the reads of its entries), 2.2 times */
-                              /* fewer calls of a callback, and multiplicities up to 4 */
-    OPERATOR_MIN_COLS = 512,  /* the basis's default cap: at least this many columns, */
-    OPERATOR_COLS_PER_K = 8,  /* and this many per singular value asked for */
-    GRAM_MAX_SIDE = 4096      /* an operator's Gram matrix is formed up to this n (128 MiB) */
-};
-
-/* The cap on the operator route's basis: LOWRANK_OPT_MAX_ITER, or the
- * default; at most n / 2, as on the Gram matrix (a space near n columns
- * is the Gram routes' to handle, and Lanczos's to exhaust). */
-static int64_t operator_cap(const problem *p, int64_t k)
-{
-    int64_t cap = p->max_cols > 0 ? p->max_cols
-                  : OPERATOR_COLS_PER_K * k > OPERATOR_MIN_COLS ? OPERATOR_COLS_PER_K * k
-                                                                : OPERATOR_MIN_COLS;
-    return cap < p->n / 2 ? cap : p->n / 2;
-}
-
-/* The operator route: Lanczos on M^T M through products with M (no Gram
- * matrix: n may be far too large for one), in double, until its Ritz pairs
- * predict a residual rho of sqrt(max(m, n)) u sigma_1, or stop improving;
- * then V_k, C = M V_k, the tall SVD, and the residual R = M^T U - V S.
- * Certified when rho = ||R||_F / sqrt 2 <= max(m, n) u sigma_1: the
- * triplets are then exact for a matrix within sqrt 2 rho of M, and each
- * value is within rho of a singular value of M (Kahan's bound, which needs
- * no gap).  That they are the k largest is what the Krylov space makes
- * near certain but cannot prove without M^T M (the Gram routes' Cholesky
- * test); docs/svd.md says so.  *ok reports the certificate. */
-static int operator_route(const problem *p, int64_t k, result *r, int *ok)
-{
-    int64_t b = OPERATOR_BLOCK, cap = operator_cap(p, k);
-    lanczos lz = {.kr = {.t = LOWRANK_FLOAT64, .products = 1, .b = b}, .k = k, .linear = 1};
-    void *vk = NULL, *c = NULL, *res = NULL;
-    int done = 0;
-    double rel = sqrt((double)p->m) * roundoff(p->t), norm2 = 0;
-    *ok = 0;
-    int rc = (lz.e = lr_malloc((size_t)(b * (k + 1)), sizeof *lz.e))
-                 ? lanczos_run(p, &lz, 2 * rel, cap, &done)
-                 : LOWRANK_ENOMEM;
-    int near = rc == LOWRANK_OK && lz.L > 0 && (done || lz.rho <= lz.needed * sqrt((double)p->m));
-    if (near)
-        rc = lanczos_triplets(p, &lz, r, &vk, &c);
-    if (rc == LOWRANK_OK && near && !(res = scratch(p->t, p->n * k)))
-        rc = LOWRANK_ENOMEM;
-    if (rc == LOWRANK_OK && near)
-        rc = residual(p, r, res, &norm2);
-    *ok = rc == LOWRANK_OK && near && sqrt(norm2 / 2) <= certified_tolerance(p, r);
-    lanczos_finish(p, &lz, r, *ok, vk, c);
-    free(res);
-    return rc;
-}
 
 /* The exact method on an operator: the operator route first, unless the
  * operator is a file (its products are passes, and a Gram matrix takes
@@ -725,8 +670,8 @@ static int exact_operator(const problem *p, int64_t k, double tol, result *r,
                           lr_exact_route *taken)
 {
     int ok = 0, rc = LOWRANK_OK;
-    if (k > 0 && !streamed(p) && lanczos_start(k, OPERATOR_BLOCK) <= operator_cap(p, k))
-        rc = operator_route(p, k, r, &ok);
+    if (!streamed(p) && lr_svd_operator_usable(p, k))
+        rc = lr_svd_operator_route(p, k, r, &ok);
     *taken = LR_ROUTE_OPERATOR;
     if (rc == LOWRANK_ENOCONV) /* its basis stopped growing: uncertified, not an error */
         rc = LOWRANK_OK;
@@ -734,12 +679,12 @@ static int exact_operator(const problem *p, int64_t k, double tol, result *r,
         return rc;
     if (p->n > GRAM_MAX_SIDE)
         return lr_fail(LOWRANK_ENOCONV,
-                       k > 0 ? "the operator route could not certify k = %lld values within its "
-                               "basis of %lld columns (LOWRANK_OPT_MAX_ITER), and the Gram "
-                               "matrix of %lld columns is too large to fall back on"
+                       k > 0 ? "the operator route could not certify k = %lld values (basis of "
+                               "%lld columns, LOWRANK_OPT_MAX_ITER), and the Gram matrix of %lld "
+                               "columns is too large to fall back on: try the randomized method"
                              : "k = 0 (the rank by tolerance) needs the whole spectrum: the "
                                "Gram matrix, which is too large (%lld; %lld > %lld columns)",
-                       (long long)k, (long long)operator_cap(p, k), (long long)p->n);
+                       (long long)k, (long long)lr_svd_operator_cap(p, k), (long long)p->n);
     double *g = lr_malloc((size_t)(p->n * p->n), sizeof *g);
     rc = g ? gram_double(p, g) : LOWRANK_ENOMEM;
     problem q = *p;

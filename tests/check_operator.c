@@ -304,6 +304,41 @@ static int64_t assert_products(const lowrank_operator *op, const lowrank_matrix 
     return count;
 }
 
+/* max |z - op(D)^T op(D) x| over a fused (or two-product) Gram product,
+ * relative to the largest sum of magnitudes. */
+static double gram_error(const lowrank_operator *op, const lowrank_matrix *d, char trans,
+                         int64_t nvec)
+{
+    lowrank_dtype t = lowrank_operator_dtype(op);
+    int64_t in = trans == 'N' ? d->cols : d->rows, mid = trans == 'N' ? d->rows : d->cols;
+    lowrank_matrix *x = random_matrix(t, LOWRANK_COL_MAJOR, in, nvec, (uint64_t)nvec), *z;
+    ck_assert_ok(lowrank_matrix_new(t, LOWRANK_COL_MAJOR, in, nvec, &z));
+    void *w = malloc((size_t)(mid * nvec) * 8);
+    ck_assert_ok(lr_operator_gram(op, trans, nvec, x->data, in, z->data, in, w, NULL));
+    double worst = 0, scale = 0;
+    for (int64_t c = 0; c < nvec; c++)
+        for (int64_t i = 0; i < in; i++) {
+            double sum = 0, abs = 0;
+            for (int64_t q = 0; q < mid; q++) {
+                double dx = 0, ad = 0;
+                for (int64_t j = 0; j < in; j++) {
+                    double a = trans == 'N' ? lr_matrix_at(d, q, j) : lr_matrix_at(d, j, q);
+                    dx += a * lr_matrix_at(x, j, c);
+                    ad += fabs(a * lr_matrix_at(x, j, c));
+                }
+                double a = trans == 'N' ? lr_matrix_at(d, q, i) : lr_matrix_at(d, i, q);
+                sum += a * dx;
+                abs += fabs(a) * ad;
+            }
+            worst = fmax(worst, fabs(sum - lr_matrix_at(z, i, c)));
+            scale = fmax(scale, abs);
+        }
+    free(w);
+    lowrank_matrix_free(x);
+    lowrank_matrix_free(z);
+    return scale > 0 ? worst / scale : worst;
+}
+
 START_TEST(sparse_products_match_dense)
 {
     static const int64_t shapes[][2] = {{40, 25}, {25, 40}, {1, 30}, {30, 1}, {200, 170}};
@@ -317,6 +352,9 @@ START_TEST(sparse_products_match_dense)
     ck_assert_ok(lowrank_operator_passes(op, &passes, &bytes));
     ck_assert_int_eq(passes, products);
     ck_assert_int_eq(bytes, 0);
+    for (int tr = 0; tr < 2; tr++)
+        for (int64_t nvec = 1; nvec <= 9; nvec += 4)
+            ck_assert_double_le(gram_error(op, s.dense, tr ? 'T' : 'N', nvec), 10 * eps_of(t));
     lowrank_operator_free(op);
     lowrank_csr_free(a);
     free_sparse(&s);

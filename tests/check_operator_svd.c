@@ -259,6 +259,46 @@ START_TEST(exact_falls_back)
 }
 END_TEST
 
+/* A basis too small to hold the Krylov space the values need: the
+ * operator route restarts on its leading Ritz vectors (thick restart) and
+ * still certifies; and a matrix with equal leading values, 4 of them (the
+ * block's size), which a single vector could not resolve. */
+START_TEST(operator_route_restarts)
+{
+    int kind = _i ? KIND_CALLBACK : KIND_CSR;
+    lowrank_matrix *d = decaying_matrix(LOWRANK_FLOAT64, 600, 300, 31);
+    double *s = svd_truth(d);
+    any_op o = make_op(kind, d);
+    lowrank_opts *opts = method(LOWRANK_METHOD_EXACT);
+    ck_assert_ok(lowrank_opts_set_int(opts, LOWRANK_OPT_MAX_ITER, 24));
+    lowrank_factors *f;
+    ck_assert_ok(lowrank_svd_op(o.op, 5, opts, &f));
+    for (int64_t i = 0; i < 5; i++)
+        ck_assert_double_le(fabs(lr_matrix_at(lowrank_factors_s(f), i, 0) - s[i]), 1e-12 * s[0]);
+    int64_t passes;
+    ck_assert_ok(lowrank_operator_passes(o.op, &passes, NULL));
+    ck_assert_int_gt(passes, 2 * 24 / 4); /* more products than one basis's worth */
+    lowrank_factors_free(f);
+    free_op(&o);
+    lowrank_matrix_free(d);
+    free(s);
+    /* sigma = 5, 5, 5, 5, 4, 3, ... */
+    double spec[300];
+    for (int i = 0; i < 300; i++)
+        spec[i] = i < 4 ? 5 : 4.0 * pow(0.9, i - 4);
+    d = with_spectrum(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 600, 300, spec, 32);
+    o = make_op(kind, d);
+    ck_assert_ok(lowrank_svd_op(o.op, 5, opts, &f));
+    for (int64_t i = 0; i < 5; i++)
+        ck_assert_double_le(fabs(lr_matrix_at(lowrank_factors_s(f), i, 0) - spec[i]), 1e-12 * 5);
+    ck_assert_double_le(triplet_residual(d, f), 1e-12 * 5 * 600);
+    lowrank_factors_free(f);
+    free_op(&o);
+    lowrank_matrix_free(d);
+    lowrank_opts_free(opts);
+}
+END_TEST
+
 /* ------------------------------------------------------------ the randomized method */
 
 /* Randomized on every kind: near-optimal approximation, orthonormal
@@ -541,6 +581,7 @@ static Suite *make_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, exact_matches_lapack, 0, 4 * NKINDS);
     tcase_add_loop_test(tc, exact_falls_back, 0, 3);
+    tcase_add_loop_test(tc, operator_route_restarts, 0, 2);
     tcase_add_loop_test(tc, randomized_is_near_optimal, 0, 2 * NKINDS);
     tcase_add_loop_test(tc, rank_by_tolerance, 0, 2);
     tcase_add_test(tc, matrix_operator_is_lowrank_svd);

@@ -67,6 +67,7 @@ LIB_PARTS += factors
 LIB_PARTS += svd
 LIB_PARTS += svd_krylov
 LIB_PARTS += svd_exact
+LIB_PARTS += svd_operator
 LIB_PARTS += ellipsoid
 LIB_PARTS += rounding
 LIB_PARTS += coreset

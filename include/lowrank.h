@@ -609,11 +609,14 @@ LOWRANK_API int lowrank_operator_new(lowrank_dtype dtype, lowrank_layout layout,
 LOWRANK_API int lowrank_operator_matrix(const lowrank_matrix *a, lowrank_operator **out);
 
 /* lowrank_operator_csr: the sparse matrix a as an operator.  It borrows a's
- * arrays and keeps its own copy of the transpose's structure (the column
- * indices of each row sorted into rows of A^T: nnz int64 indices and
- * values, cols + 1 offsets), built here in one pass, so that both products
- * run threaded by rows: each element of Y is summed by one thread, in the
- * order of a's entries, so results do not depend on the number of threads.
+ * arrays and keeps, made here in one pass, a copy of their column indices
+ * as int32 when they fit (a product reads little else), or, for a wide a
+ * (rows < cols), the CSR structure of a^T: the operator works on the tall
+ * one, S, whose products S x (gathering rows of x) and S^T y (scattering
+ * into rows of z) touch the small side only at random.  Products are
+ * threaded by bands of S's rows; every element of a result is summed in a
+ * fixed order (S^T y through four fixed chunks added in order), so results
+ * do not depend on the number of threads.
  * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ENOMEM. */
 LOWRANK_API int lowrank_operator_csr(const lowrank_csr *a, lowrank_operator **out);
 
@@ -824,23 +827,26 @@ LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_op
  *    product is a pass: q + 2 passes (the products M^T M V fused into one
  *    pass each), plus the scan, and memory for (m + n)(k + p) numbers and
  *    one block of the file, nothing m x n.
- *  - LOWRANK_METHOD_EXACT: Lanczos on A^T A (or A A^T, the smaller side)
- *    through products, in double, single vector, until the Ritz pairs
- *    predict a residual of sqrt(max(m, n)) u sigma_1 or stop improving,
- *    within a basis of LOWRANK_OPT_MAX_ITER columns (default
- *    max(512, 8 k), at most min(m, n)).  Certified: the triplets' residual
+ *  - LOWRANK_METHOD_EXACT: thick-restart block Lanczos on A^T A (or A A^T,
+ *    the smaller side) through products, in double, from a fixed start,
+ *    blocks of up to 4 vectors (as many as fit in 1 MiB), until the Ritz
+ *    pairs predict a residual of sqrt(max(m, n)) u sigma_1, the basis
+ *    restarting on its leading Ritz vectors whenever it holds
+ *    LOWRANK_OPT_MAX_ITER columns (default max(64, 8 k), at most
+ *    min(m, n) / 2).  Certified: the triplets' residual
  *    rho = ||(A V - U S, A^T U - V S)||_F / sqrt 2 is computed and must be
  *    at most max(m, n) u sigma_1 (u the dtype's unit roundoff): each value
  *    is then within rho of a singular value of A, and the triplets are
  *    exact for a matrix within sqrt 2 rho of A.  That these are the k
  *    largest is what the Krylov space makes near certain from its random
- *    start but cannot prove without A^T A (the dense method's Cholesky
- *    test), as for ARPACK or svds.  When that route fails, or for a file
- *    (where a Gram matrix costs one pass) or k = 0, the dense method's
- *    routes run on the Gram matrix of the small side, formed from A's rows
- *    when min(m, n) <= 4096, with their full certificates; LAPACK's
- *    fallback reads A into memory when it takes at most 1 GiB (never a
- *    file).  Otherwise LOWRANK_ENOCONV.
+ *    start (and multiplicities up to the block's width by construction) but
+ *    cannot prove without A^T A (the dense method's Cholesky test), as for
+ *    ARPACK or svds.  When that route fails, or for a file (where a Gram
+ *    matrix costs one pass) or k = 0, the dense method's routes run on the
+ *    Gram matrix of the small side, formed from A's rows, when
+ *    min(m, n) <= 4096, with their full certificates; LAPACK's fallback
+ *    reads A into memory when it takes at most 1 GiB (never a file).
+ *    Otherwise LOWRANK_ENOCONV.
  *  - LOWRANK_METHOD_AUTO: for a file, lowrank_svd's rule; for a sparse or
  *    callback operator, exact when k > 0 (its products are cheap next to
  *    the dense work of a randomized method, and it gives converged values,

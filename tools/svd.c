@@ -52,8 +52,8 @@ static int parse(int argc, char **argv, svd_args *a)
          "read IN.npy block by block at every pass instead of\nloading it (default: only when "
          "it exceeds half the\nphysical memory)"},
         {"--max-iter", FLAG_INT, &a->max_iter, 0, "N",
-         "exact method on a sparse input: at most N columns in\nits Lanczos basis (default 0: "
-         "max(512, 8 K))"},
+         "exact method on a sparse input: at most N columns in\nits Lanczos basis, restarted "
+         "when full (default 0:\nmax(64, 8 K))"},
         TOOL_FLAGS_END};
     memcpy(a->flags, flags, sizeof flags);
     a->nfiles = tool_parse_some("svd", argc, argv, a->flags, a->files, 1, 2);

@@ -10,7 +10,8 @@ every round runs, each in its own process, in turn:
   lowrank    tools/lowrank svd -k K --time --factors L.npy R.npy A.npz (default method: the exact
              route's Lanczos on the sparse operator); its compute_seconds, the library call alone
   svds       scipy.sparse.linalg.svds(A, k=K) with its defaults (solver 'arpack': eigsh on the
-             operator A^T A, ncv = max(2k + 1, 20), tol = 0, i.e. machine precision), timed alone
+             operator A^T A, ncv = max(2k + 1, 20), tol = 0, i.e. machine precision; singular
+             vectors returned, as lowrank returns its factors), timed alone
 and prints each time side by side with the ratio lowrank/svds, then the median ratio, the largest
 difference between the singular values (relative to sigma_1) and the products each did.  Both the
 elapsed time and the CPU time (all threads of the process) are shown: on a loaded machine the
@@ -66,10 +67,10 @@ def rmv(x): count[0] += 1; return at @ x
 def mm(x): count[0] += 1; return a @ x
 def rmm(x): count[0] += 1; return at @ x
 op = LinearOperator(a.shape, matvec=mv, rmatvec=rmv, matmat=mm, rmatmat=rmm, dtype=a.dtype)
-svds(op, k=k, return_singular_vectors=False)  # the products it needs, counted once
+svds(op, k=k)  # the products it needs, counted once
 products = count[0]
 t, c = time.perf_counter(), time.process_time()
-s = svds(a, k=k, return_singular_vectors=False)
+u, s, vt = svds(a, k=k)
 t, c = time.perf_counter() - t, time.process_time() - c
 print(json.dumps({'seconds': t, 'cpu': c, 's': sorted(s.tolist(), reverse=True), 'products': products}))
 '''

@@ -829,7 +829,7 @@ LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_op
  *    one block of the file, nothing m x n.
  *  - LOWRANK_METHOD_EXACT: thick-restart block Lanczos on A^T A (or A A^T,
  *    the smaller side) through products, in double, from a fixed start,
- *    blocks of up to 4 vectors (as many as fit in 1 MiB), until the Ritz
+ *    blocks of up to 4 vectors (as many as fit in 512 KiB), until the Ritz
  *    pairs predict a residual of sqrt(max(m, n)) u sigma_1, the basis
  *    restarting on its leading Ritz vectors whenever it holds
  *    LOWRANK_OPT_MAX_ITER columns (default max(64, 8 k), at most

@@ -40,13 +40,15 @@ enum {
 #define START_SEED 20261128 /* a fixed start: the exact method is deterministic */
 /* A block of vectors on the small side must stay in a core's cache: a
  * sparse product reads its rows at random, one per entry, and a block that
- * spills out of cache costs more per vector than single vectors do (on the
- * 200,000 x 50,000 matrix of bench/sparse_svd.py, blocks of 4, 1.6 MB,
- * took 15% more CPU time than single vectors; docs/operators.md). */
-#define BLOCK_BYTES (1u << 20)
+ * fills the cache costs more per vector than single vectors do, besides
+ * the extra products a block method needs.  On the 200,000 x 50,000 matrix
+ * of bench/sparse_svd.py, single vectors (400 KB) took the least CPU time,
+ * blocks of 2 (800 KB) about 15% more, blocks of 4 (1.6 MB, beyond the
+ * machine's 1.25 MB of L2) more still (docs/operators.md). */
+#define BLOCK_BYTES (512u << 10)
 
 /* The block's width: 4, 2 or 1, the widest whose n doubles per vector fit in
- * BLOCK_BYTES. */
+ * BLOCK_BYTES (4 up to n = 16,384, 2 up to 32,768). */
 static int64_t block_width(const problem *p)
 {
     int64_t b = MAX_BLOCK;

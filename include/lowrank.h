@@ -92,7 +92,10 @@ typedef enum lowrank_status {
     LOWRANK_EUNSUPPORTED = -9, /* well-formed input this library does not handle */
     LOWRANK_ENOCONV = -10,     /* an iterative method did not converge */
     LOWRANK_EDEGENERATE = -11, /* the input is degenerate where it must not be */
-    LOWRANK_EINTERNAL = -12    /* a bug in liblowrank: please report it */
+    LOWRANK_EINTERNAL = -12,   /* a bug in liblowrank: please report it */
+    /* -13 to -15 are reserved for codes being added beside this one */
+    LOWRANK_ECOMM = -16        /* communication between processes failed
+                                * (liblowrank_mpi, lowrank_mpi.h) */
 } lowrank_status;
 
 /* lowrank_strerror: a static, constant description of a status code, e.g.
@@ -395,6 +398,12 @@ LOWRANK_API int lowrank_opts_new(lowrank_opts **out);
 /* lowrank_opts_free: release an options handle.  NULL is accepted. */
 LOWRANK_API void lowrank_opts_free(lowrank_opts *opts);
 
+/* lowrank_opts_copy: a new options handle holding every value of src (src
+ * NULL: every default), to change a few keys of a caller's options without
+ * touching them or knowing its other keys.  Free it with lowrank_opts_free.
+ * Errors: LOWRANK_EINVAL (out NULL), LOWRANK_ENOMEM.  (Since 0.2.) */
+LOWRANK_API int lowrank_opts_copy(const lowrank_opts *src, lowrank_opts **out);
+
 /* lowrank_opts_set_int: set an integer-valued option.
  * Errors: LOWRANK_EINVAL (opts NULL, unknown key, or a key that takes a
  * double), LOWRANK_ERANGE (value outside the key's documented range). */
@@ -439,6 +448,25 @@ typedef enum lowrank_split {
     LOWRANK_SPLIT_RIGHT = 2,   /* L = U, R = diag(S) V^T */
     LOWRANK_SPLIT_BALANCED = 3 /* L = U diag(sqrt(S)), R = diag(sqrt(S)) V^T */
 } lowrank_split;
+
+/* lowrank_factors_new: factors from their parts, copied: U (m x k), S (k x 1,
+ * finite, non-negative and descending) and V^T (k x n, rows orthonormal to
+ * within 8 max(n, k) u, u the unit roundoff of the dtype), all of one dtype,
+ * in any layout; relative_error is what lowrank_factors_error() will report
+ * (>= 0, or NaN when it is not known).  U is taken as given: in the factors
+ * the library computes its columns are orthonormal, and here it may also be
+ * a block of rows of such a U, as each process of liblowrank_mpi holds.  The
+ * functions that read factors use V's rows as the basis of the fitted
+ * subspace, U only as a matrix.  For factors computed elsewhere (another
+ * process, a file) that the functions of this library should read.
+ * Errors: LOWRANK_EINVAL (u, s, vt or out NULL; dtypes differ), LOWRANK_ESIZE
+ * (s is not k x 1, or u is not m x k, or vt not k x n), LOWRANK_ENONFINITE
+ * (a part holds NaN or infinity), LOWRANK_ERANGE (S negative or not
+ * descending, V^T's rows not orthonormal, relative_error negative or
+ * infinite), LOWRANK_ENOMEM.  (Since 0.2.) */
+LOWRANK_API int lowrank_factors_new(const lowrank_matrix *u, const lowrank_matrix *s,
+                                    const lowrank_matrix *vt, double relative_error,
+                                    lowrank_factors **out);
 
 /* lowrank_factors_free: release factors and the matrices they own.  NULL is
  * accepted and ignored. */
@@ -775,6 +803,18 @@ typedef struct lowrank_coreset lowrank_coreset;
  * LOWRANK_ENONFINITE, LOWRANK_EDEGENERATE (rank of a below d), LOWRANK_ENOMEM. */
 LOWRANK_API int lowrank_coreset_build(const lowrank_matrix *a, double p, int64_t m,
                                       const lowrank_opts *opts, lowrank_coreset **out);
+
+/* lowrank_coreset_new: a coreset from its parts, copied: the size x d rows
+ * points (float32 or float64, any layout), their size x 1 float64 weights
+ * (finite, > 0), their size row indices (indices NULL: 0, 1, ..., size - 1)
+ * and the p it was made for (finite, >= 1).  So a coreset sent by another
+ * process, or stored, can be merged (lowrank_coreset_merge) with one made
+ * here.  Errors: LOWRANK_EINVAL (points, weights or out NULL; weights not
+ * float64), LOWRANK_ESIZE (weights not size x 1), LOWRANK_ERANGE (p NaN,
+ * below 1 or infinite; a weight not positive; an index negative),
+ * LOWRANK_ENONFINITE, LOWRANK_ENOMEM.  (Since 0.2.) */
+LOWRANK_API int lowrank_coreset_new(const lowrank_matrix *points, const lowrank_matrix *weights,
+                                    const int64_t *indices, double p, lowrank_coreset **out);
 
 /* lowrank_coreset_free: release a coreset.  NULL is accepted. */
 LOWRANK_API void lowrank_coreset_free(lowrank_coreset *c);

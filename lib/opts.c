@@ -98,6 +98,14 @@ int lowrank_opts_new(lowrank_opts **out)
 
 void lowrank_opts_free(lowrank_opts *opts) { free(opts); }
 
+int lowrank_opts_copy(const lowrank_opts *src, lowrank_opts **out)
+{
+    int rc = lowrank_opts_new(out);
+    if (rc == LOWRANK_OK && src)
+        **out = *src;
+    return rc;
+}
+
 int lowrank_opts_set_int(lowrank_opts *opts, lowrank_option key, int64_t value)
 {
     if (!opts)

@@ -1,6 +1,7 @@
 # Makefile - liblowrank, hand-written GNU make.
 #
-#   make                 the libraries, the tool and the man pages
+#   make                 the libraries, the tools and the man pages (liblowrank_mpi
+#                        and lowrank-mpi too when configure found MPI)
 #   make check           unit tests (Check) and tool tests
 #   make check-asan      the same, built with AddressSanitizer + UBSan in build-asan/
 #   make check-valgrind  the unit tests under valgrind
@@ -119,14 +120,89 @@ $(B)/tools/%.o: $(srcdir)/tools/%.c | $(B)/tools
 $(B)/tools/lowrank: $(TOOL_OBJS) $(B)/lib/liblowrank.so
 	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJS) -L$(B)/lib -llowrank $(IMAGE_LIBS) -lm
 
+# ------------------------------------------------------------ liblowrank_mpi
+# The distributed library beside liblowrank (mpi/, docs/mpi.md), built when
+# configure found MPI.  It compiles in liblowrank's internal BLAS layer and
+# generator under its own names (mpi/rename.h) and calls liblowrank itself
+# through the public API only; liblowrank never sees MPI.
+MPI_SONAME := liblowrank_mpi.so.$(VERSION_MAJOR)
+MPI_SOFILE := liblowrank_mpi.so.$(VERSION)
+MPI_PARTS := comm
+MPI_PARTS += setup
+MPI_PARTS += block
+MPI_PARTS += tsqr
+MPI_PARTS += svd
+MPI_PARTS += lp
+MPI_SHARED_PARTS := blas random
+MPI_OBJS := $(MPI_PARTS:%=$(B)/mpi/%.o) $(MPI_SHARED_PARTS:%=$(B)/mpi/lib_%.o)
+MPI_CPPFLAGS = -include $(srcdir)/mpi/rename.h -I$(srcdir)/mpi -I$(srcdir)/lib $(ALL_CPPFLAGS) \
+               $(MPI_CFLAGS)
+
+$(B)/mpi/%.o: $(srcdir)/mpi/%.c | $(B)/mpi
+	$(CC) $(MPI_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/mpi/lib_%.o: $(srcdir)/lib/%.c | $(B)/mpi
+	$(CC) $(MPI_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/mpi/$(MPI_SOFILE): $(MPI_OBJS) $(srcdir)/mpi/lowrank_mpi.map $(B)/lib/liblowrank.so
+	$(CC) -shared -Wl,-soname,$(MPI_SONAME) -Wl,--version-script=$(srcdir)/mpi/lowrank_mpi.map \
+	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(MPI_OBJS) -L$(B)/lib -llowrank $(MPI_LIBS) $(LINALG_LIBS)
+
+$(B)/mpi/$(MPI_SONAME): $(B)/mpi/$(MPI_SOFILE)
+	ln -sf $(MPI_SOFILE) $@
+
+$(B)/mpi/liblowrank_mpi.so: $(B)/mpi/$(MPI_SONAME)
+	ln -sf $(MPI_SONAME) $@
+
+$(B)/mpi/liblowrank_mpi.a: $(MPI_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(MPI_OBJS)
+
+# Requires the MPI module configure found, or carries the flags of mpicc.
+$(B)/lowrank-mpi.pc: $(srcdir)/lowrank-mpi.pc.in FORCE
+	sed -e 's|@prefix@|$(prefix)|' -e 's|@exec_prefix@|$(exec_prefix)|' \
+	    -e 's|@libdir@|$(libdir)|' -e 's|@includedir@|$(includedir)|' \
+	    -e 's|@PACKAGE_VERSION@|$(VERSION)|' \
+	    -e 's|@MPI_REQUIRES@|$(if $(MPI_PC),$(comma) $(MPI_PC))|' \
+	    -e 's|@MPI_LIBS@|$(if $(MPI_PC),,$(space)$(strip $(MPI_LIBS)))|' \
+	    -e 's|@MPI_CFLAGS@|$(if $(MPI_PC),,$(space)$(strip $(MPI_CFLAGS)))|' $< > $@.tmp
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+comma := ,
+space := $(subst ,, )
+
+# lowrank-mpi, on the public APIs of both libraries and the tool's parser.
+MPI_TOOL_OBJS := $(B)/tools/lowrank-mpi.o $(B)/tools/args.o
+
+$(B)/tools/lowrank-mpi.o: $(srcdir)/tools/lowrank-mpi.c | $(B)/tools
+	$(CC) -I$(srcdir)/mpi $(ALL_CPPFLAGS) $(MPI_CFLAGS) $(ALL_CFLAGS) -fvisibility=default -c \
+	    -o $@ $<
+
+$(B)/tools/lowrank-mpi: $(MPI_TOOL_OBJS) $(B)/mpi/liblowrank_mpi.so
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MPI_TOOL_OBJS) -L$(B)/mpi -L$(B)/lib -llowrank_mpi -llowrank \
+	    $(MPI_LIBS) -lm
+
+MPI_BUILT := $(B)/mpi/liblowrank_mpi.so $(B)/mpi/liblowrank_mpi.a $(B)/lowrank-mpi.pc \
+             $(B)/tools/lowrank-mpi
+ifneq ($(HAVE_MPI),yes)
+MPI_BUILT :=
+endif
+
 # ------------------------------------------------------------ man pages
+# liblowrank_mpi's pages (mpi/man) are built and installed with it.
 MAN_SRCS := $(notdir $(wildcard $(srcdir)/man/*.scd))
+MPI_MAN_SRCS := $(notdir $(wildcard $(srcdir)/mpi/man/*.scd))
 MAN_PAGES := $(MAN_SRCS:%.scd=$(B)/man/%)
+ifeq ($(HAVE_MPI),yes)
+MAN_PAGES += $(MPI_MAN_SRCS:%.scd=$(B)/man/%)
+endif
 
 $(B)/man/%: $(srcdir)/man/%.scd | $(B)/man
 	$(SCDOC) < $< > $@
 
-all: $(LIBS_BUILT) $(B)/tools/lowrank $(B)/lowrank.pc $(MAN_PAGES)
+$(B)/man/%: $(srcdir)/mpi/man/%.scd | $(B)/man
+	$(SCDOC) < $< > $@
+
+all: $(LIBS_BUILT) $(B)/tools/lowrank $(B)/lowrank.pc $(MAN_PAGES) $(MPI_BUILT)
 
 # ------------------------------------------------------------ tests
 SUITES := core
@@ -155,10 +231,24 @@ $(B)/tests/check_%: $(srcdir)/tests/check_%.c $(B)/tests/testutil.o $(B)/lib/lib
 	    -o $@ $< $(B)/tests/testutil.o $(B)/lib/liblowrank.a $(LINALG_LIBS) $(CHECK_LIBS) \
 	    $(TEST_WRAP)
 
-# Environment of the shell tests: the tool, its library, the sources.
-TEST_ENV = LOWRANK=$(abspath $(B))/tools/lowrank LD_LIBRARY_PATH=$(abspath $(B))/lib \
+# liblowrank_mpi's test program, run under mpirun by tests/test_mpi.sh;
+# it links both static archives, so it also shows that they link together.
+MPI_CHECK := $(B)/tests/check_mpi
+ifneq ($(HAVE_MPI),yes)
+MPI_CHECK :=
+endif
+
+$(B)/tests/check_mpi: $(srcdir)/tests/check_mpi.c $(B)/tests/testutil.o $(B)/mpi/liblowrank_mpi.a \
+                      $(B)/lib/liblowrank.a
+	$(CC) -I$(srcdir)/mpi $(ALL_CPPFLAGS) $(MPI_CFLAGS) $(TEST_CFLAGS) $(ALL_CFLAGS) \
+	    $(ALL_LDFLAGS) -o $@ $< $(B)/tests/testutil.o $(B)/mpi/liblowrank_mpi.a \
+	    $(B)/lib/liblowrank.a $(MPI_LIBS) $(LINALG_LIBS) $(CHECK_LIBS) $(TEST_WRAP)
+
+# Environment of the shell tests: the tools, their libraries, the sources.
+TEST_ENV = LOWRANK=$(abspath $(B))/tools/lowrank LD_LIBRARY_PATH=$(abspath $(B))/lib:$(abspath $(B))/mpi \
            SRCDIR=$(srcdir) BUILDDIR=$(abspath $(B)) B=$(B) PYTHON=$(PYTHON) CC="$(CC)" \
-           MAKE="$(MAKE)" SANITIZE=$(SANITIZE)
+           MAKE="$(MAKE)" SANITIZE=$(SANITIZE) HAVE_MPI=$(HAVE_MPI) MPIRUN="$(MPIRUN)" \
+           LOWRANK_MPI=$(abspath $(B))/tools/lowrank-mpi
 SHELL_TESTS := $(notdir $(wildcard $(srcdir)/tests/test_*.sh))
 
 need-check:
@@ -166,7 +256,7 @@ need-check:
 	    echo "make check needs the Check library: apt-get install check, then ./configure" >&2; \
 	    exit 1; fi
 
-check: need-check all $(SUITE_BINS) $(B)/demo/compress
+check: need-check all $(SUITE_BINS) $(MPI_CHECK) $(B)/demo/compress
 	@failed=; \
 	for t in $(SUITE_BINS); do \
 	    $(TEST_ENV) $$t || failed="$$failed $$(basename $$t)"; done; \
@@ -307,7 +397,7 @@ deb: dist
 	sh $(srcdir)/packaging/build-deb.sh $(DIST).tar.gz debs
 
 # ------------------------------------------------------------ housekeeping
-$(B)/lib $(B)/tools $(B)/tests $(B)/man:
+$(B)/lib $(B)/tools $(B)/tests $(B)/man $(B)/mpi:
 	mkdir -p $@
 
 clean:

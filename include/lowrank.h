@@ -254,7 +254,7 @@ LOWRANK_API int lowrank_matrix_save_npy(const lowrank_matrix *m,
 
 /* Keys are numbered by part so that parts can add keys independently:
  * 1-19 shared, 20-29 SVD, 30-39 ellipsoids and coresets, 40-49 lp
- * factorisation, 50-69 background models. */
+ * factorisation, 50-69 background models, 90-99 distributed computation. */
 typedef enum lowrank_option {
     /* int, a lowrank_method; default LOWRANK_METHOD_AUTO (each function's
      * documented default method). */
@@ -296,6 +296,12 @@ typedef enum lowrank_option {
      * that pieces of one matrix split over files or processes carry global
      * row numbers. */
     LOWRANK_OPT_ROW_OFFSET = 31,
+
+    /* Distributed computation (liblowrank_mpi, lowrank_mpi.h): keys 90-99. */
+
+    /* int >= 0; default 0 (10 n, at least 500, for n columns).  Rows of
+     * each coreset lowrank_mpi_lp builds and merges. */
+    LOWRANK_OPT_MPI_CORESET_SIZE = 90,
 
     /* Background models (lowrank_background_new); see that section below
      * and docs/background.md for why each default is what it is. */
@@ -451,7 +457,7 @@ typedef enum lowrank_split {
 
 /* lowrank_factors_new: factors from their parts, copied: U (m x k), S (k x 1,
  * finite, non-negative and descending) and V^T (k x n, rows orthonormal to
- * within 8 max(n, k) u, u the unit roundoff of the dtype), all of one dtype,
+ * within sqrt(u), u the unit roundoff of the dtype), all of one dtype,
  * in any layout; relative_error is what lowrank_factors_error() will report
  * (>= 0, or NaN when it is not known).  U is taken as given: in the factors
  * the library computes its columns are orthonormal, and here it may also be

@@ -107,6 +107,13 @@ int lrm_get_i64(lrm_msg *m, int64_t *v) { return lrm_get(m, v, sizeof *v); }
 
 /* ------------------------------------------------------------ the communicator */
 
+enum { TAG = 1617 };
+/* A body goes in pieces of at most PIECE bytes: MPI counts are int, and a
+ * rank that cannot allocate a body it is sent must still receive it (into
+ * the sink, piece by piece) to keep in step with the sender.  At 1 MiB a
+ * piece is large enough for full bandwidth on clusters' networks. */
+#define PIECE ((size_t)1 << 20)
+
 int lrm_open(MPI_Comm user, lrm_comm *c)
 {
     memset(c, 0, sizeof *c);
@@ -128,11 +135,16 @@ int lrm_open(MPI_Comm user, lrm_comm *c)
     }
     MPI_Comm_rank(c->comm, &c->rank);
     MPI_Comm_size(c->comm, &c->size);
+    /* without it the rank can still compute, but not survive failing to
+     * allocate a message: its failure is agreed by the first round */
+    if (!(c->sink = lrm_malloc(PIECE, 1)))
+        lrm_local(c, LOWRANK_ENOMEM);
     return LOWRANK_OK;
 }
 
 void lrm_close(lrm_comm *c)
 {
+    free(c->sink);
     if (c->comm != MPI_COMM_NULL)
         MPI_Comm_free(&c->comm);
 }
@@ -151,9 +163,6 @@ int lrm_ok(const lrm_comm *c) { return c->pending == 0; }
 
 /* ------------------------------------------------------------ messages */
 
-enum { TAG = 1617 };
-/* MPI counts are int: larger messages go in pieces. */
-#define PIECE ((size_t)1 << 30)
 
 static int send_bytes(lrm_comm *c, int dest, const void *p, size_t n)
 {
@@ -259,11 +268,13 @@ static int recv_msg(lrm_comm *c, int src, verdict *v, inbox *in)
                         c->rank, src);
     size_t len = (size_t)head[2];
     if (len > SMALL && !(in->body = lrm_malloc(len, 1))) {
-        /* the payload cannot be kept: read it away to keep the protocol */
+        /* the payload cannot be kept: read it away to keep in step */
         in->body = in->small;
-        for (size_t left = len; left > 0 && rc == LOWRANK_OK; left -= left < SMALL ? left : SMALL)
-            rc = recv_bytes(c, src, in->small, left < SMALL ? left : SMALL);
-        return rc == LOWRANK_OK ? LOWRANK_ENOMEM : rc;
+        if (!c->sink)
+            return lrm_fail(LOWRANK_ECOMM, "rank %d is out of memory for a message", c->rank);
+        for (size_t left = len; left > 0 && rc == LOWRANK_OK; left -= left < PIECE ? left : PIECE)
+            rc = recv_bytes(c, src, c->sink, left < PIECE ? left : PIECE);
+        return rc == LOWRANK_OK ? lrm_fail(LOWRANK_ENOMEM, "cannot allocate %zu bytes", len) : rc;
     }
     rc = recv_bytes(c, src, in->body, len);
     if (rc != LOWRANK_OK)
@@ -388,6 +399,12 @@ int lrm_run(lrm_comm *c, const lrm_round *r)
     c->failed_rank = (int)v.rank;
     snprintf(c->message, sizeof c->message, "%s", v.message);
     return v.agreed ? c->pending : LOWRANK_OK;
+}
+
+int lrm_agree(lrm_comm *c)
+{
+    const lrm_round none = {NULL, NULL, NULL, NULL, NULL, NULL};
+    return lrm_run(c, &none);
 }
 
 /* ------------------------------------------------------------ the last round */

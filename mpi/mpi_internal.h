@@ -73,6 +73,7 @@ typedef struct lrm_comm {
     int pending;             /* this rank's first failure not yet agreed, or 0 */
     int failed_rank;         /* the rank of an agreed failure */
     char message[512];       /* the message of pending (or the agreed failure) */
+    char *sink;              /* where a message this rank cannot keep is read away */
 } lrm_comm;
 
 /* Check that MPI is usable and the communicator an intracommunicator, then
@@ -109,6 +110,12 @@ typedef struct lrm_round {
 } lrm_round;
 
 int lrm_run(lrm_comm *c, const lrm_round *r);
+
+/* An empty round: every pending failure agreed.  Where what a round sent
+ * down decides which rounds follow (a route, a fallback), the ranks agree
+ * first, so that none takes another path on data it failed to receive.
+ * Its downward pass carries no payload and cannot fail. */
+int lrm_agree(lrm_comm *c);
 
 /* The last round of every function: agrees on every pending failure, sums
  * the bytes and messages sent (and the count values in sum, which may be

@@ -285,10 +285,12 @@ static int exact_route(problem *p, int force_tsqr, lrm_svd_result *res, double *
     lrm_round cr = {&ct, cert_pack, cert_merge, cert_verdict, cert_pack_down, cert_unpack};
     if (rc == LOWRANK_OK)
         rc = lrm_run(c, &cr);
+    if (rc == LOWRANK_OK) /* the verdict decides whether the fallback's round follows */
+        rc = lrm_agree(c);
     free(ct.z);
     free(g.lambda);
     free(g.vk);
-    if (rc != LOWRANK_OK || !lrm_ok(c))
+    if (rc != LOWRANK_OK)
         return rc;
     if (ct.certified && !force_tsqr) {
         *error = ct.error;
@@ -489,6 +491,8 @@ int lrm_svd(MPI_Comm comm, const lowrank_matrix *local, int64_t k, const lowrank
                      lrm_local(&c, lrm_block_init(local, &b)) == LOWRANK_OK;
     lrm_setup s;
     rc = lrm_setup_run(&c, have_block ? &b : NULL, args, arg_names, NARGS, &s);
+    if (rc == LOWRANK_OK) /* the sizes received decide the route */
+        rc = lrm_agree(&c);
     double tol;
     memcpy(&tol, &args[ARG_TOL], sizeof tol);
     problem p = {&c, &b, s.rows, args[ARG_N], k, tol, 0, args[ARG_SEED], args[ARG_OVER],

@@ -578,6 +578,9 @@ static void allocation_failures_on(int on, const call *c)
 {
     for (long n = 0;; n++) {
         lowrank_factors *f = NULL;
+        if (rank == 0 && getenv("CHECK_MPI_VERBOSE"))
+            printf("  call %s%s, allocation %ld of rank %d\n", c->lp ? "lp" : "svd",
+                   c->force_tsqr ? " (TSQR)" : "", n, on), fflush(stdout);
         if (rank == on)
             inject_alloc_failure(n);
         int rc = run(c, &f);
@@ -627,12 +630,20 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    svd_matches_serial();
-    randomized_matches_serial();
-    svd_edges();
-    lp_recovers_the_haystack();
-    errors();
-    allocation_failures();
+    const struct {
+        const char *name;
+        void (*run)(void);
+    } tests[] = {{"svd_matches_serial", svd_matches_serial},
+                 {"randomized_matches_serial", randomized_matches_serial},
+                 {"svd_edges", svd_edges},
+                 {"lp_recovers_the_haystack", lp_recovers_the_haystack},
+                 {"errors", errors},
+                 {"allocation_failures", allocation_failures}};
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        if (rank == 0 && getenv("CHECK_MPI_VERBOSE"))
+            printf("%s\n", tests[i].name), fflush(stdout);
+        tests[i].run();
+    }
     int total[2] = {checks, failures};
     MPI_Allreduce(MPI_IN_PLACE, total, 2, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     if (rank == 0)

@@ -24,6 +24,8 @@ static const tool_command commands[] = {
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+const char *const tool_program = "lowrank";
+
 static void print_help(FILE *f)
 {
     fprintf(f, "usage: lowrank COMMAND [OPTIONS] ARGS...\n"

@@ -66,6 +66,10 @@ int tool_parse_exit(int parsed);
 /* The subcommand called name, or NULL. */
 const tool_command *tool_find_command(const char *name);
 
+/* The program's name in its help: "lowrank", or "lowrank-mpi", which shares
+ * the parser. */
+extern const char *const tool_program;
+
 /* Seconds on a monotonic clock. */
 double tool_now(void);
 

@@ -7,7 +7,7 @@
  * m_r < L the rows themselves are "R" and Q_r the identity); a parent stacks
  * its triangle on its child's and factors the stack, keeping the small Q of
  * every level.  Only triangles travel: L (L + 1) / 2 numbers at most per
- * edge (sent as full h x L blocks, h <= L).  The root takes the SVD of the
+ * edge (a block of fewer than L rows travels whole).  The root takes the SVD of the
  * last R = Ut S Wt^T.  Down: X = Ut's leading k columns; each level's Q
  * times X gives the rows of X that belong to the parent's own part (kept)
  * and to the child (sent), and each rank ends with U_r = Q_r X, its rows of
@@ -39,6 +39,7 @@ typedef struct tsqr {
     double *q0;                 /* this rank's Q_r (m x L), or NULL (identity) */
     double *r;                  /* the current R, h x L, leading dimension h */
     int64_t h;
+    int triangular;             /* r is upper triangular (from a QR), zeros below */
     level lv[MAX_LEVELS];
     int nlv;
     double *x;                  /* down: h x k */
@@ -60,26 +61,36 @@ static int leaf(tsqr *t, double *c)
         return LOWRANK_OK;
     }
     t->q0 = c;
+    t->triangular = 1;
     return lrm_qr(F64, t->m, t->L, c, t->m, t->r, t->L);
+}
+
+/* Rows of column j of an h-row R that travel: the triangle's, or all. */
+static int64_t sent_rows(int64_t h, int triangular, int64_t j)
+{
+    return triangular && j + 1 < h ? j + 1 : h;
 }
 
 static int pack_r(void *state, lrm_buf *out)
 {
     const tsqr *t = state;
     int rc = lrm_put_i64(out, t->h);
-    return rc == LOWRANK_OK ? lrm_put(out, t->r, (size_t)(t->h * t->L) * sizeof(double)) : rc;
+    if (rc == LOWRANK_OK)
+        rc = lrm_put_i64(out, t->triangular);
+    for (int64_t j = 0; rc == LOWRANK_OK && j < t->L; j++)
+        rc = lrm_put(out, t->r + j * t->h, (size_t)sent_rows(t->h, t->triangular, j) * sizeof(double));
+    return rc;
 }
 
 static int merge_r(void *state, lrm_msg *in)
 {
     tsqr *t = state;
-    int64_t hb, L = t->L;
-    const double *rb;
+    int64_t hb, tri, L = t->L;
     int rc = lrm_get_i64(in, &hb);
+    if (rc == LOWRANK_OK)
+        rc = lrm_get_i64(in, &tri);
     if (rc == LOWRANK_OK && (hb < 1 || hb > L))
         rc = lrm_fail(LOWRANK_EINTERNAL, "tsqr: a child's R has %lld rows", (long long)hb);
-    if (rc == LOWRANK_OK)
-        rc = lrm_view(in, (size_t)(hb * L) * sizeof(double), (const void **)&rb);
     if (rc == LOWRANK_OK && t->nlv == MAX_LEVELS)
         rc = lrm_fail(LOWRANK_EINTERNAL, "tsqr: more than %d levels", MAX_LEVELS);
     if (rc != LOWRANK_OK)
@@ -90,28 +101,30 @@ static int merge_r(void *state, lrm_msg *in)
         free(s);
         return LOWRANK_ENOMEM;
     }
-    for (int64_t j = 0; j < L; j++) {
+    /* the stack [R_mine; R_child], the child's triangle filled out with zeros */
+    for (int64_t j = 0; rc == LOWRANK_OK && j < L; j++) {
+        int64_t got = sent_rows(hb, (int)tri, j);
         memcpy(s + j * hs, t->r + j * ha, (size_t)ha * sizeof(double));
-        memcpy(s + j * hs + ha, rb + j * hb, (size_t)hb * sizeof(double));
+        rc = lrm_get(in, s + j * hs + ha, (size_t)got * sizeof(double));
+        memset(s + j * hs + ha + got, 0, (size_t)(hb - got) * sizeof(double));
     }
-    level *lv = &t->lv[t->nlv];
-    *lv = (level){NULL, ha, hb};
-    if (hs > L) {
+    if (rc == LOWRANK_OK && hs > L)
         rc = lrm_qr(F64, hs, L, s, hs, r, L);
-        lv->q = s;
-    } else { /* kept whole: the stack is the new R */
+    if (rc != LOWRANK_OK) {
+        free(r);
+        free(s);
+        return rc;
+    }
+    level *lv = &t->lv[t->nlv++];
+    *lv = (level){hs > L ? s : NULL, ha, hb};
+    if (hs <= L) { /* kept whole: the stack is the new R */
         memcpy(r, s, (size_t)(hs * L) * sizeof(double));
         free(s);
     }
-    if (rc != LOWRANK_OK) {
-        free(r);
-        free(lv->q);
-        return rc;
-    }
-    t->nlv++;
     free(t->r);
     t->r = r;
     t->h = h;
+    t->triangular = hs > L;
     return LOWRANK_OK;
 }
 

@@ -214,6 +214,15 @@ static int method_of(const char *name, int lp)
                                              : -1;
 }
 
+/* Whether the flag called name was given. */
+static int seen(const tool_flag *flags, const char *name)
+{
+    for (; flags->name; flags++)
+        if (strcmp(flags->name, name) == 0)
+            return flags->seen;
+    return 0;
+}
+
 /* The command line of either command into j and its options; 0, -1 after
  * --help, or the exit status. */
 static int parse(const char *command, int argc, char **argv, job *j)
@@ -221,61 +230,67 @@ static int parse(const char *command, int argc, char **argv, job *j)
     long long seed = 0, size = 0, iters = -1;
     double tol = 0, refine_tol = 0;
     const char *method = j->lp ? "lewis" : "auto";
-    tool_flag flags[] = {
-        {"-k", FLAG_INT, &j->k, 0, "K", "the rank, 1 <= K <= min(rows, cols)"},
-        {"-p", FLAG_DOUBLE, &j->p, 0, "P", "lp only: the exponent, 1 <= P < infinity"},
-        {"--tol", FLAG_DOUBLE, &tol, 0, "T",
-         "svd only, without -k: the smallest rank whose relative\nFrobenius error is at most T"},
-        {"--method", FLAG_STRING, &method, 0, "M",
-         "svd: auto|exact|randomized (default: auto);\nlp: the rounding, lewis|lowner "
-         "(default: lewis)"},
-        {"--seed", FLAG_INT, &seed, 0, "S",
-         "seed of the random block (svd) or of the coresets (lp)\n(default: 20261128)"},
-        {"--coreset-size", FLAG_INT, &size, 0, "M",
-         "lp only: rows per coreset (default: 10 cols, at least 500)"},
-        {"--refine", FLAG_INT, &iters, 0, "N",
-         "lp only: reweighted least-squares steps of each fit\n(default: 100 for P < 2)"},
-        {"--refine-tol", FLAG_DOUBLE, &refine_tol, 0, "T",
-         "lp only: stop refining below this relative gain\n(default: 1e-6)"},
-        {"--time", FLAG_BOOL, NULL, 0, NULL, "print compute_seconds=... (the slowest rank) on stderr"},
-        {"--balanced", FLAG_BOOL, NULL, 0, NULL,
-         "with --factors: L = U S^1/2, R = S^1/2 V^T (default: L = U S)"},
-        {"--factors", FLAG_PAIR, j->factors, 0, "L.npy R.npy",
-         "rank 0 writes the factors L (m x k, gathered) and R (k x n)"},
-        TOOL_FLAGS_END};
-    enum { K, P, TOL, METHOD, SEED, SIZE, REFINE, REFINE_TOL, TIME, BALANCED };
+    /* each flag's command: 'a' both, 's' svd, 'l' lp */
+    const struct {
+        char who;
+        tool_flag flag;
+    } all[] = {
+        {'a', {"-k", FLAG_INT, &j->k, 0, "K", "the rank, 1 <= K <= min(rows, cols)"}},
+        {'l', {"-p", FLAG_DOUBLE, &j->p, 0, "P", "the exponent, 1 <= P < infinity"}},
+        {'s', {"--tol", FLAG_DOUBLE, &tol, 0, "T",
+               "without -k: the smallest rank whose relative Frobenius\nerror is at most T"}},
+        {'s', {"--method", FLAG_STRING, &method, 0, "auto|exact|randomized",
+               "exact (certified), randomized (block Krylov) or auto\n(default: auto)"}},
+        {'l', {"--method", FLAG_STRING, &method, 0, "lewis|lowner",
+               "the rounding of each fit (default: lewis)"}},
+        {'s', {"--seed", FLAG_INT, &seed, 0, "S", "seed of the random block (default: 20261128)"}},
+        {'l', {"--seed", FLAG_INT, &seed, 0, "S", "seed of the coresets (default: 20261128)"}},
+        {'l', {"--coreset-size", FLAG_INT, &size, 0, "M",
+               "rows per coreset (default: 10 cols, at least 500)"}},
+        {'l', {"--refine", FLAG_INT, &iters, 0, "N",
+               "reweighted least-squares steps of each fit\n(default: 100 for P < 2, 0 for P >= 2)"}},
+        {'l', {"--refine-tol", FLAG_DOUBLE, &refine_tol, 0, "T",
+               "stop refining below this relative gain (default: 1e-6)"}},
+        {'a', {"--time", FLAG_BOOL, NULL, 0, NULL,
+               "print compute_seconds=... (the slowest rank) on stderr"}},
+        {'a', {"--balanced", FLAG_BOOL, NULL, 0, NULL,
+               "with --factors: L = U S^1/2, R = S^1/2 V^T (default: L = U S)"}},
+        {'a', {"--factors", FLAG_PAIR, j->factors, 0, "L.npy R.npy",
+               "rank 0 writes the factors L (m x k, gathered from the\nranks) and R (k x n)"}},
+    };
+    tool_flag flags[sizeof all / sizeof all[0] + 1];
+    int nf = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i].who == 'a' || all[i].who == (j->lp ? 'l' : 's'))
+            flags[nf++] = all[i].flag;
+    flags[nf] = (tool_flag)TOOL_FLAGS_END;
     char *in[1];
     int n = tool_parse(command, argc, argv, flags, in, 1);
     if (n < 0)
         return n == TOOL_HELP ? -1 : tool_parse_exit(n);
     j->in = in[0];
-    j->timed = flags[TIME].seen;
-    j->balanced = flags[BALANCED].seen;
+    j->timed = seen(flags, "--time");
+    j->balanced = seen(flags, "--balanced");
     int m = method_of(method, j->lp);
     if (m < 0)
         return tool_usage(command, j->lp ? "--method takes lewis or lowner"
                                          : "--method takes auto, exact or randomized");
-    if (j->lp && (!flags[K].seen || !flags[P].seen))
+    if (j->lp && (!seen(flags, "-k") || !seen(flags, "-p")))
         return tool_usage(command, "-k K and -p P are required");
-    if (j->lp && flags[TOL].seen)
-        return tool_usage(command, "--tol is for svd");
-    if (!j->lp && (flags[P].seen || flags[SIZE].seen || flags[REFINE].seen ||
-                   flags[REFINE_TOL].seen))
-        return tool_usage(command, "-p, --coreset-size, --refine and --refine-tol are for lp");
-    if (!j->lp && !flags[K].seen && !flags[TOL].seen)
+    if (!j->lp && !seen(flags, "-k") && !seen(flags, "--tol"))
         return tool_usage(command, "give the rank with -k K or a tolerance with --tol T");
-    if (!j->lp && flags[K].seen && flags[TOL].seen && j->k != 0)
+    if (!j->lp && seen(flags, "-k") && seen(flags, "--tol") && j->k != 0)
         return tool_usage(command, "give -k or --tol, not both");
     int rc = lowrank_opts_set_int(j->opts, LOWRANK_OPT_METHOD, m);
-    if (rc == LOWRANK_OK && flags[TOL].seen)
+    if (rc == LOWRANK_OK && seen(flags, "--tol"))
         rc = lowrank_opts_set_double(j->opts, LOWRANK_OPT_TOLERANCE, tol);
-    if (rc == LOWRANK_OK && flags[SEED].seen)
+    if (rc == LOWRANK_OK && seen(flags, "--seed"))
         rc = lowrank_opts_set_int(j->opts, LOWRANK_OPT_SEED, seed);
-    if (rc == LOWRANK_OK && flags[SIZE].seen)
+    if (rc == LOWRANK_OK && seen(flags, "--coreset-size"))
         rc = lowrank_opts_set_int(j->opts, LOWRANK_OPT_MPI_CORESET_SIZE, size);
-    if (rc == LOWRANK_OK && flags[REFINE].seen)
+    if (rc == LOWRANK_OK && seen(flags, "--refine"))
         rc = lowrank_opts_set_int(j->opts, LOWRANK_OPT_REFINE_ITER, iters);
-    if (rc == LOWRANK_OK && flags[REFINE_TOL].seen)
+    if (rc == LOWRANK_OK && seen(flags, "--refine-tol"))
         rc = lowrank_opts_set_double(j->opts, LOWRANK_OPT_REFINE_TOL, refine_tol);
     if (rc != LOWRANK_OK) { /* the same on every rank */
         if (rank == 0)

@@ -375,6 +375,30 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(mandir)/man3/,$(notdir $(MAN3))) \
 	    $(addprefix $(DESTDIR)$(mandir)/man7/,$(notdir $(MAN7)))
 
+# liblowrank_mpi, its header, pkg-config file and tool, when built (its man
+# pages are in MAN1/MAN3/MAN7 then).
+MPI_INSTALLED := $(includedir)/lowrank_mpi.h $(libdir)/$(MPI_SOFILE) $(libdir)/$(MPI_SONAME) \
+                 $(libdir)/liblowrank_mpi.so $(libdir)/liblowrank_mpi.a \
+                 $(pkgconfigdir)/lowrank-mpi.pc $(bindir)/lowrank-mpi
+ifeq ($(HAVE_MPI),yes)
+install: install-mpi
+uninstall: uninstall-mpi
+endif
+
+install-mpi: all
+	$(INSTALL) -d $(DESTDIR)$(includedir) $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \
+	    $(DESTDIR)$(bindir)
+	$(INSTALL) -m 644 $(srcdir)/mpi/lowrank_mpi.h $(DESTDIR)$(includedir)/lowrank_mpi.h
+	$(INSTALL) -m 644 $(B)/mpi/$(MPI_SOFILE) $(DESTDIR)$(libdir)/$(MPI_SOFILE)
+	ln -sf $(MPI_SOFILE) $(DESTDIR)$(libdir)/$(MPI_SONAME)
+	ln -sf $(MPI_SONAME) $(DESTDIR)$(libdir)/liblowrank_mpi.so
+	$(INSTALL) -m 644 $(B)/mpi/liblowrank_mpi.a $(DESTDIR)$(libdir)/liblowrank_mpi.a
+	$(INSTALL) -m 644 $(B)/lowrank-mpi.pc $(DESTDIR)$(pkgconfigdir)/lowrank-mpi.pc
+	$(INSTALL) -m 755 $(B)/tools/lowrank-mpi $(DESTDIR)$(bindir)/lowrank-mpi
+
+uninstall-mpi:
+	rm -f $(addprefix $(DESTDIR),$(MPI_INSTALLED))
+
 # ------------------------------------------------------------ release tarball
 # The tracked files of the working tree plus the generated configure, so that
 # the tarball builds without autoconf.  Reproducible: sorted, fixed owner.
@@ -425,8 +449,10 @@ $(B)/lib $(B)/tools $(B)/tests $(B)/man $(B)/mpi:
 
 clean:
 	rm -f $(B)/lib/*.o $(B)/lib/*.d $(B)/lib/liblowrank.* $(B)/tools/*.o $(B)/tools/*.d \
-	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d $(B)/bench/*.d \
-	    $(B)/lowrank.pc $(CMAKE_FILES) $(MAN_PAGES)
+	    $(B)/tools/lowrank $(B)/tools/lowrank-mpi $(B)/tests/*.o $(B)/tests/*.d $(B)/bench/*.d \
+	    $(B)/lowrank.pc $(B)/lowrank-mpi.pc $(CMAKE_FILES) $(MAN_PAGES) \
+	    $(B)/mpi/*.o $(B)/mpi/*.d $(B)/mpi/liblowrank_mpi.* \
+	    $(addprefix $(B)/man/,$(MPI_MAN_SRCS:%.scd=%))
 	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*)) $(BENCH_BINS)
 	rm -rf $(B)/demo/compress $(B)/demo/masks $(B)/demo/*.d
 	rm -rf build-asan distcheck.tmp liblowrank-*.tar.gz debs
@@ -436,6 +462,7 @@ distclean: clean
 
 FORCE:
 .PHONY: all bench demo check check-asan check-valgrind need-check abi-check abi-baseline install \
-        uninstall dist distcheck deb clean distclean FORCE
+        uninstall install-mpi uninstall-mpi dist distcheck deb clean distclean FORCE
 
--include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/bench/*.d $(B)/demo/*.d)
+-include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/bench/*.d $(B)/demo/*.d \
+                    $(B)/mpi/*.d)

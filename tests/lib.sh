@@ -40,6 +40,18 @@ expect_failure_mentioning() {
     esac
 }
 
+# mpi_run ARGS...: $MPIRUN ARGS, bounded (a hang is a failure too).  Open MPI
+# refuses root without the two variables (CI runs as root) and more ranks
+# than cores without --oversubscribe (CI has two cores).
+mpi_run() {
+    if "$MPIRUN" --version 2>/dev/null | grep -q 'Open MPI'; then
+        OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+            timeout 300 "$MPIRUN" --oversubscribe "$@"
+    else
+        timeout 300 "$MPIRUN" "$@"
+    fi
+}
+
 finish() {
     echo "$checks checks, $failures failed"
     [ "$failures" -eq 0 ]

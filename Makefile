@@ -437,8 +437,9 @@ distcheck: dist
 	rm -rf $(DC)
 	@echo "$(DIST).tar.gz is ready for distribution"
 
-# Debian packages liblowrank0, liblowrank-dev, lowrank-tools and
-# python3-lowrank from the tarball, then a check of what they hold.
+# Debian packages liblowrank0, liblowrank-dev, lowrank-tools, liblowrank-mpi0,
+# liblowrank-mpi-dev, lowrank-mpi-tools and python3-lowrank from the tarball,
+# then a check of what they hold.
 deb: dist
 	sh $(srcdir)/packaging/build-deb.sh $(DIST).tar.gz debs
 	sh $(srcdir)/packaging/test-debs.sh debs

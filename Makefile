@@ -299,13 +299,22 @@ check-valgrind: need-check $(SUITE_BINS)
 # abi/liblowrank.abi records the ABI of the last release (docs/abi.md).
 ABIDW := abidw --headers-dir $(srcdir)/include --no-corpus-path --drop-private-types --no-show-locs
 
-abi-check: $(B)/lib/$(SOFILE)
+# abi/liblowrank_mpi.abi is liblowrank_mpi's, checked when it is built.
+MPI_ABIDW := abidw --headers-dir $(srcdir)/mpi --headers-dir $(srcdir)/include --no-corpus-path \
+             --drop-private-types --no-show-locs
+ABI_CLEAN := sed -e "s|$(srcdir)/||g" -e "s|comp-dir-path='[^']*'|comp-dir-path='.'|"
+
+abi-check: $(B)/lib/$(SOFILE) $(if $(MPI_BUILT),$(B)/mpi/$(MPI_SOFILE))
 	sh $(srcdir)/abi/abi-check.sh $(srcdir)/abi/liblowrank.abi $(B)/lib/$(SONAME) $(srcdir)/include
+	$(if $(MPI_BUILT),sh $(srcdir)/abi/abi-check.sh $(srcdir)/abi/liblowrank_mpi.abi \
+	    $(B)/mpi/$(MPI_SONAME) $(srcdir)/mpi $(srcdir)/include)
 	sh $(srcdir)/abi/abi-selftest.sh $(srcdir) $(SONAME)
 
 abi-baseline: $(B)/lib/$(SOFILE)
-	$(ABIDW) $(B)/lib/$(SONAME) | sed -e "s|$(srcdir)/||g" -e "s|comp-dir-path='[^']*'|comp-dir-path='.'|" \
-	    > $(srcdir)/abi/liblowrank.abi
+	$(ABIDW) $(B)/lib/$(SONAME) | $(ABI_CLEAN) > $(srcdir)/abi/liblowrank.abi
+
+abi-baseline-mpi: $(B)/mpi/$(MPI_SOFILE)
+	$(MPI_ABIDW) $(B)/mpi/$(MPI_SONAME) | $(ABI_CLEAN) > $(srcdir)/abi/liblowrank_mpi.abi
 
 # ------------------------------------------------------------ benchmarks
 # `make bench` builds the programs; the scripts in bench/ run them against
@@ -463,7 +472,7 @@ distclean: clean
 
 FORCE:
 .PHONY: all bench demo check check-asan check-valgrind need-check abi-check abi-baseline install \
-        uninstall install-mpi uninstall-mpi dist distcheck deb clean distclean FORCE
+        uninstall install-mpi uninstall-mpi abi-baseline-mpi dist distcheck deb clean distclean FORCE
 
 -include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/bench/*.d $(B)/demo/*.d \
                     $(B)/mpi/*.d)

@@ -288,11 +288,19 @@ check-asan:
 
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite,indirect --suppressions=$(srcdir)/tests/valgrind.supp
-check-valgrind: need-check $(SUITE_BINS)
+# check_mpi under valgrind on two ranks, with the suppressions of what Open MPI
+# keeps from MPI_Init (its own file and tests/valgrind-mpi.supp).
+VALGRIND_MPI = $(VALGRIND) --num-callers=40 --suppressions=$(srcdir)/tests/valgrind-mpi.supp \
+               $(addprefix --suppressions=,$(wildcard /usr/share/openmpi/openmpi-valgrind.supp))
+check-valgrind: need-check $(SUITE_BINS) $(MPI_CHECK)
 	@failed=; \
 	for t in $(SUITE_BINS); do \
 	    echo "== valgrind $$(basename $$t)"; \
 	    $(TEST_ENV) CK_FORK=no $(VALGRIND) $$t || failed="$$failed $$(basename $$t)"; done; \
+	for t in $(MPI_CHECK); do \
+	    echo "== valgrind $$(basename $$t), 2 ranks"; \
+	    $(TEST_ENV) sh -c '. $(srcdir)/tests/lib.sh && mpi_run -np 2 $(VALGRIND_MPI) '$$t \
+	        || failed="$$failed $$(basename $$t)"; done; \
 	if [ -n "$$failed" ]; then echo "FAILED under valgrind:$$failed" >&2; exit 1; fi
 
 # ------------------------------------------------------------ ABI gate

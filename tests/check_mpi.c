@@ -639,7 +639,10 @@ int main(int argc, char **argv)
                  {"lp_recovers_the_haystack", lp_recovers_the_haystack},
                  {"errors", errors},
                  {"allocation_failures", allocation_failures}};
+    const char *only = getenv("CHECK_MPI_ONLY"); /* one test, by name */
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        if (only && strcmp(only, tests[i].name) != 0)
+            continue;
         if (rank == 0 && getenv("CHECK_MPI_VERBOSE"))
             printf("%s\n", tests[i].name), fflush(stdout);
         tests[i].run();

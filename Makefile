@@ -336,7 +336,25 @@ $(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a
 	$(CC) $(ALL_CPPFLAGS) -I$(srcdir)/lib $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    $(B)/lib/liblowrank.a $(LINALG_LIBS)
 
+# ScaLAPACK's pdgesvd, the anchor of bench/mpi.sh: with MPI and
+# libscalapack-openmpi-dev only (a benchmark's need, not the library's).
+SCALAPACK_PC := scalapack-openmpi
+ifeq ($(HAVE_MPI),yes)
+ifeq ($(shell $(PKG_CONFIG) --exists $(SCALAPACK_PC) && echo yes),yes)
+BENCH_BINS += $(B)/bench/bench_pdgesvd
+else
+BENCH_NOTE := bench/bench_pdgesvd (bench/mpi.sh's anchor) needs ScaLAPACK: \
+              apt-get install libscalapack-openmpi-dev
+endif
+endif
+
+$(B)/bench/bench_pdgesvd: $(srcdir)/bench/bench_pdgesvd.c $(B)/lib/liblowrank.a
+	mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(MPI_CFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    $(B)/lib/liblowrank.a $(shell $(PKG_CONFIG) --libs $(SCALAPACK_PC)) $(MPI_LIBS) $(LINALG_LIBS)
+
 bench: $(BENCH_BINS)
+	$(if $(BENCH_NOTE),@echo "$(BENCH_NOTE)")
 
 # ------------------------------------------------------------ demo
 # demo/compress.c on the bundled weight matrix (demo/data/README.md), then the

@@ -177,9 +177,10 @@ LOWRANK_MPI_API int lowrank_mpi_stats_get(const lowrank_mpi_stats *stats, lowran
  *  - LOWRANK_OPT_TOLERANCE, LOWRANK_OPT_SEED, LOWRANK_OPT_OVERSAMPLING p
  *    (default 20), LOWRANK_OPT_POWER_ITER q (default 2): as lowrank_svd.
  *
- * Communication (docs/mpi.md): exact, about (P - 1) (4 n^2 + 24 n k) bytes
- * in all; randomized, (P - 1) 8 (2q + 1)(k + p)(n + (q + 1)(k + p)) bytes
- * and a few; where P is the number of ranks.
+ * Communication (docs/mpi.md), in bytes, all ranks together, P ranks:
+ * exact, 8 (P - 1)(n (n + 1) / 2 + 3 n k + 1.5 k^2 + k); randomized,
+ * 8 (P - 1)(n b (2q + 1) + L (L + 1) / 2 + n k + L k + L) with b = k + p and
+ * L = (q + 1) b; and 32 bytes of header per message.  Neither depends on m.
  *
  * Errors (on every rank): LOWRANK_EINVAL (local or out NULL, a method other
  * than the above, MPI not initialised, comm MPI_COMM_NULL or an

@@ -430,8 +430,9 @@ LOWRANK_API int lowrank_opts_new(lowrank_opts **out);
 LOWRANK_API void lowrank_opts_free(lowrank_opts *opts);
 
 /* lowrank_opts_copy: a new options handle holding every value of src (src
- * NULL: every default), to change a few keys of a caller's options without
- * touching them or knowing its other keys.  Free it with lowrank_opts_free.
+ * NULL: every default), the progress callback and its user pointer
+ * included, to change a few keys of a caller's options without touching
+ * them or knowing its other keys.  Free it with lowrank_opts_free.
  * Errors: LOWRANK_EINVAL (out NULL), LOWRANK_ENOMEM.  (Since 0.2.) */
 LOWRANK_API int lowrank_opts_copy(const lowrank_opts *src, lowrank_opts **out);
 

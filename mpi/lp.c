@@ -451,62 +451,47 @@ static int local_checks(const lowrank_matrix *local, int64_t k, double p, const 
 int lowrank_mpi_lp(MPI_Comm comm, const lowrank_matrix *local, int64_t k, double p,
                    const lowrank_opts *opts, lowrank_factors **out, lowrank_mpi_stats *stats)
 {
-    if (out)
-        *out = NULL;
-    lrm_stats_start(stats);
-    lrm_comm c;
-    int rc = lrm_open(comm, &c);
-    if (rc != LOWRANK_OK)
-        return rc;
     int64_t args[NARGS];
-    lrm_block b = {0};
-    int have_block = lrm_local(&c, local_checks(local, k, p, opts, out, args)) == LOWRANK_OK &&
-                     lrm_local(&c, lrm_block_init(local, &b)) == LOWRANK_OK;
-    lrm_setup s;
-    rc = lrm_setup_run(&c, have_block ? &b : NULL, args, arg_names, NARGS, &s);
-    int64_t n = args[ARG_N], mn = s.rows < n ? s.rows : n;
-    fit f = {.c = &c, .local = local, .n = n, .k = k, .p = p, .opts = opts, .seed = args[ARG_SEED],
+    lrm_call x;
+    int rc = lrm_begin(&x, comm, local, local_checks(local, k, p, opts, out, args), args,
+                       arg_names, NARGS, out, stats);
+    if (!x.opened)
+        return rc;
+    int64_t n = args[ARG_N], mn = x.s.rows < n ? x.s.rows : n;
+    fit f = {.c = &x.c, .local = local, .n = n, .k = k, .p = p, .opts = opts, .seed = args[ARG_SEED],
              .size = args[ARG_SIZE] > 0 ? args[ARG_SIZE]
                      : CORESET_PER_COL * n > CORESET_MIN ? CORESET_PER_COL * n : CORESET_MIN};
-    if (rc == LOWRANK_OK && lrm_ok(&c) && (k < 1 || k > mn))
-        lrm_local(&c, lrm_fail(LOWRANK_ERANGE, "k = %lld is outside [1, min(rows, cols) = %lld]",
-                               (long long)k, (long long)mn));
+    if (rc == LOWRANK_OK && lrm_ok(&x.c) && (k < 1 || k > mn))
+        lrm_local(&x.c, lrm_fail(LOWRANK_ERANGE, "k = %lld is outside [1, min(rows, cols) = %lld]",
+                                 (long long)k, (long long)mn));
     if (rc == LOWRANK_OK)
-        rc = fit_subspace(&f, s.first);
+        rc = fit_subspace(&f, x.s.first);
     lrm_svd_result res = {0};
     double *cm = NULL;
-    const double *v = rc == LOWRANK_OK && lrm_ok(&c) ? f.cand[f.winner].v : NULL;
-    if (v && !(cm = dalloc(b.m * k)))
-        lrm_local(&c, LOWRANK_ENOMEM);
+    const double *v = rc == LOWRANK_OK && lrm_ok(&x.c) ? f.cand[f.winner].v : NULL;
+    if (v && !(cm = dalloc(x.b.m * k)))
+        lrm_local(&x.c, LOWRANK_ENOMEM);
     if (cm)
-        lrm_local(&c, lrm_block_mul(&b, k, v, cm));
+        lrm_local(&x.c, lrm_block_mul(&x.b, k, v, cm));
     if (rc == LOWRANK_OK) /* the factors of A V V^T in SVD form */
-        rc = lrm_tsqr_svd(&c, cm, b.m, k, k, v, n, NULL, NULL, &res);
+        rc = lrm_tsqr_svd(&x.c, cm, x.b.m, k, k, v, n, NULL, NULL, &res);
     free(cm);
-    if (rc == LOWRANK_OK && lrm_ok(&c)) {
+    if (rc == LOWRANK_OK && lrm_ok(&x.c)) {
         double kept = 0;
         for (int64_t i = 0; i < k; i++)
             kept += res.s[i] * res.s[i];
-        lrm_local(&c, lrm_factors(b.t, b.m, n, k, res.u, res.s, res.v,
-                                  lrm_projection_error(s.sumsq, kept), out));
+        lrm_local(&x.c, lrm_factors(x.b.t, x.b.m, n, k, res.u, res.s, res.v,
+                                    lrm_projection_error(x.s.sumsq, kept), out));
     }
-    rc = lrm_finish(&c, NULL, 0, stats);
-    if (rc != LOWRANK_OK && out) {
-        lowrank_factors_free(*out);
-        *out = NULL;
-    }
+    lrm_svd_result_free(&res);
+    rc = lrm_end(&x, NULL, 0, out, stats);
     if (rc == LOWRANK_OK) {
-        lrm_stat(stats, LOWRANK_MPI_STAT_ROWS, (double)s.rows);
         lrm_stat(stats, LOWRANK_MPI_STAT_COST, f.cost[f.winner]);
         lrm_stat(stats, LOWRANK_MPI_STAT_CORESET_SIZE, (double)f.core_rows);
         lrm_stat(stats, LOWRANK_MPI_STAT_FIT_RANK, (double)f.cand[f.winner].rank);
     }
-    lrm_svd_result_free(&res);
     while (f.ncand > 0)
         drop(&f, f.ncand - 1);
     lowrank_coreset_free(f.core);
-    if (have_block)
-        lrm_block_free(&b);
-    lrm_close(&c);
     return rc;
 }

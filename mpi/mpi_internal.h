@@ -221,6 +221,33 @@ typedef struct lrm_setup {
 int lrm_setup_run(lrm_comm *c, const lrm_block *b, const int64_t *args, const char *const *names,
                   int nargs, lrm_setup *s);
 
+/* ------------------------------------------------------------ a call */
+
+/* A call of one of the library's functions, from its first step to its
+ * last. */
+typedef struct lrm_call {
+    lrm_comm c;
+    lrm_block b;
+    lrm_setup s;
+    int opened, have_block;
+} lrm_call;
+
+/* The first steps of every function: *out set to NULL and the statistics
+ * cleared; the communicator; this rank's own checks (checked: their status,
+ * run by the caller, which filled args) and its block; the setup round on
+ * args.  When the communicator could not be opened (x->opened 0) the
+ * failure is this rank's alone and the function returns it at once;
+ * otherwise the status is the setup round's, agreed. */
+int lrm_begin(lrm_call *x, MPI_Comm comm, const lowrank_matrix *local, int checked,
+              const int64_t *args, const char *const *names, int nargs, lowrank_factors **out,
+              lowrank_mpi_stats *stats);
+
+/* The last steps: the final agreement (lrm_finish, summing the count values
+ * of sum), *out freed and set to NULL on failure, the rows statistic, the
+ * block and the communicator released.  Returns the status every rank
+ * returns. */
+int lrm_end(lrm_call *x, double *sum, int count, lowrank_factors **out, lowrank_mpi_stats *stats);
+
 /* ------------------------------------------------------------ results */
 
 /* Factors of this rank's rows: U (m_r x k, column-major), S and V^T given

@@ -121,6 +121,42 @@ int lrm_setup_run(lrm_comm *c, const lrm_block *b, const int64_t *args, const ch
     return lrm_run(c, &r);
 }
 
+/* ------------------------------------------------------------ a call */
+
+int lrm_begin(lrm_call *x, MPI_Comm comm, const lowrank_matrix *local, int checked,
+              const int64_t *args, const char *const *names, int nargs, lowrank_factors **out,
+              lowrank_mpi_stats *stats)
+{
+    memset(x, 0, sizeof *x);
+    if (out)
+        *out = NULL;
+    lrm_stats_start(stats);
+    int rc = lrm_open(comm, &x->c);
+    if (rc != LOWRANK_OK)
+        return rc;
+    x->opened = 1;
+    x->have_block = lrm_local(&x->c, checked) == LOWRANK_OK &&
+                    lrm_local(&x->c, lrm_block_init(local, &x->b)) == LOWRANK_OK;
+    rc = lrm_setup_run(&x->c, x->have_block ? &x->b : NULL, args, names, nargs, &x->s);
+    x->b.first = x->s.first;
+    return rc;
+}
+
+int lrm_end(lrm_call *x, double *sum, int count, lowrank_factors **out, lowrank_mpi_stats *stats)
+{
+    int rc = lrm_finish(&x->c, sum, count, stats);
+    if (rc != LOWRANK_OK && out) {
+        lowrank_factors_free(*out);
+        *out = NULL;
+    }
+    if (rc == LOWRANK_OK)
+        lrm_stat(stats, LOWRANK_MPI_STAT_ROWS, (double)x->s.rows);
+    if (x->have_block)
+        lrm_block_free(&x->b);
+    lrm_close(&x->c);
+    return rc;
+}
+
 /* ------------------------------------------------------------ results */
 
 double lrm_projection_error(double sumsq, double captured)

@@ -478,56 +478,39 @@ static int choose_route(problem *p, int64_t method, double tol, int *route)
 int lrm_svd(MPI_Comm comm, const lowrank_matrix *local, int64_t k, const lowrank_opts *opts,
             lowrank_factors **out, lowrank_mpi_stats *stats, int force_tsqr)
 {
-    if (out)
-        *out = NULL;
-    lrm_stats_start(stats);
-    lrm_comm c;
-    int rc = lrm_open(comm, &c);
-    if (rc != LOWRANK_OK)
-        return rc;
     int64_t args[NARGS];
-    lrm_block b = {0};
-    int have_block = lrm_local(&c, local_checks(local, k, opts, out, args)) == LOWRANK_OK &&
-                     lrm_local(&c, lrm_block_init(local, &b)) == LOWRANK_OK;
-    lrm_setup s;
-    rc = lrm_setup_run(&c, have_block ? &b : NULL, args, arg_names, NARGS, &s);
+    lrm_call x;
+    int rc = lrm_begin(&x, comm, local, local_checks(local, k, opts, out, args), args, arg_names,
+                       NARGS, out, stats);
+    if (!x.opened)
+        return rc;
     if (rc == LOWRANK_OK) /* the sizes received decide the route */
-        rc = lrm_agree(&c);
+        rc = lrm_agree(&x.c);
     double tol;
     memcpy(&tol, &args[ARG_TOL], sizeof tol);
-    problem p = {&c, &b, s.rows, args[ARG_N], k, tol, 0, args[ARG_SEED], args[ARG_OVER],
+    problem p = {&x.c, &x.b, x.s.rows, args[ARG_N], k, tol, 0, args[ARG_SEED], args[ARG_OVER],
                  args[ARG_POWER]};
     lrm_svd_result res = {0};
     double error = 0;
     int route = 0, e = 0;
-    if (rc == LOWRANK_OK && lrm_ok(&c)) {
-        b.first = s.first;
-        lrm_local(&c, choose_route(&p, args[ARG_METHOD], tol, &route));
-        e = lrm_scale_exponent(b.t, s.maxabs);
-        p.sumsq = ldexp(s.sumsq, 2 * e);
-        lrm_local(&c, lrm_block_scale(&b, e));
+    if (rc == LOWRANK_OK && lrm_ok(&x.c)) {
+        lrm_local(&x.c, choose_route(&p, args[ARG_METHOD], tol, &route));
+        e = lrm_scale_exponent(x.b.t, x.s.maxabs);
+        p.sumsq = ldexp(x.s.sumsq, 2 * e);
+        lrm_local(&x.c, lrm_block_scale(&x.b, e));
     }
     if (rc == LOWRANK_OK)
         rc = route == LOWRANK_MPI_ROUTE_KRYLOV ? krylov_route(&p, &res, &error)
                                                : exact_route(&p, force_tsqr, &res, &error, &route);
-    if (rc == LOWRANK_OK && lrm_ok(&c)) {
+    if (rc == LOWRANK_OK && lrm_ok(&x.c)) {
         for (int64_t i = 0; i < res.k; i++)
             res.s[i] = ldexp(res.s[i], -e);
-        lrm_local(&c, lrm_factors(b.t, b.m, p.n, res.k, res.u, res.s, res.v, error, out));
-    }
-    rc = lrm_finish(&c, NULL, 0, stats);
-    if (rc != LOWRANK_OK && out) {
-        lowrank_factors_free(*out);
-        *out = NULL;
-    }
-    if (rc == LOWRANK_OK) {
-        lrm_stat(stats, LOWRANK_MPI_STAT_ROWS, (double)s.rows);
-        lrm_stat(stats, LOWRANK_MPI_STAT_ROUTE, route);
+        lrm_local(&x.c, lrm_factors(x.b.t, x.b.m, p.n, res.k, res.u, res.s, res.v, error, out));
     }
     lrm_svd_result_free(&res);
-    if (have_block)
-        lrm_block_free(&b);
-    lrm_close(&c);
+    rc = lrm_end(&x, NULL, 0, out, stats);
+    if (rc == LOWRANK_OK)
+        lrm_stat(stats, LOWRANK_MPI_STAT_ROUTE, route);
     return rc;
 }
 

@@ -368,29 +368,6 @@ static void svd_edges(void)
 
 /* ------------------------------------------------------------ lp */
 
-/* n points in R^d (column-major x): inliers near the span of the orthonormal
- * u (d x k), noise 1e-3, and a fraction of outliers N(0, 25 I). */
-static void haystack(int64_t n, int64_t d, int64_t k, double outliers, uint64_t seed, double *u,
-                     double *x)
-{
-    lr_rng r;
-    lr_rng_seed(&r, seed);
-    lr_rng_fill_normal(&r, LOWRANK_FLOAT64, u, d * k);
-    lr_qr(LOWRANK_FLOAT64, d, k, u, d, NULL, 1);
-    for (int64_t i = 0; i < n; i++) {
-        int out = lr_rng_uniform(&r) < outliers;
-        double z[4];
-        for (int64_t a = 0; a < k; a++)
-            z[a] = lr_rng_normal(&r);
-        for (int64_t j = 0; j < d; j++) {
-            double v = 0;
-            for (int64_t a = 0; a < k; a++)
-                v += u[j + a * d] * z[a];
-            x[i + j * n] = out ? 5 * lr_rng_normal(&r) : v + 1e-3 * lr_rng_normal(&r);
-        }
-    }
-}
-
 /* The largest principal angle between span(u) and the rows of vt, degrees. */
 static double angle(const double *u, const lowrank_matrix *vt, int64_t d, int64_t k)
 {

@@ -17,29 +17,10 @@ trap 'rm -rf "$tmp"' EXIT
 so="$BUILDDIR/mpi/liblowrank_mpi.so.0"
 
 # ------------------------------------------------------------ the shared object
-checks=$((checks + 1))
-readelf -d "$so" | grep -q 'SONAME.*\[liblowrank_mpi\.so\.0\]' || fail "SONAME is not liblowrank_mpi.so.0"
+check_exports "$so" liblowrank_mpi.so.0 lowrank_mpi_ "$SRCDIR/mpi/lowrank_mpi.h" \
+    LOWRANK_MPI_API "$SRCDIR/mpi/lowrank_mpi.map" "$SRCDIR/mpi/man"
 checks=$((checks + 1))
 readelf -d "$so" | grep -q 'NEEDED.*\[liblowrank\.so\.0\]' || fail "$so does not need liblowrank.so.0"
-checks=$((checks + 1))
-if readelf -d "$so" | grep -q -E 'RPATH|RUNPATH'; then fail "$so has an RPATH or RUNPATH"; fi
-nm -D --defined-only "$so" | awk '$2 != "A" {print $3}' | sed 's/@.*//' | sort -u > "$tmp/exported"
-checks=$((checks + 1))
-stray=$(grep -v '^lowrank_mpi_' "$tmp/exported")
-[ -z "$stray" ] || fail "liblowrank_mpi exports symbols without the lowrank_mpi_ prefix: $stray"
-grep '^LOWRANK_MPI_API ' "$SRCDIR/mpi/lowrank_mpi.h" | sed 's/(.*//; s/.*[ *]//' | sort -u \
-    > "$tmp/declared"
-checks=$((checks + 1))
-diff "$tmp/declared" "$tmp/exported" > "$tmp/diff" ||
-    fail "lowrank_mpi.h and the exports differ: $(cat "$tmp/diff")"
-grep -o 'lowrank_mpi_[a-z0-9_]*;' "$SRCDIR/mpi/lowrank_mpi.map" | tr -d ';' | sort -u > "$tmp/mapped"
-checks=$((checks + 1))
-diff "$tmp/mapped" "$tmp/exported" > "$tmp/diff" ||
-    fail "mpi/lowrank_mpi.map and the exports differ: $(cat "$tmp/diff")"
-for sym in $(cat "$tmp/exported"); do
-    checks=$((checks + 1))
-    [ -f "$SRCDIR/mpi/man/$sym.3.scd" ] || fail "no man page mpi/man/$sym.3.scd"
-done
 # liblowrank itself knows nothing of MPI
 checks=$((checks + 1))
 if readelf -d "$BUILDDIR/lib/liblowrank.so.0" | grep -q 'NEEDED.*mpi'; then

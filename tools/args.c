@@ -137,6 +137,14 @@ int tool_parse(const char *command, int argc, char **argv, tool_flag *flags, cha
     return tool_parse_some(command, argc, argv, flags, pos, npos, npos);
 }
 
+const tool_command *tool_find_command(const char *name)
+{
+    for (size_t i = 0; i < tool_ncommands; i++)
+        if (strcmp(tool_commands[i].name, name) == 0)
+            return &tool_commands[i];
+    return NULL;
+}
+
 /* The rounding method named on the command line, or -1. */
 int tool_rounding_method(const char *name)
 {

@@ -22,22 +22,14 @@ static int rank, nranks;
 static int cmd_svd_mpi(int argc, char **argv);
 static int cmd_lp_mpi(int argc, char **argv);
 
-static const tool_command commands[] = {
+const tool_command tool_commands[] = {
     {"svd", "The best rank-k approximation of a matrix whose rows the ranks share",
      "svd (-k K | --tol T) [OPTIONS] IN.npy [--factors L.npy R.npy]", cmd_svd_mpi},
     {"lp", "An lp subspace fit of the rows of a matrix the ranks share, through coresets",
      "lp -k K -p P [OPTIONS] IN.npy [--factors L.npy R.npy]", cmd_lp_mpi},
 };
 
-#define NCOMMANDS (sizeof commands / sizeof commands[0])
-
-const tool_command *tool_find_command(const char *name)
-{
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return &commands[i];
-    return NULL;
-}
+const size_t tool_ncommands = sizeof tool_commands / sizeof tool_commands[0];
 
 /* Usage errors are the same on every rank (the same command line): rank 0
  * says so. */
@@ -323,8 +315,8 @@ static void print_help(FILE *f)
                "       lowrank-mpi --version | --help\n\n"
                "Low-rank approximation of an .npy matrix by N processes, each reading\n"
                "its own block of rows.\n\ncommands:\n");
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < tool_ncommands; i++)
+        fprintf(f, "  %-11s %s\n", tool_commands[i].name, tool_commands[i].summary);
     fprintf(f, "\n`lowrank-mpi COMMAND --help` lists a command's options; see lowrank-mpi(1).\n");
 }
 

@@ -164,8 +164,8 @@ LOWRANK_MPI_API int lowrank_mpi_stats_get(const lowrank_mpi_stats *stats, lowran
  *      of the true one (u the dtype's unit roundoff), the triplets exact for
  *      a matrix within sqrt 2 max(m, n) max(u sigma_1,
  *      2^-53 sigma_1^2 / sigma_k) of A.  When it cannot certify: LAPACK's
- *      SVD of the R factor of A (TSQR), within LAPACK's accuracy.  Rank 0
- *      holds n x n doubles.
+ *      SVD of the R factor of A (TSQR), within LAPACK's accuracy.  Every rank
+ *      forms an n x n matrix of doubles (its Gram matrix).
  *    LOWRANK_METHOD_RANDOMIZED: block Krylov as lowrank_svd's, from the
  *      same random block (the same seed gives the same space): blocks of
  *      k + p columns of [V, (A^T A) V, ..., (A^T A)^q V], each product

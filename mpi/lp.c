@@ -45,6 +45,7 @@ typedef struct candidate {
 typedef struct fit {
     lrm_comm *c;
     const lowrank_matrix *local;
+    const lrm_block *block; /* local, as a block */
     int64_t n, k, size; /* size: rows per coreset */
     double p;
     const lowrank_opts *opts;
@@ -116,18 +117,15 @@ static int add_fit(fit *f, const lowrank_matrix *x, int64_t rank, const char *wh
     return LOWRANK_OK;
 }
 
-/* The lp cost of the rows of x against span(v), by lowrank_lp_cost on the
- * factors of their projection, (x V) V^T. */
-static int cost_of(const lowrank_matrix *x, const double *v, int64_t n, int64_t k, double p,
-                   double *cost)
+/* The lp cost of the rows of x (read as the block b) against span(v), by
+ * lowrank_lp_cost on the factors of their projection, (x V) V^T. */
+static int cost_of(const lowrank_matrix *x, const lrm_block *b, const double *v, int64_t n,
+                   int64_t k, double p, double *cost)
 {
-    lrm_block b;
     int64_t m = lowrank_matrix_rows(x);
     double *xv = dalloc(m * k), *ones = dalloc(k), *vv = dalloc(n * k);
     lowrank_factors *g = NULL;
-    int rc = xv && ones && vv ? lrm_block_init(x, &b) : LOWRANK_ENOMEM;
-    if (rc == LOWRANK_OK)
-        rc = lrm_block_mul(&b, k, v, xv);
+    int rc = xv && ones && vv ? lrm_block_mul(b, k, v, xv) : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK) {
         for (int64_t j = 0; j < k; j++)
             ones[j] = 1;
@@ -168,10 +166,13 @@ static int prune(fit *f)
     if (f->ncand <= MAX_CANDIDATES)
         return LOWRANK_OK;
     lowrank_matrix *pts = NULL;
+    lrm_block b;
     double cost[2 * MAX_CANDIDATES];
     int rc = scaled_points(f->core, f->p, &pts);
+    if (rc == LOWRANK_OK)
+        rc = lrm_block_init(pts, &b);
     for (int i = 0; rc == LOWRANK_OK && i < f->ncand; i++)
-        rc = cost_of(pts, f->cand[i].v, f->n, f->k, f->p, &cost[i]);
+        rc = cost_of(pts, &b, f->cand[i].v, f->n, f->k, f->p, &cost[i]);
     lowrank_matrix_free(pts);
     while (rc == LOWRANK_OK && f->ncand > MAX_CANDIDATES) {
         int worst = 0;
@@ -408,7 +409,7 @@ static int fit_subspace(fit *f, int64_t first)
                         unpack_candidates};
     int rc = lrm_run(f->c, &gather);
     for (int i = 0; rc == LOWRANK_OK && lrm_ok(f->c) && i < f->ncand; i++)
-        lrm_local(f->c, cost_of(f->local, f->cand[i].v, f->n, f->k, f->p, &f->cost[i]));
+        lrm_local(f->c, cost_of(f->local, f->block, f->cand[i].v, f->n, f->k, f->p, &f->cost[i]));
     lrm_round judge = {f, pack_costs, merge_costs, choose, pack_winner, unpack_winner};
     return rc == LOWRANK_OK ? lrm_run(f->c, &judge) : rc;
 }
@@ -458,7 +459,7 @@ int lowrank_mpi_lp(MPI_Comm comm, const lowrank_matrix *local, int64_t k, double
     if (!x.opened)
         return rc;
     int64_t n = args[ARG_N], mn = x.s.rows < n ? x.s.rows : n;
-    fit f = {.c = &x.c, .local = local, .n = n, .k = k, .p = p, .opts = opts, .seed = args[ARG_SEED],
+    fit f = {.c = &x.c, .local = local, .block = &x.b, .n = n, .k = k, .p = p, .opts = opts, .seed = args[ARG_SEED],
              .size = args[ARG_SIZE] > 0 ? args[ARG_SIZE]
                      : CORESET_PER_COL * n > CORESET_MIN ? CORESET_PER_COL * n : CORESET_MIN};
     if (rc == LOWRANK_OK && lrm_ok(&x.c) && (k < 1 || k > mn))

@@ -103,13 +103,15 @@ int main(int argc, char **argv)
     descinit_(desca, &m, &n, &nb, &nb, &zero, &zero, &ctx, &lld, &info);
     double *a = read_blocks(in, m, n, nb, nb, nprow, npcol, myrow, mycol, lld);
     /* U (m x mn) like A; V^T (mn x n) */
-    int ncu = numroc_(&mn, &nb, &mycol, &zero, &npcol), mvt = numroc_(&mn, &nb, &myrow, &zero, &nprow);
+    int ncu = numroc_(&mn, &nb, &mycol, &zero, &npcol),
+        mvt = numroc_(&mn, &nb, &myrow, &zero, &nprow);
     int lldvt = mvt > 1 ? mvt : 1, ncvt = numroc_(&n, &nb, &mycol, &zero, &npcol);
     descinit_(descu, &m, &mn, &nb, &nb, &zero, &zero, &ctx, &lld, &info);
     descinit_(descvt, &mn, &n, &nb, &nb, &zero, &zero, &ctx, &lldvt, &info);
     double *s = malloc((size_t)mn * sizeof *s),
            *u = vectors ? malloc((size_t)lld * (size_t)(ncu > 0 ? ncu : 1) * sizeof *u) : NULL,
-           *vt = vectors ? malloc((size_t)lldvt * (size_t)(ncvt > 0 ? ncvt : 1) * sizeof *vt) : NULL;
+           *vt = vectors ? malloc((size_t)lldvt * (size_t)(ncvt > 0 ? ncvt : 1) * sizeof *vt)
+                         : NULL;
     const char *job = vectors ? "V" : "N";
     double query;
     int lwork = -1;

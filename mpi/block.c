@@ -44,8 +44,8 @@ int lrm_block_init(const lowrank_matrix *local, lrm_block *b)
             double v = view_at(b, p, q);
             if (!isfinite(v))
                 return lrm_fail(LOWRANK_ENONFINITE, "local(%lld, %lld) = %g is not finite",
-                                (long long)(b->op == 'N' ? p : q), (long long)(b->op == 'N' ? q : p),
-                                v);
+                                (long long)(b->op == 'N' ? p : q),
+                                (long long)(b->op == 'N' ? q : p), v);
         }
     return LOWRANK_OK;
 }

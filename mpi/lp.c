@@ -443,7 +443,8 @@ static int local_checks(const lowrank_matrix *local, int64_t k, double p, const 
     memcpy(&args[ARG_P], &p, sizeof p); /* compared bit for bit */
     if (!(p >= 1) || isinf(p))
         return lrm_fail(LOWRANK_ERANGE, "p = %g is outside [1, infinity)", p);
-    if (args[ARG_OBJECTIVE] != LOWRANK_OBJECTIVE_ROWS || args[ARG_ORIENTATION] != LOWRANK_ORIENT_ROWS)
+    if (args[ARG_OBJECTIVE] != LOWRANK_OBJECTIVE_ROWS ||
+        args[ARG_ORIENTATION] != LOWRANK_ORIENT_ROWS)
         return lrm_fail(LOWRANK_EUNSUPPORTED, "lowrank_mpi_lp fits the rows "
                                               "(LOWRANK_OBJECTIVE_ROWS, LOWRANK_ORIENT_ROWS)");
     return LOWRANK_OK;
@@ -459,7 +460,8 @@ int lowrank_mpi_lp(MPI_Comm comm, const lowrank_matrix *local, int64_t k, double
     if (!x.opened)
         return rc;
     int64_t n = args[ARG_N], mn = x.s.rows < n ? x.s.rows : n;
-    fit f = {.c = &x.c, .local = local, .block = &x.b, .n = n, .k = k, .p = p, .opts = opts, .seed = args[ARG_SEED],
+    fit f = {.c = &x.c, .local = local, .block = &x.b, .n = n, .k = k, .p = p, .opts = opts,
+             .seed = args[ARG_SEED],
              .size = args[ARG_SIZE] > 0 ? args[ARG_SIZE]
                      : CORESET_PER_COL * n > CORESET_MIN ? CORESET_PER_COL * n : CORESET_MIN};
     if (rc == LOWRANK_OK && lrm_ok(&x.c) && (k < 1 || k > mn))

@@ -105,7 +105,8 @@ static int gram_eigen(void *state)
     g->lambda = dalloc(cnt);
     int rc = w && g->lambda && (cnt == n || z) ? LOWRANK_OK : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK)
-        rc = cnt == n ? lrm_syevd(F64, n, g->g, n, w) : lrm_syevr(F64, n, g->g, n, n - cnt + 1, n, w, z, n);
+        rc = cnt == n ? lrm_syevd(F64, n, g->g, n, w)
+                      : lrm_syevr(F64, n, g->g, n, n - cnt + 1, n, w, z, n);
     const double *vecs = cnt == n ? g->g : z; /* ascending: the leading ones last */
     if (rc == LOWRANK_OK) {
         for (int64_t i = 0; i < cnt; i++)

@@ -78,7 +78,8 @@ static int pack_r(void *state, lrm_buf *out)
     if (rc == LOWRANK_OK)
         rc = lrm_put_i64(out, t->triangular);
     for (int64_t j = 0; rc == LOWRANK_OK && j < t->L; j++)
-        rc = lrm_put(out, t->r + j * t->h, (size_t)sent_rows(t->h, t->triangular, j) * sizeof(double));
+        rc = lrm_put(out, t->r + j * t->h,
+                     (size_t)sent_rows(t->h, t->triangular, j) * sizeof(double));
     return rc;
 }
 

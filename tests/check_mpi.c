@@ -203,7 +203,8 @@ static void svd_case(const double *a, int64_t m, int64_t n, int64_t k, lowrank_d
 {
     int64_t first, rows;
     split(m, rank, uneven, &first, &rows);
-    lowrank_matrix *whole = rows_of(a, m, n, 0, m, t, l), *local = rows_of(a, m, n, first, rows, t, l);
+    lowrank_matrix *whole = rows_of(a, m, n, 0, m, t, l),
+                   *local = rows_of(a, m, n, first, rows, t, l);
     lowrank_factors *f = NULL, *g = NULL;
     lowrank_mpi_stats *st;
     lowrank_mpi_stats_new(&st);

@@ -51,7 +51,8 @@ check_exports() {
     readelf -d "$so" | grep -q "SONAME.*\[$soname\]" || fail "SONAME is not $soname"
     checks=$((checks + 1))
     if readelf -d "$so" | grep -q -E 'RPATH|RUNPATH'; then fail "$so has an RPATH or RUNPATH"; fi
-    nm -D --defined-only "$so" | awk '$2 != "A" {print $3}' | sed 's/@.*//' | sort -u > "$d/exported"
+    nm -D --defined-only "$so" | awk '$2 != "A" {print $3}' | sed 's/@.*//' | sort -u \
+        > "$d/exported"
     checks=$((checks + 1))
     stray=$(grep -v "^$prefix" "$d/exported")
     [ -z "$stray" ] || fail "$so exports symbols without the $prefix prefix: $stray"

@@ -240,7 +240,8 @@ static int parse(const char *command, int argc, char **argv, job *j)
         {'l', {"--coreset-size", FLAG_INT, &size, 0, "M",
                "rows per coreset (default: 10 cols, at least 500)"}},
         {'l', {"--refine", FLAG_INT, &iters, 0, "N",
-               "reweighted least-squares steps of each fit\n(default: 100 for P < 2, 0 for P >= 2)"}},
+               "reweighted least-squares steps of each fit\n"
+               "(default: 100 for P < 2, 0 for P >= 2)"}},
         {'l', {"--refine-tol", FLAG_DOUBLE, &refine_tol, 0, "T",
                "stop refining below this relative gain (default: 1e-6)"}},
         {'a', {"--time", FLAG_BOOL, NULL, 0, NULL,

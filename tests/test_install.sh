@@ -56,7 +56,7 @@ esac
 
 # liblowrank_mpi, when built: its files, and a program that pkg-config's
 # lowrank-mpi (with lowrank and MPI) lets build and run on two ranks.
-if [ "${HAVE_MPI:-no}" = yes ]; then
+if [ "${HAVE_MPI:-no}" = yes ] && [ -n "${MPIRUN:-}" ]; then
     for f in usr/include/lowrank_mpi.h usr/lib/liblowrank_mpi.so.0 usr/lib/liblowrank_mpi.so \
              usr/lib/liblowrank_mpi.a usr/lib/pkgconfig/lowrank-mpi.pc usr/bin/lowrank-mpi \
              usr/share/man/man3/lowrank_mpi_svd.3 usr/share/man/man7/lowrank_mpi.7 \

@@ -12,6 +12,10 @@ if [ "${HAVE_MPI:-no}" != yes ]; then
     echo "skipped: configure found no MPI (apt-get install libopenmpi-dev openmpi-bin)"
     exit 0
 fi
+if [ -z "${MPIRUN:-}" ]; then
+    echo "skipped: configure found no mpirun (apt-get install openmpi-bin)"
+    exit 0
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 so="$BUILDDIR/mpi/liblowrank_mpi.so.0"

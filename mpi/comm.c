@@ -379,6 +379,8 @@ static int down(lrm_comm *c, const lrm_round *r, verdict *v)
 
 int lrm_run(lrm_comm *c, const lrm_round *r)
 {
+    if (c->broken) /* an MPI call failed: nothing can be agreed any more */
+        return c->pending;
     verdict v;
     verdict_mine(&v, c);
     int rc = up(c, r, &v);
@@ -390,8 +392,11 @@ int lrm_run(lrm_comm *c, const lrm_round *r)
     }
     if (rc == LOWRANK_OK)
         rc = down(c, r, &v);
-    if (rc != LOWRANK_OK) /* MPI failed: nothing can be agreed */
+    if (rc != LOWRANK_OK) { /* MPI failed: nothing can be agreed */
+        c->broken = 1;
+        c->pending = 0;
         return lrm_local(c, rc);
+    }
     if (v.rank < 0)
         return LOWRANK_OK;
     /* a failure: agreed, or pending until the next round agrees it */
@@ -455,7 +460,10 @@ int lrm_finish(lrm_comm *c, double *sum, int count, lowrank_mpi_stats *stats)
     if (rc == LOWRANK_OK && c->pending) /* unpacking the totals cannot fail, but be sure */
         rc = c->pending;
     if (rc != LOWRANK_OK) {
-        lrm_fail(rc, "rank %d: %s", c->failed_rank, c->message);
+        if (c->broken) /* this rank's alone: the others may not know */
+            lrm_fail(rc, "rank %d: %s", c->rank, c->message);
+        else
+            lrm_fail(rc, "rank %d: %s", c->failed_rank, c->message);
         return rc;
     }
     for (int i = 0; i < count; i++)

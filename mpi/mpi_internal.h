@@ -74,6 +74,7 @@ typedef struct lrm_comm {
     int failed_rank;         /* the rank of an agreed failure */
     char message[512];       /* the message of pending (or the agreed failure) */
     char *sink;              /* where a message this rank cannot keep is read away */
+    int broken;              /* an MPI call failed: no more messages */
 } lrm_comm;
 
 /* Check that MPI is usable and the communicator an intracommunicator, then

@@ -62,6 +62,13 @@ double orthonormality(const lowrank_matrix *x, int by_rows);
  * ||A v_i - s_i u_i|| and ||A^T u_i - s_i v_i||, in float64. */
 double triplet_residual(const lowrank_matrix *a, const lowrank_factors *f);
 
+/* n points in R^d into x (n x d, column-major), from the library's own
+ * generator: inliers on the span of the orthonormal u (d x k, k <= 8, filled
+ * here) with noise 1e-3, and a fraction of outliers N(0, 25 I) far off it.
+ * Returns x.  (Plain C, no Check assertion: check_mpi uses it too.) */
+double *haystack(int64_t n, int64_t d, int64_t k, double outliers, uint64_t seed, double *u,
+                 double *x);
+
 /* Run a Check suite built by make_suite and return the process exit status. */
 int run_suite(Suite *s);
 

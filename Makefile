@@ -63,6 +63,8 @@ LIB_PARTS += rounding
 LIB_PARTS += coreset
 LIB_PARTS += lp
 LIB_PARTS += lp_entries
+LIB_PARTS += lp_space
+LIB_PARTS += lp_search
 LIB_PARTS += background
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 

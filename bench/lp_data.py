@@ -43,6 +43,28 @@ def haystack(n, d, k, outliers, seed):
     return a[rng.permutation(n)], u
 
 
+def planted(m, n, k, outliers, kind, seed, scale=10.0, noise=0.05, ratio=6.0, outlier_dim=3,
+            dtype=np.float64):
+    """(A, U): m points in R^n near the k-dimensional subspace spanned by the
+    orthonormal columns of U (n x k): scale N(0, I_k) coordinates plus
+    N(0, noise^2 I_n); a fraction of the rows, in random places, replaced by
+    outliers: "structured", points of a random outlier_dim-dimensional
+    subspace at ratio times the scale (plus the noise); "spread",
+    N(0, I_n) scaled to the same expected norm, in every direction."""
+    rng = np.random.default_rng(seed)
+    u = np.linalg.qr(rng.standard_normal((n, k)))[0]
+    a = scale * rng.standard_normal((m, k)) @ u.T + noise * rng.standard_normal((m, n))
+    bad = rng.permutation(m)[:int(round(outliers * m))]
+    size = ratio * scale
+    if kind == "structured":
+        w = np.linalg.qr(rng.standard_normal((n, outlier_dim)))[0]
+        a[bad] = size * rng.standard_normal((len(bad), outlier_dim)) @ w.T \
+            + noise * rng.standard_normal((len(bad), n))
+    else:
+        a[bad] = size * np.sqrt(outlier_dim / n) * rng.standard_normal((len(bad), n))
+    return np.asarray(a, dtype=dtype), u
+
+
 def corrupted(m, n, k, fraction, seed):
     """(A, clean): the corrupted matrix and the clean rank-k one, m x n."""
     rng = np.random.default_rng(seed)

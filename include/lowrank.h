@@ -293,6 +293,15 @@ typedef enum lowrank_option {
      * that pieces of one matrix split over files or processes carry global
      * row numbers. */
     LOWRANK_OPT_ROW_OFFSET = 31,
+    /* int >= 0; default 16.  lowrank_lp, rows objective: how many starts
+     * spanned by k randomly drawn points the refinement tries besides its
+     * deterministic ones (docs/lp.md section 3). */
+    LOWRANK_OPT_STARTS = 41,
+    /* int >= -1; default -1 (chosen by the size; see lowrank_lp).
+     * lowrank_lp: the dimension of the subspace of R^d, found by a
+     * randomized sketch, in which the fit starts; 0 fits in the points' own
+     * span, whatever its dimension. */
+    LOWRANK_OPT_SKETCH_DIM = 42,
 
     /* Background models (lowrank_background_new); see that section below
      * and docs/background.md for why each default is what it is. */

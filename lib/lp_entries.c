@@ -608,36 +608,33 @@ static int64_t winsorize_column(view x, view a, int64_t j, int64_t m, double *co
  * of X (or the caller's start), and the truncated SVD of X with each column
  * (or row) winsorized, when that clips anything: gross outliers dominate
  * the SVD, and from a start they dominate the alternation can settle in a
- * poor local optimum. */
+ * poor local optimum.  The truncated SVDs are lowrank_svd's (randomized
+ * when k is small next to min(m, n)), so that the starts cost one copy of
+ * X and O(m n k) work, not a full SVD. */
 typedef struct starts {
     int64_t m, n, k;
     lowrank_dtype t;
-    char *a, *s, *u, *vt, *l2, *r2; /* dtype t: m x n, min, m x min, min x n, m x k, k x n */
-    double *col;                   /* max(m, n) */
+    char *a, *l2, *r2; /* dtype t: m x n, m x k, k x n */
+    double *col;       /* max(m, n) */
     int64_t clipped;
+    uint64_t seed;
 } starts;
 
 static void starts_free(starts *st)
 {
     free(st->a);
-    free(st->s);
-    free(st->u);
-    free(st->vt);
     free(st->l2);
     free(st->r2);
     free(st->col);
 }
 
-static int starts_alloc(lowrank_dtype t, int64_t m, int64_t n, int64_t k, starts *st)
+static int starts_alloc(lowrank_dtype t, int64_t m, int64_t n, int64_t k, uint64_t seed,
+                        starts *st)
 {
-    int64_t mn = m < n ? m : n;
     size_t e = lr_dtype_size(t);
-    *st = (starts){m, n, k, t, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    *st = (starts){m, n, k, t, NULL, NULL, NULL, NULL, 0, seed};
     st->a = lr_malloc((size_t)(m * n), e);
-    st->s = st->a ? lr_malloc((size_t)mn, e) : NULL;
-    st->u = st->s ? lr_malloc((size_t)(m * mn), e) : NULL;
-    st->vt = st->u ? lr_malloc((size_t)(mn * n), e) : NULL;
-    st->l2 = st->vt ? lr_malloc((size_t)(m * k), e) : NULL;
+    st->l2 = st->a ? lr_malloc((size_t)(m * k), e) : NULL;
     st->r2 = st->l2 ? lr_malloc((size_t)(k * n), e) : NULL;
     st->col = st->r2 ? lr_malloc((size_t)(m > n ? m : n), sizeof *st->col) : NULL;
     if (st->col)
@@ -646,20 +643,26 @@ static int starts_alloc(lowrank_dtype t, int64_t m, int64_t n, int64_t k, starts
     return LOWRANK_ENOMEM;
 }
 
-/* L = U_k S_k and R = V_k^T from the thin SVD of st->a (destroyed). */
+/* L = U_k S_k and R = V_k^T from the truncated SVD of st->a. */
 static int truncated_svd(starts *st, view lv, view rv)
 {
-    int64_t m = st->m, n = st->n, mn = m < n ? m : n;
-    int rc = lr_gesdd(st->t, m, n, st->a, m, st->s, st->u, m, st->vt, mn);
-    view sv = colmajor(st->t, st->s, 1), uv = colmajor(st->t, st->u, m),
-         vv = colmajor(st->t, st->vt, mn);
+    lowrank_matrix a = {st->t, LOWRANK_COL_MAJOR, st->m, st->n, st->m, st->a, 0};
+    lowrank_opts *o = NULL;
+    lowrank_factors *f = NULL;
+    int rc = lowrank_opts_new(&o);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_opts_set_int(o, LOWRANK_OPT_SEED, (int64_t)st->seed);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_svd(&a, st->k, o, &f);
     for (int64_t q = 0; rc == LOWRANK_OK && q < st->k; q++) {
-        double sq = get(sv, q, 0);
-        for (int64_t i = 0; i < m; i++)
-            put(lv, i, q, get(uv, i, q) * sq);
-        for (int64_t j = 0; j < n; j++)
-            put(rv, q, j, get(vv, q, j));
+        double sq = lr_matrix_at(lowrank_factors_s(f), q, 0);
+        for (int64_t i = 0; i < st->m; i++)
+            put(lv, i, q, lr_matrix_at(lowrank_factors_u(f), i, q) * sq);
+        for (int64_t j = 0; j < st->n; j++)
+            put(rv, q, j, lr_matrix_at(lowrank_factors_vt(f), q, j));
     }
+    lowrank_factors_free(f);
+    lowrank_opts_free(o);
     return rc;
 }
 
@@ -716,8 +719,8 @@ static void fit_from_starts(const void *x, int64_t ldx, double p, double delta, 
 }
 
 int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                        int64_t k, double p, int max_iter, double tol, int flags, void *l,
-                        int64_t ldl, void *r, int64_t ldr, double *cost)
+                        int64_t k, double p, int max_iter, double tol, int flags, uint64_t seed,
+                        void *l, int64_t ldl, void *r, int64_t ldr, double *cost)
 {
     double delta;
     int rc = check_fit("lr_lp_entrywise_fit", t, m, n, x, ldx, k, p, max_iter, tol, l, ldl, r,
@@ -728,7 +731,7 @@ int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, in
         rc = workspace_alloc(m, n, k, 1, 0, &ws);
     if (rc != LOWRANK_OK)
         return rc;
-    rc = starts_alloc(t, m, n, k, &st);
+    rc = starts_alloc(t, m, n, k, seed, &st);
     if (rc == LOWRANK_OK) {
         rc = svd_starts(colmajor(t, x, ldx), &st, colmajor(t, l, ldl), colmajor(t, r, ldr), flags);
         if (rc == LOWRANK_OK)

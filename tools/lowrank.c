@@ -13,7 +13,8 @@ static const tool_command commands[] = {
      cmd_svd},
     {"lp",
      "lp -k K -p P [--method lewis|lowner] [--objective rows|entries]\n"
-     "              [--orientation rows|cols] [--refine N] [--refine-tol T] [--time]\n"
+     "              [--orientation rows|cols] [--refine N] [--refine-tol T]\n"
+     "              [--starts N] [--sketch-dim R] [--seed S] [--time]\n"
      "              IN.npy [OUT.npy] [--factors L.npy R.npy]",
      cmd_lp},
     {"mvee", "mvee [--eps E] [--center free|origin] POINTS.npy CENTER.npy SHAPE.npy", cmd_mvee},

@@ -1,7 +1,8 @@
 /*
  * lp.c - `lowrank lp -k K -p P [--method lewis|lowner]
  * [--objective rows|entries] [--orientation rows|cols] [--refine N]
- * [--refine-tol T] [--time] IN.npy [OUT.npy] [--factors L.npy R.npy]`: the
+ * [--refine-tol T] [--starts N] [--sketch-dim R] [--seed S] [--time] IN.npy
+ * [OUT.npy] [--factors L.npy R.npy]`: the
  * rank-k lp approximation of a matrix file, written as the approximation
  * (the input's shape, dtype and order) and/or as two factors L (m x k) and
  * R (k x n) with L R = the approximation; prints the final cost of the
@@ -27,28 +28,73 @@ static int orientation_of(const char *name)
                                        : -1;
 }
 
-/* The options named on the command line into opts; 0, or the exit status. */
-static int set_options(lowrank_opts *opts, const char *method, const char *objective,
-                       const char *orientation, const tool_flag *refine, long long iters,
-                       const tool_flag *tol, double tolerance)
+typedef struct lp_args {
+    long long k, iters, starts, sketch, seed;
+    double p, tol;
+    const char *method, *objective, *orientation;
+    const char *factors[2];
+    tool_flag flags[13];
+    char *files[2];
+    int nfiles;
+} lp_args;
+
+/* indices of lp_args.flags */
+enum { K, P, METHOD, OBJECTIVE, ORIENTATION, REFINE, REFINE_TOL, STARTS, SKETCH, SEED, TIME };
+
+/* The command line into a; 0, or the exit status of a usage error. */
+static int parse(int argc, char **argv, lp_args *a)
 {
-    int m = tool_rounding_method(method), obj = objective_of(objective),
-        ori = orientation_of(orientation);
-    if (m < 0)
+    const tool_flag flags[] = {{"-k", FLAG_INT, &a->k, 0},
+                               {"-p", FLAG_DOUBLE, &a->p, 0},
+                               {"--method", FLAG_STRING, &a->method, 0},
+                               {"--objective", FLAG_STRING, &a->objective, 0},
+                               {"--orientation", FLAG_STRING, &a->orientation, 0},
+                               {"--refine", FLAG_INT, &a->iters, 0},
+                               {"--refine-tol", FLAG_DOUBLE, &a->tol, 0},
+                               {"--starts", FLAG_INT, &a->starts, 0},
+                               {"--sketch-dim", FLAG_INT, &a->sketch, 0},
+                               {"--seed", FLAG_INT, &a->seed, 0},
+                               {"--time", FLAG_BOOL, NULL, 0},
+                               {"--factors", FLAG_PAIR, a->factors, 0},
+                               {NULL, FLAG_INT, NULL, 0}};
+    memcpy(a->flags, flags, sizeof flags);
+    a->nfiles = tool_parse_some("lp", argc, argv, a->flags, a->files, 1, 2);
+    if (a->nfiles < 0)
+        return 2;
+    if (!a->flags[K].seen || !a->flags[P].seen)
+        return tool_usage("lp", "-k K and -p P are required");
+    if (a->nfiles == 1 && !a->factors[0])
+        return tool_usage("lp", "expected OUT.npy, --factors L.npy R.npy, or both");
+    if (tool_rounding_method(a->method) < 0)
         return tool_usage("lp", "--method takes lewis or lowner");
-    if (obj < 0)
+    if (objective_of(a->objective) < 0)
         return tool_usage("lp", "--objective takes rows or entries");
-    if (ori < 0)
+    if (orientation_of(a->orientation) < 0)
         return tool_usage("lp", "--orientation takes rows or cols");
-    int rc = lowrank_opts_set_int(opts, LOWRANK_OPT_METHOD, m);
+    return 0;
+}
+
+/* The options named on the command line into opts; 0, or the exit status. */
+static int set_options(const lp_args *a, lowrank_opts *opts)
+{
+    int rc = lowrank_opts_set_int(opts, LOWRANK_OPT_METHOD, tool_rounding_method(a->method));
     if (rc == LOWRANK_OK)
-        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_OBJECTIVE, obj);
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_OBJECTIVE, objective_of(a->objective));
     if (rc == LOWRANK_OK)
-        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_ORIENTATION, ori);
-    if (rc == LOWRANK_OK && refine->seen)
-        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_REFINE_ITER, iters);
-    if (rc == LOWRANK_OK && tol->seen)
-        rc = lowrank_opts_set_double(opts, LOWRANK_OPT_REFINE_TOL, tolerance);
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_ORIENTATION, orientation_of(a->orientation));
+    const struct {
+        int flag;
+        lowrank_option key;
+        long long value;
+    } ints[] = {{REFINE, LOWRANK_OPT_REFINE_ITER, a->iters},
+                {STARTS, LOWRANK_OPT_STARTS, a->starts},
+                {SKETCH, LOWRANK_OPT_SKETCH_DIM, a->sketch},
+                {SEED, LOWRANK_OPT_SEED, a->seed}};
+    for (size_t i = 0; rc == LOWRANK_OK && i < sizeof ints / sizeof ints[0]; i++)
+        if (a->flags[ints[i].flag].seen)
+            rc = lowrank_opts_set_int(opts, ints[i].key, ints[i].value);
+    if (rc == LOWRANK_OK && a->flags[REFINE_TOL].seen)
+        rc = lowrank_opts_set_double(opts, LOWRANK_OPT_REFINE_TOL, a->tol);
     return rc == LOWRANK_OK ? 0 : tool_fail("options", rc);
 }
 
@@ -86,36 +132,18 @@ static int run(char **files, int nfiles, const char *const *factors, long long k
 
 int cmd_lp(int argc, char **argv)
 {
-    long long k = 0, iters = -1;
-    double p = NAN, tolerance = 0;
-    const char *method = "lewis", *objective = "rows", *orientation = "rows";
-    const char *factors[2] = {NULL, NULL};
-    tool_flag flags[] = {{"-k", FLAG_INT, &k, 0},
-                         {"-p", FLAG_DOUBLE, &p, 0},
-                         {"--method", FLAG_STRING, &method, 0},
-                         {"--objective", FLAG_STRING, &objective, 0},
-                         {"--orientation", FLAG_STRING, &orientation, 0},
-                         {"--refine", FLAG_INT, &iters, 0},
-                         {"--refine-tol", FLAG_DOUBLE, &tolerance, 0},
-                         {"--time", FLAG_BOOL, NULL, 0},
-                         {"--factors", FLAG_PAIR, factors, 0},
-                         {NULL, FLAG_INT, NULL, 0}};
-    char *files[2];
-    int nfiles = tool_parse_some("lp", argc, argv, flags, files, 1, 2);
-    if (nfiles < 0)
-        return 2;
-    if (!flags[0].seen || !flags[1].seen)
-        return tool_usage("lp", "-k K and -p P are required");
-    if (nfiles == 1 && !factors[0])
-        return tool_usage("lp", "expected OUT.npy, --factors L.npy R.npy, or both");
+    lp_args a = {.iters = -1, .p = NAN, .method = "lewis", .objective = "rows",
+                 .orientation = "rows"};
+    int status = parse(argc, argv, &a);
+    if (status != 0)
+        return status;
     lowrank_opts *opts;
     int rc = lowrank_opts_new(&opts);
     if (rc != LOWRANK_OK)
         return tool_fail("options", rc);
-    int status =
-        set_options(opts, method, objective, orientation, &flags[5], iters, &flags[6], tolerance);
+    status = set_options(&a, opts);
     if (!status)
-        status = run(files, nfiles, factors, k, p, flags[7].seen, opts);
+        status = run(a.files, a.nfiles, a.factors, a.k, a.p, a.flags[TIME].seen, opts);
     lowrank_opts_free(opts);
     return status;
 }

@@ -32,6 +32,10 @@
 enum { DEFAULT_ROWS_ITER = 100, DEFAULT_ENTRIES_ITER = 100 };
 /* Entries of a chunk of points loaded as doubles. */
 #define CHUNK_ENTRIES 32768
+/* lowrank_lp's progress: the subspace's share, and its share when the
+ * entry-wise refinement follows (the rest up to ROWS_FIT_SHARE). */
+#define ROWS_FIT_SHARE 0.95
+#define ROWS_FIT_SHARE_BEFORE_ENTRIES 0.2
 
 static const lowrank_dtype F64 = LOWRANK_FLOAT64;
 
@@ -56,9 +60,26 @@ lr_view lr_view_rows_from(lr_view v, int64_t i0)
     return (lr_view){v.t, (char *)v.data + off, v.ld, v.trans};
 }
 
-int lr_chunker_alloc(const lr_points *pts, int64_t k, lr_chunker *ch)
+int lr_share_report(const lr_share *s, double x)
+{
+    return s ? lr_progress_report(s->pr, s->lo + (s->hi - s->lo) * x) : LOWRANK_OK;
+}
+
+lr_share lr_share_part(const lr_share *s, double a, double b)
+{
+    double w = s->hi - s->lo;
+    return (lr_share){s->pr, s->opts, s->lo + w * a, s->lo + w * b};
+}
+
+const lowrank_opts *lr_share_opts(const lr_share *s, lowrank_opts *storage)
+{
+    return s ? lr_opts_nested(s->opts, s->lo, s->hi, storage) : NULL;
+}
+
+int lr_chunker_alloc(const lr_points *pts, int64_t k, const lr_share *beat, lr_chunker *ch)
 {
     int64_t step = CHUNK_ENTRIES / pts->d;
+    ch->beat = beat;
     ch->step = step < 1 ? 1 : min64(step, pts->n);
     ch->x = lr_malloc((size_t)(ch->step * (pts->d + k)), sizeof(double));
     ch->c = ch->x ? ch->x + ch->step * pts->d : NULL;
@@ -73,7 +94,9 @@ int lr_points_project(const lr_points *pts, const double *v, int64_t k, const lr
     for (int64_t i0 = 0; i0 < n && rc == LOWRANK_OK; i0 += ch->step) {
         int64_t c = min64(ch->step, n - i0);
         lr_view_load_rows(lr_view_rows_from(pts->v, i0), NULL, c, d, ch->x);
-        rc = lr_gemm(F64, 'N', 'N', c, k, d, 1.0, ch->x, c, v, d, 0.0, ch->c, c);
+        rc = lr_share_report(ch->beat, 0);
+        if (rc == LOWRANK_OK)
+            rc = lr_gemm(F64, 'N', 'N', c, k, d, 1.0, ch->x, c, v, d, 0.0, ch->c, c);
         for (int64_t a = 0; proj && a < k; a++)
             memcpy(proj + i0 + a * n, ch->c + a * c, (size_t)c * sizeof *proj);
         if (rc != LOWRANK_OK || !dist)
@@ -121,7 +144,7 @@ typedef struct product {
  * columns of P: the rows of X when P = X^T); the latter's result is kept
  * unless it ends above the cost of L R (lr_lp_entrywise_fit). */
 static int refine_entries(const lowrank_matrix *a, double p, const settings *st, int clip_rows,
-                          product *pr)
+                          const lr_share *share, product *pr)
 {
     int64_t vm = pr->vm, vn = pr->vn, k = pr->k;
     size_t e = lr_dtype_size(a->dtype);
@@ -137,7 +160,7 @@ static int refine_entries(const lowrank_matrix *a, double p, const settings *st,
     int flags = LR_FIT_START_GIVEN | (clip_rows ? LR_FIT_CLIP_ROWS : 0);
     int rc = lr_lp_entrywise_fit(a->dtype, vm, vn, a->data, a->ld, k, p,
                                  (int)min64(st->entries_iter, INT_MAX), st->fit.tol, flags,
-                                 st->fit.seed, l, vm, r, k, &cost);
+                                 st->fit.seed, share, l, vm, r, k, &cost);
     if (rc == LOWRANK_OK) {
         lr_view_load_rows(lv, NULL, vm, k, pr->l);
         lr_view_load_rows(rtv, NULL, vn, k, pr->rt);
@@ -201,7 +224,7 @@ static int entries_cost(const lowrank_matrix *a, const lowrank_matrix *u, const 
 static int sum_squares(const lr_points *pts, double *out)
 {
     lr_chunker ch;
-    int rc = lr_chunker_alloc(pts, 0, &ch);
+    int rc = lr_chunker_alloc(pts, 0, NULL, &ch);
     double s = 0;
     for (int64_t i0 = 0; rc == LOWRANK_OK && i0 < pts->n; i0 += ch.step) {
         int64_t c = min64(ch.step, pts->n - i0);
@@ -263,12 +286,16 @@ static int check_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_
         return rc;
     int64_t mn = min64(a->rows, a->cols), method = lr_opt_int(opts, LOWRANK_OPT_METHOD);
     int64_t iters = lr_opt_int(opts, LOWRANK_OPT_REFINE_ITER);
-    *st = (settings){lr_opt_int(opts, LOWRANK_OPT_OBJECTIVE) == LOWRANK_OBJECTIVE_ENTRIES,
-                     lr_opt_int(opts, LOWRANK_OPT_ORIENTATION) == LOWRANK_ORIENT_COLS,
-                     0,
-                     {k, p, 0, lr_opt_double(opts, LOWRANK_OPT_REFINE_TOL),
-                      lr_opt_int(opts, LOWRANK_OPT_STARTS), lr_opt_int(opts, LOWRANK_OPT_SKETCH_DIM),
-                      (uint64_t)lr_opt_int(opts, LOWRANK_OPT_SEED), opts}};
+    *st = (settings){
+        .entries = lr_opt_int(opts, LOWRANK_OPT_OBJECTIVE) == LOWRANK_OBJECTIVE_ENTRIES,
+        .cols = lr_opt_int(opts, LOWRANK_OPT_ORIENTATION) == LOWRANK_ORIENT_COLS,
+        .fit = {.k = k,
+                .p = p,
+                .tol = lr_opt_double(opts, LOWRANK_OPT_REFINE_TOL),
+                .starts = lr_opt_int(opts, LOWRANK_OPT_STARTS),
+                .dim = lr_opt_int(opts, LOWRANK_OPT_SKETCH_DIM),
+                .seed = (uint64_t)lr_opt_int(opts, LOWRANK_OPT_SEED),
+                .opts = opts}};
     if (!(p >= 1))
         return lr_fail(LOWRANK_ERANGE, "p = %g is outside [1, infinity]", p);
     if (k < 1 || k > mn)
@@ -317,14 +344,21 @@ int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts 
            *s = vx + (pts.v.trans ? n : d) * k;
     product pr = {pts.v.trans ? d : n, pts.v.trans ? n : d, k, pts.v.trans ? v : pv,
                   pts.v.trans ? pv : v};
-    lr_chunker ch = {0, NULL, NULL};
+    lr_progress progress;
+    lr_progress_begin(&progress, opts, "lowrank_lp");
+    lr_share all = {&progress, opts, 0, 1};
+    /* the entry-wise refinement takes most of the time when it runs */
+    double fitted = st.entries_iter > 0 ? ROWS_FIT_SHARE_BEFORE_ENTRIES : ROWS_FIT_SHARE;
+    st.fit.share = lr_share_part(&all, 0, fitted);
+    lr_share entries = lr_share_part(&all, fitted, ROWS_FIT_SHARE);
+    lr_chunker ch = {0, NULL, NULL, NULL};
     rc = lr_lp_fit_rows(&pts, &st.fit, v);
     if (rc == LOWRANK_OK)
-        rc = lr_chunker_alloc(&pts, k, &ch);
+        rc = lr_chunker_alloc(&pts, k, &all, &ch);
     if (rc == LOWRANK_OK)
         rc = lr_points_project(&pts, v, k, &ch, pv, NULL);
     if (rc == LOWRANK_OK && st.entries_iter > 0)
-        rc = refine_entries(a, p, &st, pts.v.trans, &pr);
+        rc = refine_entries(a, p, &st, pts.v.trans, &entries, &pr);
     if (rc == LOWRANK_OK)
         rc = svd_form(&pr, ux, s, vx);
     if (rc == LOWRANK_OK)
@@ -345,8 +379,8 @@ static int rows_objective(const lowrank_matrix *a, const lowrank_factors *f, dou
     lr_points pts = points_of(a, cols);
     int64_t k = lowrank_factors_rank(f), n = pts.n, d = pts.d;
     double *v = lr_malloc((size_t)(d * k + n), sizeof *v);
-    lr_chunker ch = {0, NULL, NULL};
-    int rc = v ? lr_chunker_alloc(&pts, k, &ch) : LOWRANK_ENOMEM;
+    lr_chunker ch = {0, NULL, NULL, NULL};
+    int rc = v ? lr_chunker_alloc(&pts, k, NULL, &ch) : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK) {
         double *dist = v + d * k;
         for (int64_t q = 0; q < k; q++)

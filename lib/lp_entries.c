@@ -353,9 +353,10 @@ static void accept_improvements(const chunk *ch, workspace *ws, double tol, int6
  * the rows whose cost it lowers; a row stops when a step lowers its cost by
  * tol times the cost or less.  Each step takes the rows still going in
  * chunks (gathered: the work follows the rows left, and rows with many
- * outliers, which IRLS needs most steps for, do not hold the others up). */
-static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view out, double p,
-                     double delta, int iters, double tol, workspace *ws)
+ * outliers, which IRLS needs most steps for, do not hold the others up).
+ * beat (NULL: none) may cancel after every chunk. */
+static int fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view out, double p,
+                    double delta, int iters, double tol, const lr_share *beat, workspace *ws)
 {
     lr_view_load_rows(fv, NULL, k, n, ws->f);
     for (int64_t j = 0; j < n; j++)
@@ -363,13 +364,14 @@ static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view o
             for (int64_t b = 0; b <= a; b++, q++)
                 ws->prod[j + q * n] = ws->f[a + j * k] * ws->f[b + j * k];
     int64_t left = rows;
+    int rc = LOWRANK_OK;
     for (int64_t i = 0; i < rows; i++)
         ws->todo[i] = i;
-    for (int it = 0; it < iters && left > 0; it++) {
+    for (int it = 0; it < iters && left > 0 && rc == LOWRANK_OK; it++) {
         int64_t step = chunk_rows(left, n), next = 0;
         /* todo is rewritten from its start while read further on: next never
          * passes the chunk in hand, whose rows were copied out first */
-        for (int64_t i0 = 0; i0 < left; i0 += step) {
+        for (int64_t i0 = 0; i0 < left && rc == LOWRANK_OK; i0 += step) {
             chunk ch = {left - i0 < step ? left - i0 : step, n, k, p, delta};
             memcpy(ws->here, ws->todo + i0, (size_t)ch.c * sizeof *ws->here);
             lr_view_load_rows(x, ws->here, ch.c, n, ws->x);
@@ -382,9 +384,11 @@ static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view o
             residuals(&ch, ws, ws->c_new, ws->e_new, ws->cost_new);
             accept_improvements(&ch, ws, tol, &next);
             lr_view_store_rows(out, ws->here, ch.c, k, ws->c);
+            rc = lr_share_report(beat, 0);
         }
         left = next;
     }
+    return rc;
 }
 
 /* ------------------------------------------------------------ checks */
@@ -540,30 +544,37 @@ int lr_lp_entrywise_left(lowrank_dtype t, int64_t m, int64_t n, const void *x, i
     if (rc != LOWRANK_OK)
         return rc;
     fit_rows(m, n, k, colmajor(t, x, ldx), colmajor(t, r, ldr), colmajor(t, l, ldl), p, delta,
-             iters, tol, &ws);
+             iters, tol, NULL, &ws);
     workspace_free(&ws);
     return LOWRANK_OK;
 }
 
 /* The alternation of lr_lp_entrywise_refine, on checked arguments and
- * allocated scratch: it cannot fail. */
-static void alternate(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                      int64_t k, double p, double delta, int max_iter, double tol, void *l,
-                      int64_t ldl, void *r, int64_t ldr, workspace *ws, double *cost)
+ * allocated scratch: it fails only when share's callback cancels. */
+static int alternate(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
+                     int64_t k, double p, double delta, int max_iter, double tol, void *l,
+                     int64_t ldl, void *r, int64_t ldr, const lr_share *share, workspace *ws,
+                     double *cost)
 {
     view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
     double c = cost_of(xv, lv, rv, m, n, k, p, ws);
-    for (int it = 0; it < max_iter && c > 0; it++) {
-        fit_rows(m, n, k, xv, rv, lv, p, delta, 1, 0, ws);
+    int rc = LOWRANK_OK;
+    for (int it = 0; it < max_iter && c > 0 && rc == LOWRANK_OK; it++) {
+        rc = lr_share_report(share, (double)it / max_iter);
+        if (rc == LOWRANK_OK)
+            rc = fit_rows(m, n, k, xv, rv, lv, p, delta, 1, 0, share, ws);
         /* the columns of X are the rows of X^T, fitted on L^T */
-        fit_rows(n, m, k, transposed(xv), transposed(lv), transposed(rv), p, delta, 1, 0, ws);
-        double next = cost_of(xv, lv, rv, m, n, k, p, ws);
+        if (rc == LOWRANK_OK)
+            rc = fit_rows(n, m, k, transposed(xv), transposed(lv), transposed(rv), p, delta, 1, 0,
+                          share, ws);
+        double next = rc == LOWRANK_OK ? cost_of(xv, lv, rv, m, n, k, p, ws) : c;
         int small = c - next <= tol * c;
         c = next;
         if (small)
             break;
     }
     *cost = c;
+    return rc;
 }
 
 int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
@@ -578,7 +589,7 @@ int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x,
         rc = workspace_alloc(m, n, k, 1, 0, &ws);
     if (rc != LOWRANK_OK)
         return rc;
-    alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, &ws, cost);
+    alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, NULL, &ws, cost);
     workspace_free(&ws);
     return LOWRANK_OK;
 }
@@ -618,6 +629,7 @@ typedef struct starts {
     double *col;       /* max(m, n) */
     int64_t clipped;
     uint64_t seed;
+    lr_share share; /* the progress of the truncated SVDs */
 } starts;
 
 static void starts_free(starts *st)
@@ -629,10 +641,12 @@ static void starts_free(starts *st)
 }
 
 static int starts_alloc(lowrank_dtype t, int64_t m, int64_t n, int64_t k, uint64_t seed,
-                        starts *st)
+                        const lr_share *share, starts *st)
 {
     size_t e = lr_dtype_size(t);
-    *st = (starts){m, n, k, t, NULL, NULL, NULL, NULL, 0, seed};
+    *st = (starts){m, n, k, t, NULL, NULL, NULL, NULL, 0, seed, {NULL, NULL, 0, 1}};
+    if (share)
+        st->share = *share;
     st->a = lr_malloc((size_t)(m * n), e);
     st->l2 = st->a ? lr_malloc((size_t)(m * k), e) : NULL;
     st->r2 = st->l2 ? lr_malloc((size_t)(k * n), e) : NULL;
@@ -647,9 +661,11 @@ static int starts_alloc(lowrank_dtype t, int64_t m, int64_t n, int64_t k, uint64
 static int truncated_svd(starts *st, view lv, view rv)
 {
     lowrank_matrix a = {st->t, LOWRANK_COL_MAJOR, st->m, st->n, st->m, st->a, 0};
-    lowrank_opts *o = NULL;
+    lowrank_opts *o = NULL, nested;
     lowrank_factors *f = NULL;
     int rc = lowrank_opts_new(&o);
+    if (rc == LOWRANK_OK)
+        lr_opts_inherit_progress(o, lr_share_opts(&st->share, &nested));
     if (rc == LOWRANK_OK)
         rc = lowrank_opts_set_int(o, LOWRANK_OPT_SEED, (int64_t)st->seed);
     if (rc == LOWRANK_OK)
@@ -692,17 +708,19 @@ static int svd_starts(view x, starts *st, view lv, view rv, int flags)
 /* Refine from the winsorized start, if there is one, and keep its result
  * unless it ends above the cost of the start in l and r: then refine from
  * that, so that the cost returned is never above its cost. */
-static void fit_from_starts(const void *x, int64_t ldx, double p, double delta, int max_iter,
-                            double tol, void *l, int64_t ldl, void *r, int64_t ldr, starts *st,
-                            workspace *ws, double *cost)
+static int fit_from_starts(const void *x, int64_t ldx, double p, double delta, int max_iter,
+                           double tol, void *l, int64_t ldl, void *r, int64_t ldr, starts *st,
+                           const lr_share *share, workspace *ws, double *cost)
 {
     lowrank_dtype t = st->t;
     int64_t m = st->m, n = st->n, k = st->k;
     view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
     if (st->clipped) {
         double svd_cost = cost_of(xv, lv, rv, m, n, k, p, ws), winsorized;
-        alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, st->l2, m, st->r2, k, ws,
-                  &winsorized);
+        int rc = alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, st->l2, m, st->r2, k,
+                           share, ws, &winsorized);
+        if (rc != LOWRANK_OK)
+            return rc;
         if (winsorized <= svd_cost) {
             view l2 = colmajor(t, st->l2, m), r2 = colmajor(t, st->r2, k);
             for (int64_t a = 0; a < k; a++) {
@@ -712,15 +730,19 @@ static void fit_from_starts(const void *x, int64_t ldx, double p, double delta, 
                     put(rv, a, j, get(r2, a, j));
             }
             *cost = winsorized;
-            return;
+            return LOWRANK_OK;
         }
     }
-    alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, ws, cost);
+    return alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, share, ws, cost);
 }
+
+/* The share of the fit's progress that the starts take. */
+#define STARTS_SHARE 0.15
 
 int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
                         int64_t k, double p, int max_iter, double tol, int flags, uint64_t seed,
-                        void *l, int64_t ldl, void *r, int64_t ldr, double *cost)
+                        const lr_share *share, void *l, int64_t ldl, void *r, int64_t ldr,
+                        double *cost)
 {
     double delta;
     int rc = check_fit("lr_lp_entrywise_fit", t, m, n, x, ldx, k, p, max_iter, tol, l, ldl, r,
@@ -731,11 +753,15 @@ int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, in
         rc = workspace_alloc(m, n, k, 1, 0, &ws);
     if (rc != LOWRANK_OK)
         return rc;
-    rc = starts_alloc(t, m, n, k, seed, &st);
+    lr_share all = share ? *share : (lr_share){NULL, NULL, 0, 1};
+    lr_share first = lr_share_part(&all, 0, STARTS_SHARE);
+    lr_share rest = lr_share_part(&all, STARTS_SHARE, 1);
+    rc = starts_alloc(t, m, n, k, seed, &first, &st);
     if (rc == LOWRANK_OK) {
         rc = svd_starts(colmajor(t, x, ldx), &st, colmajor(t, l, ldl), colmajor(t, r, ldr), flags);
         if (rc == LOWRANK_OK)
-            fit_from_starts(x, ldx, p, delta, max_iter, tol, l, ldl, r, ldr, &st, &ws, cost);
+            rc = fit_from_starts(x, ldx, p, delta, max_iter, tol, l, ldl, r, ldr, &st, &rest, &ws,
+                                 cost);
         starts_free(&st);
     }
     workspace_free(&ws);

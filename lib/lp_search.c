@@ -69,7 +69,8 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* ------------------------------------------------------------ IRLS */
 
-/* A fit in the coordinates sp and its scratch, sized for sp's n and cap. */
+/* A fit in the coordinates sp and its scratch, sized for sp's n and cap;
+ * its IRLS steps report done / budget of share. */
 typedef struct fitter {
     const lr_space *sp;
     int64_t k;
@@ -77,6 +78,8 @@ typedef struct fitter {
     double *base; /* the one allocation behind the rest */
     double *dist, *next, *scaled, *h, *ev, *w;
     lr_chunker ch;
+    lr_share share;
+    int64_t done, budget;
 } fitter;
 
 static void fitter_free(fitter *f)
@@ -86,13 +89,15 @@ static void fitter_free(fitter *f)
     f->base = f->ch.x = NULL;
 }
 
-static int fitter_alloc(const lr_space *sp, int64_t k, double p, double floor, fitter *f)
+/* The fitter reports to share, whose life must span its own. */
+static int fitter_alloc(const lr_space *sp, int64_t k, double p, double floor,
+                        const lr_share *share, fitter *f)
 {
     int64_t n = sp->n, cap = sp->cap;
-    *f = (fitter){sp, k, p, floor, NULL, NULL, NULL, NULL, NULL, NULL, NULL, {0, NULL, NULL}};
+    *f = (fitter){.sp = sp, .k = k, .p = p, .floor = floor, .share = *share};
     f->base = lr_malloc((size_t)(2 * n + n * cap + cap * cap + cap + cap * k), sizeof(double));
     lr_points bp = {{F64, sp->b, n, 0}, n, cap};
-    int rc = f->base ? lr_chunker_alloc(&bp, k, &f->ch) : LOWRANK_ENOMEM;
+    int rc = f->base ? lr_chunker_alloc(&bp, k, share, &f->ch) : LOWRANK_ENOMEM;
     if (rc != LOWRANK_OK) {
         fitter_free(f);
         return rc;
@@ -153,7 +158,8 @@ static void root_weights(const fitter *f, const double *dist, double *s)
  * is kept only when it lowers the true cost; the loop stops at the first
  * that does not, when one lowers it by tol times itself or less, or after
  * iters.  *cost gets the cost of w; f->dist its distances; *steps (when not
- * NULL) is increased by the steps kept. */
+ * NULL) is increased by the steps kept.  Every step counts towards
+ * f->budget in the progress reports. */
 static int refine(fitter *f, int64_t iters, double tol, double *w, double *cost, int64_t *steps)
 {
     int64_t r = f->sp->r, k = f->k, n = f->sp->n;
@@ -161,7 +167,9 @@ static int refine(fitter *f, int64_t iters, double tol, double *w, double *cost,
     double c = rc == LOWRANK_OK ? lr_rows_cost(f->dist, n, f->p) : 0;
     for (int64_t step = 0; rc == LOWRANK_OK && step < iters && c > 0; step++) {
         root_weights(f, f->dist, f->next);
-        rc = weighted_pca(f, f->next, f->w);
+        rc = lr_share_report(&f->share, (double)f->done++ / (double)f->budget);
+        if (rc == LOWRANK_OK)
+            rc = weighted_pca(f, f->next, f->w);
         if (rc == LOWRANK_OK)
             rc = distances(f, f->w, f->next);
         double next = rc == LOWRANK_OK ? lr_rows_cost(f->next, n, f->p) : c;
@@ -186,13 +194,14 @@ static int refine(fitter *f, int64_t iters, double tol, double *w, double *cost,
 
 /* The construction: the top k eigenvectors of G from the rounding of the
  * coordinates' lp ball, ||G x|| <= ||B x||_p <= alpha ||G x||. */
-static int construct(fitter *f, const lowrank_opts *opts, double *w)
+static int construct(fitter *f, const lr_share *share, double *w)
 {
     const lr_space *sp = f->sp;
     lowrank_matrix b = {F64, LOWRANK_COL_MAJOR, sp->n, sp->r, sp->n, sp->b, 0};
     lowrank_matrix *g = NULL;
+    lowrank_opts nested;
     double alpha;
-    int rc = lowrank_lp_rounding(&b, f->p, opts, &g, &alpha);
+    int rc = lowrank_lp_rounding(&b, f->p, lr_share_opts(share, &nested), &g, &alpha);
     if (rc == LOWRANK_OK)
         rc = top_eigenvectors(sp->r, g->data, f->k, f->ev, w);
     lowrank_matrix_free(g);
@@ -287,9 +296,9 @@ static double *start_at(const starts *s, int64_t i) { return s->w + i * s->r * s
  * 1 the SVD's subspace, 2 the spherical start. */
 enum { START_CONSTRUCTION, START_SVD, START_SPHERICAL, DETERMINISTIC };
 
-static int deterministic_starts(fitter *f, const lowrank_opts *opts, starts *s)
+static int deterministic_starts(fitter *f, const lr_share *share, starts *s)
 {
-    int rc = construct(f, opts, start_at(s, START_CONSTRUCTION));
+    int rc = construct(f, share, start_at(s, START_CONSTRUCTION));
     if (rc == LOWRANK_OK)
         rc = weighted_pca(f, NULL, start_at(s, START_SVD));
     if (rc == LOWRANK_OK)
@@ -387,8 +396,10 @@ static int guarantee(fitter *f, const starts *s, double *w, double *cost)
 
 /* The starts, screened on a sample, the best refined on all points: w
  * (r x k) gets the result, never above the cost of the construction or of
- * the SVD's subspace, and *cost its cost. */
-static int search(fitter *f, const lr_rows_fit *o, double *w, double *cost)
+ * the SVD's subspace, and *cost its cost.  The progress: the construction's
+ * share, the screening's, then f's own for the refinement. */
+static int search(fitter *f, const lr_rows_fit *o, const lr_share *construction,
+                  const lr_share *screening, double *w, double *cost)
 {
     const lr_space *sp = f->sp;
     int64_t n = sp->n, r = sp->r, k = o->k;
@@ -402,15 +413,17 @@ static int search(fitter *f, const lr_rows_fit *o, double *w, double *cost)
     lr_space sample = *sp;
     fitter g = *f;
     double floor_cost = INFINITY;
-    int rc = idx ? deterministic_starts(f, o->opts, &s) : LOWRANK_ENOMEM;
+    int rc = idx ? deterministic_starts(f, construction, &s) : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK) /* w holds the fallback until the end */
         rc = guarantee(f, &s, w, &floor_cost);
     if (rc == LOWRANK_OK && m < n) {
         sample_rows(n, m, &rng, idx);
         rc = subspace_rows(sp, idx, m, &sample);
         if (rc == LOWRANK_OK)
-            rc = fitter_alloc(&sample, k, o->p, f->floor, &g);
+            rc = fitter_alloc(&sample, k, o->p, f->floor, screening, &g);
     }
+    g.share = *screening;
+    g.budget = SCREEN_STEPS * (DETERMINISTIC + SCREEN_RANDOM);
     if (rc == LOWRANK_OK)
         rc = random_starts(&g, o->starts, &rng, &s);
     int64_t best = START_CONSTRUCTION;
@@ -433,14 +446,15 @@ static int search(fitter *f, const lr_rows_fit *o, double *w, double *cost)
 
 /* Grow the sketched coordinates by the gradient of the next IRLS step and
  * refine in them, until a growth adds nothing or lowers the cost by tol
- * times itself or less, within the caller's steps. */
+ * times itself or less, within the IRLS steps left of f's budget. */
 static int grow_and_refine(const lr_points *pts, lr_space *sp, fitter *f, const lr_rows_fit *o,
                            double *w, double *cost)
 {
-    int64_t n = sp->n, k = o->k, steps = 0;
+    int64_t n = sp->n, k = o->k;
     double *y = lr_malloc((size_t)(n * k), sizeof *y);
     int rc = y ? distances(f, w, f->dist) : LOWRANK_ENOMEM;
-    for (int growth = 0; rc == LOWRANK_OK && growth < MAX_GROWTHS && steps < o->iters; growth++) {
+    for (int growth = 0; rc == LOWRANK_OK && growth < MAX_GROWTHS && f->done < f->budget;
+         growth++) {
         /* y = W P V = diag(v) B w, the IRLS weights v of the current fit */
         rc = lr_gemm(F64, 'N', 'N', n, k, sp->r, 1.0, sp->b, n, w, sp->r, 0.0, y, n);
         root_weights(f, f->dist, f->next);
@@ -449,11 +463,11 @@ static int grow_and_refine(const lr_points *pts, lr_space *sp, fitter *f, const 
                 y[i + a * n] *= f->next[i] * f->next[i];
         int64_t added = 0;
         if (rc == LOWRANK_OK)
-            rc = lr_space_grow(pts, sp, y, k, w, &added);
+            rc = lr_space_grow(pts, sp, y, k, &f->share, w, &added);
         if (rc != LOWRANK_OK || added == 0)
             break;
         double next;
-        rc = refine(f, o->iters - steps, o->tol, w, &next, &steps);
+        rc = refine(f, f->budget - f->done, o->tol, w, &next, NULL);
         int small = *cost - next <= o->tol * *cost;
         *cost = fmin(*cost, next);
         if (small)
@@ -473,29 +487,41 @@ static int64_t sketch_dim(const lr_points *pts, const lr_rows_fit *o)
     return o->dim < 0 && SKETCH_GAIN * r <= span ? r : 0;
 }
 
+/* The fit's progress: its coordinates, the construction, the screening, then
+ * the refinement's steps. */
+#define SHARE_SPACE 0.15
+#define SHARE_CONSTRUCTION 0.35
+#define SHARE_SCREENING 0.45
+
 int lr_lp_fit_rows(const lr_points *pts, const lr_rows_fit *o, double *v)
 {
     int64_t k = o->k, r = sketch_dim(pts, o);
+    lr_share space = lr_share_part(&o->share, 0, SHARE_SPACE),
+             construction =
+                 lr_share_part(&o->share, SHARE_SPACE, o->iters > 0 ? SHARE_CONSTRUCTION : 1),
+             screening = lr_share_part(&o->share, SHARE_CONSTRUCTION, SHARE_SCREENING),
+             refinement = lr_share_part(&o->share, SHARE_SCREENING, 1);
     lr_space sp;
     int exact = 0;
     int rc = r ? lr_space_sketch(pts, r / 2, r - r / 2,
                                  min64(SKETCH_ROOM * r + 2 * k, min64(pts->n, pts->d)), o->seed,
-                                 &sp)
+                                 &space, &sp)
                : lr_space_exact(pts, k, &sp, v, &exact);
     if (rc != LOWRANK_OK || exact) {
         lr_space_free(&sp);
         return rc;
     }
     fitter f;
-    rc = fitter_alloc(&sp, k, o->p, DIST_FLOOR * largest_norm(&sp), &f);
+    rc = fitter_alloc(&sp, k, o->p, DIST_FLOOR * largest_norm(&sp), &refinement, &f);
+    f.budget = o->iters;
     double *w = rc == LOWRANK_OK ? lr_malloc((size_t)(sp.cap * k), sizeof *w) : NULL;
     if (rc == LOWRANK_OK && !w)
         rc = LOWRANK_ENOMEM;
     double cost = 0;
     if (rc == LOWRANK_OK && o->iters == 0)
-        rc = construct(&f, o->opts, w);
+        rc = construct(&f, &construction, w);
     else if (rc == LOWRANK_OK)
-        rc = search(&f, o, w, &cost);
+        rc = search(&f, o, &construction, &screening, w, &cost);
     if (rc == LOWRANK_OK && sp.e && o->iters > 0)
         rc = grow_and_refine(pts, &sp, &f, o, w, &cost);
     if (rc == LOWRANK_OK && sp.q)

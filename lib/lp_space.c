@@ -145,9 +145,8 @@ static int view_times(const lr_points *pts, char which, int64_t cols, const void
     lr_view v = pts->v;
     int64_t n = pts->n, d = pts->d;
     char op = (which == 'N') == !v.trans ? 'N' : 'T'; /* the storage is P or P^T */
-    return which == 'N'
-               ? lr_gemm(v.t, op, 'N', n, cols, d, 1.0, v.data, v.ld, in, d, 0.0, out, n)
-               : lr_gemm(v.t, op, 'N', d, cols, n, 1.0, v.data, v.ld, in, n, 0.0, out, d);
+    return which == 'N' ? lr_gemm(v.t, op, 'N', n, cols, d, 1.0, v.data, v.ld, in, d, 0.0, out, n)
+                        : lr_gemm(v.t, op, 'N', d, cols, n, 1.0, v.data, v.ld, in, n, 0.0, out, d);
 }
 
 /* Columns c0 .. c0 + cols - 1 of the rows x ? block x (dtype t, leading
@@ -165,14 +164,13 @@ static void scale_rows(lowrank_dtype t, void *x, int64_t rows, int64_t c0, int64
 }
 
 /* Orthonormal bases of the column blocks [0, r1) and [r1, r1 + r2) of the
- * rows x (r1 + r2) x, each on its own; rr: (r1 + r2)^2 elements. */
-static int orthonormalise(lowrank_dtype t, void *x, int64_t rows, int64_t r1, int64_t r2, void *rr)
+ * rows x (r1 + r2) x, each on its own. */
+static int orthonormalise(lowrank_dtype t, void *x, int64_t rows, int64_t r1, int64_t r2)
 {
     size_t e = lr_dtype_size(t);
     int rc = lr_qr(t, rows, r1, x, rows, NULL, r1);
     if (rc == LOWRANK_OK && r2 > 0)
         rc = lr_qr(t, rows, r2, (char *)x + (size_t)(rows * r1) * e, rows, NULL, r2);
-    (void)rr;
     return rc;
 }
 
@@ -204,13 +202,15 @@ static void spherical_scales(const lr_points *pts, double *s)
  * sphere), by randomized subspace iteration with SKETCH_POWER steps on
  * each, in the points' dtype on their storage (each block orthonormalised
  * after every product, so that no product squares the data's scale). */
-static int top_directions(const lr_points *pts, int64_t r1, int64_t r2, uint64_t seed, double *q)
+static int top_directions(const lr_points *pts, int64_t r1, int64_t r2, uint64_t seed,
+                          const lr_share *share, double *q)
 {
     lowrank_dtype t = pts->v.t;
     int64_t n = pts->n, d = pts->d, l = r1 + r2;
     size_t e = lr_dtype_size(t);
     double *s = lr_malloc((size_t)n, sizeof *s);
-    void *z = s ? lr_malloc((size_t)(n * l), e) : NULL, *y = z ? lr_malloc((size_t)(d * l), e) : NULL;
+    void *z = s ? lr_malloc((size_t)(n * l), e) : NULL,
+         *y = z ? lr_malloc((size_t)(d * l), e) : NULL;
     int rc = y ? LOWRANK_OK : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK) {
         lr_rng rng;
@@ -221,12 +221,14 @@ static int top_directions(const lr_points *pts, int64_t r1, int64_t r2, uint64_t
         rc = view_times(pts, 'T', l, z, y);
     }
     for (int it = 0; rc == LOWRANK_OK && it < SKETCH_POWER; it++) {
-        rc = orthonormalise(t, y, d, r1, r2, NULL);
+        rc = lr_share_report(share, (double)it / SKETCH_POWER);
+        if (rc == LOWRANK_OK)
+            rc = orthonormalise(t, y, d, r1, r2);
         if (rc == LOWRANK_OK)
             rc = view_times(pts, 'N', l, y, z);
         scale_rows(t, z, n, r1, r2, s);
         if (rc == LOWRANK_OK)
-            rc = orthonormalise(t, z, n, r1, r2, NULL);
+            rc = orthonormalise(t, z, n, r1, r2);
         scale_rows(t, z, n, r1, r2, s);
         if (rc == LOWRANK_OK)
             rc = view_times(pts, 'T', l, z, y);
@@ -243,17 +245,18 @@ static int top_directions(const lr_points *pts, int64_t r1, int64_t r2, uint64_t
 }
 
 int lr_space_sketch(const lr_points *pts, int64_t r1, int64_t r2, int64_t cap, uint64_t seed,
-                    lr_space *sp)
+                    const lr_share *share, lr_space *sp)
 {
     int64_t n = pts->n, d = pts->d, r = r1 + r2;
     *sp = (lr_space){n, d, r, cap, NULL, NULL, NULL};
     sp->q = lr_malloc((size_t)(d * cap), sizeof(double));
     sp->b = sp->q ? lr_malloc((size_t)(n * cap), sizeof(double)) : NULL;
     sp->e = sp->b ? lr_malloc((size_t)n, sizeof(double)) : NULL;
-    lr_chunker ch = {0, NULL, NULL};
-    int rc = sp->e ? lr_chunker_alloc(pts, r, &ch) : LOWRANK_ENOMEM;
+    lr_chunker ch = {0, NULL, NULL, NULL};
+    lr_share directions = lr_share_part(share, 0, SKETCH_POWER / (SKETCH_POWER + 1.0));
+    int rc = sp->e ? lr_chunker_alloc(pts, r, share, &ch) : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK)
-        rc = top_directions(pts, r1, r2, seed, sp->q);
+        rc = top_directions(pts, r1, r2, seed, &directions, sp->q);
     if (rc == LOWRANK_OK)
         rc = lr_points_project(pts, sp->q, r, &ch, sp->b, sp->e);
     free(ch.x);
@@ -305,7 +308,9 @@ static int gradient(const lr_points *pts, const double *y, int64_t k, const lr_c
     for (int64_t i0 = 0; i0 < n && rc == LOWRANK_OK; i0 += ch->step) {
         int64_t c = min64(ch->step, n - i0);
         lr_view_load_rows(lr_view_rows_from(pts->v, i0), NULL, c, d, ch->x);
-        rc = lr_gemm(F64, 'T', 'N', d, k, c, 1.0, ch->x, c, y + i0, n, 1.0, g, d);
+        rc = lr_share_report(ch->beat, 0);
+        if (rc == LOWRANK_OK)
+            rc = lr_gemm(F64, 'T', 'N', d, k, c, 1.0, ch->x, c, y + i0, n, 1.0, g, d);
     }
     return rc;
 }
@@ -356,7 +361,10 @@ static int new_coordinates(const lr_points *pts, lr_space *sp, int64_t r0, const
     for (int64_t i0 = 0; i0 < n && rc == LOWRANK_OK; i0 += ch->step) {
         int64_t c = min64(ch->step, n - i0);
         lr_view_load_rows(lr_view_rows_from(pts->v, i0), NULL, c, d, ch->x);
-        rc = lr_gemm(F64, 'N', 'N', c, add, d, 1.0, ch->x, c, qn, d, 0.0, sp->b + i0 + r0 * n, n);
+        rc = lr_share_report(ch->beat, 0);
+        if (rc == LOWRANK_OK)
+            rc = lr_gemm(F64, 'N', 'N', c, add, d, 1.0, ch->x, c, qn, d, 0.0, sp->b + i0 + r0 * n,
+                         n);
         for (int64_t i = 0; rc == LOWRANK_OK && i < c; i++) {
             double e2 = sp->e[i0 + i] * sp->e[i0 + i], left = e2;
             for (int64_t a = r0; a < sp->r; a++)
@@ -379,14 +387,14 @@ static int new_coordinates(const lr_points *pts, lr_space *sp, int64_t r0, const
     return rc;
 }
 
-int lr_space_grow(const lr_points *pts, lr_space *sp, const double *y, int64_t k, double *w,
-                  int64_t *added)
+int lr_space_grow(const lr_points *pts, lr_space *sp, const double *y, int64_t k,
+                  const lr_share *beat, double *w, int64_t *added)
 {
     int64_t n = sp->n, d = sp->d, cap = sp->cap;
     *added = 0;
-    lr_chunker ch = {0, NULL, NULL};
+    lr_chunker ch = {0, NULL, NULL, NULL};
     double *g = lr_malloc((size_t)(d * k + n * k + d * k + cap), sizeof *g);
-    int rc = g ? lr_chunker_alloc(pts, k, &ch) : LOWRANK_ENOMEM;
+    int rc = g ? lr_chunker_alloc(pts, k, beat, &ch) : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK && sp->r + k > cap)
         rc = restart(sp, k, w, g + d * k);
     if (rc == LOWRANK_OK)

@@ -109,27 +109,49 @@ static const lowrank_option option_of[NFLAGS] = {
 
 static void describe_flags(cli *c, job *jb)
 {
-#define INT(name, i) {name, FLAG_INT, &c->value_int[i], 0}
-#define DBL(name, i) {name, FLAG_DOUBLE, &c->value_double[i], 0}
-#define SWITCH(name) {name, FLAG_BOOL, NULL, 0}
+#define INT(name, i, arg, help) {name, FLAG_INT, &c->value_int[i], 0, arg, help}
+#define DBL(name, i, arg, help) {name, FLAG_DOUBLE, &c->value_double[i], 0, arg, help}
+#define SWITCH(name, help) {name, FLAG_BOOL, NULL, 0, NULL, help}
     const tool_flag flags[NFLAGS + 1] = {
-        [F_TRAIN] = {"--train", FLAG_INT, &c->train, 0},
-        [F_GREY] = SWITCH("--grey"),
-        [F_VERBOSE] = SWITCH("--verbose"),
-        [F_BACKGROUND] = {"--background-image", FLAG_STRING, &jb->background, 0},
-        [F_TRUTH] = {"--groundtruth", FLAG_STRING, &jb->groundtruth, 0},
-        [F_SEED_METHOD] = SWITCH("--seed-method"),
-        [F_LEAST_SQUARES] = SWITCH("--least-squares"),
-        [F_NO_UPDATE] = SWITCH("--no-update"),
-        [F_RANK] = INT("--rank", F_RANK),
-        [F_ENERGY] = DBL("--energy", F_ENERGY),
-        [F_THRESHOLD] = DBL("--threshold", F_THRESHOLD),
-        [F_SENSITIVITY] = DBL("--sensitivity", F_SENSITIVITY),
-        [F_UPDATE_RATE] = DBL("--update-rate", F_UPDATE_RATE),
-        [F_UPDATE_INTERVAL] = INT("--update-interval", F_UPDATE_INTERVAL),
-        [F_MEDIAN] = INT("--median", F_MEDIAN),
-        [F_WARMUP] = INT("--warmup", F_WARMUP),
-        [NFLAGS] = {NULL, FLAG_INT, NULL, 0},
+        [F_TRAIN] = {"--train", FLAG_INT, &c->train, 0, "N",
+                     "train on the first N frames, N >= 2 (default: 100,\n"
+                     "or all frames of a shorter video)"},
+        [F_GREY] = SWITCH("--grey", "process grey frames (default: colour)"),
+        [F_VERBOSE] = SWITCH("--verbose",
+                             "report the training's size and time and the\n"
+                             "classifying speed on stderr"),
+        [F_BACKGROUND] = {"--background-image", FLAG_STRING, &jb->background, 0, "FILE.png",
+                          "write the final background image"},
+        [F_TRUTH] = {"--groundtruth", FLAG_STRING, &jb->groundtruth, 0, "DIR",
+                     "score the masks against DIR/gt000001.png, ...\n(CDnet labels)"},
+        [F_SEED_METHOD] = SWITCH("--seed-method",
+                                 "the classic eigenbackground: covariance eigenvectors,\n"
+                                 "fixed threshold (25 unless --threshold), no update"),
+        [F_LEAST_SQUARES] = SWITCH("--least-squares",
+                                   "train by least squares instead of the robust l1 fit"),
+        [F_NO_UPDATE] = SWITCH("--no-update", "do not learn after training"),
+        [F_RANK] = INT("--rank", F_RANK, "K",
+                       "components of the background (default: 0, chosen by\n--energy)"),
+        [F_ENERGY] = DBL("--energy", F_ENERGY, "E",
+                         "cumulative contribution that chooses the rank, 0 < E <= 1\n"
+                         "(default: 0.9)"),
+        [F_THRESHOLD] = DBL("--threshold", F_THRESHOLD, "T",
+                            "a fixed threshold of T grey levels instead of per-pixel\n"
+                            "thresholds"),
+        [F_SENSITIVITY] = DBL("--sensitivity", F_SENSITIVITY, "S",
+                              "per-pixel threshold as a multiple of each pixel's noise\n"
+                              "level (default: 4)"),
+        [F_UPDATE_RATE] = DBL("--update-rate", F_UPDATE_RATE, "R",
+                              "learning rate of the update from background pixels,\n"
+                              "0 <= R <= 1 (default: 0.01)"),
+        [F_UPDATE_INTERVAL] = INT("--update-interval", F_UPDATE_INTERVAL, "N",
+                                  "update every N frames (default: 1)"),
+        [F_MEDIAN] = INT("--median", F_MEDIAN, "N",
+                         "median filter size of the masks, odd; 0 or 1: none\n(default: 5)"),
+        [F_WARMUP] = INT("--warmup", F_WARMUP, "N",
+                         "update rate at least 1 / (frames since training + 1)\n"
+                         "for N frames (default: 0)"),
+        [NFLAGS] = TOOL_FLAGS_END,
     };
 #undef INT
 #undef DBL
@@ -157,14 +179,16 @@ static int set_options(const cli *c, lowrank_opts *opts)
     return rc == LOWRANK_OK ? 0 : tool_fail("options", rc);
 }
 
-/* Parse argv into opts and jb; returns 0, or the exit status on error. */
+/* Parse argv into opts and jb; returns 0, the exit status of an error, or
+ * TOOL_HELP. */
 static int parse_args(int argc, char **argv, lowrank_opts *opts, job *jb)
 {
     cli c = {.train = jb->train};
     char *dirs[2];
     describe_flags(&c, jb);
-    if (tool_parse("background", argc, argv, c.flags, dirs, 2) < 0)
-        return 2;
+    int parsed = tool_parse("background", argc, argv, c.flags, dirs, 2);
+    if (parsed < 0)
+        return parsed == TOOL_HELP ? TOOL_HELP : 2;
     if (c.train < 2)
         return tool_usage("background", "--train takes a number of frames, at least 2");
     jb->input = dirs[0];
@@ -334,6 +358,10 @@ int cmd_background(int argc, char **argv)
     if (rc != LOWRANK_OK)
         return tool_fail("options", rc);
     int status = parse_args(argc, argv, opts, &jb);
+    if (status == TOOL_HELP) {
+        lowrank_opts_free(opts);
+        return 0;
+    }
     if (status == 0)
         status = count_frames(&jb) == 0 ? 0 : 1;
     if (status == 0 && mkdir(jb.output, 0777) != 0 && errno != EEXIST) {

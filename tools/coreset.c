@@ -37,12 +37,19 @@ int cmd_coreset(int argc, char **argv)
     double p = NAN;
     long long m = 0, seed = 20261128, offset = 0;
     const char *method = "lewis";
-    tool_flag flags[] = {{"-p", FLAG_DOUBLE, &p, 0},        {"-m", FLAG_INT, &m, 0},
-                         {"--seed", FLAG_INT, &seed, 0},    {"--offset", FLAG_INT, &offset, 0},
-                         {"--method", FLAG_STRING, &method, 0}, {NULL, FLAG_INT, NULL, 0}};
+    tool_flag flags[] = {
+        {"-p", FLAG_DOUBLE, &p, 0, "P", "the exponent of the cost, 1 <= P < infinity"},
+        {"-m", FLAG_INT, &m, 0, "SIZE", "the number of draws: the coreset has at most SIZE rows"},
+        {"--seed", FLAG_INT, &seed, 0, "S", "seed of the draws (default: 20261128)"},
+        {"--offset", FLAG_INT, &offset, 0, "N",
+         "added to every row index written (default: 0)"},
+        {"--method", FLAG_STRING, &method, 0, "lewis|cutting-plane",
+         "the rounding behind the sensitivities (default: lewis)"},
+        TOOL_FLAGS_END};
     char *files[3];
-    if (tool_parse("coreset", argc, argv, flags, files, 3) < 0)
-        return 2;
+    int parsed = tool_parse("coreset", argc, argv, flags, files, 3);
+    if (parsed < 0)
+        return tool_parse_exit(parsed);
     if (!flags[0].seen || !flags[1].seen)
         return tool_usage("coreset", "-p P and -m SIZE are required");
     int method_value = tool_rounding_method(method);

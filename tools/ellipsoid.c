@@ -41,12 +41,15 @@ int cmd_ellipsoid(int argc, char **argv)
 {
     double p = NAN;
     const char *method = "lewis";
-    tool_flag flags[] = {{"-p", FLAG_DOUBLE, &p, 0},
-                         {"--method", FLAG_STRING, &method, 0},
-                         {NULL, FLAG_INT, NULL, 0}};
+    tool_flag flags[] = {
+        {"-p", FLAG_DOUBLE, &p, 0, "P", "the exponent, P >= 1 (inf for the John ellipsoid)"},
+        {"--method", FLAG_STRING, &method, 0, "lewis|cutting-plane",
+         "lp Lewis weights or the ellipsoid method (default: lewis)"},
+        TOOL_FLAGS_END};
     char *files[2];
-    if (tool_parse("ellipsoid", argc, argv, flags, files, 2) < 0)
-        return 2;
+    int parsed = tool_parse("ellipsoid", argc, argv, flags, files, 2);
+    if (parsed < 0)
+        return tool_parse_exit(parsed);
     if (!flags[0].seen)
         return tool_usage("ellipsoid", "-p P is required");
     int m = tool_rounding_method(method);

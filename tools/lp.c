@@ -41,26 +41,42 @@ typedef struct lp_args {
 /* indices of lp_args.flags */
 enum { K, P, METHOD, OBJECTIVE, ORIENTATION, REFINE, REFINE_TOL, STARTS, SKETCH, SEED, TIME };
 
-/* The command line into a; 0, or the exit status of a usage error. */
+/* The command line into a; 0, the exit status of a usage error, or
+ * TOOL_HELP. */
 static int parse(int argc, char **argv, lp_args *a)
 {
-    const tool_flag flags[] = {{"-k", FLAG_INT, &a->k, 0},
-                               {"-p", FLAG_DOUBLE, &a->p, 0},
-                               {"--method", FLAG_STRING, &a->method, 0},
-                               {"--objective", FLAG_STRING, &a->objective, 0},
-                               {"--orientation", FLAG_STRING, &a->orientation, 0},
-                               {"--refine", FLAG_INT, &a->iters, 0},
-                               {"--refine-tol", FLAG_DOUBLE, &a->tol, 0},
-                               {"--starts", FLAG_INT, &a->starts, 0},
-                               {"--sketch-dim", FLAG_INT, &a->sketch, 0},
-                               {"--seed", FLAG_INT, &a->seed, 0},
-                               {"--time", FLAG_BOOL, NULL, 0},
-                               {"--factors", FLAG_PAIR, a->factors, 0},
-                               {NULL, FLAG_INT, NULL, 0}};
+    const tool_flag flags[] = {
+        {"-k", FLAG_INT, &a->k, 0, "K", "the rank, 1 <= K <= min(rows, cols)"},
+        {"-p", FLAG_DOUBLE, &a->p, 0, "P", "the exponent, P >= 1 (1: most robust, 2: the SVD)"},
+        {"--method", FLAG_STRING, &a->method, 0, "lewis|lowner",
+         "the rounding: lp Lewis weights or the ellipsoid method\n(default: lewis)"},
+        {"--objective", FLAG_STRING, &a->objective, 0, "rows|entries",
+         "rows: sum of the rows' distances^P to a subspace;\n"
+         "entries: sum of |A - LR|^P (default: rows)"},
+        {"--orientation", FLAG_STRING, &a->orientation, 0, "rows|cols",
+         "fit the rows or the columns as points (default: rows)"},
+        {"--refine", FLAG_INT, &a->iters, 0, "N",
+         "reweighted least-squares steps after the construction;\n"
+         "0: the construction alone (default: 100 for P < 2,\n0 for P >= 2)"},
+        {"--refine-tol", FLAG_DOUBLE, &a->tol, 0, "T",
+         "stop refining when a step gains less than T times the\ncost (default: 1e-6)"},
+        {"--starts", FLAG_INT, &a->starts, 0, "N",
+         "rows objective: random starts spanned by K points each,\n"
+         "besides the construction, the SVD and the spherical\nPCA (default: 16)"},
+        {"--sketch-dim", FLAG_INT, &a->sketch, 0, "R",
+         "fit in a randomized sketch of R dimensions; 0: in the\n"
+         "points' own span (default: 2K + 16 when the points\nspan at least 4 times that)"},
+        {"--seed", FLAG_INT, &a->seed, 0, "S",
+         "seed of the random starts and sketch (default: 20261128)"},
+        {"--time", FLAG_BOOL, NULL, 0, NULL, "print compute_seconds=... on stderr"},
+        {"--factors", FLAG_PAIR, a->factors, 0, "L.npy R.npy",
+         "write the factors L (m x k) and R (k x n), with or\n"
+         "instead of the approximation OUT.npy"},
+        TOOL_FLAGS_END};
     memcpy(a->flags, flags, sizeof flags);
     a->nfiles = tool_parse_some("lp", argc, argv, a->flags, a->files, 1, 2);
     if (a->nfiles < 0)
-        return 2;
+        return a->nfiles;
     if (!a->flags[K].seen || !a->flags[P].seen)
         return tool_usage("lp", "-k K and -p P are required");
     if (a->nfiles == 1 && !a->factors[0])
@@ -136,7 +152,7 @@ int cmd_lp(int argc, char **argv)
                  .orientation = "rows"};
     int status = parse(argc, argv, &a);
     if (status != 0)
-        return status;
+        return status < 0 ? tool_parse_exit(status) : status;
     lowrank_opts *opts;
     int rc = lowrank_opts_new(&opts);
     if (rc != LOWRANK_OK)

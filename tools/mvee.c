@@ -40,12 +40,17 @@ int cmd_mvee(int argc, char **argv)
 {
     double eps = 1e-3;
     const char *center = "free";
-    tool_flag flags[] = {{"--eps", FLAG_DOUBLE, &eps, 0},
-                         {"--center", FLAG_STRING, &center, 0},
-                         {NULL, FLAG_INT, NULL, 0}};
+    tool_flag flags[] = {
+        {"--eps", FLAG_DOUBLE, &eps, 0, "E",
+         "the volume is within a factor 1 + E of the minimum,\ncertified (default: 1e-3)"},
+        {"--center", FLAG_STRING, &center, 0, "free|origin",
+         "the general ellipsoid, or the one centred at the origin\n"
+         "enclosing the points and their negatives (default: free)"},
+        TOOL_FLAGS_END};
     char *files[3];
-    if (tool_parse("mvee", argc, argv, flags, files, 3) < 0)
-        return 2;
+    int parsed = tool_parse("mvee", argc, argv, flags, files, 3);
+    if (parsed < 0)
+        return tool_parse_exit(parsed);
     int origin = strcmp(center, "origin") == 0;
     if (!origin && strcmp(center, "free") != 0)
         return tool_usage("mvee", "--center takes free or origin");

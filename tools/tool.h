@@ -10,9 +10,11 @@
 
 #include "lowrank.h"
 
-/* A subcommand: argv[0] is its name; returns the exit status. */
+/* A subcommand: argv[0] is its name; returns the exit status.  summary is
+ * the line `lowrank --help` shows for it, synopsis its usage line. */
 typedef struct tool_command {
     const char *name;
+    const char *summary;
     const char *synopsis;
     int (*run)(int argc, char **argv);
 } tool_command;
@@ -30,23 +32,39 @@ int cmd_coreset(int argc, char **argv);
  * points to a double (FLAG_DOUBLE), a long long (FLAG_INT) or a const char *
  * (FLAG_STRING); a FLAG_PAIR takes the next two arguments into a
  * const char *[2] ("--factors L.npy R.npy"), a FLAG_BOOL none (value is
- * unused: "--time").  seen is set when the flag was given.  Tables end with
- * a flag whose name is NULL. */
+ * unused: "--time").  seen is set when the flag was given.  arg names the
+ * value(s) in --help (NULL for FLAG_BOOL), help says what the flag does and
+ * its default.  Tables end with a flag whose name is NULL. */
 typedef struct tool_flag {
     const char *name;
     enum { FLAG_DOUBLE, FLAG_INT, FLAG_STRING, FLAG_PAIR, FLAG_BOOL } type;
     void *value;
     int seen;
+    const char *arg, *help;
 } tool_flag;
 
+/* The end of a flag table. */
+#define TOOL_FLAGS_END {NULL, FLAG_INT, NULL, 0, NULL, NULL}
+
+/* What tool_parse returns after --help (printed on stdout) and after a
+ * usage error (printed on stderr). */
+enum { TOOL_HELP = -2, TOOL_BAD_USAGE = -1 };
+
 /* Parse argv[1..argc-1] into the flags and exactly npos positional
- * arguments (into pos).  Returns npos, or -1 after a usage message. */
+ * arguments (into pos).  Returns npos, or TOOL_HELP or TOOL_BAD_USAGE. */
 int tool_parse(const char *command, int argc, char **argv, tool_flag *flags, char **pos,
                int npos);
 
 /* The same with min to max positional arguments; returns their number. */
 int tool_parse_some(const char *command, int argc, char **argv, tool_flag *flags, char **pos,
                     int min, int max);
+
+/* The exit status for what tool_parse returned when it was negative: 0
+ * after --help, 2 after a usage error. */
+int tool_parse_exit(int parsed);
+
+/* The subcommand called name, or NULL. */
+const tool_command *tool_find_command(const char *name);
 
 /* Seconds on a monotonic clock. */
 double tool_now(void);

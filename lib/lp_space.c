@@ -19,6 +19,7 @@
  *    that the fit within span Q can reach a fixed point of IRLS in all of
  *    R^d (lp_search.c).  Work O(nnz k) per growth, memory O((n + d) r).
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,27 +175,39 @@ static int orthonormalise(lowrank_dtype t, void *x, int64_t rows, int64_t r1, in
     return rc;
 }
 
-/* The spherical scales 1 / max(||p_i||, floor), floor = 1e-10 times the
- * largest norm, into s: the rows of D P are the points projected onto the
- * unit sphere. */
+/* Element q of stored column (or row) o of the points' storage. */
+static double stored(lr_view v, int64_t q, int64_t o)
+{
+    size_t at = (size_t)(q + o * v.ld);
+    return v.t == LOWRANK_FLOAT32 ? (double)((const float *)v.data)[at]
+                                  : ((const double *)v.data)[at];
+}
+
+/* The spherical scales 1 / max(||p_i||, floor) up to a common factor,
+ * floor = 1e-10 times the largest norm (all 1 for the zero matrix), into s:
+ * the rows of D P are the points projected onto a sphere.  The norms are
+ * formed from the points divided by their largest element, so that no
+ * square leaves the range of double (a norm that underflows is below the
+ * floor); the loops follow the storage. */
 static void spherical_scales(const lr_points *pts, double *s)
 {
-    int64_t n = pts->n, d = pts->d;
     lr_view v = pts->v;
-    double big = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double sum = 0;
-        for (int64_t j = 0; j < d; j++) {
-            size_t at = (size_t)(v.trans ? j + i * v.ld : i + j * v.ld);
-            double x = v.t == LOWRANK_FLOAT32 ? (double)((const float *)v.data)[at]
-                                              : ((const double *)v.data)[at];
-            sum += x * x;
+    int64_t n = pts->n, d = pts->d, outer = v.trans ? n : d, inner = v.trans ? d : n;
+    double big = 0, top = 0;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t q = 0; q < inner; q++)
+            big = fmax(big, fabs(stored(v, q, o)));
+    double inv = big > 0 ? fmin(1 / big, DBL_MAX) : 0;
+    memset(s, 0, (size_t)n * sizeof *s);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t q = 0; q < inner; q++) {
+            double x = inv * stored(v, q, o);
+            s[v.trans ? o : q] += x * x;
         }
-        s[i] = sqrt(sum);
-        big = fmax(big, s[i]);
-    }
     for (int64_t i = 0; i < n; i++)
-        s[i] = 1 / fmax(s[i], 1e-10 * big);
+        top = fmax(top, s[i] = sqrt(s[i]));
+    for (int64_t i = 0; i < n; i++)
+        s[i] = top > 0 ? 1 / fmax(s[i], 1e-10 * top) : 1;
 }
 
 /* q (d x (r1 + r2), double, orthonormal columns) spanning the top r1 right

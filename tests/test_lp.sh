@@ -1,11 +1,14 @@
 #!/bin/sh
 # test_lp.sh - `lowrank lp`: what it writes (the approximation in the input's
 # shape, dtype and order; factors whose product is the approximation), what
-# it prints, its options and error exits; with numpy, the issue's two
-# acceptance checks: the haystack (20000 x 50, k = 5, 30% outliers) recovered
-# to within 1 degree in under a second of computation where the SVD is more
-# than 10 degrees off, and a 2000 x 500 rank-5 matrix with 10% of its entries
-# corrupted recovered to 1% where the SVD is more than 10% off.
+# it prints, its options and error exits; with numpy, the acceptance checks
+# of issues 5 and 14: the haystack (20000 x 50, k = 5, 30% outliers)
+# recovered to within 1 degree in under a second of computation where the
+# SVD is more than 10 degrees off; 800 x 800 points near a 5-dimensional
+# subspace with 5% of them on another, at 6 times the scale, recovered to
+# within 1 degree at no more than the planted subspace's cost where the SVD
+# is more than 45 degrees off; and a 2000 x 500 rank-5 matrix with 10% of
+# its entries corrupted recovered to 1% where the SVD is more than 10% off.
 # Run by `make check` with LOWRANK, SRCDIR, LD_LIBRARY_PATH and PYTHON.
 set -u
 . "$SRCDIR/tests/lib.sh"
@@ -25,6 +28,7 @@ expect_status 2 "$LOWRANK" lp -k 2 -p 1 --objective cols "$d/v1_f8_c.npy" "$tmp/
 expect_status 2 "$LOWRANK" lp -k 2 -p 1 --orientation entries "$d/v1_f8_c.npy" "$tmp/o.npy"
 expect_status 2 "$LOWRANK" lp -k 2 -p 1 --frobnicate "$d/v1_f8_c.npy" "$tmp/o.npy"
 expect_status 2 "$LOWRANK" lp -k 2 -p 1 "$d/v1_f8_c.npy" --factors "$tmp/l.npy"
+expect_status 2 "$LOWRANK" lp -k 2 -p 1 --starts many "$d/v1_f8_c.npy" "$tmp/o.npy"
 
 # errors from the library: exit status 1 and its message
 expect_failure_mentioning "k = 4 is outside [1, min(rows, cols) = 3]" \
@@ -36,11 +40,16 @@ expect_failure_mentioning "refinement needs p <= 2" \
 expect_failure_mentioning "LOWRANK_OPT_REFINE_ITER" \
     "$LOWRANK" lp -k 1 -p 1 --refine -2 "$d/v1_f8_c.npy" "$tmp/o.npy"
 expect_failure_mentioning "missing.npy" "$LOWRANK" lp -k 1 -p 1 "$tmp/missing.npy" "$tmp/o.npy"
+expect_failure_mentioning "LOWRANK_OPT_STARTS" \
+    "$LOWRANK" lp -k 1 -p 1 --starts -1 "$d/v1_f8_c.npy" "$tmp/o.npy"
+expect_failure_mentioning "LOWRANK_OPT_SKETCH_DIM = 1 is below k = 2" \
+    "$LOWRANK" lp -k 2 -p 1 --sketch-dim 1 "$d/v1_f8_c.npy" "$tmp/o.npy"
 
 # the approximation keeps the input's shape, dtype and order, in every mode
 for f in v1_f8_c v1_f4_f_be v2_f8_f v3_f4_c; do
     shape=$("$LOWRANK" info "$d/$f.npy")
-    for mode in "" "--objective entries" "--orientation cols --method lowner" "-p inf"; do
+    for mode in "" "--objective entries" "--orientation cols --method lowner" "-p inf" \
+        "--sketch-dim 2 --starts 3 --seed 5"; do
         # shellcheck disable=SC2086
         expect_status 0 "$LOWRANK" lp -k 1 -p 1 $mode "$d/$f.npy" "$tmp/$f.npy"
         expect_output "$shape" "$LOWRANK" info "$tmp/$f.npy"
@@ -96,6 +105,29 @@ lp = lp_data.largest_angle(u, np.linalg.qr(np.load(t + 'r.npy').T)[0])
 svd = lp_data.largest_angle(u, np.linalg.qr(np.load(t + 'sr.npy').T)[0])
 print(f'haystack: l1 {lp:.3f} degrees in {seconds:.3f} s, SVD {svd:.1f} degrees')
 sys.exit(0 if lp < 1 and svd > 10 and (seconds < 1 or sanitized) else 1)
+EOF
+
+    # the issue's example: 800 x 800, 5% of the rows replaced by points of a
+    # 3-dimensional subspace at 6 times the inliers' scale
+    "$PYTHON" "$data" planted -m 800 -n 800 --outliers 0.05 "$tmp/p.npy" "$tmp/pu.npy"
+    "$LOWRANK" lp -k 5 -p 1 --time "$tmp/p.npy" --factors "$tmp/l.npy" "$tmp/r.npy" \
+        >/dev/null 2>"$tmp/err"
+    "$LOWRANK" svd -k 5 "$tmp/p.npy" --factors "$tmp/sl.npy" "$tmp/sr.npy" >/dev/null
+    checks=$((checks + 1))
+    "$PYTHON" - "$tmp" "$data" "$(cat "$tmp/err")" "${SANITIZE:-}" <<'EOF' || fail "planted"
+import sys, numpy as np
+sys.path.insert(0, sys.argv[2].rsplit('/', 1)[0])
+import lp_data
+t, seconds, sanitized = sys.argv[1] + '/', float(sys.argv[3].split('=')[1]), sys.argv[4]
+a, u = np.load(t + 'p.npy'), np.load(t + 'pu.npy')
+fit = np.linalg.qr(np.load(t + 'r.npy').T)[0]
+lp = lp_data.largest_angle(u, fit)
+svd = lp_data.largest_angle(u, np.linalg.qr(np.load(t + 'sr.npy').T)[0])
+cost = lambda b: np.linalg.norm(a - (a @ b) @ b.T, axis=1).sum()
+ratio = cost(fit) / cost(u)
+print(f'planted 800 x 800: l1 {lp:.3f} degrees in {seconds:.3f} s, cost / planted {ratio:.4f}, '
+      f'SVD {svd:.1f} degrees')
+sys.exit(0 if lp < 1 and ratio <= 1 and svd > 45 and (seconds < 1 or sanitized) else 1)
 EOF
 
     # gross corruption of 10% of the entries

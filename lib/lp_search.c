@@ -47,12 +47,17 @@
 #define DIST_FLOOR 1e-10
 /* The screening sample: at least this many points, and this many per
  * dimension of the coordinates. */
-#define SCREEN_ROWS 1000
+#define SCREEN_ROWS 2000
 #define SCREEN_ROWS_PER_DIM 20
 /* IRLS steps each start gets on the sample, and how many of the random
  * starts (those of lowest cost before them) get them. */
 #define SCREEN_STEPS 10
 #define SCREEN_RANDOM 3
+/* Starts screened whose cost on the sample is within this many standard
+ * errors of the best's are refined on all points too, up to this many in
+ * all: the sample cannot tell them apart. */
+#define FINALIST_SIGMAS 3
+#define MAX_FINALISTS 3
 /* The sketch: 2k + SKETCH_EXTRA directions, used when the points span at
  * least SKETCH_GAIN times that many; room for SKETCH_ROOM times as many
  * before the grown space restarts. */
@@ -306,8 +311,24 @@ static int deterministic_starts(fitter *f, const lr_share *share, starts *s)
     return rc;
 }
 
-/* The random starts on the sample g, and their costs before refinement:
- * s->cnt grows by those spanning k dimensions. */
+/* The trimmed cost of the distances d (m of them; reordered): the sum of
+ * d_i^p over the half of the points nearest the subspace, the least
+ * trimmed sum that ranks a subspace by how well it fits a majority of the
+ * points (Rousseeuw 1984), whatever the rest do. */
+static double trimmed_cost(double *d, int64_t m, double p)
+{
+    double median = lr_median(d, m), sum = 0;
+    int64_t taken = 0;
+    for (int64_t i = 0; i < m; i++)
+        if (d[i] < median) {
+            sum += pow(d[i], p);
+            taken++;
+        }
+    return sum + (double)(m / 2 - taken) * pow(median, p); /* the ties at the median */
+}
+
+/* The random starts on the sample g, and their trimmed costs: s->cnt grows
+ * by those spanning k dimensions. */
 static int random_starts(fitter *g, int64_t want, lr_rng *rng, starts *s)
 {
     int64_t m = g->sp->n, k = g->k;
@@ -321,17 +342,17 @@ static int random_starts(fitter *g, int64_t want, lr_rng *rng, starts *s)
         if (rc == LOWRANK_OK && ok)
             rc = distances(g, w, g->dist);
         if (rc == LOWRANK_OK && ok)
-            s->cost[s->cnt++] = lr_rows_cost(g->dist, m, g->p);
+            s->cost[s->cnt++] = trimmed_cost(g->dist, m, g->p);
     }
     free(rr);
     free(idx);
     return rc;
 }
 
-/* The index of the start with the lowest score after SCREEN_STEPS IRLS
- * steps on the sample g: the deterministic starts and the SCREEN_RANDOM
- * random ones of lowest cost before them.  The starts screened hold their
- * refined subspaces afterwards. */
+/* SCREEN_STEPS IRLS steps on the sample g from the deterministic starts and
+ * the SCREEN_RANDOM random ones of lowest cost before them: those hold
+ * their refined subspaces afterwards and s->cost their cost on the sample,
+ * the others INFINITY; *best gets the lowest. */
 static int screen(fitter *g, double tol, starts *s, int64_t *best)
 {
     int64_t order[SCREEN_RANDOM];
@@ -347,16 +368,63 @@ static int screen(fitter *g, double tol, starts *s, int64_t *best)
         order[at] = i;
         chosen = min64(chosen + 1, SCREEN_RANDOM);
     }
+    for (int64_t i = DETERMINISTIC; i < s->cnt; i++)
+        s->cost[i] = INFINITY;
     int rc = LOWRANK_OK;
-    double low = INFINITY;
+    *best = START_CONSTRUCTION;
     for (int64_t t = 0; rc == LOWRANK_OK && t < DETERMINISTIC + chosen; t++) {
         int64_t i = t < DETERMINISTIC ? t : order[t - DETERMINISTIC];
-        double c;
-        rc = refine(g, SCREEN_STEPS, tol, start_at(s, i), &c, NULL);
-        if (rc == LOWRANK_OK && c < low) {
-            low = c;
+        rc = refine(g, SCREEN_STEPS, tol, start_at(s, i), &s->cost[i], NULL);
+        if (rc == LOWRANK_OK && s->cost[i] < s->cost[*best])
             *best = i;
+    }
+    return rc;
+}
+
+/* Whether span Q a and span Q b differ: sum of the squared sines of their
+ * principal angles above 1e-8 (a, b: r x k, orthonormal); c: k x k. */
+static int distinct(const starts *s, const double *a, const double *b, double *c)
+{
+    int64_t r = s->r, k = s->k;
+    if (lr_gemm(F64, 'T', 'N', k, k, r, 1.0, a, r, b, r, 0.0, c, k) != LOWRANK_OK)
+        return 1;
+    double cos2 = 0;
+    for (int64_t i = 0; i < k * k; i++)
+        cos2 += c[i] * c[i];
+    return (double)k - cos2 > 1e-8;
+}
+
+/* The starts screened on a sample of m of the n points that the sample
+ * cannot tell from the best: distinct subspaces whose mean cost per point
+ * on the sample is not above the best's by FINALIST_SIGMAS standard errors
+ * of the paired difference (with the finite population correction), at
+ * most MAX_FINALISTS - 1 of them, into list after best; *count gets how
+ * many in all.  With the whole of the points as the sample the scores are
+ * exact and best is the only finalist.  scratch: 2 m + k^2 doubles. */
+static int finalists(fitter *g, int64_t n, const starts *s, int64_t best, double *scratch,
+                     int64_t *list, int64_t *count)
+{
+    int64_t m = g->sp->n;
+    double *base = scratch, *other = scratch + m, *c = other + m;
+    list[0] = best;
+    *count = 1;
+    int rc = m < n ? distances(g, start_at(s, best), base) : LOWRANK_OK;
+    for (int64_t i = 0; rc == LOWRANK_OK && m < n && i < s->cnt; i++) {
+        if (i == best || !isfinite(s->cost[i]) || *count == MAX_FINALISTS ||
+            !distinct(s, start_at(s, i), start_at(s, best), c))
+            continue;
+        rc = distances(g, start_at(s, i), other);
+        double mean = 0, sq = 0;
+        for (int64_t j = 0; rc == LOWRANK_OK && j < m; j++) {
+            double diff = pow(other[j], g->p) - pow(base[j], g->p);
+            mean += diff;
+            sq += diff * diff;
         }
+        mean /= (double)m;
+        double var = fmax(sq / (double)m - mean * mean, 0) * (double)m / (double)(m - 1);
+        double se = sqrt(var / (double)m * (1 - (double)m / (double)n));
+        if (rc == LOWRANK_OK && mean <= FINALIST_SIGMAS * se)
+            list[(*count)++] = i;
     }
     return rc;
 }
@@ -426,15 +494,21 @@ static int search(fitter *f, const lr_rows_fit *o, const lr_share *construction,
     g.budget = SCREEN_STEPS * (DETERMINISTIC + SCREEN_RANDOM);
     if (rc == LOWRANK_OK)
         rc = random_starts(&g, o->starts, &rng, &s);
-    int64_t best = START_CONSTRUCTION;
+    int64_t best = START_CONSTRUCTION, list[MAX_FINALISTS], count = 0;
     if (rc == LOWRANK_OK)
         rc = screen(&g, o->tol, &s, &best);
-    double c = INFINITY;
-    if (rc == LOWRANK_OK)
-        rc = refine(f, o->iters, o->tol, start_at(&s, best), &c, NULL);
-    if (rc == LOWRANK_OK && c <= floor_cost) /* else (rare) keep the fallback */
-        memcpy(w, start_at(&s, best), (size_t)(r * k) * sizeof *w);
-    *cost = fmin(c, floor_cost);
+    if (rc == LOWRANK_OK) /* f's distances as scratch: refine rewrites them */
+        rc = finalists(&g, n, &s, best, f->scaled, list, &count);
+    f->budget = count * o->iters;
+    *cost = floor_cost; /* w holds the fallback, the best of the finalists replaces it */
+    for (int64_t t = 0; rc == LOWRANK_OK && t < count; t++) {
+        double c;
+        rc = refine(f, o->iters, o->tol, start_at(&s, list[t]), &c, NULL);
+        if (rc == LOWRANK_OK && c <= *cost) {
+            memcpy(w, start_at(&s, list[t]), (size_t)(r * k) * sizeof *w);
+            *cost = c;
+        }
+    }
     if (g.base != f->base)
         fitter_free(&g);
     if (sample.b != sp->b)

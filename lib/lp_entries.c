@@ -60,18 +60,28 @@ static void put(view v, int64_t i, int64_t j, double value)
 }
 
 /* The loops run along v's storage: down its columns when v is column-major
- * (the rows listed are increasing), along its rows when it is a
- * transpose. */
+ * (the rows listed are increasing), along its rows when it is a transpose,
+ * eight rows at a time, so that the writes into dst (column-major) are
+ * runs of eight, not single elements c apart. */
 #define LOAD_ROWS(type)                                                                            \
     do {                                                                                           \
         const type *p = v.data;                                                                    \
-        if (v.trans)                                                                               \
-            for (int64_t i = 0; i < c; i++) {                                                      \
+        if (v.trans) {                                                                             \
+            int64_t i = 0;                                                                         \
+            for (; i + 8 <= c; i += 8) {                                                           \
+                const type *row[8];                                                                \
+                for (int q = 0; q < 8; q++)                                                        \
+                    row[q] = p + (idx ? idx[i + q] : i + q) * v.ld;                                \
+                for (int64_t j = 0; j < n; j++)                                                    \
+                    for (int q = 0; q < 8; q++)                                                    \
+                        dst[i + q + j * c] = row[q][j];                                            \
+            }                                                                                      \
+            for (; i < c; i++) {                                                                   \
                 const type *row = p + (idx ? idx[i] : i) * v.ld;                                   \
                 for (int64_t j = 0; j < n; j++)                                                    \
                     dst[i + j * c] = row[j];                                                       \
             }                                                                                      \
-        else                                                                                       \
+        } else                                                                                     \
             for (int64_t j = 0; j < n; j++) {                                                      \
                 const type *col = p + j * v.ld;                                                    \
                 for (int64_t i = 0; i < c; i++)                                                    \

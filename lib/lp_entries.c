@@ -364,10 +364,14 @@ static void accept_improvements(const chunk *ch, workspace *ws, double tol, int6
  * tol times the cost or less.  Each step takes the rows still going in
  * chunks (gathered: the work follows the rows left, and rows with many
  * outliers, which IRLS needs most steps for, do not hold the others up).
- * beat (NULL: none) may cancel after every chunk. */
+ * beat (NULL: none) may cancel after every chunk.  With iters = 1 every row
+ * takes one step, and *total (when not NULL) gets the sum of their costs
+ * after it. */
 static int fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view out, double p,
-                    double delta, int iters, double tol, const lr_share *beat, workspace *ws)
+                    double delta, int iters, double tol, const lr_share *beat, workspace *ws,
+                    double *total)
 {
+    double sum = 0;
     lr_view_load_rows(fv, NULL, k, n, ws->f);
     for (int64_t j = 0; j < n; j++)
         for (int64_t a = 0, q = 0; a < k; a++)
@@ -392,12 +396,17 @@ static int fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view ou
             weights(&ch, ws);
             weighted_solve(&ch, ws);
             residuals(&ch, ws, ws->c_new, ws->e_new, ws->cost_new);
+            for (int64_t i = 0; i < ch.c; i++) /* each row's cost after the step */
+                sum += ws->active[i] && ws->cost_new[i] < ws->cost[i] ? ws->cost_new[i]
+                                                                       : ws->cost[i];
             accept_improvements(&ch, ws, tol, &next);
             lr_view_store_rows(out, ws->here, ch.c, k, ws->c);
             rc = lr_share_report(beat, 0);
         }
         left = next;
     }
+    if (total)
+        *total = sum;
     return rc;
 }
 
@@ -554,7 +563,7 @@ int lr_lp_entrywise_left(lowrank_dtype t, int64_t m, int64_t n, const void *x, i
     if (rc != LOWRANK_OK)
         return rc;
     fit_rows(m, n, k, colmajor(t, x, ldx), colmajor(t, r, ldr), colmajor(t, l, ldl), p, delta,
-             iters, tol, NULL, &ws);
+             iters, tol, NULL, &ws, NULL);
     workspace_free(&ws);
     return LOWRANK_OK;
 }
@@ -572,12 +581,13 @@ static int alternate(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64
     for (int it = 0; it < max_iter && c > 0 && rc == LOWRANK_OK; it++) {
         rc = lr_share_report(share, (double)it / max_iter);
         if (rc == LOWRANK_OK)
-            rc = fit_rows(m, n, k, xv, rv, lv, p, delta, 1, 0, share, ws);
-        /* the columns of X are the rows of X^T, fitted on L^T */
+            rc = fit_rows(m, n, k, xv, rv, lv, p, delta, 1, 0, share, ws, NULL);
+        /* the columns of X are the rows of X^T, fitted on L^T: their costs
+         * after that step add up to the cost of the new L R */
+        double next = c;
         if (rc == LOWRANK_OK)
             rc = fit_rows(n, m, k, transposed(xv), transposed(lv), transposed(rv), p, delta, 1, 0,
-                          share, ws);
-        double next = rc == LOWRANK_OK ? cost_of(xv, lv, rv, m, n, k, p, ws) : c;
+                          share, ws, &next);
         int small = c - next <= tol * c;
         c = next;
         if (small)

@@ -569,11 +569,13 @@ int lr_lp_entrywise_left(lowrank_dtype t, int64_t m, int64_t n, const void *x, i
 }
 
 /* The alternation of lr_lp_entrywise_refine, on checked arguments and
- * allocated scratch: it fails only when share's callback cancels. */
+ * allocated scratch, reading the rows of X through rows (X's own view, or a
+ * copy of X in the other layout, where a row is contiguous): it fails only
+ * when share's callback cancels. */
 static int alternate(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                     int64_t k, double p, double delta, int max_iter, double tol, void *l,
-                     int64_t ldl, void *r, int64_t ldr, const lr_share *share, workspace *ws,
-                     double *cost)
+                     view rows, int64_t k, double p, double delta, int max_iter, double tol,
+                     void *l, int64_t ldl, void *r, int64_t ldr, const lr_share *share,
+                     workspace *ws, double *cost)
 {
     view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
     double c = cost_of(xv, lv, rv, m, n, k, p, ws);
@@ -581,7 +583,7 @@ static int alternate(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64
     for (int it = 0; it < max_iter && c > 0 && rc == LOWRANK_OK; it++) {
         rc = lr_share_report(share, (double)it / max_iter);
         if (rc == LOWRANK_OK)
-            rc = fit_rows(m, n, k, xv, rv, lv, p, delta, 1, 0, share, ws, NULL);
+            rc = fit_rows(m, n, k, rows, rv, lv, p, delta, 1, 0, share, ws, NULL);
         /* the columns of X are the rows of X^T, fitted on L^T: their costs
          * after that step add up to the cost of the new L R */
         double next = c;
@@ -609,7 +611,8 @@ int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x,
         rc = workspace_alloc(m, n, k, 1, 0, &ws);
     if (rc != LOWRANK_OK)
         return rc;
-    alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, NULL, &ws, cost);
+    alternate(t, m, n, x, ldx, colmajor(t, x, ldx), k, p, delta, max_iter, tol, l, ldl, r, ldr,
+              NULL, &ws, cost);
     workspace_free(&ws);
     return LOWRANK_OK;
 }
@@ -725,9 +728,21 @@ static int svd_starts(view x, starts *st, view lv, view rv, int flags)
     return rc;
 }
 
+/* The m x n x into the view out, by blocks that stay in cache. */
+static void transpose_into(view x, int64_t m, int64_t n, view out)
+{
+    const int64_t b = 64;
+    for (int64_t i0 = 0; i0 < m; i0 += b)
+        for (int64_t j0 = 0; j0 < n; j0 += b)
+            for (int64_t i = i0; i < i0 + b && i < m; i++)
+                for (int64_t j = j0; j < j0 + b && j < n; j++)
+                    put(out, i, j, get(x, i, j));
+}
+
 /* Refine from the winsorized start, if there is one, and keep its result
  * unless it ends above the cost of the start in l and r: then refine from
- * that, so that the cost returned is never above its cost. */
+ * that, so that the cost returned is never above its cost.  The starts'
+ * copy of X, no longer needed, holds X in the other layout for the rows. */
 static int fit_from_starts(const void *x, int64_t ldx, double p, double delta, int max_iter,
                            double tol, void *l, int64_t ldl, void *r, int64_t ldr, starts *st,
                            const lr_share *share, workspace *ws, double *cost)
@@ -735,10 +750,12 @@ static int fit_from_starts(const void *x, int64_t ldx, double p, double delta, i
     lowrank_dtype t = st->t;
     int64_t m = st->m, n = st->n, k = st->k;
     view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
+    view rows = transposed(colmajor(t, st->a, n)); /* X row-major over the starts' copy */
+    transpose_into(xv, m, n, rows);
     if (st->clipped) {
         double svd_cost = cost_of(xv, lv, rv, m, n, k, p, ws), winsorized;
-        int rc = alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, st->l2, m, st->r2, k,
-                           share, ws, &winsorized);
+        int rc = alternate(t, m, n, x, ldx, rows, k, p, delta, max_iter, tol, st->l2, m, st->r2,
+                           k, share, ws, &winsorized);
         if (rc != LOWRANK_OK)
             return rc;
         if (winsorized <= svd_cost) {
@@ -753,7 +770,8 @@ static int fit_from_starts(const void *x, int64_t ldx, double p, double delta, i
             return LOWRANK_OK;
         }
     }
-    return alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, share, ws, cost);
+    return alternate(t, m, n, x, ldx, rows, k, p, delta, max_iter, tol, l, ldl, r, ldr, share, ws,
+                     cost);
 }
 
 /* The share of the fit's progress that the starts take. */

@@ -162,17 +162,19 @@ double lr_rows_cost(const double *dist, int64_t n, double p);
  * points lie in span Q.  Room for cap columns in q and b. */
 typedef struct lr_space {
     int64_t n, d, r, cap;
-    double *q; /* d x cap */
-    double *b; /* n x cap, column-major, leading dimension n */
-    double *e; /* n */
+    double *q;   /* d x cap */
+    double *b;   /* n x cap, column-major, leading dimension n */
+    double *e;   /* n */
+    double *top; /* r x k: the SVD's subspace, when known; else NULL */
 } lr_space;
 
 void lr_space_free(lr_space *sp);
 
 /* Exact coordinates: Q spans the points to a relative 1e-6 (the identity
- * when n >= d points span R^d), r = that dimension.  When r <= k the points
- * lie in a k-dimensional subspace: then its basis is written into v (d x k)
- * and *exact is set. */
+ * when n >= d points span R^d), r = that dimension, and top their top k
+ * right singular vectors, which that takes.  When r <= k the points lie in
+ * a k-dimensional subspace: then its basis is written into v (d x k) and
+ * *exact is set. */
 int lr_space_exact(const lr_points *pts, int64_t k, lr_space *sp, double *v, int *exact);
 
 /* Sketched coordinates: Q spans the top r1 right singular directions of P

@@ -51,13 +51,16 @@
 #define SCREEN_ROWS_PER_DIM 20
 /* IRLS steps each start gets on the sample, and how many of the random
  * starts (those of lowest cost before them) get them. */
-#define SCREEN_STEPS 10
+#define SCREEN_STEPS 5
 #define SCREEN_RANDOM 3
 /* Starts screened whose cost on the sample is within this many standard
  * errors of the best's are refined on all points too, up to this many in
  * all: the sample cannot tell them apart. */
 #define FINALIST_SIGMAS 3
 #define MAX_FINALISTS 3
+/* Subspaces whose squared sines of principal angles add up to less than
+ * this (one angle of 6 degrees) count as one for the finalists. */
+#define DISTINCT 1e-2
 /* The sketch: 2k + SKETCH_EXTRA directions, used when the points span at
  * least SKETCH_GAIN times that many; room for SKETCH_ROOM times as many
  * before the grown space restarts. */
@@ -273,7 +276,7 @@ static void sample_rows(int64_t n, int64_t m, lr_rng *rng, int64_t *idx)
 static int subspace_rows(const lr_space *sp, const int64_t *idx, int64_t m, lr_space *out)
 {
     int64_t r = sp->r;
-    *out = (lr_space){m, sp->d, r, r, NULL, NULL, NULL};
+    *out = (lr_space){m, sp->d, r, r, NULL, NULL, NULL, NULL};
     out->b = lr_malloc((size_t)(m * r), sizeof(double));
     out->e = out->b && sp->e ? lr_malloc((size_t)m, sizeof(double)) : NULL;
     if (!out->b || (sp->e && !out->e)) {
@@ -297,17 +300,19 @@ typedef struct starts {
 
 static double *start_at(const starts *s, int64_t i) { return s->w + i * s->r * s->k; }
 
-/* The deterministic starts, computed on all points: 0 the construction,
- * 1 the SVD's subspace, 2 the spherical start. */
+/* The deterministic starts: 0 the construction and 1 the SVD's subspace,
+ * of all points (f), and 2 the spherical start, of the sample (g). */
 enum { START_CONSTRUCTION, START_SVD, START_SPHERICAL, DETERMINISTIC };
 
-static int deterministic_starts(fitter *f, const lr_share *share, starts *s)
+static int deterministic_starts(fitter *f, fitter *g, const lr_share *share, starts *s)
 {
     int rc = construct(f, share, start_at(s, START_CONSTRUCTION));
-    if (rc == LOWRANK_OK)
+    if (rc == LOWRANK_OK && f->sp->top)
+        memcpy(start_at(s, START_SVD), f->sp->top, (size_t)(s->r * s->k) * sizeof(double));
+    else if (rc == LOWRANK_OK)
         rc = weighted_pca(f, NULL, start_at(s, START_SVD));
     if (rc == LOWRANK_OK)
-        rc = spherical(f, start_at(s, START_SPHERICAL));
+        rc = spherical(g, start_at(s, START_SPHERICAL));
     return rc;
 }
 
@@ -381,8 +386,9 @@ static int screen(fitter *g, double tol, starts *s, int64_t *best)
     return rc;
 }
 
-/* Whether span Q a and span Q b differ: sum of the squared sines of their
- * principal angles above 1e-8 (a, b: r x k, orthonormal); c: k x k. */
+/* Whether span Q a and span Q b lie apart: the sum of the squared sines of
+ * their principal angles above DISTINCT (a, b: r x k, orthonormal): starts
+ * screened into one basin differ by far less; c: k x k. */
 static int distinct(const starts *s, const double *a, const double *b, double *c)
 {
     int64_t r = s->r, k = s->k;
@@ -391,7 +397,7 @@ static int distinct(const starts *s, const double *a, const double *b, double *c
     double cos2 = 0;
     for (int64_t i = 0; i < k * k; i++)
         cos2 += c[i] * c[i];
-    return (double)k - cos2 > 1e-8;
+    return (double)k - cos2 > DISTINCT;
 }
 
 /* The starts screened on a sample of m of the n points that the sample
@@ -481,15 +487,17 @@ static int search(fitter *f, const lr_rows_fit *o, const lr_share *construction,
     lr_space sample = *sp;
     fitter g = *f;
     double floor_cost = INFINITY;
-    int rc = idx ? deterministic_starts(f, construction, &s) : LOWRANK_ENOMEM;
-    if (rc == LOWRANK_OK) /* w holds the fallback until the end */
-        rc = guarantee(f, &s, w, &floor_cost);
+    int rc = idx ? LOWRANK_OK : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK && m < n) {
         sample_rows(n, m, &rng, idx);
         rc = subspace_rows(sp, idx, m, &sample);
         if (rc == LOWRANK_OK)
             rc = fitter_alloc(&sample, k, o->p, f->floor, screening, &g);
     }
+    if (rc == LOWRANK_OK)
+        rc = deterministic_starts(f, &g, construction, &s);
+    if (rc == LOWRANK_OK) /* w holds the fallback until the end */
+        rc = guarantee(f, &s, w, &floor_cost);
     g.share = *screening;
     g.budget = SCREEN_STEPS * (DETERMINISTIC + SCREEN_RANDOM);
     if (rc == LOWRANK_OK)
@@ -502,8 +510,11 @@ static int search(fitter *f, const lr_rows_fit *o, const lr_share *construction,
     f->budget = count * o->iters;
     *cost = floor_cost; /* w holds the fallback, the best of the finalists replaces it */
     for (int64_t t = 0; rc == LOWRANK_OK && t < count; t++) {
-        double c;
-        rc = refine(f, o->iters, o->tol, start_at(&s, list[t]), &c, NULL);
+        double c; /* to convergence on the sample first, where steps are cheaper */
+        if (m < n)
+            rc = refine(&g, o->iters, o->tol, start_at(&s, list[t]), &c, NULL);
+        if (rc == LOWRANK_OK)
+            rc = refine(f, o->iters, o->tol, start_at(&s, list[t]), &c, NULL);
         if (rc == LOWRANK_OK && c <= *cost) {
             memcpy(w, start_at(&s, list[t]), (size_t)(r * k) * sizeof *w);
             *cost = c;

@@ -51,7 +51,8 @@ void lr_space_free(lr_space *sp)
     free(sp->q);
     free(sp->b);
     free(sp->e);
-    sp->q = sp->b = sp->e = NULL;
+    free(sp->top);
+    sp->q = sp->b = sp->e = sp->top = NULL;
 }
 
 /* ------------------------------------------------------------ exact */
@@ -61,7 +62,7 @@ void lr_space_free(lr_space *sp)
 static int initial_coords(const lr_points *pts, lr_space *sp)
 {
     int64_t n = pts->n, d = pts->d, r = min64(n, d);
-    *sp = (lr_space){n, d, r, r, NULL, NULL, NULL};
+    *sp = (lr_space){n, d, r, r, NULL, NULL, NULL, NULL};
     if (n >= d) {
         sp->b = lr_malloc((size_t)(n * d), sizeof(double));
         if (!sp->b)
@@ -132,6 +133,16 @@ int lr_space_exact(const lr_points *pts, int64_t k, lr_space *sp, double *v, int
         sp->b = b;
         sp->q = q;
         sp->r = sp->cap = s;
+    }
+    if (rc == LOWRANK_OK && !*exact) { /* the top k of the eigenvectors */
+        sp->top = lr_calloc((size_t)(sp->r * k), sizeof *sp->top);
+        if (!sp->top)
+            rc = LOWRANK_ENOMEM;
+        else if (s < r) /* the coordinates are those eigenvectors, largest first */
+            for (int64_t a = 0; a < k; a++)
+                sp->top[a + a * s] = 1;
+        else
+            rc = times_top(NULL, r, r, h, k, sp->top);
     }
     free(h);
     return rc;
@@ -261,7 +272,7 @@ int lr_space_sketch(const lr_points *pts, int64_t r1, int64_t r2, int64_t cap, u
                     const lr_share *share, lr_space *sp)
 {
     int64_t n = pts->n, d = pts->d, r = r1 + r2;
-    *sp = (lr_space){n, d, r, cap, NULL, NULL, NULL};
+    *sp = (lr_space){n, d, r, cap, NULL, NULL, NULL, NULL};
     sp->q = lr_malloc((size_t)(d * cap), sizeof(double));
     sp->b = sp->q ? lr_malloc((size_t)(n * cap), sizeof(double)) : NULL;
     sp->e = sp->b ? lr_malloc((size_t)n, sizeof(double)) : NULL;

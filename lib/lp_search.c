@@ -12,18 +12,19 @@
  *   - the construction of Tukan, Maalouf, Weksler and Feldman (2021): the
  *     top k axes of the ellipsoid rounding the points' lp ball;
  *   - the SVD's subspace;
- *   - the spherical start: one IRLS step from the subspace {0}, i.e. the
- *     top k eigenvectors of sum_i ||p_i||^(p-2) p_i p_i^T (for p = 1 the
- *     PCA of the points projected onto the unit sphere: Locantore et al.
- *     1999), in which every point has the same say whatever its size;
+ *   - the spherical start: the PCA of the points projected onto the unit
+ *     sphere (Locantore et al. 1999), in which every point has the same say
+ *     whatever its size;
  *   - LOWRANK_OPT_STARTS subspaces spanned by k points drawn at random (the
  *     RANSAC idea: with a fraction eps of outliers, k points are all inliers
  *     with probability (1 - eps)^k).
  *
  * Each start is scored on a sample of the points after a few IRLS steps (the
- * random ones only when their cost before them is among the lowest); the
- * best is refined on all points, and the result is never above the cost of
- * the construction or of the SVD's subspace.
+ * random ones only when their trimmed cost, over the half of the sample
+ * nearest them, is among the lowest); the best, and any other the sample
+ * cannot tell from it, is refined on the sample and then on all points,
+ * and the result is never above the cost of the construction or of the
+ * SVD's subspace.
  *
  * The fit runs in coordinates of a subspace of R^d (lp_space.c): the
  * points' own span when that is small, else a randomized sketch of their
@@ -50,7 +51,7 @@
 #define SCREEN_ROWS 2000
 #define SCREEN_ROWS_PER_DIM 20
 /* IRLS steps each start gets on the sample, and how many of the random
- * starts (those of lowest cost before them) get them. */
+ * starts (those of lowest trimmed cost) get them. */
 #define SCREEN_STEPS 5
 #define SCREEN_RANDOM 3
 /* Starts screened whose cost on the sample is within this many standard
@@ -165,10 +166,9 @@ static void root_weights(const fitter *f, const double *dist, double *s)
  * (t^(p/2) is concave), so the floored objective never increases.  A step
  * is kept only when it lowers the true cost; the loop stops at the first
  * that does not, when one lowers it by tol times itself or less, or after
- * iters.  *cost gets the cost of w; f->dist its distances; *steps (when not
- * NULL) is increased by the steps kept.  Every step counts towards
- * f->budget in the progress reports. */
-static int refine(fitter *f, int64_t iters, double tol, double *w, double *cost, int64_t *steps)
+ * iters.  *cost gets the cost of w; f->dist its distances.  Every step
+ * counts towards f->budget in the progress reports. */
+static int refine(fitter *f, int64_t iters, double tol, double *w, double *cost)
 {
     int64_t r = f->sp->r, k = f->k, n = f->sp->n;
     int rc = distances(f, w, f->dist);
@@ -187,8 +187,6 @@ static int refine(fitter *f, int64_t iters, double tol, double *w, double *cost,
         double *t = f->dist;
         f->dist = f->next;
         f->next = t;
-        if (steps)
-            ++*steps;
         int small = c - next <= tol * c;
         c = next;
         if (small)
@@ -379,7 +377,7 @@ static int screen(fitter *g, double tol, starts *s, int64_t *best)
     *best = START_CONSTRUCTION;
     for (int64_t t = 0; rc == LOWRANK_OK && t < DETERMINISTIC + chosen; t++) {
         int64_t i = t < DETERMINISTIC ? t : order[t - DETERMINISTIC];
-        rc = refine(g, SCREEN_STEPS, tol, start_at(s, i), &s->cost[i], NULL);
+        rc = refine(g, SCREEN_STEPS, tol, start_at(s, i), &s->cost[i]);
         if (rc == LOWRANK_OK && s->cost[i] < s->cost[*best])
             *best = i;
     }
@@ -512,9 +510,9 @@ static int search(fitter *f, const lr_rows_fit *o, const lr_share *construction,
     for (int64_t t = 0; rc == LOWRANK_OK && t < count; t++) {
         double c; /* to convergence on the sample first, where steps are cheaper */
         if (m < n)
-            rc = refine(&g, o->iters, o->tol, start_at(&s, list[t]), &c, NULL);
+            rc = refine(&g, o->iters, o->tol, start_at(&s, list[t]), &c);
         if (rc == LOWRANK_OK)
-            rc = refine(f, o->iters, o->tol, start_at(&s, list[t]), &c, NULL);
+            rc = refine(f, o->iters, o->tol, start_at(&s, list[t]), &c);
         if (rc == LOWRANK_OK && c <= *cost) {
             memcpy(w, start_at(&s, list[t]), (size_t)(r * k) * sizeof *w);
             *cost = c;
@@ -552,7 +550,7 @@ static int grow_and_refine(const lr_points *pts, lr_space *sp, fitter *f, const 
         if (rc != LOWRANK_OK || added == 0)
             break;
         double next;
-        rc = refine(f, f->budget - f->done, o->tol, w, &next, NULL);
+        rc = refine(f, f->budget - f->done, o->tol, w, &next);
         int small = *cost - next <= o->tol * *cost;
         *cost = fmin(*cost, next);
         if (small)

@@ -86,15 +86,21 @@ int lr_chunker_alloc(const lr_points *pts, int64_t k, const lr_share *beat, lr_c
     return ch->x ? LOWRANK_OK : LOWRANK_ENOMEM;
 }
 
+int lr_chunk_load(const lr_points *pts, const lr_chunker *ch, int64_t i0, int64_t *c)
+{
+    *c = min64(ch->step, pts->n - i0);
+    lr_view_load_rows(lr_view_rows_from(pts->v, i0), NULL, *c, pts->d, ch->x);
+    return lr_share_report(ch->beat, 0);
+}
+
 int lr_points_project(const lr_points *pts, const double *v, int64_t k, const lr_chunker *ch,
                       double *proj, double *dist)
 {
     int64_t n = pts->n, d = pts->d;
     int rc = LOWRANK_OK;
     for (int64_t i0 = 0; i0 < n && rc == LOWRANK_OK; i0 += ch->step) {
-        int64_t c = min64(ch->step, n - i0);
-        lr_view_load_rows(lr_view_rows_from(pts->v, i0), NULL, c, d, ch->x);
-        rc = lr_share_report(ch->beat, 0);
+        int64_t c;
+        rc = lr_chunk_load(pts, ch, i0, &c);
         if (rc == LOWRANK_OK)
             rc = lr_gemm(F64, 'N', 'N', c, k, d, 1.0, ch->x, c, v, d, 0.0, ch->c, c);
         for (int64_t a = 0; proj && a < k; a++)
@@ -227,8 +233,8 @@ static int sum_squares(const lr_points *pts, double *out)
     int rc = lr_chunker_alloc(pts, 0, NULL, &ch);
     double s = 0;
     for (int64_t i0 = 0; rc == LOWRANK_OK && i0 < pts->n; i0 += ch.step) {
-        int64_t c = min64(ch.step, pts->n - i0);
-        lr_view_load_rows(lr_view_rows_from(pts->v, i0), NULL, c, pts->d, ch.x);
+        int64_t c;
+        rc = lr_chunk_load(pts, &ch, i0, &c);
         for (int64_t i = 0; i < c * pts->d; i++)
             s += ch.x[i] * ch.x[i];
     }

@@ -145,6 +145,11 @@ typedef struct lr_chunker {
 /* beat: NULL, or the share whose callback may cancel a pass. */
 int lr_chunker_alloc(const lr_points *pts, int64_t k, const lr_share *beat, lr_chunker *ch);
 
+/* The chunk of a pass over the points that starts at point i0: its
+ * *c <= ch->step points into ch->x (c x d, column-major doubles); then
+ * ch->beat may cancel.  A pass reads for (i0 = 0; i0 < n; i0 += ch->step). */
+int lr_chunk_load(const lr_points *pts, const lr_chunker *ch, int64_t i0, int64_t *c);
+
 /* For the d x k v with orthonormal columns, each when not NULL: proj
  * (n x k, column-major) = P V, and dist_i = ||p_i - V V^T p_i|| formed from
  * the residual itself (not ||p||^2 - ||V^T p||^2, which cancels for points

@@ -330,9 +330,8 @@ static int gradient(const lr_points *pts, const double *y, int64_t k, const lr_c
     int rc = LOWRANK_OK;
     memset(g, 0, (size_t)(d * k) * sizeof *g);
     for (int64_t i0 = 0; i0 < n && rc == LOWRANK_OK; i0 += ch->step) {
-        int64_t c = min64(ch->step, n - i0);
-        lr_view_load_rows(lr_view_rows_from(pts->v, i0), NULL, c, d, ch->x);
-        rc = lr_share_report(ch->beat, 0);
+        int64_t c;
+        rc = lr_chunk_load(pts, ch, i0, &c);
         if (rc == LOWRANK_OK)
             rc = lr_gemm(F64, 'T', 'N', d, k, c, 1.0, ch->x, c, y + i0, n, 1.0, g, d);
     }
@@ -383,9 +382,8 @@ static int new_coordinates(const lr_points *pts, lr_space *sp, int64_t r0, const
     const double *qn = sp->q + r0 * d;
     int rc = LOWRANK_OK;
     for (int64_t i0 = 0; i0 < n && rc == LOWRANK_OK; i0 += ch->step) {
-        int64_t c = min64(ch->step, n - i0);
-        lr_view_load_rows(lr_view_rows_from(pts->v, i0), NULL, c, d, ch->x);
-        rc = lr_share_report(ch->beat, 0);
+        int64_t c;
+        rc = lr_chunk_load(pts, ch, i0, &c);
         if (rc == LOWRANK_OK)
             rc = lr_gemm(F64, 'N', 'N', c, add, d, 1.0, ch->x, c, qn, d, 0.0, sp->b + i0 + r0 * n,
                          n);

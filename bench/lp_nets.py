@@ -157,8 +157,27 @@ def evaluate_layer(nn, results, model, layer, w, ranks, score, tmp):
                   file=sys.stderr, flush=True)
 
 
+def mnist_models(nn, data):
+    """(name, parameters, labels, {layer: (features, head, ranks)}) for each MNIST net of
+    nn_eval whose data is in data: the test set's activations entering each layer of nn_eval's
+    rank sweep (MNIST_SWEEP) and the rest of the net after it, both from nn_eval's own layer
+    sequences (MNIST_NETS, mnist_apply), as its run_mnist computes them."""
+    x, labels = nn.mnist_test(data)
+    for name, ops in nn.MNIST_NETS.items():
+        if not os.path.isdir(os.path.join(data, name)):
+            continue
+        params = nn.load_dir(os.path.join(data, name))
+        layers = {}
+        for layer, ranks in nn.MNIST_SWEEP[name].items():
+            i = nn.op_index(ops, layer)
+            feat = nn.batched(lambda z, i=i: nn.mnist_apply(ops[:i], params, z), x)
+            head = (lambda y, q, i=i: nn.mnist_apply(ops[i + 1:], q, y + q[ops[i][2]]))
+            layers[layer] = (feat, head, ranks)
+        yield name, params, labels, layers
+
+
 def run_mnist(nn, data, results, tmp, only, quick):
-    for name, params, labels, layers in nn.mnist_models(data, False):
+    for name, params, labels, layers in mnist_models(nn, data):
         if name not in only:
             continue
         for layer, (feat, head, ranks) in layers.items():

@@ -348,13 +348,13 @@ static double norm2(int64_t d, const double *x)
 
 /* The columns of g with a part outside span Q above NEW_DIRECTION_TOL of
  * their norm, orthonormalised against Q and each other (classical
- * Gram-Schmidt, twice) and appended to Q; *added gets how many.  c: cap
- * doubles of scratch. */
+ * Gram-Schmidt, twice) and appended to Q while there is room; *added gets
+ * how many.  c: cap doubles of scratch. */
 static int append_directions(lr_space *sp, double *g, int64_t k, double *c, int64_t *added)
 {
     int64_t d = sp->d, r0 = sp->r;
     int rc = LOWRANK_OK;
-    for (int64_t a = 0; a < k && rc == LOWRANK_OK; a++) {
+    for (int64_t a = 0; a < k && sp->r < sp->cap && rc == LOWRANK_OK; a++) {
         double *x = g + a * d, norm = norm2(d, x);
         for (int pass = 0; pass < 2 && rc == LOWRANK_OK; pass++) {
             rc = lr_gemv(F64, 'T', d, sp->r, 1.0, sp->q, d, x, 1, 0.0, c, 1);

@@ -399,6 +399,34 @@ START_TEST(sketch_and_full_span_agree)
 }
 END_TEST
 
+/* A sketch with little room to grow (3 of the 5 dimensions the points
+ * span, k = 3: the starts coincide, and the growth must restart within its
+ * room): the fit still ends below the SVD's cost, near the fit in the
+ * points' own span (a stationary point of its own). */
+START_TEST(a_sketch_with_little_room)
+{
+    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 40, 5, 161);
+    lowrank_opts *o =
+        options(LOWRANK_METHOD_AUTO, LOWRANK_OBJECTIVE_ROWS, LOWRANK_ORIENT_ROWS, -1);
+    lowrank_factors *sketched, *full, *svd;
+    double cs, cf, cv;
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_SKETCH_DIM, 3));
+    ck_assert_ok(lowrank_lp(a, 3, 1.0, o, &sketched));
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_SKETCH_DIM, 0));
+    ck_assert_ok(lowrank_lp(a, 3, 1.0, o, &full));
+    ck_assert_ok(lowrank_svd(a, 3, NULL, &svd));
+    ck_assert_ok(lowrank_lp_cost(a, sketched, 1.0, LOWRANK_OBJECTIVE_ROWS, &cs));
+    ck_assert_ok(lowrank_lp_cost(a, full, 1.0, LOWRANK_OBJECTIVE_ROWS, &cf));
+    ck_assert_ok(lowrank_lp_cost(a, svd, 1.0, LOWRANK_OBJECTIVE_ROWS, &cv));
+    ck_assert_msg(cs < cv && cs <= 1.01 * cf, "sketch %.9g, full span %.9g, SVD %.9g", cs, cf, cv);
+    lowrank_factors_free(sketched);
+    lowrank_factors_free(full);
+    lowrank_factors_free(svd);
+    lowrank_opts_free(o);
+    lowrank_matrix_free(a);
+}
+END_TEST
+
 /* The same seed gives the same bits; the fit depends on nothing else. */
 START_TEST(the_seed_decides_the_random_parts)
 {
@@ -866,6 +894,7 @@ static Suite *make_suite(void)
     tcase_add_loop_test(tc, structured_outliers_leave_the_svds_basin, 0, 4);
     tcase_add_test(tc, random_starts_find_what_the_others_miss);
     tcase_add_loop_test(tc, sketch_and_full_span_agree, 0, 4);
+    tcase_add_test(tc, a_sketch_with_little_room);
     tcase_add_test(tc, the_seed_decides_the_random_parts);
     tcase_add_loop_test(tc, entrywise_l1_recovers_corrupted_low_rank, 0, 8);
     tcase_add_loop_test(tc, refinement_never_increases_the_objective, 0, 4);

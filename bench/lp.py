@@ -94,16 +94,17 @@ def lp_cost(a, basis, p):
 def measured(args, path, tmp):
     """`lowrank ARGS --time PATH --factors` under /usr/bin/time: (the library
     call's seconds, the process's wall seconds, its peak resident memory in
-    bytes, an orthonormal basis of the right factor's row space)."""
+    bytes, an orthonormal basis of the right factor's row space, the
+    process's CPU seconds, all threads)."""
     l_path, r_path = os.path.join(tmp, "l.npy"), os.path.join(tmp, "r.npy")
     stats = os.path.join(tmp, "time.txt")
-    out = subprocess.run(["/usr/bin/time", "-o", stats, "-f", "%e %M", TOOL] + args
+    out = subprocess.run(["/usr/bin/time", "-o", stats, "-f", "%e %M %U %S", TOOL] + args
                          + ["--time", path, "--factors", l_path, r_path],
                          env=ENV, capture_output=True, text=True, check=True)
-    wall, kb = open(stats).read().split()[-2:]
+    wall, kb, user, system = open(stats).read().split()[-4:]
     seconds = float(out.stderr.strip().splitlines()[-1].split("=")[1])
     return seconds, float(wall), 1024 * int(kb), \
-        np.linalg.qr(np.load(r_path).T.astype(np.float64))[0]
+        np.linalg.qr(np.load(r_path).T.astype(np.float64))[0], float(user) + float(system)
 
 
 def issue_section(tmp, args):
@@ -117,32 +118,36 @@ def issue_section(tmp, args):
     planted_cost = l1_cost(a, u)
     print(f"{n} x {n} float32 ({size / 1e6:.1f} MB), 5% of the rows on a 3-dimensional "
           f"subspace at 6 times the scale; planted subspace's l1 cost {planted_cost:.1f}\n")
-    print("| run | command | load | library call | wall | peak memory / input | angle | "
+    print("| run | command | load | library call | wall | CPU | peak memory / input | angle | "
           "l1 cost / planted |")
-    print("|---|---|---|---|---|---|---|---|")
-    ratios = []
+    print("|---|---|---|---|---|---|---|---|---|")
+    ratios, cpu_ratios = [], []
     for run in range(3):
-        times = {}
+        times, cpu = {}, {}
         for name, cmd in (("svd exact", ["svd", "-k", "5", "--method", "exact"]),
                           ("lp", ["lp", "-k", "5", "-p", "1"])):
             load = geometry.load_average()
-            seconds, wall, rss, basis = measured(cmd, path, tmp)
+            seconds, wall, rss, basis, cpu[name] = measured(cmd, path, tmp)
             times[name] = seconds
             print(f"| {run + 1} | lowrank {' '.join(cmd)} | {load:.2f} | {seconds:.3f} s | "
-                  f"{wall:.2f} s | {rss / 1e6:.0f} MB = {rss / size:.2f} | "
+                  f"{wall:.2f} s | {cpu[name]:.2f} s | {rss / 1e6:.0f} MB = {rss / size:.2f} | "
                   f"{lp_data.largest_angle(u, basis):.3f}° | "
                   f"{l1_cost(a, basis) / planted_cost:.5f} |", flush=True)
         ratios.append(times["lp"] / times["svd exact"])
+        cpu_ratios.append(cpu["lp"] / cpu["svd exact"])
     print(f"\nlp / exact SVD time, library call: {', '.join(f'{r:.2f}' for r in ratios)} "
-          f"(median {np.median(ratios):.2f})")
+          f"(median {np.median(ratios):.2f}); process CPU time: "
+          f"{', '.join(f'{r:.2f}' for r in cpu_ratios)} (median {np.median(cpu_ratios):.2f})")
     # issue 14's third check: the 20000 x 50 haystack of issue 5 (30% outliers), as fast as before
     a, u = lp_data.haystack(20000, 50, 5, 0.3, 1)
     np.save(path, a)
     runs = [measured(["lp", "-k", "5", "-p", "1"], path, tmp) for _ in range(7)]
     seconds = sorted(r[0] for r in runs)
+    cpu = sorted(r[4] for r in runs)
     print(f"\nThe 20000 x 50 haystack (30% outliers), `lowrank lp -k 5 -p 1`, 7 runs at load "
           f"{geometry.load_average():.2f}: library call min {seconds[0]:.3f} s, median "
-          f"{seconds[3]:.3f} s; largest angle {lp_data.largest_angle(u, runs[0][3]):.3f}°")
+          f"{seconds[3]:.3f} s (process CPU min {cpu[0]:.2f} s); largest angle "
+          f"{lp_data.largest_angle(u, runs[0][3]):.3f}°")
 
 
 # The family of planted problems: (label, kind, outlier dimension, ratio).
@@ -267,8 +272,8 @@ def entries_section(tmp, args):
     print("n x n float32 of rank 5 (N(0, 1) factors), 10% of the entries replaced by values of "
           "size 20-60: `lowrank lp -k 5 -p 1 --objective entries` against `lowrank svd -k 5 "
           "--method exact`, interleaved; error = ||fit - clean||_F / ||clean||_F.\n")
-    print("| n | input | command | load | library call | wall | peak memory / input | error |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| n | input | command | load | library call | wall | CPU | peak memory / input | error |")
+    print("|---|---|---|---|---|---|---|---|---|")
     path = os.path.join(tmp, "entries.npy")
     for n in sizes:
         a, clean = lp_data.corrupted(n, n, 5, 0.1, 1)
@@ -277,13 +282,13 @@ def entries_section(tmp, args):
         for name, cmd in (("svd exact", ["svd", "-k", "5", "--method", "exact"]),
                           ("lp entries", ["lp", "-k", "5", "-p", "1", "--objective", "entries"])):
             load = geometry.load_average()
-            seconds, wall, rss, _ = measured(cmd, path, tmp)
+            seconds, wall, rss, _, cpu = measured(cmd, path, tmp)
             fitted = np.load(os.path.join(tmp, "l.npy")).astype(np.float64) \
                 @ np.load(os.path.join(tmp, "r.npy")).astype(np.float64)
             error = np.linalg.norm(fitted - clean) / np.linalg.norm(clean)
             print(f"| {n} | {size / 1e6:.0f} MB | lowrank {' '.join(cmd)} | {load:.2f} | "
-                  f"{seconds:.3f} s | {wall:.2f} s | {rss / 1e6:.0f} MB = {rss / size:.2f} | "
-                  f"{error:.2e} |", flush=True)
+                  f"{seconds:.3f} s | {wall:.2f} s | {cpu:.2f} s | {rss / 1e6:.0f} MB = "
+                  f"{rss / size:.2f} | {error:.2e} |", flush=True)
 
 
 METHODS = [("SVD", ["svd"]),

@@ -4,6 +4,8 @@
 #   make check           unit tests (Check) and tool tests
 #   make check-asan      the same, built with AddressSanitizer + UBSan in build-asan/
 #   make check-valgrind  the unit tests under valgrind
+#   make check-tsan      the unit tests and a threads test under ThreadSanitizer
+#   make fuzz            the libFuzzer harnesses of fuzz/, each for FUZZ_SECONDS
 #   make bench           the benchmark programs in bench/ (not run by make check)
 #   make demo            compress the bundled layer, subtract the bundled video's background
 #   make install         DESTDIR, prefix, libdir, mandir, ... as usual
@@ -38,7 +40,9 @@ SOFILE := liblowrank.so.$(VERSION)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
         -Wvla -Wpointer-arith -Wcast-qual
-ifdef SANITIZE
+ifeq ($(SANITIZE),thread)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+else ifdef SANITIZE
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 else
 OPT := -O2 -g
@@ -127,6 +131,7 @@ TOOL_PARTS += ellipsoid
 TOOL_PARTS += coreset
 TOOL_PARTS += background
 TOOL_PARTS += image
+TOOL_PARTS += progress
 TOOL_OBJS := $(TOOL_PARTS:%=$(B)/tools/%.o)
 
 $(B)/tools/%.o: $(srcdir)/tools/%.c | $(B)/tools
@@ -160,6 +165,8 @@ SUITES += lp
 SUITES += lp_entries
 SUITES += background
 SUITES += progress
+SUITES += scale
+SUITES += threads
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
 # Tests link the static archive: they reach the internal layer too, and
 # wrapping malloc lets them fail any allocation on purpose.
@@ -206,6 +213,26 @@ check-valgrind: need-check $(SUITE_BINS)
 	    $(TEST_ENV) CK_FORK=no $(VALGRIND) $$t || failed="$$failed $$(basename $$t)"; done; \
 	if [ -n "$$failed" ]; then echo "FAILED under valgrind:$$failed" >&2; exit 1; fi
 
+# The Check suites (check_threads among them: distinct handles from several
+# threads at once) built with ThreadSanitizer in build-tsan/, in the test
+# process itself (no fork per test), with OpenBLAS single-threaded and
+# nothing suppressed; then check_threads again with OpenBLAS's own threads,
+# whose internal hand-offs tests/tsan.supp suppresses (it says which and why).
+TSAN_RUN = $(TEST_ENV) CK_FORK=no TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1
+TSAN_SUPP := suppressions=$(abspath $(srcdir))/tests/tsan.supp
+check-tsan:
+	$(MAKE) -f $(srcdir)/Makefile B=build-tsan SANITIZE=thread check-tsan-run
+
+check-tsan-run: need-check $(SUITE_BINS)
+	@failed=; \
+	for t in $(SUITE_BINS); do \
+	    echo "== tsan $$(basename $$t)"; \
+	    OPENBLAS_NUM_THREADS=1 $(TSAN_RUN)" $$t || failed="$$failed $$(basename $$t)"; done; \
+	echo "== tsan check_threads, OpenBLAS's threads on"; \
+	OPENBLAS_NUM_THREADS=2 $(TSAN_RUN) $(TSAN_SUPP)" $(B)/tests/check_threads || \
+	    failed="$$failed check_threads(OpenBLAS threads)"; \
+	if [ -n "$$failed" ]; then echo "FAILED under ThreadSanitizer:$$failed" >&2; exit 1; fi
+
 # ------------------------------------------------------------ ABI gate
 # abi/liblowrank.abi records the ABI of the last release (docs/abi.md).
 ABIDW := abidw --headers-dir $(srcdir)/include --no-corpus-path --drop-private-types --no-show-locs
@@ -217,6 +244,54 @@ abi-check: $(B)/lib/$(SOFILE)
 abi-baseline: $(B)/lib/$(SOFILE)
 	$(ABIDW) $(B)/lib/$(SONAME) | sed -e "s|$(srcdir)/||g" -e "s|comp-dir-path='[^']*'|comp-dir-path='.'|" \
 	    > $(srcdir)/abi/liblowrank.abi
+
+# ------------------------------------------------------------ fuzzing
+# `make fuzz` builds the libFuzzer harnesses of fuzz/ with clang (the library
+# and the tool's sources instrumented, ASan and UBSan on) in $(FZ), then runs
+# each for FUZZ_SECONDS from a copy of its seed corpus (fuzz/corpus/NAME)
+# and prints how many inputs it ran; docs/fuzzing.md says how to run them
+# longer.  `make fuzz-build` only builds them.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 25
+FZ := $(B)/build-fuzz
+FUZZ_TARGETS := npy image args
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
+FUZZ_OPT := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = -std=c11 $(FUZZ_OPT) $(WARN) -fsanitize=fuzzer-no-link $(CFLAGS)
+FUZZ_OBJS := $(LIB_PARTS:%=$(FZ)/lib/%.o) $(TOOL_PARTS:%=$(FZ)/tools/%.o)
+
+$(FZ)/lib/%.o: $(srcdir)/lib/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+# the tool's main() is libFuzzer's to provide
+$(FZ)/tools/%.o: $(srcdir)/tools/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(IMAGE_CFLAGS) $(FUZZ_CFLAGS) -Dmain=lowrank_tool_main \
+	    -Wno-missing-prototypes -c -o $@ $<
+
+$(FZ)/fuzz_%: $(srcdir)/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) -I$(srcdir)/tools $(IMAGE_CFLAGS) -std=c11 $(FUZZ_OPT) \
+	    -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LINALG_LIBS) $(IMAGE_LIBS) -lm
+
+# kept between runs (make would delete them as intermediate)
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	    rm -rf $(FZ)/corpus-$$t && mkdir -p $(FZ)/corpus-$$t && \
+	    cp $(srcdir)/fuzz/corpus/$$t/* $(FZ)/corpus-$$t/ && \
+	    dict=; [ -f $(srcdir)/fuzz/$$t.dict ] && dict=-dict=$(srcdir)/fuzz/$$t.dict; \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	    $(FZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 -print_final_stats=1 \
+	        -artifact_prefix=$(FZ)/crash-$$t- $$dict $(FZ)/corpus-$$t > $(FZ)/fuzz_$$t.log 2>&1 \
+	        || { tail -n 60 $(FZ)/fuzz_$$t.log; echo "fuzz_$$t FAILED (log: $(FZ)/fuzz_$$t.log)"; \
+	             exit 1; }; \
+	    echo "fuzz_$$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FZ)/fuzz_$$t.log)" \
+	         "inputs in $(FUZZ_SECONDS) s, $$(ls $(FZ)/corpus-$$t | wc -l) in the corpus, no failure"; \
+	done
 
 # ------------------------------------------------------------ benchmarks
 # `make bench` builds the programs; the scripts in bench/ run them against
@@ -324,9 +399,11 @@ distcheck: dist
 	rm -rf $(DC)
 	@echo "$(DIST).tar.gz is ready for distribution"
 
-# Debian packages liblowrank0, liblowrank-dev and lowrank-tools from the tarball.
+# Debian packages liblowrank0, liblowrank-dev, lowrank-tools and
+# python3-lowrank from the tarball, then a check of what they hold.
 deb: dist
 	sh $(srcdir)/packaging/build-deb.sh $(DIST).tar.gz debs
+	sh $(srcdir)/packaging/test-debs.sh debs
 
 # ------------------------------------------------------------ housekeeping
 $(B)/lib $(B)/tools $(B)/tests $(B)/man:
@@ -338,13 +415,14 @@ clean:
 	    $(B)/lowrank.pc $(CMAKE_FILES) $(MAN_PAGES)
 	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*)) $(BENCH_BINS)
 	rm -rf $(B)/demo/compress $(B)/demo/masks $(B)/demo/*.d
-	rm -rf build-asan distcheck.tmp liblowrank-*.tar.gz debs
+	rm -rf build-asan build-tsan build-fuzz distcheck.tmp liblowrank-*.tar.gz debs
 
 distclean: clean
 	rm -f config.mk config.status config.log GNUmakefile
 
 FORCE:
 .PHONY: all bench demo check check-asan check-valgrind need-check abi-check abi-baseline install \
+        fuzz fuzz-build check-tsan check-tsan-run \
         uninstall dist distcheck deb clean distclean FORCE
 
 -include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/bench/*.d $(B)/demo/*.d)

@@ -22,6 +22,17 @@
  *
  *  - Inputs are const and never modified.
  *
+ *  - Scale.  Results do not depend on the scale of the input: for c A each
+ *    numerical function returns c^q times its result for A, q as each
+ *    function documents (1 for singular values, centres, G and coreset
+ *    points; -2 for an ellipsoid's shape; p for a cost; 0 for singular
+ *    vectors, weights, indices, alpha, eps and relative errors), for every c
+ *    that keeps c A representable.  Inputs of extreme magnitude are computed
+ *    on a copy scaled by a power of two, which loses no bit.  Where c^q
+ *    times the result is outside the range of its dtype the function fails
+ *    with LOWRANK_ERANGE: none returns inf, NaN or a vanished result with
+ *    success.
+ *
  *  - Threads.  The library has no mutable global state.  Distinct handles may
  *    be used from distinct threads at the same time.  One handle may be read
  *    (passed as const) from several threads at once, but must not be written
@@ -609,7 +620,9 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
  * randomized), LOWRANK_ERANGE (k < 0 or k > min(m, n); k = 0 with a zero
  * tolerance), LOWRANK_ENONFINITE (a holds NaN or infinity), LOWRANK_ENOMEM,
  * LOWRANK_EOVERFLOW (a dimension beyond the BLAS integer), LOWRANK_ENOCONV
- * (LAPACK did not converge, which it practically never does). */
+ * (LAPACK did not converge, which it practically never does); LOWRANK_ERANGE
+ * also when a singular value is beyond the dtype's range (c A gives U, c S,
+ * V^T: a float32 matrix of FLT_MAX entries has sigma_1 > FLT_MAX). */
 LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts,
                             lowrank_factors **out);
 
@@ -715,13 +728,18 @@ LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_op
  * lowrank_factors_error() gives ||A - U diag(S) V^T||_F / ||A||_F, computed
  * from the residual itself.
  *
+ * Scale: c A gives U, c S, V^T (to the refinement's stopping tolerance) and
+ * the same error.  An A of extreme magnitude (beyond 2^+-20 in float32,
+ * 2^+-250 in float64) is fitted on a copy scaled by a power of two, which
+ * takes A's memory once more.
+ *
  * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ERANGE (p NaN or below 1;
  * k < 1 or k > min(m, n); a method other than the above; refinement with
- * p > 2; LOWRANK_OPT_SKETCH_DIM in [1, k)), LOWRANK_ENONFINITE (a holds NaN
- * or infinity), LOWRANK_ENOMEM, LOWRANK_EOVERFLOW (a dimension beyond the
- * BLAS integer), LOWRANK_ENOCONV (LAPACK or, for p = INFINITY, lowrank_mvee
- * did not converge), LOWRANK_ECANCELED (the progress callback asked to
- * stop). */
+ * p > 2; LOWRANK_OPT_SKETCH_DIM in [1, k); a singular value beyond the
+ * dtype's range), LOWRANK_ENONFINITE (a holds NaN or infinity),
+ * LOWRANK_ENOMEM, LOWRANK_EOVERFLOW (a dimension beyond the BLAS integer),
+ * LOWRANK_ENOCONV (LAPACK or, for p = INFINITY, lowrank_mvee did not
+ * converge), LOWRANK_ECANCELED (the progress callback asked to stop). */
 LOWRANK_API int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts *opts,
                            lowrank_factors **out);
 
@@ -735,8 +753,14 @@ LOWRANK_API int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const l
  *     lowrank_lp with LOWRANK_ORIENT_COLS;
  *   LOWRANK_OBJECTIVE_ENTRIES: sum over the entries of |a - U diag(S) V^T|^p.
  * p = INFINITY gives the largest distance, or the largest entry.
+ * Scale: a times c, with f's S times c, gives c^p times the cost (c for
+ * p = INFINITY), for any p: when a term's p-th power could leave double's
+ * range (large p, or extreme magnitudes), the largest term is found first
+ * and the sum formed on a copy of a and S scaled so that it is 1.
  * Errors: LOWRANK_EINVAL (a, f or cost NULL, objective neither of the two),
- * LOWRANK_ERANGE (p NaN or below 1), LOWRANK_ESIZE (f is not m x n),
+ * LOWRANK_ERANGE (p NaN or below 1; the cost outside double's range: above
+ * DBL_MAX, as for p = 1000 and distances above 2, or not zero and below
+ * DBL_MIN, where it has lost its precision), LOWRANK_ESIZE (f is not m x n),
  * LOWRANK_ENONFINITE (a holds NaN or infinity), LOWRANK_ENOMEM.  On failure
  * *cost is unchanged. */
 LOWRANK_API int lowrank_lp_cost(const lowrank_matrix *a, const lowrank_factors *f, double p,
@@ -774,7 +798,12 @@ typedef struct lowrank_ellipsoid lowrank_ellipsoid;
  * 1e-6: fewer than d + 1 (origin: d) points, or a spread in some direction
  * below 1e-6 of the largest; project them onto the flat first),
  * LOWRANK_ENOCONV (the iteration cap was reached before the requested eps),
- * LOWRANK_ERANGE (a float32 result overflows), LOWRANK_ENOMEM. */
+ * LOWRANK_ERANGE (the centre or Q beyond the dtype's range, or Q's largest
+ * entry below its normal range), LOWRANK_ENOMEM.
+ * Scale: c points give the centre times c, Q / c^2, the log volume plus
+ * d log|c|, the same weights and eps; Q / c^2 leaves float32's range for
+ * points beyond about 1e19 or below about 1e-19 (float64: 1e154), where
+ * the call fails with LOWRANK_ERANGE. */
 LOWRANK_API int lowrank_mvee(const lowrank_matrix *points, const lowrank_opts *opts,
                              lowrank_ellipsoid **out);
 
@@ -830,8 +859,15 @@ LOWRANK_API double lowrank_ellipsoid_eps(const lowrank_ellipsoid *e);
  *     at most sqrt(d (d + 1)), the bound the paper's test (every shrunk axis
  *     point in the body) guarantees.  LOWRANK_OPT_MAX_ITER caps the rounds
  *     (default 1000); alpha remains certified if it is hit.
+ * For p > 2 the Lewis iteration may stop short of its ideal alpha (the
+ * weights grow uneven with p); when the alpha it certifies is above
+ * sqrt(d) (1 + eps)^(1/d) n^(1/p), which the John ellipsoid of the p =
+ * INFINITY route guarantees for every p (||Ax||_inf <= ||Ax||_p <= n^(1/p)
+ * ||Ax||_inf over the n rows that are not zero), that route is taken.
+ * Scale: c A gives c G and the same alpha.
  * Errors: LOWRANK_EINVAL (a, g or alpha NULL), LOWRANK_ERANGE (p NaN or below
- * 1, LOWRANK_OPT_METHOD not one of the above), LOWRANK_ENONFINITE,
+ * 1, LOWRANK_OPT_METHOD not one of the above, G beyond the dtype's range),
+ * LOWRANK_ENONFINITE,
  * LOWRANK_EDEGENERATE (rank of A below d, n < d included: the body is
  * unbounded), LOWRANK_ENOCONV (p = INFINITY: see lowrank_mvee),
  * LOWRANK_ENOMEM. */
@@ -862,6 +898,9 @@ typedef struct lowrank_coreset lowrank_coreset;
  * with the same options (LOWRANK_OPT_METHOD chooses Lewis weights or the
  * ellipsoid method).  Draws depend only on LOWRANK_OPT_SEED.  Indices are
  * row numbers plus LOWRANK_OPT_ROW_OFFSET.
+ * Scale: c A gives the same indices and weights and c times the points,
+ * for any c; the probabilities are formed on a copy normalised by a power
+ * of two (and, for large p, relative to the largest).
  * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ERANGE (p NaN, below 1 or
  * infinite; a method lowrank_lp_rounding refuses), LOWRANK_ESIZE (m < 1),
  * LOWRANK_ENONFINITE, LOWRANK_EDEGENERATE (rank of a below d), LOWRANK_ENOMEM. */
@@ -889,7 +928,9 @@ LOWRANK_API const lowrank_matrix *lowrank_coreset_points(const lowrank_coreset *
  * it is reduced to at most m by sensitivity sampling of the weighted rows
  * (row i counts as w_i^(1/p) a_i), otherwise returned whole.  Indices carry
  * over (LOWRANK_OPT_ROW_OFFSET is not added again); the other options are
- * those of lowrank_coreset_build.
+ * those of lowrank_coreset_build.  Scale: as lowrank_coreset_build; the
+ * weighted rows are normalised through logarithms of their norms and
+ * weights, so that neither a large weight nor a large row overflows.
  * Errors: LOWRANK_EINVAL (a, b or out NULL; p, d or dtype differ),
  * LOWRANK_ESIZE (m < 1), LOWRANK_ERANGE, LOWRANK_EDEGENERATE (the union has
  * rank below d), LOWRANK_ENOMEM. */

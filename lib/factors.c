@@ -43,6 +43,11 @@ lowrank_orientation lr_factors_orientation(const lowrank_factors *f)
     return f->fitted_cols ? LOWRANK_ORIENT_COLS : LOWRANK_ORIENT_ROWS;
 }
 
+int lr_factors_unscale(lowrank_factors *f, int e)
+{
+    return lr_matrix_unscale(f->s, e, 0, "a singular value of the approximation");
+}
+
 void lowrank_factors_free(lowrank_factors *f)
 {
     if (!f)

@@ -12,16 +12,18 @@ typedef struct option_spec {
     const char *name;
     int is_double;
     double def, min, max; /* integer keys hold their bounds as doubles too */
+    int open_max;         /* max itself is excluded: [min, max) */
 } option_spec;
 
-#define INT_KEY(name, def, min, max) {name, 0, def, min, max}
-#define DBL_KEY(name, def, min, max) {name, 1, def, min, max}
+#define INT_KEY(name, def, min, max) {name, 0, def, min, max, 0}
+#define DBL_KEY(name, def, min, max) {name, 1, def, min, max, 0}
+#define DBL_KEY_BELOW(name, def, min, max) {name, 1, def, min, max, 1}
 
 /* Indexed by lowrank_option; index 0 is unused. */
 static const option_spec specs[] = {
     [LOWRANK_OPT_METHOD] = INT_KEY("LOWRANK_OPT_METHOD", LOWRANK_METHOD_AUTO, 0, 4),
     [LOWRANK_OPT_SEED] = INT_KEY("LOWRANK_OPT_SEED", 20261128, -HUGE_VAL, HUGE_VAL),
-    [LOWRANK_OPT_TOLERANCE] = DBL_KEY("LOWRANK_OPT_TOLERANCE", 0, 0, 0x1.fffffffffffffp-1),
+    [LOWRANK_OPT_TOLERANCE] = DBL_KEY_BELOW("LOWRANK_OPT_TOLERANCE", 0, 0, 1),
     [LOWRANK_OPT_MAX_ITER] = INT_KEY("LOWRANK_OPT_MAX_ITER", 0, 0, HUGE_VAL),
     [LOWRANK_OPT_OVERSAMPLING] = INT_KEY("LOWRANK_OPT_OVERSAMPLING", -1, -1, HUGE_VAL),
     [LOWRANK_OPT_POWER_ITER] = INT_KEY("LOWRANK_OPT_POWER_ITER", -1, -1, HUGE_VAL),
@@ -94,6 +96,7 @@ int lowrank_opts_new(lowrank_opts **out)
     o->progress_user = NULL;
     o->progress_lo = 0;
     o->progress_hi = 1;
+    o->progress_interval = LR_PROGRESS_INTERVAL;
     return LOWRANK_OK;
 }
 
@@ -129,9 +132,9 @@ int lowrank_opts_set_double(lowrank_opts *opts, lowrank_option key, double value
     const option_spec *s = find_spec(key, 1);
     if (!s)
         return LOWRANK_EINVAL;
-    if (!isfinite(value) || value < s->min || value > s->max)
-        return lr_fail(LOWRANK_ERANGE, "%s = %g is outside [%g, %g]", s->name, value, s->min,
-                       s->max);
+    if (!isfinite(value) || value < s->min || value > s->max || (s->open_max && value == s->max))
+        return lr_fail(LOWRANK_ERANGE, "%s = %g is outside [%g, %g%c", s->name, value, s->min,
+                       s->max, s->open_max ? ')' : ']');
     opts->value[key].d = value;
     return LOWRANK_OK;
 }

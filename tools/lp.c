@@ -33,13 +33,14 @@ typedef struct lp_args {
     double p, tol;
     const char *method, *objective, *orientation;
     const char *factors[2];
-    tool_flag flags[13];
+    tool_flag flags[14];
     char *files[2];
     int nfiles;
 } lp_args;
 
 /* indices of lp_args.flags */
-enum { K, P, METHOD, OBJECTIVE, ORIENTATION, REFINE, REFINE_TOL, STARTS, SKETCH, SEED, TIME };
+enum { K, P, METHOD, OBJECTIVE, ORIENTATION, REFINE, REFINE_TOL, STARTS, SKETCH, SEED, TIME,
+       FACTORS, QUIET };
 
 /* The command line into a; 0, the exit status of a usage error, or
  * TOOL_HELP. */
@@ -72,6 +73,7 @@ static int parse(int argc, char **argv, lp_args *a)
         {"--factors", FLAG_PAIR, a->factors, 0, "L.npy R.npy",
          "write the factors L (m x k) and R (k x n), with or\n"
          "instead of the approximation OUT.npy"},
+        TOOL_QUIET_FLAG,
         TOOL_FLAGS_END};
     memcpy(a->flags, flags, sizeof flags);
     a->nfiles = tool_parse_some("lp", argc, argv, a->flags, a->files, 1, 2);
@@ -115,16 +117,19 @@ static int set_options(const lp_args *a, lowrank_opts *opts)
 }
 
 static int run(char **files, int nfiles, const char *const *factors, long long k, double p,
-               int timed, const lowrank_opts *opts)
+               int timed, int quiet, lowrank_opts *opts)
 {
     lowrank_matrix *a = NULL;
     lowrank_factors *f = NULL;
     int rc = lowrank_matrix_load_npy(files[0], &a);
     if (rc != LOWRANK_OK)
         return tool_fail(files[0], rc);
+    tool_progress pr;
+    tool_progress_start(&pr, "lp", opts, quiet);
     double t0 = tool_now();
     rc = lowrank_lp(a, k, p, opts, &f);
     double seconds = tool_now() - t0;
+    tool_progress_end(&pr);
     int64_t objective = LOWRANK_OBJECTIVE_ROWS;
     lowrank_opts_get_int(opts, LOWRANK_OPT_OBJECTIVE, &objective);
     double cost = NAN, error = NAN;
@@ -159,7 +164,8 @@ int cmd_lp(int argc, char **argv)
         return tool_fail("options", rc);
     status = set_options(&a, opts);
     if (!status)
-        status = run(a.files, a.nfiles, a.factors, a.k, a.p, a.flags[TIME].seen, opts);
+        status = run(a.files, a.nfiles, a.factors, a.k, a.p, a.flags[TIME].seen,
+                     a.flags[QUIET].seen, opts);
     lowrank_opts_free(opts);
     return status;
 }

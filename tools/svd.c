@@ -13,12 +13,12 @@ typedef struct svd_args {
     double tol;
     const char *method;
     const char *factors[2];
-    tool_flag flags[9];
+    tool_flag flags[10];
     char *files[2];
     int nfiles;
 } svd_args;
 
-enum { K, METHOD, TOL, SEED, TIME, BALANCED, FACTORS }; /* indices of svd_args.flags */
+enum { K, METHOD, TOL, SEED, TIME, BALANCED, FACTORS, QUIET }; /* indices of svd_args.flags */
 
 static int method_of(const char *name)
 {
@@ -45,6 +45,7 @@ static int parse(int argc, char **argv, svd_args *a)
          "with --factors: split S evenly, L = U S^1/2, R = S^1/2 V^T\n(default: L = U S, R = V^T)"},
         {"--factors", FLAG_PAIR, a->factors, 0, "L.npy R.npy",
          "write the factors L (m x k) and R (k x n) instead of\nthe m x n approximation OUT.npy"},
+        TOOL_QUIET_FLAG,
         TOOL_FLAGS_END};
     memcpy(a->flags, flags, sizeof flags);
     a->nfiles = tool_parse_some("svd", argc, argv, a->flags, a->files, 1, 2);
@@ -89,9 +90,12 @@ int cmd_svd(int argc, char **argv)
     if (status == 0 && (rc = lowrank_matrix_load_npy(in, &m)) != LOWRANK_OK)
         status = tool_fail(in, rc);
     if (status == 0) {
+        tool_progress pr;
+        tool_progress_start(&pr, "svd", opts, a.flags[QUIET].seen);
         double t0 = tool_now();
         rc = lowrank_svd(m, a.k, opts, &f);
         double seconds = tool_now() - t0;
+        tool_progress_end(&pr);
         if (rc != LOWRANK_OK)
             status = tool_fail(in, rc);
         else if (a.flags[TIME].seen)

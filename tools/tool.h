@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lowrank.h"
 
@@ -95,10 +96,24 @@ typedef struct image {
     uint8_t *data;
 } image;
 
+/* The default of --max-pixels: 2^25 = 33,554,432 pixels, so that every
+ * video format up to 8K UHD (7680 x 4320) is read, while a hostile header
+ * cannot make one frame take more than 96 MiB of RGB. */
+#define IMAGE_MAX_PIXELS ((int64_t)1 << 25)
+
 /* Read a JPEG, or a PNG when path ends in .png, as 8-bit grey (channels 1)
- * or RGB (channels 3), into a new img->data (free it).  On failure returns
- * -1 with a message in err. */
-int image_read(const char *path, int64_t channels, image *img, char *err, size_t errlen);
+ * or RGB (channels 3), into a new img->data (free it).  An image whose
+ * header claims more than max_pixels pixels is refused before it is
+ * decoded, and so is a JPEG with corrupt or truncated data (which libjpeg
+ * would fill in).  On failure returns -1 with a message in err and
+ * img->data NULL. */
+int image_read(const char *path, int64_t channels, int64_t max_pixels, image *img, char *err,
+               size_t errlen);
+
+/* The same from an open file, a PNG when png is set (what image_read does
+ * after fopen; the fuzzer feeds it memory through fmemopen). */
+int image_decode(FILE *file, int png, int64_t channels, int64_t max_pixels, image *img,
+                 char *err, size_t errlen);
 
 /* Write an 8-bit grey (channels 1) or RGB (3) PNG, rows stride bytes
  * apart.  On failure returns -1 with a message in err. */
@@ -106,8 +121,36 @@ int image_write_png(const char *path, const uint8_t *data, int64_t width, int64_
                     int64_t channels, int64_t stride, char *err, size_t errlen);
 
 /* Report a failed library call on stderr as
- * "lowrank: CONTEXT: <strerror>: <last_error>" and return exit status 1. */
+ * "lowrank: CONTEXT: <strerror>: <last_error>" and return exit status 1;
+ * a computation canceled by Ctrl-C is "lowrank: interrupted", status 130. */
 int tool_fail(const char *context, int rc);
+
+/* The progress of a command's library calls (tools/progress.c): a bar on
+ * stderr once the work has lasted a second, when stderr is a terminal and
+ * quiet is 0, and Ctrl-C turned into a cancel.  tool_progress_start installs
+ * both (the callback on opts, when not NULL); a command with work of its own
+ * (a loop over frames) calls tool_progress_report itself, and stops when it
+ * returns nonzero; tool_progress_end clears the bar. */
+typedef struct tool_progress {
+    const char *command;
+    double start;
+    int shown, quiet;
+} tool_progress;
+
+void tool_progress_start(tool_progress *p, const char *command, lowrank_opts *opts, int quiet);
+int tool_progress_report(double fraction, void *user);
+void tool_progress_end(tool_progress *p);
+/* Whether Ctrl-C was pressed. */
+int tool_interrupted(void);
+/* Say "lowrank: interrupted" on stderr and return 130, the exit status of a
+ * command stopped by Ctrl-C (128 + SIGINT, as a shell reports it). */
+int tool_interrupt_status(void);
+
+/* The --quiet flag of the commands that show progress. */
+#define TOOL_QUIET_FLAG                                                                            \
+    {"--quiet", FLAG_BOOL, NULL, 0, NULL,                                                         \
+     "no progress bar (shown on stderr when it is a terminal\n"                                   \
+     "and the work lasts over a second)"}
 
 /* Report a usage error for the subcommand and return exit status 2. */
 int tool_usage(const char *command, const char *message);

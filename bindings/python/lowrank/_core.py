@@ -3,7 +3,10 @@ numpy arrays and lowrank_matrix handles.  Everything here goes through the C
 ABI with ctypes: no compiler is needed."""
 import ctypes
 import ctypes.util
+import operator
 import os
+import signal
+import threading
 
 import numpy as np
 
@@ -12,8 +15,9 @@ OK = 0
 STATUS_NAMES = {
     -1: 'EINVAL', -2: 'ESIZE', -3: 'ERANGE', -4: 'ENONFINITE', -5: 'EOVERFLOW', -6: 'ENOMEM',
     -7: 'EIO', -8: 'EFORMAT', -9: 'EUNSUPPORTED', -10: 'ENOCONV', -11: 'EDEGENERATE',
-    -12: 'EINTERNAL',
+    -12: 'EINTERNAL', -13: 'ECANCELED',
 }
+ECANCELED = -13
 FLOAT32, FLOAT64 = 1, 2
 ROW_MAJOR, COL_MAJOR = 101, 102
 
@@ -79,6 +83,8 @@ declare('lowrank_opts_new', _int, _pp)
 declare('lowrank_opts_free', None, ctypes.c_void_p)
 declare('lowrank_opts_set_int', _int, ctypes.c_void_p, _int, _i64)
 declare('lowrank_opts_set_double', _int, ctypes.c_void_p, _int, _dbl)
+_PROGRESS_FN = ctypes.CFUNCTYPE(_int, _dbl, ctypes.c_void_p)
+declare('lowrank_opts_set_progress', _int, ctypes.c_void_p, _PROGRESS_FN, ctypes.c_void_p)
 
 
 class LowrankError(Exception):
@@ -92,12 +98,38 @@ class LowrankError(Exception):
         super().__init__('%s: %s' % (lib.lowrank_strerror(code).decode(), detail))
 
 
+class Cancelled(LowrankError):
+    """A computation stopped because its progress callback asked it to
+    (returned a true value); code is ECANCELED."""
+
+
 def check(rc):
     """Raise LowrankError for a failed status; the message is read at once,
     in the calling thread, as lowrank_last_error() is per thread."""
     if rc != OK:
         raise LowrankError(rc, lib.lowrank_last_error().decode(errors='replace'))
     return rc
+
+
+_INT64_MIN, _INT64_MAX = -2 ** 63, 2 ** 63 - 1
+
+
+def int64(value, name):
+    """value as an int that fits the C API's int64_t: ctypes would silently
+    wrap 2**64 + 2 to 2.  OverflowError otherwise, TypeError for a
+    non-integer."""
+    v = operator.index(value)
+    if not _INT64_MIN <= v <= _INT64_MAX:
+        raise OverflowError('%s = %d does not fit in int64' % (name, v))
+    return v
+
+
+def path_bytes(path):
+    """A file system path for the C API; a NUL would silently cut it short."""
+    b = os.fsencode(path)
+    if b'\0' in b:
+        raise ValueError('embedded null byte in path %r' % (path,))
+    return b
 
 
 def version():
@@ -184,14 +216,14 @@ def take_matrix(handle):
 def load_npy(path):
     """Read an .npy file with liblowrank's reader (float32/float64, 1-D or 2-D)."""
     h = ctypes.c_void_p()
-    check(lib.lowrank_matrix_load_npy(os.fsencode(path), ctypes.byref(h)))
+    check(lib.lowrank_matrix_load_npy(path_bytes(path), ctypes.byref(h)))
     return take_matrix(h)
 
 
 def save_npy(path, array):
     """Write a float matrix with liblowrank's writer (atomic replace)."""
     m = Matrix(array)
-    check(lib.lowrank_matrix_save_npy(m.handle, os.fsencode(path)))
+    check(lib.lowrank_matrix_save_npy(m.handle, path_bytes(path)))
 
 
 # ------------------------------------------------------------ options
@@ -219,11 +251,21 @@ _NAMED = {'method': METHODS, 'objective': OBJECTIVES, 'orientation': ORIENTATION
 
 class Options:
     """A lowrank_opts handle built from keyword arguments, e.g.
-    Options(method='randomized', seed=7, tol=0.05); None values are skipped."""
+    Options(method='randomized', seed=7, tol=0.05); None values are skipped.
 
-    def __init__(self, **kw):
+    progress, when given, is called as progress(fraction) during long
+    computations (about every 50 ms, fraction in [0, 1]); a true return value
+    cancels the computation, which then raises Cancelled.  Whether or not it
+    is given, Ctrl-C (KeyboardInterrupt) during a computation cancels it and
+    is raised once the library has returned, as is any exception the
+    callback raises; make the calls through these options with self.call."""
+
+    def __init__(self, progress=None, **kw):
         self.handle = ctypes.c_void_p()
         check(lib.lowrank_opts_new(ctypes.byref(self.handle)))
+        self._progress, self._pending = progress, None
+        self._callback = _PROGRESS_FN(self._report)  # kept alive with the handle
+        check(lib.lowrank_opts_set_progress(self.handle, self._callback, None))
         for name, value in kw.items():
             if value is None:
                 continue
@@ -235,9 +277,49 @@ class Options:
                     raise ValueError('%s must be one of %s' % (name, sorted(_NAMED[name])))
                 value = _NAMED[name][value]
             if kind is int:
-                check(lib.lowrank_opts_set_int(self.handle, key, int(value)))
+                check(lib.lowrank_opts_set_int(self.handle, key, int64(value, name)))
             else:
                 check(lib.lowrank_opts_set_double(self.handle, key, float(value)))
+
+    def _report(self, fraction, _user):
+        """The C callback: an exception cannot cross the library, so it is
+        kept, the computation cancelled, and call() raises it."""
+        if self._pending is not None:  # Ctrl-C came (see _interrupt)
+            return 1
+        try:
+            return 1 if self._progress is not None and self._progress(fraction) else 0
+        except BaseException as e:
+            self._pending = e
+            return 1
+
+    def _interrupt(self, _signum, _frame):
+        """SIGINT during a call: Python runs this at the next bytecode, which
+        is the callback's first; the default handler would raise there,
+        before the callback could catch it, and ctypes would drop it."""
+        self._pending = KeyboardInterrupt()
+
+    def call(self, function, *args):
+        """function(*args), a library call taking these options, checked:
+        raises what stopped it (the callback's exception, KeyboardInterrupt,
+        or Cancelled) or LowrankError.  Ctrl-C cancels it when Python's
+        default SIGINT handler is in force in the main thread."""
+        previous = None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            previous = signal.signal(signal.SIGINT, self._interrupt)
+        try:
+            rc = function(*args)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        pending, self._pending = self._pending, None
+        if rc == ECANCELED:
+            if pending is not None:
+                raise pending
+            raise Cancelled(rc, lib.lowrank_last_error().decode(errors='replace'))
+        if isinstance(pending, KeyboardInterrupt):  # came after the last report
+            raise pending
+        return check(rc)
 
     def __del__(self):
         if getattr(self, 'handle', None):

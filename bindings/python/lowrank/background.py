@@ -5,7 +5,7 @@ import ctypes
 
 import numpy as np
 
-from ._core import Options, check, declare, lib
+from ._core import Options, check, declare, int64, lib
 
 _u8p = ctypes.POINTER(ctypes.c_uint8)
 _vp, _i64 = ctypes.c_void_p, ctypes.c_int64
@@ -25,7 +25,8 @@ def _frame(f, shape):
     if a.shape != shape:
         raise ValueError('frame of shape %s, the model expects %s' % (a.shape, shape))
     inner = a.strides[1:] == (shape[2], 1) if len(shape) == 3 else a.strides[1] == 1
-    if not inner or a.strides[0] < 0:
+    row = a.shape[1] * (shape[2] if len(shape) == 3 else 1)
+    if not inner or a.strides[0] < row:   # reversed, or broadcast (stride 0) rows
         a = np.ascontiguousarray(a)
     return a, a.strides[0]
 
@@ -36,13 +37,17 @@ class Background:
     Options are those of lowrank_background_new without the LOWRANK_OPT_BG_
     prefix, lower case: mode ('adaptive' or 'seed'), rank, energy,
     threshold_mode ('pixel' or 'fixed'), threshold, sensitivity, robust,
-    update_rate, update_interval, median, warmup.  Frames are uint8 arrays of
-    shape (height, width) for one channel or (height, width, 3)."""
+    update_rate, update_interval, median, warmup; and progress, called
+    during training (see Options).  Frames are uint8 arrays of shape
+    (height, width) for one channel or (height, width, 3)."""
 
-    def __init__(self, width, height, channels=1, **options):
-        opts = Options(**{'bg_' + k: v for k, v in options.items()})
+    def __init__(self, width, height, channels=1, progress=None, **options):
+        # the model keeps a copy of the options, callback included: keep
+        # the callback alive as long as the model
+        self._opts = Options(progress=progress, **{'bg_' + k: v for k, v in options.items()})
         self.handle = ctypes.c_void_p()
-        check(lib.lowrank_background_new(width, height, channels, opts.handle,
+        check(lib.lowrank_background_new(int64(width, 'width'), int64(height, 'height'),
+                                         int64(channels, 'channels'), self._opts.handle,
                                          ctypes.byref(self.handle)))
         self.shape = (height, width) if channels == 1 else (height, width, channels)
 
@@ -60,7 +65,7 @@ class Background:
             arrays = [(a, a.strides[0]) for a, _ in arrays]
         pointers = (_u8p * len(arrays))(*[a.ctypes.data_as(_u8p) for a, _ in arrays])
         stride = arrays[0][1] if arrays else 0
-        check(lib.lowrank_background_train(self.handle, pointers, len(arrays), stride))
+        self._opts.call(lib.lowrank_background_train, self.handle, pointers, len(arrays), stride)
 
     def apply(self, frame):
         """The foreground mask of frame (height x width, 0 or 255); updates

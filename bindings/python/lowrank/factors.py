@@ -4,7 +4,7 @@ import ctypes
 
 import numpy as np
 
-from ._core import OBJECTIVES, Matrix, Options, check, declare, lib, to_numpy
+from ._core import OBJECTIVES, Matrix, Options, check, declare, int64, lib, to_numpy
 
 _vp = ctypes.c_void_p
 declare('lowrank_factors_free', None, _vp)
@@ -81,6 +81,8 @@ class Factors:
         array of that shape, written in place) when given."""
         if out is None:
             out = np.empty(self.shape, dtype=self.u.dtype)
+        if not isinstance(out, np.ndarray) or not out.flags.writeable:
+            raise ValueError('out must be a writeable numpy array')
         dst = Matrix(out)
         if dst.array is not out:
             raise ValueError('out must be a float32 or float64 array with unit stride '
@@ -89,21 +91,24 @@ class Factors:
         return out
 
 
-def svd(a, k=0, method=None, tol=None, seed=None, oversampling=None, power_iter=None):
+def svd(a, k=0, method=None, tol=None, seed=None, oversampling=None, power_iter=None,
+        progress=None):
     """Truncated SVD of a 2-D array (lowrank_svd): the best rank-k
     approximation as Factors.  method: 'auto' (default), 'exact' or
     'randomized'; with k = 0, tol chooses the smallest rank whose relative
-    Frobenius error is at most tol.  The array is used in place, not copied."""
+    Frobenius error is at most tol.  The array is used in place, not copied.
+    progress: see Options (return True to cancel, raising Cancelled)."""
     m = Matrix(a)
     opts = Options(method=method, tol=tol, seed=seed, oversampling=oversampling,
-                   power_iter=power_iter)
+                   power_iter=power_iter, progress=progress)
     out = _vp()
-    check(lib.lowrank_svd(m.handle, k, opts.handle, ctypes.byref(out)))
+    opts.call(lib.lowrank_svd, m.handle, int64(k, 'k'), opts.handle, ctypes.byref(out))
     return Factors(out)
 
 
 def lp(a, k, p=1.0, method=None, objective=None, orientation=None, refine_iter=None,
-       refine_tol=None, max_iter=None, eps=None, starts=None, sketch_dim=None, seed=None):
+       refine_tol=None, max_iter=None, eps=None, starts=None, sketch_dim=None, seed=None,
+       progress=None):
     """Robust rank-k approximation of a 2-D array in the lp sense, p >= 1
     (lowrank_lp), as Factors.  method: 'lewis' (default) or 'lowner' (the
     paper's ellipsoid method); objective: 'rows' (default; sum of the points'
@@ -114,13 +119,14 @@ def lp(a, k, p=1.0, method=None, objective=None, orientation=None, refine_iter=N
     objective (default 16); sketch_dim: the dimension of the sketch it fits
     in (0: the points' own span; the default lets the library choose);
     seed: the random starts and sketch.  The array is used in place, not
-    copied."""
+    copied.  progress: see Options (return True to cancel, raising
+    Cancelled)."""
     m = Matrix(a)
     opts = Options(method=method, objective=objective, orientation=orientation,
                    refine_iter=refine_iter, refine_tol=refine_tol, max_iter=max_iter, eps=eps,
-                   starts=starts, sketch_dim=sketch_dim, seed=seed)
+                   starts=starts, sketch_dim=sketch_dim, seed=seed, progress=progress)
     out = _vp()
-    check(lib.lowrank_lp(m.handle, k, p, opts.handle, ctypes.byref(out)))
+    opts.call(lib.lowrank_lp, m.handle, int64(k, 'k'), p, opts.handle, ctypes.byref(out))
     return Factors(out)
 
 

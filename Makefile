@@ -1,6 +1,7 @@
 # Makefile - liblowrank, hand-written GNU make.
 #
-#   make                 the libraries, the tool and the man pages
+#   make                 the libraries, the tools and the man pages (liblowrank_mpi
+#                        and lowrank-mpi too when configure found MPI)
 #   make check           unit tests (Check) and tool tests
 #   make check-asan      the same, built with AddressSanitizer + UBSan in build-asan/
 #   make check-valgrind  the unit tests under valgrind
@@ -142,14 +143,89 @@ $(B)/tools/%.o: $(srcdir)/tools/%.c | $(B)/tools
 $(B)/tools/lowrank: $(TOOL_OBJS) $(B)/lib/liblowrank.so
 	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJS) -L$(B)/lib -llowrank $(IMAGE_LIBS) -lm
 
+# ------------------------------------------------------------ liblowrank_mpi
+# The distributed library beside liblowrank (mpi/, docs/mpi.md), built when
+# configure found MPI.  It compiles in liblowrank's internal BLAS layer and
+# generator under its own names (mpi/rename.h) and calls liblowrank itself
+# through the public API only; liblowrank never sees MPI.
+MPI_SONAME := liblowrank_mpi.so.$(VERSION_MAJOR)
+MPI_SOFILE := liblowrank_mpi.so.$(VERSION)
+MPI_PARTS := comm
+MPI_PARTS += setup
+MPI_PARTS += block
+MPI_PARTS += tsqr
+MPI_PARTS += svd
+MPI_PARTS += lp
+MPI_SHARED_PARTS := blas random
+MPI_OBJS := $(MPI_PARTS:%=$(B)/mpi/%.o) $(MPI_SHARED_PARTS:%=$(B)/mpi/lib_%.o)
+MPI_CPPFLAGS = -include $(srcdir)/mpi/rename.h -I$(srcdir)/mpi -I$(srcdir)/lib $(ALL_CPPFLAGS) \
+               $(MPI_CFLAGS)
+
+$(B)/mpi/%.o: $(srcdir)/mpi/%.c | $(B)/mpi
+	$(CC) $(MPI_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/mpi/lib_%.o: $(srcdir)/lib/%.c | $(B)/mpi
+	$(CC) $(MPI_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/mpi/$(MPI_SOFILE): $(MPI_OBJS) $(srcdir)/mpi/lowrank_mpi.map $(B)/lib/liblowrank.so
+	$(CC) -shared -Wl,-soname,$(MPI_SONAME) -Wl,--version-script=$(srcdir)/mpi/lowrank_mpi.map \
+	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(MPI_OBJS) -L$(B)/lib -llowrank $(MPI_LIBS) $(LINALG_LIBS)
+
+$(B)/mpi/$(MPI_SONAME): $(B)/mpi/$(MPI_SOFILE)
+	ln -sf $(MPI_SOFILE) $@
+
+$(B)/mpi/liblowrank_mpi.so: $(B)/mpi/$(MPI_SONAME)
+	ln -sf $(MPI_SONAME) $@
+
+$(B)/mpi/liblowrank_mpi.a: $(MPI_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(MPI_OBJS)
+
+# Requires the MPI module configure found, or carries the flags of mpicc.
+$(B)/lowrank-mpi.pc: $(srcdir)/lowrank-mpi.pc.in FORCE
+	sed -e 's|@prefix@|$(prefix)|' -e 's|@exec_prefix@|$(exec_prefix)|' \
+	    -e 's|@libdir@|$(libdir)|' -e 's|@includedir@|$(includedir)|' \
+	    -e 's|@PACKAGE_VERSION@|$(VERSION)|' \
+	    -e 's|@MPI_REQUIRES@|$(if $(MPI_PC),$(comma) $(MPI_PC))|' \
+	    -e 's|@MPI_LIBS@|$(if $(MPI_PC),,$(space)$(strip $(MPI_LIBS)))|' \
+	    -e 's|@MPI_CFLAGS@|$(if $(MPI_PC),,$(space)$(strip $(MPI_CFLAGS)))|' $< > $@.tmp
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+comma := ,
+space := $(subst ,, )
+
+# lowrank-mpi, on the public APIs of both libraries and the tool's parser.
+MPI_TOOL_OBJS := $(B)/tools/lowrank-mpi.o $(B)/tools/args.o
+
+$(B)/tools/lowrank-mpi.o: $(srcdir)/tools/lowrank-mpi.c | $(B)/tools
+	$(CC) -I$(srcdir)/mpi $(ALL_CPPFLAGS) $(MPI_CFLAGS) $(ALL_CFLAGS) -fvisibility=default -c \
+	    -o $@ $<
+
+$(B)/tools/lowrank-mpi: $(MPI_TOOL_OBJS) $(B)/mpi/liblowrank_mpi.so
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MPI_TOOL_OBJS) -L$(B)/mpi -L$(B)/lib -llowrank_mpi -llowrank \
+	    $(MPI_LIBS) -lm
+
+MPI_BUILT := $(B)/mpi/liblowrank_mpi.so $(B)/mpi/liblowrank_mpi.a $(B)/lowrank-mpi.pc \
+             $(B)/tools/lowrank-mpi
+ifneq ($(HAVE_MPI),yes)
+MPI_BUILT :=
+endif
+
 # ------------------------------------------------------------ man pages
+# liblowrank_mpi's pages (mpi/man) are built and installed with it.
 MAN_SRCS := $(notdir $(wildcard $(srcdir)/man/*.scd))
+MPI_MAN_SRCS := $(notdir $(wildcard $(srcdir)/mpi/man/*.scd))
 MAN_PAGES := $(MAN_SRCS:%.scd=$(B)/man/%)
+ifeq ($(HAVE_MPI),yes)
+MAN_PAGES += $(MPI_MAN_SRCS:%.scd=$(B)/man/%)
+endif
 
 $(B)/man/%: $(srcdir)/man/%.scd | $(B)/man
 	$(SCDOC) < $< > $@
 
-all: $(LIBS_BUILT) $(B)/tools/lowrank $(B)/lowrank.pc $(CMAKE_FILES) $(MAN_PAGES)
+$(B)/man/%: $(srcdir)/mpi/man/%.scd | $(B)/man
+	$(SCDOC) < $< > $@
+
+all: $(LIBS_BUILT) $(B)/tools/lowrank $(B)/lowrank.pc $(CMAKE_FILES) $(MAN_PAGES) $(MPI_BUILT)
 
 # ------------------------------------------------------------ tests
 SUITES := core
@@ -181,10 +257,24 @@ $(B)/tests/check_%: $(srcdir)/tests/check_%.c $(B)/tests/testutil.o $(B)/lib/lib
 	    -o $@ $< $(B)/tests/testutil.o $(B)/lib/liblowrank.a $(LINALG_LIBS) $(CHECK_LIBS) \
 	    $(TEST_WRAP)
 
-# Environment of the shell tests: the tool, its library, the sources.
-TEST_ENV = LOWRANK=$(abspath $(B))/tools/lowrank LD_LIBRARY_PATH=$(abspath $(B))/lib \
+# liblowrank_mpi's test program, run under mpirun by tests/test_mpi.sh;
+# it links both static archives, so it also shows that they link together.
+MPI_CHECK := $(B)/tests/check_mpi
+ifneq ($(HAVE_MPI),yes)
+MPI_CHECK :=
+endif
+
+$(B)/tests/check_mpi: $(srcdir)/tests/check_mpi.c $(B)/tests/testutil.o $(B)/mpi/liblowrank_mpi.a \
+                      $(B)/lib/liblowrank.a
+	$(CC) -I$(srcdir)/mpi $(ALL_CPPFLAGS) $(MPI_CFLAGS) $(TEST_CFLAGS) $(ALL_CFLAGS) \
+	    $(ALL_LDFLAGS) -o $@ $< $(B)/tests/testutil.o $(B)/mpi/liblowrank_mpi.a \
+	    $(B)/lib/liblowrank.a $(MPI_LIBS) $(LINALG_LIBS) $(CHECK_LIBS) $(TEST_WRAP)
+
+# Environment of the shell tests: the tools, their libraries, the sources.
+TEST_ENV = LOWRANK=$(abspath $(B))/tools/lowrank LD_LIBRARY_PATH=$(abspath $(B))/lib:$(abspath $(B))/mpi \
            SRCDIR=$(srcdir) BUILDDIR=$(abspath $(B)) B=$(B) PYTHON=$(PYTHON) CC="$(CC)" \
-           MAKE="$(MAKE)" SANITIZE=$(SANITIZE)
+           MAKE="$(MAKE)" SANITIZE=$(SANITIZE) HAVE_MPI=$(HAVE_MPI) MPIRUN="$(MPIRUN)" \
+           LOWRANK_MPI=$(abspath $(B))/tools/lowrank-mpi
 SHELL_TESTS := $(notdir $(wildcard $(srcdir)/tests/test_*.sh))
 
 need-check:
@@ -192,7 +282,7 @@ need-check:
 	    echo "make check needs the Check library: apt-get install check, then ./configure" >&2; \
 	    exit 1; fi
 
-check: need-check all $(SUITE_BINS) $(B)/demo/compress
+check: need-check all $(SUITE_BINS) $(MPI_CHECK) $(B)/demo/compress
 	@failed=; \
 	for t in $(SUITE_BINS); do \
 	    $(TEST_ENV) $$t || failed="$$failed $$(basename $$t)"; done; \
@@ -206,11 +296,19 @@ check-asan:
 
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite,indirect --suppressions=$(srcdir)/tests/valgrind.supp
-check-valgrind: need-check $(SUITE_BINS)
+# check_mpi under valgrind on two ranks, with the suppressions of what Open MPI
+# keeps from MPI_Init (its own file and tests/valgrind-mpi.supp).
+VALGRIND_MPI = $(VALGRIND) --num-callers=40 --suppressions=$(srcdir)/tests/valgrind-mpi.supp \
+               $(addprefix --suppressions=,$(wildcard /usr/share/openmpi/openmpi-valgrind.supp))
+check-valgrind: need-check $(SUITE_BINS) $(MPI_CHECK)
 	@failed=; \
 	for t in $(SUITE_BINS); do \
 	    echo "== valgrind $$(basename $$t)"; \
 	    $(TEST_ENV) CK_FORK=no $(VALGRIND) $$t || failed="$$failed $$(basename $$t)"; done; \
+	for t in $(MPI_CHECK); do \
+	    echo "== valgrind $$(basename $$t), 2 ranks"; \
+	    $(TEST_ENV) sh -c '. $(srcdir)/tests/lib.sh && mpi_run -np 2 $(VALGRIND_MPI) '$$t \
+	        || failed="$$failed $$(basename $$t)"; done; \
 	if [ -n "$$failed" ]; then echo "FAILED under valgrind:$$failed" >&2; exit 1; fi
 
 # The Check suites (check_threads among them: distinct handles from several
@@ -237,13 +335,22 @@ check-tsan-run: need-check $(SUITE_BINS)
 # abi/liblowrank.abi records the ABI of the last release (docs/abi.md).
 ABIDW := abidw --headers-dir $(srcdir)/include --no-corpus-path --drop-private-types --no-show-locs
 
-abi-check: $(B)/lib/$(SOFILE)
+# abi/liblowrank_mpi.abi is liblowrank_mpi's, checked when it is built.
+MPI_ABIDW := abidw --headers-dir $(srcdir)/mpi --headers-dir $(srcdir)/include --no-corpus-path \
+             --drop-private-types --no-show-locs
+ABI_CLEAN := sed -e "s|$(srcdir)/||g" -e "s|comp-dir-path='[^']*'|comp-dir-path='.'|"
+
+abi-check: $(B)/lib/$(SOFILE) $(if $(MPI_BUILT),$(B)/mpi/$(MPI_SOFILE))
 	sh $(srcdir)/abi/abi-check.sh $(srcdir)/abi/liblowrank.abi $(B)/lib/$(SONAME) $(srcdir)/include
+	$(if $(MPI_BUILT),sh $(srcdir)/abi/abi-check.sh $(srcdir)/abi/liblowrank_mpi.abi \
+	    $(B)/mpi/$(MPI_SONAME) $(srcdir)/mpi $(srcdir)/include)
 	sh $(srcdir)/abi/abi-selftest.sh $(srcdir) $(SONAME)
 
 abi-baseline: $(B)/lib/$(SOFILE)
-	$(ABIDW) $(B)/lib/$(SONAME) | sed -e "s|$(srcdir)/||g" -e "s|comp-dir-path='[^']*'|comp-dir-path='.'|" \
-	    > $(srcdir)/abi/liblowrank.abi
+	$(ABIDW) $(B)/lib/$(SONAME) | $(ABI_CLEAN) > $(srcdir)/abi/liblowrank.abi
+
+abi-baseline-mpi: $(B)/mpi/$(MPI_SOFILE)
+	$(MPI_ABIDW) $(B)/mpi/$(MPI_SONAME) | $(ABI_CLEAN) > $(srcdir)/abi/liblowrank_mpi.abi
 
 # ------------------------------------------------------------ fuzzing
 # `make fuzz` builds the libFuzzer harnesses of fuzz/ with clang (the library
@@ -305,7 +412,25 @@ $(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a
 	$(CC) $(ALL_CPPFLAGS) -I$(srcdir)/lib $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    $(B)/lib/liblowrank.a $(LINALG_LIBS)
 
+# ScaLAPACK's pdgesvd, the anchor of bench/mpi.sh: with MPI and
+# libscalapack-openmpi-dev only (a benchmark's need, not the library's).
+SCALAPACK_PC := scalapack-openmpi
+ifeq ($(HAVE_MPI),yes)
+ifeq ($(shell $(PKG_CONFIG) --exists $(SCALAPACK_PC) && echo yes),yes)
+BENCH_BINS += $(B)/bench/bench_pdgesvd
+else
+BENCH_NOTE := bench/bench_pdgesvd (bench/mpi.sh's anchor) needs ScaLAPACK: \
+              apt-get install libscalapack-openmpi-dev
+endif
+endif
+
+$(B)/bench/bench_pdgesvd: $(srcdir)/bench/bench_pdgesvd.c $(B)/lib/liblowrank.a
+	mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(MPI_CFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    $(B)/lib/liblowrank.a $(shell $(PKG_CONFIG) --libs $(SCALAPACK_PC)) $(MPI_LIBS) $(LINALG_LIBS)
+
 bench: $(BENCH_BINS)
+	$(if $(BENCH_NOTE),@echo "$(BENCH_NOTE)")
 
 # ------------------------------------------------------------ demo
 # demo/compress.c on the bundled weight matrix (demo/data/README.md), then the
@@ -361,6 +486,30 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(mandir)/man3/,$(notdir $(MAN3))) \
 	    $(addprefix $(DESTDIR)$(mandir)/man7/,$(notdir $(MAN7)))
 
+# liblowrank_mpi, its header, pkg-config file and tool, when built (its man
+# pages are in MAN1/MAN3/MAN7 then).
+MPI_INSTALLED := $(includedir)/lowrank_mpi.h $(libdir)/$(MPI_SOFILE) $(libdir)/$(MPI_SONAME) \
+                 $(libdir)/liblowrank_mpi.so $(libdir)/liblowrank_mpi.a \
+                 $(pkgconfigdir)/lowrank-mpi.pc $(bindir)/lowrank-mpi
+ifeq ($(HAVE_MPI),yes)
+install: install-mpi
+uninstall: uninstall-mpi
+endif
+
+install-mpi: all
+	$(INSTALL) -d $(DESTDIR)$(includedir) $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \
+	    $(DESTDIR)$(bindir)
+	$(INSTALL) -m 644 $(srcdir)/mpi/lowrank_mpi.h $(DESTDIR)$(includedir)/lowrank_mpi.h
+	$(INSTALL) -m 644 $(B)/mpi/$(MPI_SOFILE) $(DESTDIR)$(libdir)/$(MPI_SOFILE)
+	ln -sf $(MPI_SOFILE) $(DESTDIR)$(libdir)/$(MPI_SONAME)
+	ln -sf $(MPI_SONAME) $(DESTDIR)$(libdir)/liblowrank_mpi.so
+	$(INSTALL) -m 644 $(B)/mpi/liblowrank_mpi.a $(DESTDIR)$(libdir)/liblowrank_mpi.a
+	$(INSTALL) -m 644 $(B)/lowrank-mpi.pc $(DESTDIR)$(pkgconfigdir)/lowrank-mpi.pc
+	$(INSTALL) -m 755 $(B)/tools/lowrank-mpi $(DESTDIR)$(bindir)/lowrank-mpi
+
+uninstall-mpi:
+	rm -f $(addprefix $(DESTDIR),$(MPI_INSTALLED))
+
 # ------------------------------------------------------------ release tarball
 # The tracked files of the working tree plus the generated configure, so that
 # the tarball builds without autoconf.  Reproducible: sorted, fixed owner.
@@ -399,20 +548,23 @@ distcheck: dist
 	rm -rf $(DC)
 	@echo "$(DIST).tar.gz is ready for distribution"
 
-# Debian packages liblowrank0, liblowrank-dev, lowrank-tools and
-# python3-lowrank from the tarball, then a check of what they hold.
+# Debian packages liblowrank0, liblowrank-dev, lowrank-tools, liblowrank-mpi0,
+# liblowrank-mpi-dev, lowrank-mpi-tools and python3-lowrank from the tarball,
+# then a check of what they hold.
 deb: dist
 	sh $(srcdir)/packaging/build-deb.sh $(DIST).tar.gz debs
 	sh $(srcdir)/packaging/test-debs.sh debs
 
 # ------------------------------------------------------------ housekeeping
-$(B)/lib $(B)/tools $(B)/tests $(B)/man:
+$(B)/lib $(B)/tools $(B)/tests $(B)/man $(B)/mpi:
 	mkdir -p $@
 
 clean:
 	rm -f $(B)/lib/*.o $(B)/lib/*.d $(B)/lib/liblowrank.* $(B)/tools/*.o $(B)/tools/*.d \
-	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d $(B)/bench/*.d \
-	    $(B)/lowrank.pc $(CMAKE_FILES) $(MAN_PAGES)
+	    $(B)/tools/lowrank $(B)/tools/lowrank-mpi $(B)/tests/*.o $(B)/tests/*.d $(B)/bench/*.d \
+	    $(B)/lowrank.pc $(B)/lowrank-mpi.pc $(CMAKE_FILES) $(MAN_PAGES) \
+	    $(B)/mpi/*.o $(B)/mpi/*.d $(B)/mpi/liblowrank_mpi.* \
+	    $(addprefix $(B)/man/,$(MPI_MAN_SRCS:%.scd=%))
 	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*)) $(BENCH_BINS)
 	rm -rf $(B)/demo/compress $(B)/demo/masks $(B)/demo/*.d
 	rm -rf build-asan build-tsan build-fuzz distcheck.tmp liblowrank-*.tar.gz debs
@@ -422,7 +574,8 @@ distclean: clean
 
 FORCE:
 .PHONY: all bench demo check check-asan check-valgrind need-check abi-check abi-baseline install \
-        fuzz fuzz-build check-tsan check-tsan-run \
+        fuzz fuzz-build check-tsan check-tsan-run install-mpi uninstall-mpi abi-baseline-mpi \
         uninstall dist distcheck deb clean distclean FORCE
 
--include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/bench/*.d $(B)/demo/*.d)
+-include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/bench/*.d $(B)/demo/*.d \
+                    $(B)/mpi/*.d)

@@ -104,7 +104,10 @@ typedef enum lowrank_status {
     LOWRANK_ENOCONV = -10,     /* an iterative method did not converge */
     LOWRANK_EDEGENERATE = -11, /* the input is degenerate where it must not be */
     LOWRANK_EINTERNAL = -12,   /* a bug in liblowrank: please report it */
-    LOWRANK_ECANCELED = -13    /* the progress callback asked to stop (since 0.2) */
+    LOWRANK_ECANCELED = -13,   /* the progress callback asked to stop (since 0.2) */
+    /* -14 and -15 are taken by codes added beside these */
+    LOWRANK_ECOMM = -16        /* communication between processes failed
+                                * (liblowrank_mpi, lowrank_mpi.h; since 0.2) */
 } lowrank_status;
 
 /* lowrank_strerror: a static, constant description of a status code, e.g.
@@ -287,7 +290,7 @@ LOWRANK_API int lowrank_matrix_save_npy(const lowrank_matrix *m,
 
 /* Keys are numbered by part so that parts can add keys independently:
  * 1-19 shared, 20-29 SVD, 30-39 ellipsoids and coresets, 40-49 lp
- * factorisation, 50-69 background models. */
+ * factorisation, 50-69 background models, 90-99 distributed computation. */
 typedef enum lowrank_option {
     /* int, a lowrank_method; default LOWRANK_METHOD_AUTO (each function's
      * documented default method). */
@@ -338,6 +341,12 @@ typedef enum lowrank_option {
      * the fit starts; 0 fits in the points' own span, whatever its
      * dimension. */
     LOWRANK_OPT_SKETCH_DIM = 42,
+
+    /* Distributed computation (liblowrank_mpi, lowrank_mpi.h): keys 90-99. */
+
+    /* int >= 0; default 0 (10 n, at least 500, for n columns).  Rows of
+     * each coreset lowrank_mpi_lp builds and merges. */
+    LOWRANK_OPT_MPI_CORESET_SIZE = 90,
 
     /* Background models (lowrank_background_new); see that section below
      * and docs/background.md for why each default is what it is. */
@@ -440,6 +449,13 @@ LOWRANK_API int lowrank_opts_new(lowrank_opts **out);
 /* lowrank_opts_free: release an options handle.  NULL is accepted. */
 LOWRANK_API void lowrank_opts_free(lowrank_opts *opts);
 
+/* lowrank_opts_copy: a new options handle holding every value of src (src
+ * NULL: every default), the progress callback and its user pointer
+ * included, to change a few keys of a caller's options without touching
+ * them or knowing its other keys.  Free it with lowrank_opts_free.
+ * Errors: LOWRANK_EINVAL (out NULL), LOWRANK_ENOMEM.  (Since 0.2.) */
+LOWRANK_API int lowrank_opts_copy(const lowrank_opts *src, lowrank_opts **out);
+
 /* lowrank_opts_set_int: set an integer-valued option.
  * Errors: LOWRANK_EINVAL (opts NULL, unknown key, or a key that takes a
  * double), LOWRANK_ERANGE (value outside the key's documented range). */
@@ -507,6 +523,25 @@ typedef enum lowrank_split {
     LOWRANK_SPLIT_RIGHT = 2,   /* L = U, R = diag(S) V^T */
     LOWRANK_SPLIT_BALANCED = 3 /* L = U diag(sqrt(S)), R = diag(sqrt(S)) V^T */
 } lowrank_split;
+
+/* lowrank_factors_new: factors from their parts, copied: U (m x k), S (k x 1,
+ * finite, non-negative and descending) and V^T (k x n, rows orthonormal to
+ * within sqrt(u), u the unit roundoff of the dtype), all of one dtype,
+ * in any layout; relative_error is what lowrank_factors_error() will report
+ * (>= 0, or NaN when it is not known).  U is taken as given: in the factors
+ * the library computes its columns are orthonormal, and here it may also be
+ * a block of rows of such a U, as each process of liblowrank_mpi holds.  The
+ * functions that read factors use V's rows as the basis of the fitted
+ * subspace, U only as a matrix.  For factors computed elsewhere (another
+ * process, a file) that the functions of this library should read.
+ * Errors: LOWRANK_EINVAL (u, s, vt or out NULL; dtypes differ), LOWRANK_ESIZE
+ * (s is not k x 1, or u is not m x k, or vt not k x n), LOWRANK_ENONFINITE
+ * (a part holds NaN or infinity), LOWRANK_ERANGE (S negative or not
+ * descending, V^T's rows not orthonormal, relative_error negative or
+ * infinite), LOWRANK_ENOMEM.  (Since 0.2.) */
+LOWRANK_API int lowrank_factors_new(const lowrank_matrix *u, const lowrank_matrix *s,
+                                    const lowrank_matrix *vt, double relative_error,
+                                    lowrank_factors **out);
 
 /* lowrank_factors_free: release factors and the matrices they own.  NULL is
  * accepted and ignored. */
@@ -906,6 +941,18 @@ typedef struct lowrank_coreset lowrank_coreset;
  * LOWRANK_ENONFINITE, LOWRANK_EDEGENERATE (rank of a below d), LOWRANK_ENOMEM. */
 LOWRANK_API int lowrank_coreset_build(const lowrank_matrix *a, double p, int64_t m,
                                       const lowrank_opts *opts, lowrank_coreset **out);
+
+/* lowrank_coreset_new: a coreset from its parts, copied: the size x d rows
+ * points (float32 or float64, any layout), their size x 1 float64 weights
+ * (finite, > 0), their size row indices (indices NULL: 0, 1, ..., size - 1)
+ * and the p it was made for (finite, >= 1).  So a coreset sent by another
+ * process, or stored, can be merged (lowrank_coreset_merge) with one made
+ * here.  Errors: LOWRANK_EINVAL (points, weights or out NULL; weights not
+ * float64), LOWRANK_ESIZE (weights not size x 1), LOWRANK_ERANGE (p NaN,
+ * below 1 or infinite; a weight not positive; an index negative),
+ * LOWRANK_ENONFINITE, LOWRANK_ENOMEM.  (Since 0.2.) */
+LOWRANK_API int lowrank_coreset_new(const lowrank_matrix *points, const lowrank_matrix *weights,
+                                    const int64_t *indices, double p, lowrank_coreset **out);
 
 /* lowrank_coreset_free: release a coreset.  NULL is accepted. */
 LOWRANK_API void lowrank_coreset_free(lowrank_coreset *c);

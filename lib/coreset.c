@@ -301,6 +301,65 @@ int lowrank_coreset_merge(const lowrank_coreset *a, const lowrank_coreset *b, in
     return rc;
 }
 
+/* The parts of lowrank_coreset_new: size x 1 float64 positive weights and
+ * non-negative indices for the rows of points, and p. */
+static int check_parts(const lowrank_matrix *points, const lowrank_matrix *weights,
+                       const int64_t *indices, double p)
+{
+    if (weights->dtype != LOWRANK_FLOAT64)
+        return lr_fail(LOWRANK_EINVAL, "weights hold %s values, not float64",
+                       lr_dtype_name(weights->dtype));
+    if (weights->rows != points->rows || weights->cols != 1)
+        return lr_fail(LOWRANK_ESIZE, "weights is %lld x %lld for %lld points",
+                       (long long)weights->rows, (long long)weights->cols,
+                       (long long)points->rows);
+    if (!(p >= 1) || isinf(p))
+        return lr_fail(LOWRANK_ERANGE, "p = %g: a coreset needs a finite p >= 1", p);
+    int rc = lr_check_finite(points, "points");
+    if (rc == LOWRANK_OK)
+        rc = lr_check_finite(weights, "weights");
+    for (int64_t i = 0; rc == LOWRANK_OK && i < points->rows; i++) {
+        double w = lr_matrix_at(weights, i, 0);
+        if (!(w > 0))
+            rc = lr_fail(LOWRANK_ERANGE, "weight %lld is %g, not positive", (long long)i, w);
+        else if (indices && indices[i] < 0)
+            rc = lr_fail(LOWRANK_ERANGE, "index %lld is %lld, negative", (long long)i,
+                         (long long)indices[i]);
+    }
+    return rc;
+}
+
+int lowrank_coreset_new(const lowrank_matrix *points, const lowrank_matrix *weights,
+                        const int64_t *indices, double p, lowrank_coreset **out)
+{
+    if (!out)
+        return lr_fail(LOWRANK_EINVAL, "out is NULL");
+    *out = NULL;
+    int rc = lr_check_matrix(points, "points");
+    if (rc == LOWRANK_OK)
+        rc = lr_check_matrix(weights, "weights");
+    if (rc == LOWRANK_OK)
+        rc = check_parts(points, weights, indices, p);
+    if (rc != LOWRANK_OK)
+        return rc;
+    int64_t n = points->rows;
+    int64_t *count = lr_malloc((size_t)n, sizeof *count);
+    double *w = count ? lr_malloc((size_t)n, sizeof *w) : NULL;
+    if (!w) {
+        free(count);
+        return LOWRANK_ENOMEM;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        count[i] = 1;
+        w[i] = lr_matrix_at(weights, i, 0);
+    }
+    rows r = {points, w, indices, 0};
+    rc = assemble(&r, count, NULL, n, p, out);
+    free(w);
+    free(count);
+    return rc;
+}
+
 void lowrank_coreset_free(lowrank_coreset *c)
 {
     if (!c)

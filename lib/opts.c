@@ -49,6 +49,8 @@ static const option_spec specs[] = {
     [LOWRANK_OPT_BG_UPDATE_INTERVAL] = INT_KEY("LOWRANK_OPT_BG_UPDATE_INTERVAL", 1, 1, HUGE_VAL),
     [LOWRANK_OPT_BG_MEDIAN] = INT_KEY("LOWRANK_OPT_BG_MEDIAN", 5, 0, 255),
     [LOWRANK_OPT_BG_WARMUP] = INT_KEY("LOWRANK_OPT_BG_WARMUP", 0, 0, HUGE_VAL),
+    /* distributed computation, liblowrank_mpi (keys 90-99) */
+    [LOWRANK_OPT_MPI_CORESET_SIZE] = INT_KEY("LOWRANK_OPT_MPI_CORESET_SIZE", 0, 0, HUGE_VAL),
 };
 
 #define NKEYS ((int)(sizeof specs / sizeof specs[0]))
@@ -110,6 +112,14 @@ int lowrank_opts_set_progress(lowrank_opts *opts, lowrank_progress_fn fn, void *
 }
 
 void lowrank_opts_free(lowrank_opts *opts) { free(opts); }
+
+int lowrank_opts_copy(const lowrank_opts *src, lowrank_opts **out)
+{
+    int rc = lowrank_opts_new(out);
+    if (rc == LOWRANK_OK && src)
+        **out = *src;
+    return rc;
+}
 
 int lowrank_opts_set_int(lowrank_opts *opts, lowrank_option key, int64_t value)
 {

@@ -95,7 +95,7 @@ static int take_flag(const char *command, int argc, char **argv, int *i, tool_fl
 static void print_help(const char *command, const tool_flag *flags)
 {
     const tool_command *c = tool_find_command(command);
-    printf("usage: lowrank %s\n\n%s.\n", c->synopsis, c->summary);
+    printf("usage: %s %s\n\n%s.\n", tool_program, c->synopsis, c->summary);
     if (flags[0].name)
         printf("\noptions:\n");
     for (const tool_flag *f = flags; f->name; f++) {
@@ -153,6 +153,24 @@ int tool_parse(const char *command, int argc, char **argv, tool_flag *flags, cha
                int npos)
 {
     return tool_parse_some(command, argc, argv, flags, pos, npos, npos);
+}
+
+const tool_command *tool_find_command(const char *name)
+{
+    for (size_t i = 0; i < tool_ncommands; i++)
+        if (strcmp(tool_commands[i].name, name) == 0)
+            return &tool_commands[i];
+    return NULL;
+}
+
+/* The rounding method named on the command line, or -1. */
+int tool_rounding_method(const char *name)
+{
+    if (strcmp(name, "lewis") == 0)
+        return LOWRANK_METHOD_LEWIS;
+    if (strcmp(name, "cutting-plane") == 0 || strcmp(name, "lowner") == 0)
+        return LOWRANK_METHOD_LOWNER;
+    return -1;
 }
 
 double tool_now(void)

@@ -64,6 +64,12 @@ int tool_parse_some(const char *command, int argc, char **argv, tool_flag *flags
  * after --help, 2 after a usage error. */
 int tool_parse_exit(int parsed);
 
+/* The program's subcommands and name ("lowrank", or "lowrank-mpi", which
+ * shares the parser), defined by each program. */
+extern const tool_command tool_commands[];
+extern const size_t tool_ncommands;
+extern const char *const tool_program;
+
 /* The subcommand called name, or NULL. */
 const tool_command *tool_find_command(const char *name);
 

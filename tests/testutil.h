@@ -46,6 +46,10 @@ const char *data_dir(void);
 lowrank_matrix *random_matrix(lowrank_dtype dtype, lowrank_layout layout, int64_t rows,
                               int64_t cols, uint64_t seed);
 
+/* An orthonormal d x k basis into q (d x k, column-major): the Q of a QR
+ * factorisation of Gaussian columns from r. */
+void random_basis(lr_rng *r, int64_t d, int64_t k, double *q);
+
 /* n points in R^d into x (n x d, column-major), from the library's own
  * generator: inliers on the span of the orthonormal u (d x k, k <= 8, filled
  * here) with noise 1e-3, and a fraction of outliers N(0, 25 I) far off it.

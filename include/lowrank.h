@@ -707,8 +707,8 @@ LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_op
  *     2000 points (the random ones only when their trimmed cost is among the
  *     3 lowest), the best -- and any the sample cannot tell from it -- is
  *     refined on all points, and the result is never above the cost of the
- *     construction or of the SVD's subspace.  When the points span more
- *     than 4 (2k + 16) dimensions (LOWRANK_OPT_SKETCH_DIM) all of this runs
+ *     construction or of the SVD's subspace.  When the points span at
+ *     least 4 (2k + 16) dimensions (LOWRANK_OPT_SKETCH_DIM) all of this runs
  *     in the coordinates of a subspace of 2k + 16 dimensions: the top
  *     directions of P and of the points projected onto the unit sphere,
  *     from randomized subspace iteration; then the subspace is grown by the

@@ -80,6 +80,8 @@ LIB_PARTS += csr
 LIB_PARTS += npz
 LIB_PARTS += operator_npy
 LIB_PARTS += lp_op
+LIB_PARTS += lp_space
+LIB_PARTS += lp_search
 LIB_PARTS += background
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 

@@ -65,6 +65,8 @@ LIB_PARTS += coreset
 LIB_PARTS += lp
 LIB_PARTS += lp_entries
 LIB_PARTS += background
+LIB_PARTS += stats
+LIB_PARTS += compress
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 
 $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
@@ -110,6 +112,7 @@ TOOL_PARTS += ellipsoid
 TOOL_PARTS += coreset
 TOOL_PARTS += background
 TOOL_PARTS += image
+TOOL_PARTS += allocate
 TOOL_OBJS := $(TOOL_PARTS:%=$(B)/tools/%.o)
 
 $(B)/tools/%.o: $(srcdir)/tools/%.c | $(B)/tools
@@ -143,6 +146,7 @@ SUITES += lp
 SUITES += lp_entries
 SUITES += background
 SUITES += progress
+SUITES += compress
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
 # Tests link the static archive: they reach the internal layer too, and
 # wrapping malloc lets them fail any allocation on purpose.

@@ -45,6 +45,8 @@ static const option_spec specs[] = {
     [LOWRANK_OPT_BG_UPDATE_INTERVAL] = INT_KEY("LOWRANK_OPT_BG_UPDATE_INTERVAL", 1, 1, HUGE_VAL),
     [LOWRANK_OPT_BG_MEDIAN] = INT_KEY("LOWRANK_OPT_BG_MEDIAN", 5, 0, 255),
     [LOWRANK_OPT_BG_WARMUP] = INT_KEY("LOWRANK_OPT_BG_WARMUP", 0, 0, HUGE_VAL),
+    /* data-aware compression (keys 70-79) */
+    [LOWRANK_OPT_RIDGE] = DBL_KEY("LOWRANK_OPT_RIDGE", 0, 0, HUGE_VAL),
 };
 
 #define NKEYS ((int)(sizeof specs / sizeof specs[0]))

@@ -1,7 +1,10 @@
 /*
  * svd.c - `lowrank svd`: the rank-k SVD truncation of a matrix file, written
  * as the approximation (same shape, dtype and order as the input) or as two
- * factors L (m x k) and R (k x n) with L R = the approximation.
+ * factors L (m x k) and R (k x n) with L R = the approximation.  With
+ * --inputs X.npy the matrix is a layer's weights W (y = x W + b) and the
+ * truncation preserves its outputs on the rows of X (lowrank_svd_data);
+ * --bias-out writes the bias that keeps the mean output.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,15 +13,16 @@
 
 typedef struct svd_args {
     long long k, seed;
-    double tol;
-    const char *method;
+    double tol, ridge;
+    const char *method, *inputs, *bias, *bias_out;
     const char *factors[2];
-    tool_flag flags[9];
+    tool_flag flags[12];
     char *files[2];
     int nfiles;
 } svd_args;
 
-enum { K, METHOD, TOL, SEED, TIME, BALANCED, FACTORS }; /* indices of svd_args.flags */
+/* indices of svd_args.flags */
+enum { K, METHOD, TOL, SEED, TIME, BALANCED, FACTORS, INPUTS, BIAS, BIAS_OUT, RIDGE };
 
 static int method_of(const char *name)
 {
@@ -45,6 +49,16 @@ static int parse(int argc, char **argv, svd_args *a)
          "with --factors: split S evenly, L = U S^1/2, R = S^1/2 V^T\n(default: L = U S, R = V^T)"},
         {"--factors", FLAG_PAIR, a->factors, 0, "L.npy R.npy",
          "write the factors L (m x k) and R (k x n) instead of\nthe m x n approximation OUT.npy"},
+        {"--inputs", FLAG_STRING, &a->inputs, 0, "X.npy",
+         "IN.npy is a layer's weights W (y = x W + b): preserve its\noutputs on the rows of X "
+         "(n columns; read by blocks);\nerror= is then the relative output error (default: "
+         "none,\nthe plain SVD)"},
+        {"--bias", FLAG_STRING, &a->bias, 0, "b.npy", "with --bias-out: the layer's bias b (d values)"},
+        {"--bias-out", FLAG_STRING, &a->bias_out, 0, "b2.npy",
+         "with --inputs: write b + mean(X) (W - W_k), the bias that\nkeeps the mean output "
+         "(b = 0 without --bias)"},
+        {"--ridge", FLAG_DOUBLE, &a->ridge, 0, "A",
+         "with --inputs: use C + A trace(C)/n I for the inputs'\ncovariance C (default: 0)"},
         TOOL_FLAGS_END};
     memcpy(a->flags, flags, sizeof flags);
     a->nfiles = tool_parse_some("svd", argc, argv, a->flags, a->files, 1, 2);
@@ -58,6 +72,10 @@ static int parse(int argc, char **argv, svd_args *a)
         return tool_usage("svd", "give the rank with -k K or a tolerance with --tol T");
     if (a->flags[K].seen && a->flags[TOL].seen && a->k != 0)
         return tool_usage("svd", "give -k or --tol, not both");
+    if (!a->inputs && (a->bias_out || a->bias || a->flags[RIDGE].seen))
+        return tool_usage("svd", "--bias, --bias-out and --ridge need --inputs");
+    if (a->bias && !a->bias_out)
+        return tool_usage("svd", "--bias needs --bias-out");
     return 0;
 }
 
@@ -69,7 +87,44 @@ static int set_options(const svd_args *a, lowrank_opts *opts)
         rc = lowrank_opts_set_double(opts, LOWRANK_OPT_TOLERANCE, a->tol);
     if (rc == LOWRANK_OK && a->flags[SEED].seen)
         rc = lowrank_opts_set_int(opts, LOWRANK_OPT_SEED, a->seed);
+    if (rc == LOWRANK_OK && a->flags[RIDGE].seen)
+        rc = lowrank_opts_set_double(opts, LOWRANK_OPT_RIDGE, a->ridge);
     return rc == LOWRANK_OK ? 0 : tool_fail("options", rc);
+}
+
+/* --bias-out: b + mean (W - W_k), b from --bias or 0; 0 or the exit status. */
+static int write_bias(const svd_args *a, const lowrank_factors *f, const lowrank_matrix *w,
+                      const lowrank_stats *inputs)
+{
+    lowrank_matrix *mean = NULL, *shift = NULL, *b = NULL;
+    int64_t d = lowrank_matrix_cols(w);
+    int rc = lowrank_stats_mean(inputs, &mean), status = 0;
+    if (rc == LOWRANK_OK)
+        rc = lowrank_factors_bias_shift(f, w, mean, &shift);
+    if (rc != LOWRANK_OK)
+        status = tool_fail("bias", rc);
+    if (status == 0 && a->bias && (rc = lowrank_matrix_load_npy(a->bias, &b)) != LOWRANK_OK)
+        status = tool_fail(a->bias, rc);
+    if (status == 0 && b && lowrank_matrix_rows(b) * lowrank_matrix_cols(b) != d) {
+        fprintf(stderr, "lowrank: %s: %lld values, the layer has %lld outputs\n", a->bias,
+                (long long)(lowrank_matrix_rows(b) * lowrank_matrix_cols(b)), (long long)d);
+        status = 1;
+    }
+    for (int64_t j = 0; status == 0 && j < d; j++) {
+        double s, v = 0;
+        lowrank_matrix_get(shift, 0, j, &s);
+        if (b)
+            lowrank_matrix_get(b, lowrank_matrix_rows(b) == 1 ? 0 : j,
+                               lowrank_matrix_rows(b) == 1 ? j : 0, &v);
+        if ((rc = lowrank_matrix_set(shift, 0, j, v + s)) != LOWRANK_OK)
+            status = tool_fail(a->bias_out, rc);
+    }
+    if (status == 0)
+        status = tool_save_vector_npy(a->bias_out, shift);
+    lowrank_matrix_free(mean);
+    lowrank_matrix_free(shift);
+    lowrank_matrix_free(b);
+    return status;
 }
 
 int cmd_svd(int argc, char **argv)
@@ -85,12 +140,15 @@ int cmd_svd(int argc, char **argv)
     status = set_options(&a, opts);
     lowrank_matrix *m = NULL;
     lowrank_factors *f = NULL;
+    lowrank_stats *inputs = NULL;
     const char *in = a.files[0];
     if (status == 0 && (rc = lowrank_matrix_load_npy(in, &m)) != LOWRANK_OK)
         status = tool_fail(in, rc);
+    if (status == 0 && a.inputs)
+        status = tool_load_stats(a.inputs, lowrank_matrix_rows(m), &inputs);
     if (status == 0) {
         double t0 = tool_now();
-        rc = lowrank_svd(m, a.k, opts, &f);
+        rc = inputs ? lowrank_svd_data(m, inputs, a.k, opts, &f) : lowrank_svd(m, a.k, opts, &f);
         double seconds = tool_now() - t0;
         if (rc != LOWRANK_OK)
             status = tool_fail(in, rc);
@@ -105,6 +163,9 @@ int cmd_svd(int argc, char **argv)
                                                    a.factors[1])
                               : tool_write_approximation(f, m, a.files[1]);
     }
+    if (status == 0 && a.bias_out)
+        status = write_bias(&a, f, m, inputs);
+    lowrank_stats_free(inputs);
     lowrank_factors_free(f);
     lowrank_matrix_free(m);
     lowrank_opts_free(opts);

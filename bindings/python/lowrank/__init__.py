@@ -8,9 +8,10 @@ library's status code and the calling thread's message.
 """
 from ._core import LowrankError, Matrix, Options, load_npy, save_npy, version
 from .background import Background
+from .compress import Stats, allocate_ranks, bias_shift, svd_data
 from .factors import Factors, lp, lp_cost, svd
 from .geometry import Coreset, Ellipsoid, coreset, lp_rounding, mvee
 
 __all__ = ['Background', 'Coreset', 'Ellipsoid', 'Factors', 'LowrankError', 'Matrix', 'Options',
-           'coreset', 'load_npy', 'lp', 'lp_cost', 'lp_rounding', 'mvee', 'save_npy', 'svd',
-           'version']
+           'Stats', 'allocate_ranks', 'bias_shift', 'coreset', 'load_npy', 'lp', 'lp_cost',
+           'lp_rounding', 'mvee', 'save_npy', 'svd', 'svd_data', 'version']

@@ -546,6 +546,7 @@ LOWRANK_API int lowrank_factors_reconstruct(const lowrank_factors *f, lowrank_ma
  * ones, formed in double precision, which resolves relative errors down to
  * about 1e-7 (exact mode, and randomized mode for float64) or 3e-4
  * (randomized mode for float32); below that it reads as noise near 0.
+ * For lowrank_svd_data it is the relative output error instead (see there).
  * Errors: LOWRANK_EINVAL (f or relative_error NULL). */
 LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative_error);
 
@@ -760,9 +761,10 @@ LOWRANK_API int lowrank_stats_add(lowrank_stats *s, const lowrank_matrix *rows);
 /* lowrank_stats_merge: add the rows summarised by src to s (statistics of
  * the union, by Chan, Golub and LeVeque's pairwise update), for statistics
  * gathered by several threads or, through lowrank_stats_from_moments, by
- * several processes.  src is unchanged; on failure s is unchanged.
- * Errors: LOWRANK_EINVAL (s or src NULL, or the same handle), LOWRANK_ESIZE
- * (the dims differ), LOWRANK_EOVERFLOW (the count would overflow). */
+ * several processes.  src is unchanged (it may be s itself: each row then
+ * counts twice); on failure s is unchanged.
+ * Errors: LOWRANK_EINVAL (s or src NULL), LOWRANK_ESIZE (the dims differ),
+ * LOWRANK_EOVERFLOW (the count would overflow), LOWRANK_ENOMEM. */
 LOWRANK_API int lowrank_stats_merge(lowrank_stats *s, const lowrank_stats *src);
 
 /* lowrank_stats_from_moments: statistics of count rows with the given mean
@@ -864,9 +866,10 @@ LOWRANK_API int lowrank_factors_bias_shift(const lowrank_factors *f, const lowra
  * its (s_i, e_i) curve, all layers' hull segments in decreasing order of
  * error removed per stored number, while they fit.  That allocation is
  * optimal for the numbers it stores (it minimises E + lambda sum_i s_i for
- * the ratio lambda of the last step: Everett 1963).  The budget left, less
- * than the next segment, is then filled by the single steps that fit, best
- * ratio first.  With budget = 0, LOWRANK_OPT_TOLERANCE = tau chooses
+ * the ratio lambda of the last step: Everett 1963), and its E is within the
+ * error of the first segment that did not fit of the optimum for the budget
+ * (Lagrangian duality).  The budget left, less than that segment, is then
+ * filled by the single steps that fit, best ratio first.  With budget = 0, LOWRANK_OPT_TOLERANCE = tau chooses
  * instead the fewest numbers (by the same order of steps) whose predicted
  * root mean square relative output error, sqrt(E / count), is at most tau.
  *

@@ -70,8 +70,10 @@ double lr_matrix_at(const lowrank_matrix *m, int64_t i, int64_t j);
 
 /* An options handle: a value per key (keys are below LR_OPT_SLOTS), and the
  * progress callback with the share [progress_lo, progress_hi] of the
- * caller's work that the call it is passed to covers (see lr_opts_nested).
- * Visible here so that a part can keep a nested copy on its stack. */
+ * caller's work that the call it is passed to covers (see lr_opts_nested)
+ * and the least time between two calls of it (LR_PROGRESS_INTERVAL; the
+ * unit tests lower it to see every report).  Visible here so that a part
+ * can keep a nested copy on its stack. */
 #define LR_OPT_SLOTS 100
 typedef union lr_option_value {
     int64_t i;
@@ -82,7 +84,7 @@ struct lowrank_opts {
     lr_option_value value[LR_OPT_SLOTS];
     lowrank_progress_fn progress;
     void *progress_user;
-    double progress_lo, progress_hi;
+    double progress_lo, progress_hi, progress_interval;
 };
 
 /* The value of an option for the library's own use: key is one of the
@@ -95,14 +97,19 @@ double lr_opt_double(const lowrank_opts *opts, lowrank_option key);
  * function that may run for more than ~100 ms starts one with
  * lr_progress_begin and calls lr_progress_report from its loops, at least
  * every few milliseconds of work; the report calls the user's callback at
- * most every 50 ms, mapped into the share of the user's [0, 1] that opts
+ * most every LR_PROGRESS_INTERVAL, mapped into the share of the user's [0, 1] that opts
  * covers, never decreasing.  It returns LOWRANK_ECANCELED (with the message
  * set) when the callback asks to stop, 0 otherwise; the caller then frees
  * what it holds and returns the code, outputs untouched. */
+/* Often enough for a smooth progress bar and a prompt cancel, rarely enough
+ * that a callback into an interpreter costs nothing measurable. */
+#define LR_PROGRESS_INTERVAL 0.05
+
 typedef struct lr_progress {
     lowrank_progress_fn fn;
     void *user;
     double lo, hi;    /* the share of the user's [0, 1] this call covers */
+    double interval;  /* the least time between two calls of fn */
     double last;      /* the last fraction passed to fn, in the user's [0, 1] */
     double last_time; /* when fn was last called (or the call began) */
     const char *what; /* the public function, for the message */

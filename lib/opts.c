@@ -94,6 +94,7 @@ int lowrank_opts_new(lowrank_opts **out)
     o->progress_user = NULL;
     o->progress_lo = 0;
     o->progress_hi = 1;
+    o->progress_interval = LR_PROGRESS_INTERVAL;
     return LOWRANK_OK;
 }
 

@@ -8,10 +8,6 @@
 
 #include "internal.h"
 
-/* Often enough for a smooth progress bar and a prompt cancel, rarely enough
- * that a callback into an interpreter costs nothing measurable. */
-#define REPORT_INTERVAL 0.05
-
 double lr_now(void)
 {
     struct timespec ts;
@@ -25,6 +21,7 @@ void lr_progress_begin(lr_progress *pr, const lowrank_opts *opts, const char *wh
     pr->user = opts ? opts->progress_user : NULL;
     pr->lo = opts ? opts->progress_lo : 0;
     pr->hi = opts ? opts->progress_hi : 1;
+    pr->interval = opts ? opts->progress_interval : LR_PROGRESS_INTERVAL;
     pr->last = pr->lo;
     pr->last_time = pr->fn ? lr_now() : 0;
     pr->what = what;
@@ -35,7 +32,7 @@ int lr_progress_report(lr_progress *pr, double fraction)
     if (!pr || !pr->fn)
         return LOWRANK_OK;
     double now = lr_now();
-    if (now - pr->last_time < REPORT_INTERVAL)
+    if (now - pr->last_time < pr->interval)
         return LOWRANK_OK;
     pr->last_time = now;
     /* NaN and out-of-range fractions clamp, so a report never goes back */
@@ -69,4 +66,5 @@ void lr_opts_inherit_progress(lowrank_opts *dst, const lowrank_opts *src)
     dst->progress_user = src->progress_user;
     dst->progress_lo = src->progress_lo;
     dst->progress_hi = src->progress_hi;
+    dst->progress_interval = src->progress_interval;
 }

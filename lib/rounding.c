@@ -318,12 +318,12 @@ static int lewis(const view *v, double p, const lowrank_opts *opts, lr_progress 
     }
     for (int64_t it = 1, stall = 0; rc == LOWRANK_OK; it++) {
         double before = s.best;
-        rc = lewis_evaluate(v, &s, live, it == 1);
+        rc = lr_progress_report(pr, (double)(it - 1) / (double)max_iter);
+        if (rc == LOWRANK_OK)
+            rc = lewis_evaluate(v, &s, live, it == 1);
         stall = s.best < before ? 0 : stall + 1;
         if (rc != LOWRANK_OK || pow(s.best, e) - 1 <= LEWIS_TOL || it >= max_iter ||
             stall >= LEWIS_STALL)
-            break;
-        if ((rc = lr_progress_report(pr, (double)it / (double)max_iter)) != LOWRANK_OK)
             break;
         for (int64_t i = 0; i < n; i++)
             s.g[i] = live[i] ? theta * (0.5 * p * log(s.tau[i]) - s.x[i]) : 0;

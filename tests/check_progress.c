@@ -2,12 +2,15 @@
  * check_progress.c - progress reports and cancellation
  * (lowrank_opts_set_progress): the reports' range, order and rate, and a
  * cancel that stops each long computation promptly with LOWRANK_ECANCELED,
- * its outputs NULL (leaks are valgrind's and ASan's to find).
+ * its outputs NULL (leaks are valgrind's and ASan's to find).  Most tests
+ * lower the options' internal report interval to 0, so that every report
+ * reaches the callback and small, fast inputs exercise each cancel path.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
+#include <valgrind/valgrind.h>
 
 #include "internal.h"
 #include "testutil.h"
@@ -41,6 +44,14 @@ static lowrank_opts *opts_reporting_to(seen *s, int cancel_at)
     s->calls = 0;
     s->cancel_at = cancel_at;
     ck_assert_ok(lowrank_opts_set_progress(o, record, s));
+    return o;
+}
+
+/* The same, with every report passed on to the callback. */
+static lowrank_opts *opts_reporting_everything_to(seen *s, int cancel_at)
+{
+    lowrank_opts *o = opts_reporting_to(s, cancel_at);
+    o->progress_interval = 0;
     return o;
 }
 
@@ -141,9 +152,10 @@ static void assert_canceled(int rc, const void *out, const seen *s)
 START_TEST(svd_exact_cancels)
 {
     seen s = {0};
-    lowrank_opts *o = opts_reporting_to(&s, 1);
+    lowrank_opts *o = opts_reporting_everything_to(&s, 1);
     ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_METHOD, LOWRANK_METHOD_EXACT));
-    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 2000, 1500, 1);
+    /* square enough for the Lanczos route, float32 for the Gram panels */
+    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT32, LOWRANK_COL_MAJOR, 400, 300, 1);
     lowrank_factors *f = (lowrank_factors *)&s;
     int rc = lowrank_svd(a, 20, o, &f);
     assert_canceled(rc, f, &s);
@@ -155,10 +167,10 @@ END_TEST
 START_TEST(svd_randomized_cancels)
 {
     seen s = {0};
-    lowrank_opts *o = opts_reporting_to(&s, 1);
+    lowrank_opts *o = opts_reporting_everything_to(&s, 2);
     ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_METHOD, LOWRANK_METHOD_RANDOMIZED));
-    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_POWER_ITER, 20));
-    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT32, LOWRANK_ROW_MAJOR, 3000, 2000, 2);
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_POWER_ITER, 4));
+    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT32, LOWRANK_ROW_MAJOR, 300, 200, 2);
     lowrank_factors *f = (lowrank_factors *)&s;
     int rc = lowrank_svd(a, 20, o, &f);
     assert_canceled(rc, f, &s);
@@ -170,9 +182,9 @@ END_TEST
 START_TEST(mvee_cancels)
 {
     seen s = {0};
-    lowrank_opts *o = opts_reporting_to(&s, 1);
+    lowrank_opts *o = opts_reporting_everything_to(&s, 3);
     ck_assert_ok(lowrank_opts_set_double(o, LOWRANK_OPT_EPS, 1e-9));
-    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 40000, 40, 3);
+    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 500, 6, 3);
     lowrank_ellipsoid *e = (lowrank_ellipsoid *)&s;
     int rc = lowrank_mvee(a, o, &e);
     assert_canceled(rc, e, &s);
@@ -186,9 +198,9 @@ START_TEST(rounding_cancels)
     const int64_t methods[] = {LOWRANK_METHOD_LEWIS, LOWRANK_METHOD_LOWNER};
     for (int i = 0; i < 2; i++) {
         seen s = {0};
-        lowrank_opts *o = opts_reporting_to(&s, 1);
+        lowrank_opts *o = opts_reporting_everything_to(&s, 1);
         ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_METHOD, methods[i]));
-        lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 8000, 300, 4);
+        lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 300, 8, 4);
         lowrank_matrix *g = (lowrank_matrix *)&s;
         double alpha = -1;
         int rc = lowrank_lp_rounding(a, 1.0, o, &g, &alpha);
@@ -203,20 +215,46 @@ END_TEST
 START_TEST(coreset_cancels)
 {
     seen s = {0};
-    lowrank_opts *o = opts_reporting_to(&s, 1);
-    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 8000, 300, 5);
+    lowrank_opts *o = opts_reporting_everything_to(&s, 1);
+    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 300, 8, 5);
     lowrank_coreset *c = (lowrank_coreset *)&s;
-    int rc = lowrank_coreset_build(a, 1.0, 500, o, &c);
+    int rc = lowrank_coreset_build(a, 1.0, 50, o, &c);
     assert_canceled(rc, c, &s);
     lowrank_matrix_free(a);
     lowrank_opts_free(o);
 }
 END_TEST
 
-/* The issue's case: an lp fit of a 1500 x 1500 matrix canceled on the
- * callback's second call. */
+/* The same at every one of an lp fit's reports: the rounding's, nested, and
+ * the refinement's. */
+START_TEST(lp_cancels_at_any_report)
+{
+    for (int at = 1;; at++) {
+        seen s = {0};
+        lowrank_opts *o = opts_reporting_everything_to(&s, at);
+        lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 60, 12, 8);
+        lowrank_factors *f = (lowrank_factors *)&s;
+        int rc = lowrank_lp(a, 2, 1.0, o, &f);
+        lowrank_matrix_free(a);
+        lowrank_opts_free(o);
+        lowrank_factors_free(f);
+        if (rc == LOWRANK_OK) { /* past the last report */
+            ck_assert_int_lt(s.calls, at);
+            ck_assert_int_gt(at, 3);
+            break;
+        }
+        assert_canceled(rc, f, &s);
+    }
+}
+END_TEST
+
+/* The issue's case, at the real report interval: an lp fit of a
+ * 1500 x 1500 matrix canceled on the callback's second call.  (Not under
+ * valgrind, where it would take minutes and its timing means nothing.) */
 START_TEST(lp_cancels_on_the_second_report)
 {
+    if (RUNNING_ON_VALGRIND)
+        return;
     seen s = {0};
     lowrank_opts *o = opts_reporting_to(&s, 2);
     /* refinement to the end, so that the fit lasts for two reports however
@@ -237,12 +275,13 @@ END_TEST
 START_TEST(reports_do_not_change_results)
 {
     seen s = {0};
-    lowrank_opts *o = opts_reporting_to(&s, 0);
-    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 800, 300, 7);
+    lowrank_opts *o = opts_reporting_everything_to(&s, 0);
+    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 200, 30, 7);
     lowrank_factors *with, *without;
     ck_assert_ok(lowrank_lp(a, 4, 1.0, o, &with));
     ck_assert_ok(lowrank_lp(a, 4, 1.0, NULL, &without));
     assert_fractions_ordered(&s);
+    ck_assert_int_gt(s.calls, 1);
     const lowrank_matrix *s1 = lowrank_factors_s(with), *s2 = lowrank_factors_s(without);
     for (int64_t i = 0; i < 4; i++) {
         double x, y;
@@ -272,6 +311,7 @@ static Suite *make_suite(void)
         {"mvee_cancels", mvee_cancels},
         {"rounding_cancels", rounding_cancels},
         {"coreset_cancels", coreset_cancels},
+        {"lp_cancels_at_any_report", lp_cancels_at_any_report},
         {"lp_cancels_on_the_second_report", lp_cancels_on_the_second_report},
         {"reports_do_not_change_results", reports_do_not_change_results},
     };

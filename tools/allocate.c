@@ -29,7 +29,8 @@ static layer_arg split_layer(char *arg)
 }
 
 /* Load the layers' weights and statistics; 0 or the exit status. */
-static int load_layers(char **pos, int count, lowrank_matrix **w, lowrank_stats **st)
+static int load_layers(char **pos, int count, lowrank_matrix **w, lowrank_stats **st,
+                       tool_progress *pr)
 {
     for (int i = 0; i < count; i++) {
         layer_arg la = split_layer(pos[i]);
@@ -37,8 +38,11 @@ static int load_layers(char **pos, int count, lowrank_matrix **w, lowrank_stats 
         int rc = lowrank_matrix_load_npy(la.weights, &w[i]);
         if (rc != LOWRANK_OK)
             return tool_fail(la.weights, rc);
-        if (la.inputs && tool_load_stats(la.inputs, lowrank_matrix_rows(w[i]), &st[i]) != 0)
-            return 1;
+        if (la.inputs) {
+            int status = tool_load_stats(la.inputs, lowrank_matrix_rows(w[i]), pr, &st[i]);
+            if (status != 0)
+                return status;
+        }
     }
     return 0;
 }
@@ -73,6 +77,7 @@ int cmd_allocate(int argc, char **argv)
         {"--ridge", FLAG_DOUBLE, &ridge, 0, "A",
          "use C + A trace(C)/n I for each covariance C (default: 0)"},
         {"--time", FLAG_BOOL, NULL, 0, NULL, "print compute_seconds=... on stderr"},
+        TOOL_QUIET_FLAG,
         TOOL_FLAGS_END};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     if (!pos)
@@ -101,18 +106,22 @@ int cmd_allocate(int argc, char **argv)
     }
     if (status == 0 && rc != LOWRANK_OK)
         status = tool_fail("options", rc);
+    tool_progress pr;
+    tool_progress_start(&pr, "allocate", opts, flags[4].seen);
     if (status == 0)
-        status = load_layers(pos, count, w, st);
+        status = load_layers(pos, count, w, st, &pr);
     if (status == 0) {
         double t0 = tool_now();
         rc = lowrank_allocate_ranks(count, (const lowrank_matrix *const *)w,
                                     (const lowrank_stats *const *)st,
                                     flags[0].seen ? budget : 0, opts, ranks, errors);
+        tool_progress_end(&pr);
         if (rc != LOWRANK_OK)
             status = tool_fail("allocate", rc);
         else if (flags[3].seen)
             fprintf(stderr, "compute_seconds=%.6f\n", tool_now() - t0);
     }
+    tool_progress_end(&pr);
     if (status == 0)
         print_allocation(pos, count, w, ranks, errors);
     for (int i = 0; w && st && i < count; i++) {

@@ -217,7 +217,7 @@ int tool_save_float64_npy(const char *path, const double *v, int64_t n)
 /* Rows per block when reading inputs: about 8 MB of doubles. */
 #define INPUT_BLOCK_VALUES (1 << 20)
 
-int tool_load_stats(const char *path, int64_t dim, lowrank_stats **out)
+int tool_load_stats(const char *path, int64_t dim, tool_progress *pr, lowrank_stats **out)
 {
     int64_t rows, cols;
     lowrank_dtype dtype;
@@ -235,6 +235,10 @@ int tool_load_stats(const char *path, int64_t dim, lowrank_stats **out)
     rc = lowrank_stats_new(dim, NULL, &s);
     int64_t block = INPUT_BLOCK_VALUES / dim > 0 ? INPUT_BLOCK_VALUES / dim : 1;
     for (int64_t first = 0; rc == LOWRANK_OK && first < rows; first += block) {
+        if (tool_progress_report((double)first / (double)rows, pr)) {
+            lowrank_stats_free(s);
+            return tool_interrupt_status();
+        }
         lowrank_matrix *x = NULL;
         rc = lowrank_matrix_load_npy_rows(path, first, rows - first < block ? rows - first : block,
                                           &x);

@@ -21,7 +21,7 @@
 typedef struct job {
     const char *input, *output, *background, *groundtruth;
     int64_t train, channels;
-    int verbose;
+    int verbose, quiet;
     int64_t nframes;
     char ext[5]; /* "jpg" or "png" */
 } job;
@@ -82,7 +82,7 @@ static int load_frame(const job *jb, int64_t i, const image *first, image *img)
 
 /* The command line, by index in cli.flags. */
 enum {
-    F_TRAIN, F_GREY, F_VERBOSE, F_BACKGROUND, F_TRUTH, /* the tool's own */
+    F_TRAIN, F_GREY, F_VERBOSE, F_BACKGROUND, F_TRUTH, F_QUIET, /* the tool's own */
     F_SEED_METHOD, F_LEAST_SQUARES, F_NO_UPDATE,       /* switches of library options */
     F_RANK, F_ENERGY, F_THRESHOLD, F_SENSITIVITY,      /* library options by value */
     F_UPDATE_RATE, F_UPDATE_INTERVAL, F_MEDIAN, F_WARMUP,
@@ -124,6 +124,7 @@ static void describe_flags(cli *c, job *jb)
                           "write the final background image"},
         [F_TRUTH] = {"--groundtruth", FLAG_STRING, &jb->groundtruth, 0, "DIR",
                      "score the masks against DIR/gt000001.png, ...\n(CDnet labels)"},
+        [F_QUIET] = TOOL_QUIET_FLAG,
         [F_SEED_METHOD] = SWITCH("--seed-method",
                                  "the classic eigenbackground: covariance eigenvectors,\n"
                                  "fixed threshold (25 unless --threshold), no update"),
@@ -196,6 +197,7 @@ static int parse_args(int argc, char **argv, lowrank_opts *opts, job *jb)
     jb->train = c.train;
     jb->channels = c.flags[F_GREY].seen ? 1 : 3;
     jb->verbose = c.flags[F_VERBOSE].seen;
+    jb->quiet = c.flags[F_QUIET].seen;
     return set_options(&c, opts);
 }
 
@@ -352,7 +354,7 @@ int cmd_background(int argc, char **argv)
 {
     /* 100 training frames: 4 seconds of video at 25 frames/s, long enough
      * for objects to move off any pixel most of the time */
-    job jb = {NULL, NULL, NULL, NULL, 100, 3, 0, 0, ""};
+    job jb = {NULL, NULL, NULL, NULL, 100, 3, 0, 0, 0, ""};
     lowrank_opts *opts;
     int rc = lowrank_opts_new(&opts);
     if (rc != LOWRANK_OK)
@@ -369,10 +371,15 @@ int cmd_background(int argc, char **argv)
         status = 1;
     }
     run r = {0};
+    tool_progress pr; /* training reports through opts, the frames here */
+    tool_progress_start(&pr, "background", opts, jb.quiet);
     if (status == 0)
         status = train(&jb, opts, &r);
     for (int64_t i = 1; status == 0 && i <= jb.nframes; i++)
-        status = classify(&jb, &r, i);
+        status = tool_progress_report((double)(i - 1) / (double)jb.nframes, &pr)
+                     ? tool_interrupt_status()
+                     : classify(&jb, &r, i);
+    tool_progress_end(&pr);
     if (status == 0 && jb.background)
         status = save_background(&jb, &r);
     if (status == 0) {

@@ -10,14 +10,17 @@
 
 #include "tool.h"
 
-static int run(char **files, double p, long long m, const lowrank_opts *opts)
+static int run(char **files, double p, long long m, lowrank_opts *opts, int quiet)
 {
     lowrank_matrix *a = NULL;
     lowrank_coreset *c = NULL;
     int rc = lowrank_matrix_load_npy(files[0], &a);
     if (rc != LOWRANK_OK)
         return tool_fail(files[0], rc);
+    tool_progress pr;
+    tool_progress_start(&pr, "coreset", opts, quiet);
     rc = lowrank_coreset_build(a, p, m, opts, &c);
+    tool_progress_end(&pr);
     int status = rc != LOWRANK_OK ? tool_fail(files[0], rc) : 0;
     int64_t size = lowrank_coreset_size(c);
     if (!status)
@@ -45,6 +48,7 @@ int cmd_coreset(int argc, char **argv)
          "added to every row index written (default: 0)"},
         {"--method", FLAG_STRING, &method, 0, "lewis|cutting-plane",
          "the rounding behind the sensitivities (default: lewis)"},
+        TOOL_QUIET_FLAG,
         TOOL_FLAGS_END};
     char *files[3];
     int parsed = tool_parse("coreset", argc, argv, flags, files, 3);
@@ -63,7 +67,7 @@ int cmd_coreset(int argc, char **argv)
         rc = lowrank_opts_set_int(opts, LOWRANK_OPT_ROW_OFFSET, offset);
     if (rc == LOWRANK_OK)
         rc = lowrank_opts_set_int(opts, LOWRANK_OPT_METHOD, method_value);
-    int status = rc == LOWRANK_OK ? run(files, p, m, opts) : tool_fail("options", rc);
+    int status = rc == LOWRANK_OK ? run(files, p, m, opts, flags[5].seen) : tool_fail("options", rc);
     lowrank_opts_free(opts);
     return status;
 }

@@ -42,6 +42,8 @@ static void print_help(FILE *f)
 
 int tool_fail(const char *context, int rc)
 {
+    if (rc == LOWRANK_ECANCELED && tool_interrupted())
+        return tool_interrupt_status();
     fprintf(stderr, "lowrank: %s: %s: %s\n", context, lowrank_strerror(rc), lowrank_last_error());
     return 1;
 }

@@ -53,16 +53,19 @@ static int set_options(lowrank_opts *opts, const char *method, const char *objec
 }
 
 static int run(char **files, int nfiles, const char *const *factors, long long k, double p,
-               int timed, const lowrank_opts *opts)
+               int timed, int quiet, lowrank_opts *opts)
 {
     lowrank_matrix *a = NULL;
     lowrank_factors *f = NULL;
     int rc = lowrank_matrix_load_npy(files[0], &a);
     if (rc != LOWRANK_OK)
         return tool_fail(files[0], rc);
+    tool_progress pr;
+    tool_progress_start(&pr, "lp", opts, quiet);
     double t0 = tool_now();
     rc = lowrank_lp(a, k, p, opts, &f);
     double seconds = tool_now() - t0;
+    tool_progress_end(&pr);
     int64_t objective = LOWRANK_OBJECTIVE_ROWS;
     lowrank_opts_get_int(opts, LOWRANK_OPT_OBJECTIVE, &objective);
     double cost = NAN, error = NAN;
@@ -108,6 +111,7 @@ int cmd_lp(int argc, char **argv)
         {"--time", FLAG_BOOL, NULL, 0, NULL, "print compute_seconds=... on stderr"},
         {"--factors", FLAG_PAIR, factors, 0, "L.npy R.npy",
          "write the factors L (m x k) and R (k x n), with or\ninstead of the approximation OUT.npy"},
+        TOOL_QUIET_FLAG,
         TOOL_FLAGS_END};
     char *files[2];
     int nfiles = tool_parse_some("lp", argc, argv, flags, files, 1, 2);
@@ -124,7 +128,7 @@ int cmd_lp(int argc, char **argv)
     int status =
         set_options(opts, method, objective, orientation, &flags[5], iters, &flags[6], tolerance);
     if (!status)
-        status = run(files, nfiles, factors, k, p, flags[7].seen, opts);
+        status = run(files, nfiles, factors, k, p, flags[7].seen, flags[9].seen, opts);
     lowrank_opts_free(opts);
     return status;
 }

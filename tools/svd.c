@@ -16,13 +16,13 @@ typedef struct svd_args {
     double tol, ridge;
     const char *method, *inputs, *bias, *bias_out;
     const char *factors[2];
-    tool_flag flags[12];
+    tool_flag flags[13];
     char *files[2];
     int nfiles;
 } svd_args;
 
 /* indices of svd_args.flags */
-enum { K, METHOD, TOL, SEED, TIME, BALANCED, FACTORS, INPUTS, BIAS, BIAS_OUT, RIDGE };
+enum { K, METHOD, TOL, SEED, TIME, BALANCED, FACTORS, QUIET, INPUTS, BIAS, BIAS_OUT, RIDGE };
 
 static int method_of(const char *name)
 {
@@ -49,6 +49,7 @@ static int parse(int argc, char **argv, svd_args *a)
          "with --factors: split S evenly, L = U S^1/2, R = S^1/2 V^T\n(default: L = U S, R = V^T)"},
         {"--factors", FLAG_PAIR, a->factors, 0, "L.npy R.npy",
          "write the factors L (m x k) and R (k x n) instead of\nthe m x n approximation OUT.npy"},
+        TOOL_QUIET_FLAG,
         {"--inputs", FLAG_STRING, &a->inputs, 0, "X.npy",
          "IN.npy is a layer's weights W (y = x W + b): preserve its\noutputs on the rows of X "
          "(n columns; read by blocks);\nerror= is then the relative output error (default: "
@@ -144,17 +145,21 @@ int cmd_svd(int argc, char **argv)
     const char *in = a.files[0];
     if (status == 0 && (rc = lowrank_matrix_load_npy(in, &m)) != LOWRANK_OK)
         status = tool_fail(in, rc);
+    tool_progress pr;
+    tool_progress_start(&pr, "svd", opts, a.flags[QUIET].seen);
     if (status == 0 && a.inputs)
-        status = tool_load_stats(a.inputs, lowrank_matrix_rows(m), &inputs);
+        status = tool_load_stats(a.inputs, lowrank_matrix_rows(m), &pr, &inputs);
     if (status == 0) {
         double t0 = tool_now();
         rc = inputs ? lowrank_svd_data(m, inputs, a.k, opts, &f) : lowrank_svd(m, a.k, opts, &f);
         double seconds = tool_now() - t0;
+        tool_progress_end(&pr);
         if (rc != LOWRANK_OK)
             status = tool_fail(in, rc);
         else if (a.flags[TIME].seen)
             fprintf(stderr, "compute_seconds=%.6f\n", seconds);
     }
+    tool_progress_end(&pr);
     if (status == 0) {
         double err = 0;
         lowrank_factors_error(f, &err);

@@ -90,9 +90,6 @@ int tool_save_float64_npy(const char *path, const double *v, int64_t n);
 int cmd_background(int argc, char **argv);
 int cmd_allocate(int argc, char **argv);
 
-/* Statistics of the rows of the .npy file at path (dim columns), read by
- * blocks of rows.  0 on success, 1 after a message on stderr. */
-int tool_load_stats(const char *path, int64_t dim, lowrank_stats **out);
 
 /* Write the elements of the vector v (n x 1 or 1 x n) as a 1-D .npy file
  * of v's dtype.  0 on success, 1 after a message on stderr. */
@@ -115,10 +112,43 @@ int image_write_png(const char *path, const uint8_t *data, int64_t width, int64_
                     int64_t channels, int64_t stride, char *err, size_t errlen);
 
 /* Report a failed library call on stderr as
- * "lowrank: CONTEXT: <strerror>: <last_error>" and return exit status 1. */
+ * "lowrank: CONTEXT: <strerror>: <last_error>" and return exit status 1;
+ * a computation canceled by Ctrl-C is "lowrank: interrupted", status 130. */
 int tool_fail(const char *context, int rc);
+
+/* The progress of a command's library calls (tools/progress.c): a bar on
+ * stderr once the work has lasted a second, when stderr is a terminal and
+ * quiet is 0, and Ctrl-C turned into a cancel.  tool_progress_start installs
+ * both (the callback on opts, when not NULL); a command with work of its own
+ * (a loop over frames) calls tool_progress_report itself, and stops when it
+ * returns nonzero; tool_progress_end clears the bar. */
+typedef struct tool_progress {
+    const char *command;
+    double start;
+    int shown, quiet;
+} tool_progress;
+
+void tool_progress_start(tool_progress *p, const char *command, lowrank_opts *opts, int quiet);
+int tool_progress_report(double fraction, void *user);
+void tool_progress_end(tool_progress *p);
+/* Whether Ctrl-C was pressed. */
+int tool_interrupted(void);
+/* Say "lowrank: interrupted" on stderr and return 130, the exit status of a
+ * command stopped by Ctrl-C (128 + SIGINT, as a shell reports it). */
+int tool_interrupt_status(void);
+
+/* The --quiet flag of the commands that show progress. */
+#define TOOL_QUIET_FLAG                                                                            \
+    {"--quiet", FLAG_BOOL, NULL, 0, NULL,                                                         \
+     "no progress bar (shown on stderr when it is a terminal\n"                                   \
+     "and the work lasts over a second)"}
 
 /* Report a usage error for the subcommand and return exit status 2. */
 int tool_usage(const char *command, const char *message);
+
+/* Statistics of the rows of the .npy file at path (dim columns), read by
+ * blocks of rows, reporting to pr between blocks.  0 on success, or the
+ * exit status after a message on stderr (130 after Ctrl-C). */
+int tool_load_stats(const char *path, int64_t dim, tool_progress *pr, lowrank_stats **out);
 
 #endif

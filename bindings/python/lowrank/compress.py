@@ -32,12 +32,15 @@ class Stats:
     of rows (float32 or float64, one input vector per row) without keeping
     them: Stats(dim), then add(rows) as often as needed; merge() another
     Stats of the same dim (from another thread, or rebuilt with
-    from_moments() from what another process saved)."""
+    from_moments() from what another process saved).  progress: see
+    Options; add() reports to it and may be cancelled (Cancelled, and the
+    statistics stay as they were)."""
 
-    def __init__(self, dim, _handle=None):
+    def __init__(self, dim, progress=None, _handle=None):
+        self._opts = Options(progress=progress)  # its callback lives as long as the handle
         if _handle is None:
             _handle = _vp()
-            check(lib.lowrank_stats_new(int(dim), None, ctypes.byref(_handle)))
+            check(lib.lowrank_stats_new(int(dim), self._opts.handle, ctypes.byref(_handle)))
         self.handle = _handle
 
     def __del__(self):
@@ -53,12 +56,12 @@ class Stats:
         m, c = Matrix(np.asarray(mean).reshape(1, -1)), Matrix(covariance)
         check(lib.lowrank_stats_from_moments(int(count), m.handle, c.handle, None,
                                               ctypes.byref(out)))
-        return cls(0, out)
+        return cls(0, _handle=out)
 
     def add(self, rows):
         """Add a batch of rows (count x dim); returns self."""
         m = Matrix(rows)  # alive until the call returns
-        check(lib.lowrank_stats_add(self.handle, m.handle))
+        self._opts.call(lib.lowrank_stats_add, self.handle, m.handle)
         return self
 
     def merge(self, other):
@@ -95,7 +98,7 @@ def _stats_of(inputs, dim):
 
 
 def svd_data(w, inputs, k=0, tol=None, ridge=None, method=None, seed=None, oversampling=None,
-             power_iter=None):
+             power_iter=None, progress=None):
     """The rank-k approximation of the weights w (n x d) of a layer
     y = x w + b that best preserves its centred outputs on the inputs: a
     Stats, or an array of inputs (rows of n values).  With k = 0, tol
@@ -103,12 +106,13 @@ def svd_data(w, inputs, k=0, tol=None, ridge=None, method=None, seed=None, overs
     Returns Factors; their error is the relative output error.  ridge
     shrinks towards the plain SVD; method, seed, oversampling and
     power_iter are lowrank_svd's, for the truncation of the whitened
-    weights."""
+    weights; progress: see Options."""
     stats = _stats_of(inputs, np.shape(w)[0])
     opts = Options(tol=tol, ridge=ridge, method=method, seed=seed, oversampling=oversampling,
-                   power_iter=power_iter)
+                   power_iter=power_iter, progress=progress)
     out, m = _vp(), Matrix(w)
-    check(lib.lowrank_svd_data(m.handle, stats.handle, int(k), opts.handle, ctypes.byref(out)))
+    opts.call(lib.lowrank_svd_data, m.handle, stats.handle, int(k), opts.handle,
+              ctypes.byref(out))
     return Factors(out)
 
 
@@ -123,13 +127,14 @@ def bias_shift(factors, w, mean):
     return take_matrix(out).ravel()
 
 
-def allocate_ranks(weights, inputs=None, budget=0.0, tol=None, ridge=None):
+def allocate_ranks(weights, inputs=None, budget=0.0, tol=None, ridge=None, progress=None):
     """Ranks for the layers weights[i] (n_i x d_i) with inputs[i] (a Stats,
     an array of inputs, or None for the plain SVD) that minimise the summed
     squared relative output errors while storing at most budget times the
     numbers of the weights (rank min(n_i, d_i): the layer kept whole); with
     budget 0, the fewest numbers whose root mean square relative output
-    error is at most tol.  Returns (ranks, predicted relative errors)."""
+    error is at most tol.  Returns (ranks, predicted relative errors).
+    progress: see Options."""
     count = len(weights)
     inputs = [None] * count if inputs is None else list(inputs)
     if len(inputs) != count:
@@ -139,6 +144,7 @@ def allocate_ranks(weights, inputs=None, budget=0.0, tol=None, ridge=None):
     wh = (_vp * count)(*[m.handle for m in mats])
     sh = (_vp * count)(*[s.handle if s is not None else None for s in stats])
     ranks, errors = (_i64 * count)(), (ctypes.c_double * count)()
-    opts = Options(tol=tol, ridge=ridge)
-    check(lib.lowrank_allocate_ranks(count, wh, sh, float(budget), opts.handle, ranks, errors))
+    opts = Options(tol=tol, ridge=ridge, progress=progress)
+    opts.call(lib.lowrank_allocate_ranks, count, wh, sh, float(budget), opts.handle, ranks,
+              errors)
     return list(ranks), list(errors)

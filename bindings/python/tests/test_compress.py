@@ -46,6 +46,15 @@ class TestStats(unittest.TestCase):
             st.add(x[:, :8])
         self.assertEqual(e.exception.name, 'ESIZE')
 
+    def test_progress_and_cancel(self):
+        x = np.random.default_rng(3).standard_normal((4000, 400))
+        seen = []
+        st = lowrank.Stats(400, progress=lambda f: seen.append(f) or True)
+        with self.assertRaises(lowrank.Cancelled):
+            st.add(x)
+        self.assertEqual(st.count, 0)   # unchanged by the cancelled batch
+        self.assertTrue(seen)
+
 
 class TestSvdData(unittest.TestCase):
     def test_is_the_minimiser(self):

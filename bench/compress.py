@@ -34,6 +34,10 @@ Python binding (bindings/python), on the build in this tree.
 4. Sensitivity: the ridge (LOWRANK_OPT_RIDGE, default 0) and the number of
    calibration examples (100, 300, 1000 of the calibration set; the held-out
    set fixed).
+5. A diagnosis for ptb_rnnlm, not a valid compression: the data-aware
+   truncation with statistics of the held-out inputs themselves (every 10th
+   for the embedding), against the calibration set's, to tell an
+   unrepresentative calibration set from a wrong objective.
 
 --cache FILE keeps every score, keyed by the bytes of the replaced arrays
 (and stamped with nn_eval.py's fingerprint), so a rerun scores only what
@@ -495,6 +499,38 @@ def part4(nets, cache):
                       + " | ".join(cells[k]) + " |", flush=True)
 
 
+def part5(nets, cache):
+    ptb = [n for n in nets if n.name == "ptb_rnnlm"]
+    if not ptb:
+        return
+    net = ptb[0]
+    print("\n## 5. ptb_rnnlm with the held-out inputs' own statistics (a diagnosis)\n")
+    hs, ts = net.hidden
+    oracle_rows = {"affine_W": hs, "lstm_Wh": hs[:-10]}  # h_(t-1): 10 streams back
+    print("| layer | k | SVD | data-aware, calibration | data-aware, held-out |")
+    print("|---|---|---|---|---|")
+    for layer, ranks in PLAN["ptb_rnnlm"].items():
+        w = net.weight(layer)
+        if layer == "embed_W":
+            oracle = lowrank.Stats(w.shape[0])
+            ids = net.test[:-1:10]
+            for s in range(0, len(ids), 100):
+                onehot = np.zeros((len(ids[s:s + 100]), w.shape[0]))
+                onehot[np.arange(len(ids[s:s + 100])), ids[s:s + 100]] = 1
+                oracle.add(onehot)
+        else:
+            oracle = lowrank.Stats(w.shape[0]).add(oracle_rows[layer].astype(np.float64))
+        calib = net.stats(layer)
+        for k in ranks:
+            cells = [net.score({layer: net.nn.svd_rank_k(w, k)[0]}, cache)]
+            for st in (calib, oracle):
+                wk, shift = data_aware(w, st, k)
+                cells.append(net.score(net.with_shift({layer: wk}, layer, shift), cache))
+            print(f"| {layer} | {k} | " + " | ".join(cell_text(a, p, "") for a, p, _ in cells)
+                  + " |", flush=True)
+        oracle = calib = None
+
+
 def load():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -514,7 +550,7 @@ def main():
     ap.add_argument("--cache", help="JSON file of scores, read and updated")
     ap.add_argument("--calib", type=int, default=1000)
     ap.add_argument("--only", default="mnist_simple_convnet,mnist_mlp,ptb_rnnlm")
-    ap.add_argument("--parts", default="1,2,3,4")
+    ap.add_argument("--parts", default="1,2,3,4,5")
     ap.add_argument("--reps", type=int, default=5, help="timing repetitions (part 3)")
     args = ap.parse_args()
     nn = load_nn_eval(args.nn_eval)
@@ -545,6 +581,8 @@ def main():
         part3(nets, args.reps)
     if 4 in parts:
         part4([n for n in nets if n.name in SENSITIVITY], cache)
+    if 5 in parts:
+        part5(nets, cache)
     print(f"\ntotal {time.time() - start:.0f} s; load average at end {load()}")
 
 

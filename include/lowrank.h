@@ -594,8 +594,17 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
  *      least 4, when min(m, n) < 256) until it meets the tolerance, then by
  *      q more, and the rank is the smallest whose approximation meets it
  *      (the exact route when the space would outgrow min(m, n)).
- *    LOWRANK_METHOD_AUTO (the default): randomized when k > 0 and
- *      2 (q + 1)(k + p) <= min(m, n), exact otherwise (and for k = 0).
+ *    LOWRANK_METHOD_AUTO (the default): the optimum to about 1e-5 of its
+ *      error, at the lower cost.  Exact for k = 0, when 6 (k + p) >
+ *      min(m, n), and when min(m, n) <= 20 (k + p), where its Gram matrix
+ *      costs no more than the products block Krylov needs on flat spectra;
+ *      otherwise block Krylov from depth 2, one block deeper at a time
+ *      until the next adds less than 1e-5 of the squared error left to the
+ *      energy of the k leading Ritz values (exact instead should the space
+ *      pass min(m, n) / 2).  With LOWRANK_OPT_POWER_ITER set, the old rule:
+ *      randomized at that depth when 2 (q + 1)(k + p) <= min(m, n).  Block
+ *      Krylov at depth 2 alone stays up to 1e-2 of the error above the
+ *      optimum on flat spectra (docs/svd.md).
  *    Other methods are rejected.
  *  - LOWRANK_OPT_TOLERANCE: see k = 0 above; ignored when k > 0.
  *  - LOWRANK_OPT_SEED: the random block.  The same seed, input and BLAS

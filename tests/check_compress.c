@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h" /* the progress interval, lowered to see every report */
 #include "testutil.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -1139,73 +1140,120 @@ static int record(double fraction, void *user)
     seen *s = user;
     s->calls++;
     if (fraction < s->last)
-        s->last = -1; /* reports must not go back */
-    else
+        s->last = 2; /* a report went back: caught below */
+    else if (s->last <= 1)
         s->last = fraction;
     return s->cancel_at && s->calls >= s->cancel_at;
 }
 
-START_TEST(long_calls_report_and_cancel)
+/* Options reporting every report (the interval lowered from 50 ms to 0,
+ * so that small problems exercise every cancel point, under valgrind too). */
+static lowrank_opts *reporting(seen *sn)
 {
-    seen sn = {0, 1, 0};
     lowrank_opts *o;
     ck_assert_ok(lowrank_opts_new(&o));
-    ck_assert_ok(lowrank_opts_set_progress(o, record, &sn));
-    /* stats_add: canceled, the statistics unchanged */
-    lowrank_matrix *x = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 4000, 500, 190);
-    lowrank_stats *s;
-    ck_assert_ok(lowrank_stats_new(500, o, &s));
-    ck_assert_fails(lowrank_stats_add(s, x), LOWRANK_ECANCELED);
-    ck_assert_int_eq(lowrank_stats_count(s), 0);
-    ck_assert_int_ge(sn.calls, 1);
+    ck_assert_ok(lowrank_opts_set_progress(o, record, sn));
+    o->progress_interval = 0;
+    return o;
+}
+
+/* A call canceled at its first, second, ... report, until one that
+ * finishes: each cancel returns LOWRANK_ECANCELED with its output NULL and
+ * its inputs as they were; the reports never go back.  Returns the number
+ * of reports of the finished call. */
+typedef int (*cancel_fn)(void *ctx, lowrank_opts *o);
+
+static int cancels_at_every_report(cancel_fn call, void *ctx)
+{
+    for (int at = 1;; at++) {
+        seen sn = {0, at, 0};
+        lowrank_opts *o = reporting(&sn);
+        int rc = call(ctx, o);
+        lowrank_opts_free(o);
+        ck_assert_msg(sn.last <= 1, "a report went back");
+        if (sn.calls < at) {
+            ck_assert_ok(rc);
+            return sn.calls;
+        }
+        ck_assert_msg(rc == LOWRANK_ECANCELED, "canceled at report %d: returned %d", at, rc);
+    }
+}
+
+typedef struct cancel_ctx {
+    const lowrank_matrix *x, *w;
+    const lowrank_stats *s;
+} cancel_ctx;
+
+static int add_canceled(void *p, lowrank_opts *o)
+{
+    cancel_ctx *c = p;
+    lowrank_stats *s, *first = stats_of(c->x, 1000); /* (without reports) */
+    ck_assert_ok(lowrank_stats_new(lowrank_matrix_cols(c->x), o, &s));
+    ck_assert_ok(lowrank_stats_merge(s, first));
+    lowrank_stats_free(first);
+    int rc = lowrank_stats_add(s, c->x); /* canceled: the first batch stays */
+    ck_assert_int_eq(lowrank_stats_count(s), rc == LOWRANK_OK ? 2 * lowrank_matrix_rows(c->x)
+                                                              : lowrank_matrix_rows(c->x));
     lowrank_stats_free(s);
-    lowrank_matrix_free(x);
-    /* svd_data on both routes, and the allocation */
-    const int64_t dims[][2] = {{2000, 300}, {1200, 1300}};
-    for (int c = 0; c < 2; c++) {
-        int64_t n = dims[c][0], d = dims[c][1];
-        lowrank_matrix *mean, *cov, *w = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, n, d,
-                                                       191 + c);
-        ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 1, n, &mean));
-        ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, n, n, &cov));
-        for (int64_t i = 0; i < n; i++)
-            ck_assert_ok(lowrank_matrix_set(cov, i, i, 1.0 + (double)(i % 7)));
-        ck_assert_ok(lowrank_stats_from_moments(10, mean, cov, NULL, &s));
-        sn = (seen){0, 1, 0};
-        lowrank_factors *f = (lowrank_factors *)&f;
-        ck_assert_fails(lowrank_svd_data(w, s, 20, o, &f), LOWRANK_ECANCELED);
-        ck_assert_ptr_null(f);
-        sn = (seen){0, 1, 0};
-        int64_t ranks[1] = {-1};
-        const lowrank_matrix *ws[1] = {w};
-        const lowrank_stats *ss[1] = {s};
-        ck_assert_fails(lowrank_allocate_ranks(1, ws, ss, 0.5, o, ranks, NULL), LOWRANK_ECANCELED);
-        ck_assert_int_eq(ranks[0], -1);
+    return rc;
+}
+
+static int svd_data_canceled(void *p, lowrank_opts *o)
+{
+    cancel_ctx *c = p;
+    lowrank_factors *f = (lowrank_factors *)&f;
+    int rc = lowrank_svd_data(c->w, c->s, 3, o, &f);
+    ck_assert(rc == LOWRANK_OK ? f != NULL : f == NULL);
+    lowrank_factors_free(f);
+    return rc;
+}
+
+static int allocate_canceled(void *p, lowrank_opts *o)
+{
+    cancel_ctx *c = p;
+    const lowrank_matrix *w[2] = {c->w, c->w};
+    const lowrank_stats *s[2] = {c->s, NULL};
+    int64_t ranks[2] = {-1, -1};
+    int rc = lowrank_allocate_ranks(2, w, s, 0.5, o, ranks, NULL);
+    ck_assert(rc == LOWRANK_OK ? ranks[0] > 0 : ranks[0] == -1);
+    return rc;
+}
+
+START_TEST(long_calls_report_and_cancel)
+{
+    /* the statistics of 600 rows: three panels, three reports */
+    lowrank_matrix *x = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 600, 30, 190);
+    cancel_ctx c = {x, NULL, NULL};
+    ck_assert_int_ge(cancels_at_every_report(add_canceled, &c), 3);
+    /* svd_data and the allocation on both routes: tall (the output
+     * covariance, by blocks of columns) and wide (lowrank_svd nested) */
+    const int64_t dims[][2] = {{30, 200}, {300, 40}};
+    for (int d = 0; d < 2; d++) {
+        lowrank_matrix *xs = inputs_matrix(100, dims[d][0], 10, 1, 191 + d);
+        lowrank_matrix *w = weights_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, dims[d][0],
+                                           dims[d][1], 193 + d);
+        lowrank_stats *s = stats_of(xs, 100);
+        c = (cancel_ctx){xs, w, s};
+        ck_assert_int_ge(cancels_at_every_report(svd_data_canceled, &c), 2);
+        ck_assert_int_ge(cancels_at_every_report(allocate_canceled, &c), 2);
+        /* reports do not change the result */
+        seen sn = {0, 0, 0};
+        lowrank_opts *o = reporting(&sn);
+        lowrank_factors *f, *g;
+        ck_assert_ok(lowrank_svd_data(w, s, 5, o, &f));
+        ck_assert_ok(lowrank_svd_data(w, s, 5, NULL, &g));
+        double *a = approximation(f), *b = approximation(g);
+        ck_assert_double_eq(max_diff(a, b, dims[d][0] * dims[d][1]), 0);
+        free(a);
+        free(b);
+        lowrank_factors_free(f);
+        lowrank_factors_free(g);
+        lowrank_opts_free(o);
         lowrank_stats_free(s);
-        lowrank_matrix_free(mean);
-        lowrank_matrix_free(cov);
+        lowrank_matrix_free(xs);
         lowrank_matrix_free(w);
     }
-    /* without a cancel: ordered reports, the result of a call without them */
-    sn = (seen){0, 0, 0};
-    lowrank_matrix *x2 = inputs_matrix(3000, 200, 10, 1, 195);
-    lowrank_matrix *w2 = weights_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 200, 600, 196);
-    ck_assert_ok(lowrank_stats_new(200, o, &s));
-    ck_assert_ok(lowrank_stats_add(s, x2));
-    lowrank_factors *f, *g;
-    ck_assert_ok(lowrank_svd_data(w2, s, 10, o, &f));
-    ck_assert_ok(lowrank_svd_data(w2, s, 10, NULL, &g));
-    ck_assert_msg(sn.last >= 0, "a report went back");
-    double *a = approximation(f), *b = approximation(g);
-    ck_assert_double_eq(max_diff(a, b, 200 * 600), 0);
-    free(a);
-    free(b);
-    lowrank_factors_free(f);
-    lowrank_factors_free(g);
-    lowrank_stats_free(s);
-    lowrank_matrix_free(x2);
-    lowrank_matrix_free(w2);
-    lowrank_opts_free(o);
+    lowrank_matrix_free(x);
 }
 END_TEST
 

@@ -39,8 +39,10 @@ static int parse(int argc, char **argv, svd_args *a)
     const tool_flag flags[] = {
         {"-k", FLAG_INT, &a->k, 0, "K", "the rank, 1 <= K <= min(rows, cols)"},
         {"--method", FLAG_STRING, &a->method, 0, "auto|exact|randomized",
-         "exact (certified), randomized (block Krylov) or auto,\n"
-         "randomized when k is small next to the matrix (default: auto)"},
+         "exact (certified), randomized (block Krylov) or auto:\n"
+         "the optimum to about 1e-5 of the error, by block Krylov\n"
+         "deepened as needed when k is small next to the matrix,\n"
+         "exact otherwise (default: auto)"},
         {"--tol", FLAG_DOUBLE, &a->tol, 0, "T",
          "without -k: the smallest rank whose relative Frobenius\nerror is at most T, 0 < T < 1"},
         {"--seed", FLAG_INT, &a->seed, 0, "S", "seed of the randomized method (default: 20261128)"},

@@ -40,8 +40,9 @@ Python binding (bindings/python), on the build in this tree.
    unrepresentative calibration set from a wrong objective.
 
 --cache FILE keeps every score, keyed by the bytes of the replaced arrays
-(and stamped with nn_eval.py's fingerprint), so a rerun scores only what
-changed; approximations are always recomputed.  ptb_rnnlm scores take 5-20 s
+rounded to float32 (and stamped with nn_eval.py's fingerprint), so a rerun
+scores only what changed beyond the last bits; approximations are always
+recomputed.  ptb_rnnlm scores take 5-20 s
 each on 2 cores; an empty cache means about an hour on the shared machine.
 """
 import argparse
@@ -108,9 +109,9 @@ class Cache:
     @staticmethod
     def key(model, reps):
         h = hashlib.sha1(model.encode())
-        for name in sorted(reps):
-            a = np.ascontiguousarray(reps[name])
-            h.update(name.encode() + str(a.dtype).encode() + str(a.shape).encode() + a.tobytes())
+        for name in sorted(reps):  # to float32: a rebuilt library's last bits reuse the score
+            a = np.ascontiguousarray(reps[name], dtype=np.float32)
+            h.update(name.encode() + str(a.shape).encode() + a.tobytes())
         return h.hexdigest()
 
     def get(self, key):

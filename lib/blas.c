@@ -467,30 +467,6 @@ int lr_potrf(lowrank_dtype t, char uplo, int64_t n, void *a, int64_t lda)
     return lapack_status("potrf", info, LOWRANK_EDEGENERATE, "the matrix is not positive definite");
 }
 
-int lr_symm(lowrank_dtype t, char side, char uplo, int64_t m, int64_t n, double alpha,
-            const void *a, int64_t lda, const void *b, int64_t ldb, double beta, void *c,
-            int64_t ldc)
-{
-    if (!FITS(m, n, lda, ldb, ldc))
-        return too_big("symm");
-    int rc = bad_ld("symm", lda, side == 'L' ? m : n);
-    if (rc == LOWRANK_OK)
-        rc = bad_ld("symm", ldb, m);
-    if (rc == LOWRANK_OK)
-        rc = bad_ld("symm", ldc, m);
-    if (rc != LOWRANK_OK || m == 0 || n == 0)
-        return rc;
-    enum CBLAS_SIDE s = side == 'L' ? CblasLeft : CblasRight;
-    enum CBLAS_UPLO u = uplo == 'U' ? CblasUpper : CblasLower;
-    if (is_single(t))
-        cblas_ssymm(CblasColMajor, s, u, (int)m, (int)n, (float)alpha, a, (int)lda, b, (int)ldb,
-                    (float)beta, c, (int)ldc);
-    else
-        cblas_dsymm(CblasColMajor, s, u, (int)m, (int)n, alpha, a, (int)lda, b, (int)ldb, beta, c,
-                    (int)ldc);
-    return LOWRANK_OK;
-}
-
 int lr_pstrf(lowrank_dtype t, char uplo, int64_t n, void *a, int64_t lda, int64_t *piv,
              int64_t *rank)
 {

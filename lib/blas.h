@@ -74,12 +74,6 @@ int lr_gesvdx(lowrank_dtype t, int64_t m, int64_t n, void *a, int64_t lda, int64
  * uplo triangle.  LOWRANK_EDEGENERATE when A is not positive definite. */
 int lr_potrf(lowrank_dtype t, char uplo, int64_t n, void *a, int64_t lda);
 
-/* C = alpha A B + beta C (side 'L') or alpha B A + beta C (side 'R'), A
- * symmetric (its uplo triangle read), C m x n. */
-int lr_symm(lowrank_dtype t, char side, char uplo, int64_t m, int64_t n, double alpha,
-            const void *a, int64_t lda, const void *b, int64_t ldb, double beta, void *c,
-            int64_t ldc);
-
 /* Cholesky factorisation with complete pivoting of the symmetric positive
  * semidefinite n x n A, in its uplo triangle: P^T A P = L L^T (uplo 'L'),
  * stopped at the rank *rank where the largest remaining pivot falls below

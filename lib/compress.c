@@ -131,14 +131,14 @@ static int whiten_factor(const lowrank_stats *st, double ridge, whitened *wh)
 static int whiten_gram(const lowrank_stats *st, double ridge, lr_progress *pr, double lo,
                        double hi, whitened *wh)
 {
-    int64_t n = wh->n, d = wh->d, block = d / 8 > 16 ? d / 8 : 16;
+    int64_t n = wh->n, d = wh->d, block = d / 8 > 64 ? d / 8 : 64;
     double *t = lr_malloc((size_t)n, (size_t)d * sizeof *t);
     wh->g = lr_malloc((size_t)d, (size_t)d * sizeof(double));
     int rc = t && wh->g ? LOWRANK_OK : LOWRANK_ENOMEM;
     for (int64_t j = 0; rc == LOWRANK_OK && j < d; j += block) {
         int64_t c = min64(block, d - j);
         if (st)
-            rc = lr_symm(F64, 'L', 'L', n, c, 1.0, st->scatter, n, wh->w + j * n, n, 0.0,
+            rc = lr_gemm(F64, 'N', 'N', n, c, n, 1.0, st->scatter, n, wh->w + j * n, n, 0.0,
                          t + j * n, n);
         else
             memcpy(t + j * n, wh->w + j * n, (size_t)(n * c) * sizeof *t);

@@ -149,6 +149,14 @@ static void batch_shift(const lowrank_stats *s, const lowrank_matrix *x, double 
         shift[j] = t[j] / (double)c;
 }
 
+/* The upper triangle of the n x n x = its lower one. */
+static void mirror(int64_t n, double *x)
+{
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t i = j + 1; i < n; i++)
+            x[j + i * n] = x[i + j * n];
+}
+
 /* The lower triangle of the n x n dst += src. */
 static void add_lower(int64_t n, double *dst, const double *src)
 {
@@ -210,6 +218,7 @@ int lowrank_stats_add(lowrank_stats *s, const lowrank_matrix *rows)
         for (int64_t j = 0; j < n; j++)
             s->mean[j] = shift[j] + t[j];
         s->count += m;
+        mirror(n, s->scatter);
     }
     free(z);
     free(shift);
@@ -243,6 +252,7 @@ int lowrank_stats_merge(lowrank_stats *s, const lowrank_stats *src)
     for (int64_t j = 0; j < n; j++)
         s->mean[j] += delta[j] * ((double)nb / total);
     s->count = na + nb;
+    mirror(n, s->scatter);
     free(delta);
     return rc;
 }
@@ -301,6 +311,7 @@ int lowrank_stats_from_moments(int64_t count, const lowrank_matrix *mean,
         for (int64_t i = j; i < n; i++)
             s->scatter[i + j * n] = (double)count * lr_matrix_at(covariance, i, j);
     }
+    mirror(n, s->scatter);
     return LOWRANK_OK;
 }
 
@@ -332,8 +343,7 @@ int lowrank_stats_covariance(const lowrank_stats *s, lowrank_matrix **out)
         return rc;
     int64_t n = s->dim;
     double *c = (*out)->data, inv = 1.0 / (double)s->count;
-    for (int64_t j = 0; j < n; j++)
-        for (int64_t i = j; i < n; i++)
-            c[i + j * n] = c[j + i * n] = s->scatter[i + j * n] * inv;
+    for (int64_t i = 0; i < n * n; i++)
+        c[i] = s->scatter[i] * inv;
     return LOWRANK_OK;
 }

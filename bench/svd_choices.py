@@ -13,7 +13,7 @@
 3. Matrix products against their width: the GFLOP/s of A V for V with b columns.
 4. (--auto) lowrank_svd's auto method against the old one (block Krylov at the default depth 2
    where its space fits in half the small side, the exact method elsewhere): the error above the
-   optimum, relative to it, and the time, interleaved (median of --reps), through the Python
+   optimum, relative to it, and the CPU time, interleaved (median of --reps), through the Python
    binding on the library of this tree, on flat spectra (Gaussian; 1/(1 + i/100); an LSTM-like
    exp(-1.5 i/n)), slowly decaying ones (i^-0.3, i^-0.7) and a fast one (i^-1.5), in float64 and
    float32.  --auto runs only this part.
@@ -159,14 +159,16 @@ def auto_rule(reps, quick):
     sys.path.insert(0, os.path.join(here, 'bindings', 'python'))
     import lowrank
     with open('/proc/loadavg') as f:
-        print('4. the auto rule: old (depth 2) and new; error above the optimum / optimum; '
-              'seconds (median of %d, interleaved); load %s' % (reps, ' '.join(f.read().split()[:3])))
-    shapes = [(256, 1024), (1024, 1024)] if quick else \
+        print('4. the auto rule: the old one (block Krylov at depth 2 where 6 (k + 20) <= min(m, n)),'
+              ' the new one and the exact method; error above the optimum / optimum; CPU seconds of the'
+              ' process (median of %d, interleaved; run with OPENBLAS_NUM_THREADS=1, or OpenBLAS\'s'
+              ' spinning threads count too); load %s' % (reps, ' '.join(f.read().split()[:3])))
+    shapes = [(1024, 1024), (3072, 768)] if quick else \
         [(256, 1024), (1024, 1024), (3072, 768), (4096, 1024), (2048, 8192)]
     print(f"   {'shape':<11}{'dtype':<9}{'spectrum':<9}{'k':>4}  {'old excess':>11}{'new excess':>11}"
-          f"{'old s':>9}{'new s':>9}{'new/old':>8}")
+          f"{'old s':>9}{'new s':>9}{'exact s':>9}{'new/old':>8}")
     rng = np.random.default_rng(SEED)
-    worst = 0
+    worst, ratios = 0, []
     for m, n in shapes:
         for kind in SPECTRA:
             a64 = spectrum_matrix(m, n, kind, rng)
@@ -178,23 +180,26 @@ def auto_rule(reps, quick):
                     old_method = 'randomized' if 6 * b <= small else 'exact'
                     opt = np.sqrt((sv[k:] ** 2).sum() / (sv ** 2).sum())
                     runs = {'old': lambda: lowrank.svd(a, k, method=old_method),
-                            'new': lambda: lowrank.svd(a, k)}
+                            'new': lambda: lowrank.svd(a, k),
+                            'exact': lambda: lowrank.svd(a, k, method='exact')}
                     times = {w: [] for w in runs}
                     for _ in range(reps):
                         for w, f in runs.items():
-                            t0 = time.perf_counter()
+                            t0 = time.process_time()
                             f()
-                            times[w].append(time.perf_counter() - t0)
+                            times[w].append(time.process_time() - t0)
                     excess = {}
-                    for w, f in runs.items():
-                        err = np.linalg.norm(a64 - f().reconstruct().astype(np.float64))
+                    for w in ('old', 'new'):
+                        err = np.linalg.norm(a64 - runs[w]().reconstruct().astype(np.float64))
                         excess[w] = (err / np.linalg.norm(a64) - opt) / opt
-                    to, tn = (statistics.median(times[w]) for w in ('old', 'new'))
-                    if dt == np.float64:
-                        worst = max(worst, excess['new'])
+                    to, tn, te = (statistics.median(times[w]) for w in ('old', 'new', 'exact'))
+                    worst = max(worst, excess['new'])
+                    ratios.append(tn / to)
                     print(f'   {m}x{n:<6}{np.dtype(dt).name:<9}{kind:<9}{k:>4}  {excess["old"]:>11.1e}'
-                          f'{excess["new"]:>11.1e}{to:>9.4f}{tn:>9.4f}{tn / to:>8.2f}', flush=True)
-    print(f'   largest excess of the new rule in float64: {worst:.1e}')
+                          f'{excess["new"]:>11.1e}{to:>9.4f}{tn:>9.4f}{te:>9.4f}{tn / to:>8.2f}',
+                          flush=True)
+    print(f'   largest excess of the new rule: {worst:.1e}; new/old time: median '
+          f'{statistics.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f}')
 
 
 def main():

@@ -784,16 +784,20 @@ static int ritz_energy(const problem *p, const krylov *kr, int64_t k, double *en
 /* The auto method's randomized SVD of rank k: block Krylov with blocks of
  * b, one block deeper at a time from depth DEFAULT_DEPTH on until the next
  * adds at most AUTO_GAIN of the squared error left to the Ritz energy.
- * *exhausted reports a space that would pass n / 2 first: the exact
- * method is then about as cheap, and certain. */
+ * *exhausted reports that the exact method should be used instead: the
+ * space would pass n / 2 first (the exact method is then about as cheap),
+ * the gains of the last blocks, extrapolated geometrically, forecast that,
+ * or the target is below what the rounding of the energies resolves. */
 static int randomized_auto(const problem *p, int64_t k, int64_t b, uint64_t seed, result *r,
                            int *exhausted)
 {
     krylov kr = {.t = p->t, .b = b};
-    double energy = 0, before = -1;
+    double energy = 0, before = 0, gain = 0;
     int rc = krylov_reserve(p, &kr, (DEFAULT_DEPTH + 1) * b);
     if (rc == LOWRANK_OK)
         rc = krylov_start(p, &kr, seed, 1);
+    if (rc == LOWRANK_OK)
+        rc = ritz_energy(p, &kr, k, &energy);
     *exhausted = 0;
     for (int64_t q = 1; rc == LOWRANK_OK; q++) {
         if (kr.cols + b > p->n / 2) {
@@ -803,17 +807,27 @@ static int randomized_auto(const problem *p, int64_t k, int64_t b, uint64_t seed
         rc = lr_progress_report(p->progress, (double)kr.cols / (double)(p->n / 2));
         if (rc == LOWRANK_OK && kr.cols + b > kr.cap)
             rc = krylov_reserve(p, &kr, 2 * kr.cap);
+        before = energy;
         if (rc == LOWRANK_OK)
             rc = krylov_extend(p, &kr);
         if (rc == LOWRANK_OK)
             rc = ritz_energy(p, &kr, k, &energy);
-        /* the energies are exact to about L u ||M||_F^2: below that, no
-         * gain can be told from rounding, and the space grows on */
-        double left = AUTO_GAIN * (p->sumsq - energy);
-        if (rc == LOWRANK_OK && q >= DEFAULT_DEPTH && energy - before <= left &&
-            left > (double)kr.cols * roundoff(p->t) * p->sumsq)
+        if (rc != LOWRANK_OK || q < DEFAULT_DEPTH) {
+            gain = energy - before;
+            continue;
+        }
+        /* the energies are exact to about L u ||M||_F^2: no smaller gain
+         * can be told from rounding */
+        double left = AUTO_GAIN * (p->sumsq - energy), rate = (energy - before) / gain;
+        gain = energy - before;
+        if (gain <= left && left > (double)kr.cols * roundoff(p->t) * p->sumsq)
             break;
-        before = energy;
+        double blocks = rate > 0 && rate < 1 ? ceil(log(left / gain) / log(rate)) : INFINITY;
+        if (!(left > (double)kr.cols * roundoff(p->t) * p->sumsq) ||
+            !((double)kr.cols + blocks * (double)b <= (double)(p->n / 2))) {
+            *exhausted = 1;
+            break;
+        }
     }
     if (rc == LOWRANK_OK && !*exhausted)
         rc = krylov_ritz(p, &kr, k, 0, r);

@@ -654,8 +654,8 @@ START_TEST(scale_invariance)
 }
 END_TEST
 
-/* The ridge: alpha -> infinity tends to the plain SVD, and any alpha keeps
- * C = I's result. */
+/* The ridge: alpha -> infinity tends to the plain SVD, which alpha = 0
+ * differs from; a negative alpha is refused. */
 START_TEST(ridge_shrinks_to_the_svd)
 {
     lowrank_matrix *x = inputs_matrix(300, 30, 1e3, 1, 120);

@@ -133,6 +133,7 @@ TOOL_PARTS += coreset
 TOOL_PARTS += background
 TOOL_PARTS += image
 TOOL_PARTS += allocate
+TOOL_PARTS += inputs
 TOOL_PARTS += progress
 TOOL_OBJS := $(TOOL_PARTS:%=$(B)/tools/%.o)
 

@@ -5,7 +5,8 @@ calibration inputs (lowrank_svd_data, with the bias shift) against the plain
 SVD and the lp factorisation, rank allocation across a whole net, the costs,
 and the sensitivity to the defaults.
 
-    make && /usr/bin/python3 bench/compress.py [--cache bench/compress.json]
+    make && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/compress.py \
+        [--cache bench/compress.json]
         [--calib 1000] [--only MODEL,...] [--parts 1,2,3,4] [--reps 5]
 
 The nets, their test sets and the forward passes are nn_eval's
@@ -42,8 +43,8 @@ Python binding (bindings/python), on the build in this tree.
 --cache FILE keeps every score, keyed by the bytes of the replaced arrays
 rounded to float32 (and stamped with nn_eval.py's fingerprint), so a rerun
 scores only what changed beyond the last bits; approximations are always
-recomputed.  ptb_rnnlm scores take 5-20 s
-each on 2 cores; an empty cache means about an hour on the shared machine.
+recomputed.  ptb_rnnlm scores take 15-50 s
+each on 2 cores; an empty cache means about 90 minutes on the shared machine.
 """
 import argparse
 import hashlib

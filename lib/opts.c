@@ -49,6 +49,8 @@ static const option_spec specs[] = {
     [LOWRANK_OPT_BG_WARMUP] = INT_KEY("LOWRANK_OPT_BG_WARMUP", 0, 0, HUGE_VAL),
     /* data-aware compression (keys 70-79) */
     [LOWRANK_OPT_RIDGE] = DBL_KEY("LOWRANK_OPT_RIDGE", 0, 0, HUGE_VAL),
+    /* operators (keys 80-89) */
+    [LOWRANK_OPT_CORESET_SIZE] = INT_KEY("LOWRANK_OPT_CORESET_SIZE", 0, 0, HUGE_VAL),
     /* distributed computation, liblowrank_mpi (keys 90-99) */
     [LOWRANK_OPT_MPI_CORESET_SIZE] = INT_KEY("LOWRANK_OPT_MPI_CORESET_SIZE", 0, 0, HUGE_VAL),
 };
@@ -83,14 +85,8 @@ static option_value default_value(const option_spec *s)
     return v;
 }
 
-int lowrank_opts_new(lowrank_opts **out)
+void lr_opts_defaults(lowrank_opts *o)
 {
-    if (!out)
-        return lr_fail(LOWRANK_EINVAL, "out is NULL");
-    lowrank_opts *o = lr_malloc(1, sizeof *o);
-    *out = o;
-    if (!o)
-        return LOWRANK_ENOMEM;
     for (int k = 1; k < NKEYS; k++)
         if (specs[k].name)
             o->value[k] = default_value(&specs[k]);
@@ -99,6 +95,17 @@ int lowrank_opts_new(lowrank_opts **out)
     o->progress_lo = 0;
     o->progress_hi = 1;
     o->progress_interval = LR_PROGRESS_INTERVAL;
+}
+
+int lowrank_opts_new(lowrank_opts **out)
+{
+    if (!out)
+        return lr_fail(LOWRANK_EINVAL, "out is NULL");
+    lowrank_opts *o = lr_malloc(1, sizeof *o);
+    *out = o;
+    if (!o)
+        return LOWRANK_ENOMEM;
+    lr_opts_defaults(o);
     return LOWRANK_OK;
 }
 

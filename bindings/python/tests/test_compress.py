@@ -47,9 +47,11 @@ class TestStats(unittest.TestCase):
         self.assertEqual(e.exception.name, 'ESIZE')
 
     def test_progress_and_cancel(self):
-        x = np.random.default_rng(3).standard_normal((4000, 400))
+        # long enough (7e9 flops) to outlast the first report's 0.05 s on a fast
+        # idle machine; a slow one cancels at that report, after 0.05 s
+        x = np.random.default_rng(3).standard_normal((20000, 600))
         seen = []
-        st = lowrank.Stats(400, progress=lambda f: seen.append(f) or True)
+        st = lowrank.Stats(600, progress=lambda f: seen.append(f) or True)
         with self.assertRaises(lowrank.Cancelled):
             st.add(x)
         self.assertEqual(st.count, 0)   # unchanged by the cancelled batch

@@ -83,6 +83,8 @@ LIB_PARTS += lp_op
 LIB_PARTS += lp_space
 LIB_PARTS += lp_search
 LIB_PARTS += background
+LIB_PARTS += stats
+LIB_PARTS += compress
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 
 $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
@@ -144,6 +146,8 @@ TOOL_PARTS += ellipsoid
 TOOL_PARTS += coreset
 TOOL_PARTS += background
 TOOL_PARTS += image
+TOOL_PARTS += allocate
+TOOL_PARTS += inputs
 TOOL_PARTS += progress
 TOOL_OBJS := $(TOOL_PARTS:%=$(B)/tools/%.o)
 
@@ -257,6 +261,7 @@ SUITES += operator
 SUITES += operator_svd
 SUITES += scale
 SUITES += threads
+SUITES += compress
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
 # Tests link the static archive: they reach the internal layer too, and
 # wrapping malloc lets them fail any allocation on purpose.

@@ -11,9 +11,18 @@
 2. Orthonormalising a tall-skinny block: Householder (LAPACK geqrf + orgqr) against
    CholeskyQR2 (syrk, Cholesky, triangular solve, twice), same BLAS.
 3. Matrix products against their width: the GFLOP/s of A V for V with b columns.
+4. (--auto) lowrank_svd's auto method against the old one (block Krylov at the default depth 2
+   where its space fits in half the small side, the exact method elsewhere): the error above the
+   optimum, relative to it, and the CPU time, interleaved (median of --reps), through the Python
+   binding on the library of this tree, on flat spectra (Gaussian; 1/(1 + i/100); an LSTM-like
+   exp(-1.5 i/n)), slowly decaying ones (i^-0.3, i^-0.7) and a fast one (i^-1.5), in float64 and
+   float32.  --auto runs only this part.
 Everything runs on the BLAS numpy uses (Debian's alternatives: the same as liblowrank's).
 """
 import argparse
+import os
+import statistics
+import sys
 import time
 
 import numpy as np
@@ -130,10 +139,78 @@ def gemm_widths(m, n):
         print(f"   {np.dtype(dt).name}: " + '  '.join(rates), flush=True)
 
 
+SPECTRA = {'gauss': None, 'flat': lambda i, r: 1 / (1 + 0.01 * i),
+           'lstm': lambda i, r: np.exp(-1.5 * i / r), 'i^-0.3': lambda i, r: i ** -0.3,
+           'i^-0.7': lambda i, r: i ** -0.7, 'i^-1.5': lambda i, r: i ** -1.5}
+
+
+def spectrum_matrix(m, n, kind, rng):
+    if SPECTRA[kind] is None:
+        return rng.standard_normal((m, n)) / np.sqrt(n)
+    r = min(m, n)
+    u, _ = np.linalg.qr(rng.standard_normal((m, r)))
+    v, _ = np.linalg.qr(rng.standard_normal((n, r)))
+    return (u * SPECTRA[kind](np.arange(1, r + 1.0), r)) @ v.T
+
+
+def auto_rule(reps, quick):
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    os.environ.setdefault('LOWRANK_LIBRARY', os.path.join(here, 'lib', 'liblowrank.so.0'))
+    sys.path.insert(0, os.path.join(here, 'bindings', 'python'))
+    import lowrank
+    with open('/proc/loadavg') as f:
+        print('4. the auto rule: the old one (block Krylov at depth 2 where 6 (k + 20) <= min(m, n)),'
+              ' the new one and the exact method; error above the optimum / optimum; CPU seconds of the'
+              ' process (median of %d, interleaved; run with OPENBLAS_NUM_THREADS=1, or OpenBLAS\'s'
+              ' spinning threads count too); load %s' % (reps, ' '.join(f.read().split()[:3])))
+    shapes = [(1024, 1024), (3072, 768)] if quick else \
+        [(256, 1024), (1024, 1024), (3072, 768), (4096, 1024), (2048, 8192)]
+    print(f"   {'shape':<11}{'dtype':<9}{'spectrum':<9}{'k':>4}  {'old excess':>11}{'new excess':>11}"
+          f"{'old s':>9}{'new s':>9}{'exact s':>9}{'new/old':>8}")
+    rng = np.random.default_rng(SEED)
+    worst, ratios = 0, []
+    for m, n in shapes:
+        for kind in SPECTRA:
+            a64 = spectrum_matrix(m, n, kind, rng)
+            sv = np.linalg.svd(a64, compute_uv=False)
+            for dt in (np.float64, np.float32):
+                a = a64.astype(dt)
+                for k in (8, 16, 64):
+                    b, small = k + 20, min(m, n)
+                    old_method = 'randomized' if 6 * b <= small else 'exact'
+                    opt = np.sqrt((sv[k:] ** 2).sum() / (sv ** 2).sum())
+                    runs = {'old': lambda: lowrank.svd(a, k, method=old_method),
+                            'new': lambda: lowrank.svd(a, k),
+                            'exact': lambda: lowrank.svd(a, k, method='exact')}
+                    times = {w: [] for w in runs}
+                    for _ in range(reps):
+                        for w, f in runs.items():
+                            t0 = time.process_time()
+                            f()
+                            times[w].append(time.process_time() - t0)
+                    excess = {}
+                    for w in ('old', 'new'):
+                        err = np.linalg.norm(a64 - runs[w]().reconstruct().astype(np.float64))
+                        excess[w] = (err / np.linalg.norm(a64) - opt) / opt
+                    to, tn, te = (statistics.median(times[w]) for w in ('old', 'new', 'exact'))
+                    worst = max(worst, excess['new'])
+                    ratios.append(tn / to)
+                    print(f'   {m}x{n:<6}{np.dtype(dt).name:<9}{kind:<9}{k:>4}  {excess["old"]:>11.1e}'
+                          f'{excess["new"]:>11.1e}{to:>9.4f}{tn:>9.4f}{te:>9.4f}{tn / to:>8.2f}',
+                          flush=True)
+    print(f'   largest excess of the new rule: {worst:.1e}; new/old time: median '
+          f'{statistics.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f}')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--quick', action='store_true', help='two shapes only')
+    ap.add_argument('--auto', action='store_true', help='part 4 only: the auto rule')
+    ap.add_argument('--reps', type=int, default=3, help='timing repetitions of part 4')
     args = ap.parse_args()
+    if args.auto:
+        auto_rule(args.reps, args.quick)
+        return
     shapes = [(1024, 1024), (3072, 768)] if args.quick else \
         [(768, 3072), (3072, 768), (1024, 1024), (4096, 1024), (30000, 768)]
     accuracy(shapes, 64)

@@ -291,8 +291,8 @@ LOWRANK_API int lowrank_matrix_save_npy(const lowrank_matrix *m,
 
 /* Keys are numbered by part so that parts can add keys independently:
  * 1-19 shared, 20-29 SVD, 30-39 ellipsoids and coresets, 40-49 lp
- * factorisation, 50-69 background models, 80-89 operators, 90-99
- * distributed computation. */
+ * factorisation, 50-69 background models, 70-79 data-aware compression,
+ * 80-89 operators, 90-99 distributed computation. */
 typedef enum lowrank_option {
     /* int, a lowrank_method; default LOWRANK_METHOD_AUTO (each function's
      * documented default method). */
@@ -394,6 +394,16 @@ typedef enum lowrank_option {
      * frames after training the update rate is at least 1 / (frames since
      * training + 1), a running average that replaces the training quickly. */
     LOWRANK_OPT_BG_WARMUP = 60,
+
+    /* Data-aware compression (lowrank_svd_data, lowrank_allocate_ranks;
+     * since 0.2). */
+
+    /* double >= 0; default 0.  Ridge alpha: the input covariance C is
+     * replaced by C + alpha (trace(C) / n) I, which shrinks the data-aware
+     * truncation towards the plain SVD (alpha -> infinity gives it).  0 is
+     * the exact minimiser of the output error; docs/compress.md measures
+     * alpha from 0 to 10. */
+    LOWRANK_OPT_RIDGE = 70,
 
     /* Operators (since 0.2; lowrank_lp_op). */
 
@@ -788,6 +798,7 @@ LOWRANK_API int lowrank_factors_reconstruct(const lowrank_factors *f, lowrank_ma
  * ones, formed in double precision, which resolves relative errors down to
  * about 1e-7 (exact mode, and randomized mode for float64) or 3e-4
  * (randomized mode for float32); below that it reads as noise near 0.
+ * For lowrank_svd_data it is the relative output error instead (see there).
  * Errors: LOWRANK_EINVAL (f or relative_error NULL). */
 LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative_error);
 
@@ -835,8 +846,17 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
  *      least 4, when min(m, n) < 256) until it meets the tolerance, then by
  *      q more, and the rank is the smallest whose approximation meets it
  *      (the exact route when the space would outgrow min(m, n)).
- *    LOWRANK_METHOD_AUTO (the default): randomized when k > 0 and
- *      2 (q + 1)(k + p) <= min(m, n), exact otherwise (and for k = 0).
+ *    LOWRANK_METHOD_AUTO (the default): the optimum to about 1e-5 of its
+ *      error, at the lower cost.  Exact for k = 0, when 6 (k + p) >
+ *      min(m, n), and when min(m, n) <= 20 (k + p), where its Gram matrix
+ *      costs no more than the products block Krylov needs on flat spectra;
+ *      otherwise block Krylov from depth 2, one block deeper at a time
+ *      until the next adds less than 1e-5 of the squared error left to the
+ *      energy of the k leading Ritz values (exact instead should the space
+ *      pass min(m, n) / 2).  With LOWRANK_OPT_POWER_ITER set, the old rule:
+ *      randomized at that depth when 2 (q + 1)(k + p) <= min(m, n).  Block
+ *      Krylov at depth 2 alone stays up to 1e-2 of the error above the
+ *      optimum on flat spectra (docs/svd.md).
  *    Other methods are rejected.
  *  - LOWRANK_OPT_TOLERANCE: see k = 0 above; ignored when k > 0.
  *  - LOWRANK_OPT_SEED: the random block.  The same seed, input and BLAS
@@ -892,7 +912,9 @@ LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_op
  *    min(m, n) <= 4096, with their full certificates; LAPACK's fallback
  *    reads A into memory when it takes at most 1 GiB (never a file).
  *    Otherwise LOWRANK_ENOCONV.
- *  - LOWRANK_METHOD_AUTO: for a file, lowrank_svd's rule; for a sparse or
+ *  - LOWRANK_METHOD_AUTO: for a file, lowrank_svd's rule with a depth given
+ *    (depth 2 where 6 (k + p) <= min(m, n): a deeper space would cost a
+ *    pass over the file per block); for a sparse or
  *    callback operator, exact when k > 0 (its products are cheap next to
  *    the dense work of a randomized method, and it gives converged values,
  *    as svds does), randomized with the tolerance when k = 0.
@@ -1080,6 +1102,183 @@ LOWRANK_API int lowrank_lp_op(const lowrank_operator *a, int64_t k, double p,
  * *cost is unchanged. */
 LOWRANK_API int lowrank_lp_cost(const lowrank_matrix *a, const lowrank_factors *f, double p,
                                 lowrank_objective objective, double *cost);
+
+/* ------------------------------------------------------------------------
+ * Data-aware compression of layers (since 0.2)
+ *
+ * A layer y = x W + b with W of shape n x d (n inputs, d outputs) sees
+ * inputs x that are far from isotropic.  The rank-k approximation that
+ * preserves its outputs on those inputs best is not the SVD's: with mu the
+ * mean and C the covariance of the inputs, it minimises
+ *     ||X_c (W - W_k)||_F,   X_c = the inputs minus mu (one per row),
+ * over rank-k W_k, and the bias b' = b + mu (W - W_k) keeps the mean output
+ * (SVD-LLM, ASVD and FWSVD do this for language models).  The minimum is
+ * reached by W_k = W V_k V_k^T, with V_k the k leading eigenvectors of the
+ * output covariance W^T C W: no inverse of C is needed, so a singular or
+ * ill-conditioned C is no obstacle.  A convolution is the same layer with
+ * its im2col patches as inputs and its kernel in 2-D form (C kh kw x F).
+ *
+ * lowrank_stats accumulates mu and C from batches of rows, so calibration
+ * data is never held whole; lowrank_svd_data truncates;
+ * lowrank_factors_bias_shift gives mu (W - W_k); lowrank_allocate_ranks
+ * shares a budget of stored numbers between layers.  See docs/compress.md.
+ * ------------------------------------------------------------------------ */
+
+typedef struct lowrank_stats lowrank_stats;
+
+/* lowrank_stats_new: empty statistics of rows of dim values.  They take
+ * dim^2 + dim doubles (an add with a progress callback twice the dim^2).
+ * opts (may be NULL) is copied for its progress callback, to which
+ * lowrank_stats_add reports.  Free with lowrank_stats_free.
+ * Errors: LOWRANK_EINVAL (out NULL), LOWRANK_ESIZE (dim < 1),
+ * LOWRANK_EOVERFLOW (dim^2 doubles overflow), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_stats_new(int64_t dim, const lowrank_opts *opts, lowrank_stats **out);
+
+/* lowrank_stats_free: release statistics.  NULL is accepted. */
+LOWRANK_API void lowrank_stats_free(lowrank_stats *s);
+
+/* lowrank_stats_add: add the rows of rows (count x dim, float32 or
+ * float64, any layout) to s.  Accumulated in double around the current mean
+ * (the shifted form of Welford's update: a batch's scatter about the old
+ * mean, then Chan et al.'s correction for the new one), panel by panel, so
+ * that any split of the same rows into batches gives the same statistics
+ * to rounding.  Work: count dim^2 flops.  Values are limited to
+ * magnitudes of 2^450 (about 1e135), so that no sum of squares can
+ * overflow; products below 2^-1022 (of values below about 2^-511) underflow
+ * as in any double computation.  On failure s is unchanged.
+ * Errors: LOWRANK_EINVAL (s or rows NULL), LOWRANK_ESIZE (rows->cols differs
+ * from dim), LOWRANK_ENONFINITE, LOWRANK_ERANGE (a magnitude above 2^450),
+ * LOWRANK_EOVERFLOW (the count would overflow int64_t), LOWRANK_ENOMEM,
+ * LOWRANK_ECANCELED. */
+LOWRANK_API int lowrank_stats_add(lowrank_stats *s, const lowrank_matrix *rows);
+
+/* lowrank_stats_merge: add the rows summarised by src to s (statistics of
+ * the union, by Chan, Golub and LeVeque's pairwise update), for statistics
+ * gathered by several threads or, through lowrank_stats_from_moments, by
+ * several processes.  src is unchanged (it may be s itself: each row then
+ * counts twice); on failure s is unchanged.
+ * Errors: LOWRANK_EINVAL (s or src NULL), LOWRANK_ESIZE (the dims differ),
+ * LOWRANK_EOVERFLOW (the count would overflow), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_stats_merge(lowrank_stats *s, const lowrank_stats *src);
+
+/* lowrank_stats_from_moments: statistics of count rows with the given mean
+ * (1 x dim or dim x 1) and covariance (dim x dim, symmetric: its lower
+ * triangle is read), as lowrank_stats_mean and lowrank_stats_covariance
+ * return them: how statistics saved by another process are merged.
+ * count = 0 gives empty statistics (mean and covariance then ignored, but
+ * their sizes still checked).  opts as for lowrank_stats_new.
+ * Errors: LOWRANK_EINVAL (an argument NULL), LOWRANK_ESIZE (count < 0,
+ * sizes inconsistent), LOWRANK_ENONFINITE, LOWRANK_ERANGE (a negative
+ * variance, a mean above 2^450 or count times a covariance above 2^900),
+ * LOWRANK_EOVERFLOW, LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_stats_from_moments(int64_t count, const lowrank_matrix *mean,
+                                           const lowrank_matrix *covariance,
+                                           const lowrank_opts *opts, lowrank_stats **out);
+
+/* lowrank_stats_dim, lowrank_stats_count: dim, and the number of rows added
+ * so far; 0 for NULL. */
+LOWRANK_API int64_t lowrank_stats_dim(const lowrank_stats *s);
+LOWRANK_API int64_t lowrank_stats_count(const lowrank_stats *s);
+
+/* lowrank_stats_mean: a new 1 x dim float64 matrix holding the mean of the
+ * rows.  Errors: LOWRANK_EINVAL (s or out NULL), LOWRANK_EDEGENERATE (no
+ * rows yet), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_stats_mean(const lowrank_stats *s, lowrank_matrix **out);
+
+/* lowrank_stats_covariance: a new dim x dim float64 matrix holding the
+ * covariance of the rows, divided by the count (not count - 1).
+ * Errors: as lowrank_stats_mean. */
+LOWRANK_API int lowrank_stats_covariance(const lowrank_stats *s, lowrank_matrix **out);
+
+/* lowrank_svd_data: the rank-k approximation W_k = W V_k V_k^T of the
+ * n x d weights w of a layer y = x W + b that minimises the error of its
+ * centred outputs ||X_c (W - W_k)||_F on the inputs summarised by inputs
+ * (dim n), as factors U diag(S) V^T in w's dtype (free with
+ * lowrank_factors_free).  The factors' lowrank_factors_error is the
+ * relative output error ||X_c (W - W_k)||_F / ||X_c W||_F (0 when the
+ * outputs do not vary).  Computed in double whatever the dtype.
+ *
+ * k: 1 <= k <= min(n, d), or k = 0 for the smallest rank whose relative
+ * output error is at most LOWRANK_OPT_TOLERANCE (at least 1).
+ *
+ * Two routes, by the cheaper operation count (docs/compress.md):
+ *   - B = L^T P^T W (r x d), where P^T C P = L L^T is C's Cholesky
+ *     factorisation with complete pivoting (LAPACK's dpstrf), stopped at
+ *     the rank r where the remaining pivots fall below n u max_i C_ii (u
+ *     = 2^-53): its truncation by lowrank_svd (with opts: exact,
+ *     randomized or auto) gives V_k.  Taken when n^3 / 3 + 2 n^2 d <=
+ *     n^2 d + n d^2 + 4 d^3, e.g. whenever n <= d.
+ *   - the d x d output covariance G = W^T C W, whose leading eigenvectors
+ *     (LAPACK's dsyevr; dsyevd for k = 0) are V_k, whatever the method.
+ * A whitened singular value sigma with sigma^2 <= max(n, d) 2^-52
+ * sigma_1^2 is counted as zero: when fewer than k remain (the inputs span
+ * too few directions, e.g. fewer rows than k), the rest of V_k is the
+ * leading right singular vectors of W restricted to the complement of
+ * those found, so that W_k is then as close to W as it can be.  With zero
+ * covariance (a single row, or constant inputs) this gives the SVD of W.
+ *
+ * Options (NULL for every default): LOWRANK_OPT_RIDGE (default 0);
+ * LOWRANK_OPT_TOLERANCE (k = 0); LOWRANK_OPT_METHOD, LOWRANK_OPT_SEED,
+ * LOWRANK_OPT_OVERSAMPLING, LOWRANK_OPT_POWER_ITER: as for lowrank_svd, for
+ * the first route's truncation.  Progress: reported as for lowrank_svd;
+ * the factorisation of C, the products and the eigensolver are single
+ * LAPACK/BLAS calls that are not interrupted.
+ *
+ * Errors: LOWRANK_EINVAL (w, inputs or out NULL; a method lowrank_svd
+ * rejects), LOWRANK_ESIZE (the inputs' dim is not n), LOWRANK_ERANGE (k < 0
+ * or k > min(n, d); k = 0 with a zero tolerance), LOWRANK_EDEGENERATE (no
+ * rows in inputs), LOWRANK_ENONFINITE (w holds NaN or infinity),
+ * LOWRANK_EOVERFLOW, LOWRANK_ENOMEM, LOWRANK_ENOCONV, LOWRANK_ECANCELED. */
+LOWRANK_API int lowrank_svd_data(const lowrank_matrix *w, const lowrank_stats *inputs, int64_t k,
+                                 const lowrank_opts *opts, lowrank_factors **out);
+
+/* lowrank_factors_bias_shift: shift = mean (W - U diag(S) V^T), a new
+ * 1 x d matrix in w's dtype, for factors f of any function of this library
+ * approximating the n x d w, and mean (1 x n or n x 1, any dtype) the mean
+ * of the layer's inputs (lowrank_stats_mean): with b' = b + shift the
+ * compressed layer x U diag(S) V^T + b' has the original layer's mean
+ * output on those inputs.  Computed in double.
+ * Errors: LOWRANK_EINVAL (an argument NULL), LOWRANK_ESIZE (sizes
+ * inconsistent), LOWRANK_ENONFINITE (w or mean holds NaN or infinity),
+ * LOWRANK_ERANGE (the shift overflows float32), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_factors_bias_shift(const lowrank_factors *f, const lowrank_matrix *w,
+                                           const lowrank_matrix *mean, lowrank_matrix **out);
+
+/* lowrank_allocate_ranks: ranks for count layers, weights[i] (n_i x d_i)
+ * with inputs[i] (dim n_i; inputs NULL, or an entry NULL, for the plain SVD,
+ * C = I), that minimise the summed predicted error
+ *     E = sum_i e_i(k_i),  e_i(k) = relative output error of layer i at
+ *                                   rank k, squared (lowrank_svd_data's)
+ * under a budget of stored numbers: sum_i s_i(k_i) <= budget sum_i n_i d_i,
+ * where s_i(k) = k (n_i + d_i) for the factors, or n_i d_i for a layer kept
+ * whole, which ranks[i] = min(n_i, d_i) means (it is chosen over ranks
+ * whose factors would store as much).  Biases are not counted.  e_i comes
+ * from layer i's whole whitened spectrum (lowrank_svd_data's routes, exact).
+ *
+ * The rule: every layer starts at rank 1; the steps of every layer (to a
+ * higher rank, or to kept whole) are taken along the lower convex hull of
+ * its (s_i, e_i) curve, all layers' hull segments in decreasing order of
+ * error removed per stored number, while they fit.  That allocation is
+ * optimal for the numbers it stores (it minimises E + lambda sum_i s_i for
+ * the ratio lambda of the last step: Everett 1963), and its E is within the
+ * error of the first segment that did not fit of the optimum for the budget
+ * (Lagrangian duality).  The budget left, less than that segment, is then
+ * filled by the single steps that fit, best ratio first.  With budget = 0, LOWRANK_OPT_TOLERANCE = tau chooses
+ * instead the fewest numbers (by the same order of steps) whose predicted
+ * root mean square relative output error, sqrt(E / count), is at most tau.
+ *
+ * ranks (count entries) gets the ranks; errors (count entries, may be NULL)
+ * the predicted relative output errors sqrt(e_i(k_i)).  Options:
+ * LOWRANK_OPT_RIDGE, LOWRANK_OPT_TOLERANCE.  On failure ranks and errors are
+ * unchanged.
+ * Errors: LOWRANK_EINVAL (weights, a weight, ranks NULL), LOWRANK_ESIZE
+ * (count < 1, an inputs' dim is not n_i), LOWRANK_ERANGE (budget outside
+ * [0, 1] or NaN, below the share of rank 1 everywhere; budget 0 with a zero
+ * tolerance), LOWRANK_EDEGENERATE (inputs with no rows), LOWRANK_ENONFINITE,
+ * LOWRANK_EOVERFLOW, LOWRANK_ENOMEM, LOWRANK_ENOCONV, LOWRANK_ECANCELED. */
+LOWRANK_API int lowrank_allocate_ranks(int64_t count, const lowrank_matrix *const *weights,
+                                       const lowrank_stats *const *inputs, double budget,
+                                       const lowrank_opts *opts, int64_t *ranks, double *errors);
 
 /* ------------------------------------------------------------------------
  * Minimum-volume enclosing ellipsoids (Löwner ellipsoids of point sets)

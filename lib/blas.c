@@ -466,3 +466,34 @@ int lr_potrf(lowrank_dtype t, char uplo, int64_t n, void *a, int64_t lda)
                                    : LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, uplo, (int)n, a, (int)lda);
     return lapack_status("potrf", info, LOWRANK_EDEGENERATE, "the matrix is not positive definite");
 }
+
+int lr_pstrf(lowrank_dtype t, char uplo, int64_t n, void *a, int64_t lda, int64_t *piv,
+             int64_t *rank)
+{
+    if (!FITS(n, lda))
+        return too_big("pstrf");
+    int rc = bad_ld("pstrf", lda, n);
+    if (rc != LOWRANK_OK || n == 0) {
+        *rank = 0;
+        return rc;
+    }
+    lapack_int *ip = lr_malloc((size_t)n, sizeof *ip), r = 0;
+    void *work = work_alloc(t, 2 * n);
+    if (!ip || !work) {
+        free(ip);
+        free(work);
+        return LOWRANK_ENOMEM;
+    }
+    /* tol < 0: LAPACK's own, n u max_i a_ii */
+    lapack_int info = is_single(t) ? LAPACKE_spstrf_work(LAPACK_COL_MAJOR, uplo, (int)n, a,
+                                                         (int)lda, ip, &r, -1.0f, work)
+                                   : LAPACKE_dpstrf_work(LAPACK_COL_MAJOR, uplo, (int)n, a,
+                                                         (int)lda, ip, &r, -1.0, work);
+    for (int64_t i = 0; i < n; i++)
+        piv[i] = ip[i] - 1;
+    *rank = r;
+    free(ip);
+    free(work);
+    /* info > 0 only says the matrix is semidefinite, of rank r < n */
+    return info < 0 ? lapack_status("pstrf", info, LOWRANK_EINTERNAL, "") : LOWRANK_OK;
+}

@@ -74,4 +74,15 @@ int lr_gesvdx(lowrank_dtype t, int64_t m, int64_t n, void *a, int64_t lda, int64
  * uplo triangle.  LOWRANK_EDEGENERATE when A is not positive definite. */
 int lr_potrf(lowrank_dtype t, char uplo, int64_t n, void *a, int64_t lda);
 
+/* Cholesky factorisation with complete pivoting of the symmetric positive
+ * semidefinite n x n A, in its uplo triangle: P^T A P = L L^T (uplo 'L'),
+ * stopped at the rank *rank where the largest remaining pivot falls below
+ * LAPACK's tolerance n u max_i a_ii.  piv (n entries) gets the permutation,
+ * 0-based: column j of A P is column piv[j] of A.  Never fails on a
+ * semidefinite or indefinite A (the rank then stops short); only the first
+ * *rank columns of L are meaningful, and the triangle above L is left as
+ * it was. */
+int lr_pstrf(lowrank_dtype t, char uplo, int64_t n, void *a, int64_t lda, int64_t *piv,
+             int64_t *rank);
+
 #endif

@@ -49,6 +49,8 @@ static const option_spec specs[] = {
     [LOWRANK_OPT_BG_UPDATE_INTERVAL] = INT_KEY("LOWRANK_OPT_BG_UPDATE_INTERVAL", 1, 1, HUGE_VAL),
     [LOWRANK_OPT_BG_MEDIAN] = INT_KEY("LOWRANK_OPT_BG_MEDIAN", 5, 0, 255),
     [LOWRANK_OPT_BG_WARMUP] = INT_KEY("LOWRANK_OPT_BG_WARMUP", 0, 0, HUGE_VAL),
+    /* data-aware compression (keys 70-79) */
+    [LOWRANK_OPT_RIDGE] = DBL_KEY("LOWRANK_OPT_RIDGE", 0, 0, HUGE_VAL),
     /* operators (keys 80-89) */
     [LOWRANK_OPT_CORESET_SIZE] = INT_KEY("LOWRANK_OPT_CORESET_SIZE", 0, 0, HUGE_VAL),
     /* distributed computation, liblowrank_mpi (keys 90-99) */

@@ -34,6 +34,10 @@ enum {
     DEFAULT_DEPTH = 2          /* Krylov depth q: the space is [V, (M^T M) V, ... (M^T M)^q V] */
 };
 
+/* The auto method takes the exact method for a matrix whose small side is at
+ * most this many blocks (docs/svd.md: the crossover in time). */
+#define EXACT_BLOCKS 20
+
 /* ------------------------------------------------------------ scalars */
 
 /* dst (rows x cols, leading dimension ldd, dtype td) = src (lds, ts), with the
@@ -446,6 +450,21 @@ static int dispatch(const problem *p, int64_t k, const lowrank_opts *opts, int64
     int64_t b = k + (over < p->n ? over : p->n);
     int small = k > 0 && q < p->n && b <= p->n / (q + 1);
     int auto_randomized = small && b <= p->n / (2 * (q + 1)) && !cheap_products;
+    if (method == LOWRANK_METHOD_AUTO && auto_randomized && !streamed(p) &&
+        lr_opt_int(opts, LOWRANK_OPT_POWER_ITER) < 0) {
+        /* a matrix in memory without a depth given: the exact method where
+         * its Gram matrix, m n^2 flops, costs no more than the 2 (2q + 1) m n b
+         * of block Krylov at the depths 4 to 5 that flat spectra need;
+         * elsewhere the space deepened until the result is within about 1e-5
+         * of the optimum (docs/svd.md) */
+        if (p->n <= EXACT_BLOCKS * b)
+            return lr_svd_exact_method(p, k, tol, LR_ROUTE_RULE, r, taken);
+        int exhausted = 0;
+        int rc = lr_svd_randomized_auto(p, k, b, DEFAULT_DEPTH, seed, r, &exhausted);
+        if (rc != LOWRANK_OK || !exhausted)
+            return rc;
+        return lr_svd_exact_method(p, k, tol, LR_ROUTE_RULE, r, taken);
+    }
     if (small && (method == LOWRANK_METHOD_RANDOMIZED ||
                   (method == LOWRANK_METHOD_AUTO && auto_randomized)))
         return lr_svd_randomized(p, k, b, q, seed, r);

@@ -224,6 +224,17 @@ void lr_krylov_blocks(const krylov *kr, int64_t L, int64_t known, void *g);
  * other pass over M. */
 int lr_svd_randomized(const problem *p, int64_t k, int64_t b, int64_t q, uint64_t seed, result *r);
 
+/* The auto method's randomized SVD of rank k of a matrix in memory: block
+ * Krylov with blocks of b, one block deeper at a time from depth `depth` on
+ * until the next adds at most AUTO_GAIN of the squared error left to the
+ * Ritz energy.  *exhausted reports that the exact method should be used
+ * instead (r then untouched): the space would pass n / 2 first (the exact
+ * method is then about as cheap), the gains of the last blocks,
+ * extrapolated geometrically, forecast that, or the target is below what
+ * the rounding of the energies resolves. */
+int lr_svd_randomized_auto(const problem *p, int64_t k, int64_t b, int64_t depth, uint64_t seed,
+                           result *r, int *exhausted);
+
 /* The block size of the tolerance mode: TOLERANCE_BLOCK, or n / 8 (at
  * least 4) on a smaller side below 256, so that the space can grow. */
 int64_t lr_svd_tolerance_block(const problem *p);

@@ -455,6 +455,77 @@ int lr_svd_randomized(const problem *p, int64_t k, int64_t b, int64_t q, uint64_
     return rc;
 }
 
+/* The auto method deepens its Krylov space until one more block adds less
+ * than this fraction of the squared error left to the energy of the k
+ * leading Ritz values: then the error is within about 1e-5 of the optimum,
+ * relatively, on every spectrum docs/svd.md measured (the default depth
+ * alone leaves up to 9e-3 on flat ones). */
+#define AUTO_GAIN 1e-5
+
+/* The energy sum_(i <= k) theta_i of the k leading Ritz values of M^T M in
+ * the Krylov space: the squared norm the rank-k result would keep. */
+static int ritz_energy(const problem *p, const krylov *kr, int64_t k, double *energy)
+{
+    int64_t L = kr->cols;
+    void *g = scratch_zero(p->t, L * L), *w = scratch(p->t, L);
+    int rc = g && w ? krylov_gram(p, kr, g) : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK)
+        rc = lr_syevd(p->t, L, g, L, w);
+    *energy = 0;
+    for (int64_t i = L - k; rc == LOWRANK_OK && i < L; i++)
+        *energy += get(p->t, w, i);
+    free(g);
+    free(w);
+    return rc;
+}
+
+int lr_svd_randomized_auto(const problem *p, int64_t k, int64_t b, int64_t depth, uint64_t seed,
+                           result *r, int *exhausted)
+{
+    krylov kr = {.t = p->t, .b = b};
+    double energy = 0, before = 0, gain = 0;
+    int rc = lr_krylov_reserve(p, &kr, (depth + 1) * b);
+    if (rc == LOWRANK_OK)
+        rc = lr_krylov_start(p, &kr, seed, 1);
+    if (rc == LOWRANK_OK)
+        rc = ritz_energy(p, &kr, k, &energy);
+    *exhausted = 0;
+    for (int64_t q = 1; rc == LOWRANK_OK; q++) {
+        if (kr.cols + b > p->n / 2) {
+            *exhausted = 1;
+            break;
+        }
+        rc = lr_progress_report(p->progress, (double)kr.cols / (double)(p->n / 2));
+        if (rc == LOWRANK_OK && kr.cols + b > kr.cap)
+            rc = lr_krylov_reserve(p, &kr, 2 * kr.cap);
+        before = energy;
+        if (rc == LOWRANK_OK)
+            rc = lr_krylov_extend(p, &kr);
+        if (rc == LOWRANK_OK)
+            rc = ritz_energy(p, &kr, k, &energy);
+        if (rc != LOWRANK_OK || q < depth) {
+            gain = energy - before;
+            continue;
+        }
+        /* the energies are exact to about L u ||M||_F^2: no smaller gain
+         * can be told from rounding */
+        double left = AUTO_GAIN * (p->sumsq - energy), rate = (energy - before) / gain;
+        gain = energy - before;
+        if (gain <= left && left > (double)kr.cols * roundoff(p->t) * p->sumsq)
+            break;
+        double blocks = rate > 0 && rate < 1 ? ceil(log(left / gain) / log(rate)) : INFINITY;
+        if (!(left > (double)kr.cols * roundoff(p->t) * p->sumsq) ||
+            !((double)kr.cols + blocks * (double)b <= (double)(p->n / 2))) {
+            *exhausted = 1;
+            break;
+        }
+    }
+    if (rc == LOWRANK_OK && !*exhausted)
+        rc = krylov_ritz(p, &kr, k, 0, r);
+    lr_krylov_free(&kr);
+    return rc;
+}
+
 /* The block size of the tolerance mode: TOLERANCE_BLOCK, or n / 8 (at
  * least 4) on a smaller side below 256, so that the space can grow. */
 int64_t lr_svd_tolerance_block(const problem *p)

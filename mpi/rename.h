@@ -29,6 +29,7 @@
 #define lr_gesdd lrm_gesdd
 #define lr_gesvdx lrm_gesvdx
 #define lr_potrf lrm_potrf
+#define lr_pstrf lrm_pstrf
 
 #define lr_rng_seed lrm_rng_seed
 #define lr_rng_u64 lrm_rng_u64

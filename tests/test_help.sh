@@ -9,7 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 "$LOWRANK" --help > "$tmp/top" 2>&1
-for cmd in info svd lp mvee ellipsoid coreset background; do
+for cmd in info svd allocate lp mvee ellipsoid coreset background; do
     checks=$((checks + 1))
     grep -q "^  $cmd  " "$tmp/top" || fail "lowrank --help does not list $cmd"
 

@@ -262,3 +262,18 @@ int tool_save_float64_npy(const char *path, const double *v, int64_t n)
 {
     return save_vector(path, "f8", v, sizeof *v, n);
 }
+
+int tool_save_vector_npy(const char *path, const lowrank_matrix *v)
+{
+    lowrank_matrix *c = NULL;
+    int64_t n = lowrank_matrix_rows(v) * lowrank_matrix_cols(v);
+    int rc = lowrank_matrix_convert(v, lowrank_matrix_dtype(v), LOWRANK_ROW_MAJOR,
+                                    &c); /* compact */
+    if (rc != LOWRANK_OK)
+        return tool_fail(path, rc);
+    int single = lowrank_matrix_dtype(v) == LOWRANK_FLOAT32;
+    int status = save_vector(path, single ? "f4" : "f8", lowrank_matrix_data(c),
+                             single ? sizeof(float) : sizeof(double), n);
+    lowrank_matrix_free(c);
+    return status;
+}

@@ -9,7 +9,11 @@
 const tool_command tool_commands[] = {
     {"info", "Print the shape, dtype and order of an .npy file", "info FILE.npy", cmd_info},
     {"svd", "The best rank-k approximation of a matrix (SVD truncation)",
-     "svd (-k K | --tol T) [OPTIONS] IN (OUT.npy | --factors L.npy R.npy)", cmd_svd},
+     "svd (-k K | --tol T) [OPTIONS] [--inputs X.npy] IN (OUT.npy | --factors L.npy R.npy)",
+     cmd_svd},
+    {"allocate", "Ranks for several layers under a budget of stored numbers",
+     "allocate (--budget F | --tol T) [OPTIONS] W1.npy[:X1.npy] W2.npy[:X2.npy] ...",
+     cmd_allocate},
     {"lp", "A rank-k approximation robust to outlying rows or corrupt entries",
      "lp -k K -p P [OPTIONS] IN [OUT.npy] [--factors L.npy R.npy]", cmd_lp},
     {"mvee", "The minimum-volume ellipsoid enclosing the rows of a matrix",

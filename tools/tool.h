@@ -130,6 +130,12 @@ int tool_save_int64_npy(const char *path, const int64_t *v, int64_t n);
 int tool_save_float64_npy(const char *path, const double *v, int64_t n);
 
 int cmd_background(int argc, char **argv);
+int cmd_allocate(int argc, char **argv);
+
+
+/* Write the elements of the vector v (n x 1 or 1 x n) as a 1-D .npy file
+ * of v's dtype.  0 on success, 1 after a message on stderr. */
+int tool_save_vector_npy(const char *path, const lowrank_matrix *v);
 
 /* An 8-bit image, rows packed: width x channels bytes apart. */
 typedef struct image {
@@ -195,5 +201,10 @@ int tool_interrupt_status(void);
 
 /* Report a usage error for the subcommand and return exit status 2. */
 int tool_usage(const char *command, const char *message);
+
+/* Statistics of the rows of the .npy file at path (dim columns), read by
+ * blocks of rows, reporting to pr between blocks.  0 on success, or the
+ * exit status after a message on stderr (130 after Ctrl-C). */
+int tool_load_stats(const char *path, int64_t dim, tool_progress *pr, lowrank_stats **out);
 
 #endif

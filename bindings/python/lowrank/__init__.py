@@ -12,10 +12,11 @@ Cancelled), and Ctrl-C cancels them (KeyboardInterrupt).
 """
 from ._core import Cancelled, LowrankError, Matrix, Options, load_npy, save_npy, version
 from .background import Background
+from .compress import Stats, allocate_ranks, bias_shift, svd_data
 from .factors import Factors, lp, lp_cost, svd
 from .geometry import Coreset, Ellipsoid, coreset, lp_rounding, mvee
 from .operator import Operator
 
 __all__ = ['Background', 'Cancelled', 'Coreset', 'Ellipsoid', 'Factors', 'LowrankError', 'Matrix',
-           'Operator', 'Options', 'coreset', 'load_npy', 'lp', 'lp_cost', 'lp_rounding', 'mvee',
-           'save_npy', 'svd', 'version']
+           'Operator', 'Options', 'Stats', 'allocate_ranks', 'bias_shift', 'coreset', 'load_npy',
+           'lp', 'lp_cost', 'lp_rounding', 'mvee', 'save_npy', 'svd', 'svd_data', 'version']

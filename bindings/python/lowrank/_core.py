@@ -236,7 +236,8 @@ OPTION_KEYS = {
     'bg_mode': (50, int), 'bg_rank': (51, int), 'bg_energy': (52, float),
     'bg_threshold_mode': (53, int), 'bg_threshold': (54, float), 'bg_sensitivity': (55, float),
     'bg_robust': (56, int), 'bg_update_rate': (57, float), 'bg_update_interval': (58, int),
-    'bg_median': (59, int), 'bg_warmup': (60, int), 'coreset_size': (80, int),
+    'bg_median': (59, int), 'bg_warmup': (60, int), 'ridge': (70, float),
+    'coreset_size': (80, int),
 }
 METHODS = {'auto': 0, 'exact': 1, 'randomized': 2, 'lewis': 3, 'lowner': 4,
            'cutting-plane': 4}

@@ -63,7 +63,12 @@ LIB_PARTS += rounding
 LIB_PARTS += coreset
 LIB_PARTS += lp
 LIB_PARTS += lp_entries
+LIB_PARTS += threads
 LIB_PARTS += background
+LIB_PARTS += bg_train
+LIB_PARTS += bg_register
+LIB_PARTS += bg_masks
+LIB_PARTS += bg_update
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 
 $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
@@ -72,7 +77,7 @@ $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
 # The background model's per-pixel loops run on every frame of a video, the
 # lp fit's element-wise passes on every entry at every step: let GCC
 # vectorise them as clang does at -O2.
-$(B)/lib/background.o $(B)/lib/lp_entries.o: ALL_CFLAGS += -ftree-vectorize
+$(B)/lib/bg_masks.o $(B)/lib/bg_update.o $(B)/lib/lp_entries.o: ALL_CFLAGS += -ftree-vectorize
 
 $(B)/lib/$(SOFILE): $(LIB_OBJS) $(srcdir)/lib/lowrank.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(srcdir)/lib/lowrank.map \

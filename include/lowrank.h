@@ -286,6 +286,15 @@ typedef enum lowrank_option {
     /* double >= 0; default 1e-6.  Refinement stops when the objective
      * decreases by less than this fraction in one iteration. */
     LOWRANK_OPT_REFINE_TOL = 11,
+    /* int >= 0; default 0, meaning the cores this process may run on (its
+     * CPU affinity).  Threads of the library's own that a handle runs its
+     * work on (the background model: per-frame work over bands of rows, and
+     * training), the calling thread included; 1 starts no thread.  Results
+     * do not depend on it.  A program that runs several handles in several
+     * threads of its own should set 1 (or its share of the cores) to avoid
+     * oversubscribing them.  BLAS's own threads are not affected (see
+     * docs/threadsafety.md). */
+    LOWRANK_OPT_THREADS = 12,
     /* int, a lowrank_center; default LOWRANK_CENTER_FREE.  Which enclosing
      * ellipsoid lowrank_mvee computes. */
     LOWRANK_OPT_CENTER = 30,
@@ -337,7 +346,37 @@ typedef enum lowrank_option {
     /* int >= 0; default 0.  Adaptive mode: during the first this many
      * frames after training the update rate is at least 1 / (frames since
      * training + 1), a running average that replaces the training quickly. */
-    LOWRANK_OPT_BG_WARMUP = 60
+    LOWRANK_OPT_BG_WARMUP = 60,
+    /* int, 0 or 1; default 1.  Adaptive mode: estimate each frame's global
+     * translation against the model (sub-pixel, robustly, together with its
+     * coefficients) and compare the frame with the model registered by it,
+     * so that a camera that drifts or shakes by up to a few pixels is not
+     * reported as motion.  Translation only: rotation and zoom are not
+     * followed. */
+    LOWRANK_OPT_BG_REGISTRATION = 61,
+    /* int, a lowrank_bg_shadows; default LOWRANK_BG_SHADOWS_BACKGROUND.
+     * Adaptive mode, colour frames: what to do with a changed pixel that is
+     * a darker version of its background (brightness ratio in
+     * [LOWRANK_OPT_BG_SHADOW_RATIO, 1), chromaticity within the pixel's
+     * threshold): a cast shadow, not an object.  Grey frames have no
+     * chromaticity to test: their shadows are foreground. */
+    LOWRANK_OPT_BG_SHADOWS = 62,
+    /* double in (0, 1); default 0.5 (OpenCV MOG2's tau).  The darkest a
+     * shadow may be: the least ratio of its brightness to the
+     * background's. */
+    LOWRANK_OPT_BG_SHADOW_RATIO = 63,
+    /* int >= 0; default 500 (20 s at 25 frames/s; OpenCV MOG2's and KNN's
+     * history).  Adaptive mode, with the update on: a pixel that has been
+     * changed (foreground or shadow) for this many frames in a row is
+     * learnt as background, at the update's pace: a stopped object, or a
+     * mistake of the model, is absorbed (for a change 5 times the pixel's
+     * threshold, about ln(5) / LOWRANK_OPT_BG_UPDATE_RATE = 160 frames at
+     * the default rate, after these).  0: never. */
+    LOWRANK_OPT_BG_ABSORB = 64,
+    /* int, 0 or 1; default 1.  Adaptive mode: a changed pixel that matches
+     * the background half a pixel away in one of the 8 directions is
+     * background (an edge that moved by a fraction of a pixel). */
+    LOWRANK_OPT_BG_NEIGHBOURS = 65
 } lowrank_option;
 
 /* Values of LOWRANK_OPT_METHOD.  Each function documents which it accepts. */
@@ -385,6 +424,13 @@ typedef enum lowrank_bg_threshold {
     LOWRANK_BG_THRESHOLD_PIXEL = 1, /* LOWRANK_OPT_BG_SENSITIVITY x the pixel's noise */
     LOWRANK_BG_THRESHOLD_FIXED = 2  /* LOWRANK_OPT_BG_THRESHOLD grey levels everywhere */
 } lowrank_bg_threshold;
+
+/* Values of LOWRANK_OPT_BG_SHADOWS. */
+typedef enum lowrank_bg_shadows {
+    LOWRANK_BG_SHADOWS_OFF = 1,        /* no shadow test: shadows are foreground */
+    LOWRANK_BG_SHADOWS_BACKGROUND = 2, /* shadows are 0 in the mask */
+    LOWRANK_BG_SHADOWS_MARK = 3        /* shadows are 127 in the mask (as OpenCV's MOG2) */
+} lowrank_bg_shadows;
 
 typedef struct lowrank_opts lowrank_opts;
 

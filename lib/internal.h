@@ -73,4 +73,23 @@ double lr_matrix_at(const lowrank_matrix *m, int64_t i, int64_t j);
 int64_t lr_opt_int(const lowrank_opts *opts, lowrank_option key);
 double lr_opt_double(const lowrank_opts *opts, lowrank_option key);
 
+/* A pool of threads of the library's own (lib/threads.c), owned by one
+ * handle.  lr_pool_run runs fn(ctx, task, thread) for task = 0 .. ntasks - 1
+ * on the pool's threads, the caller included (thread 0; workers 1 ..
+ * threads - 1, an index for per-thread scratch), and returns when every task
+ * is done: 0, or the status of the lowest failing task, whose message it
+ * records in the caller's thread.  A NULL pool or one of one thread runs the
+ * tasks in order in the caller.  lr_pool_new starts threads - 1 workers;
+ * LOWRANK_ENOMEM when memory or a thread cannot be had. */
+typedef int (*lr_task_fn)(void *ctx, int64_t task, int thread);
+typedef struct lr_pool lr_pool;
+int lr_pool_new(int threads, lr_pool **out);
+void lr_pool_free(lr_pool *p);
+int lr_pool_threads(const lr_pool *p);
+int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx);
+
+/* The number of cores this process may run on (its CPU affinity), at
+ * least 1. */
+int lr_threads_available(void);
+
 #endif

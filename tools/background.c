@@ -84,12 +84,15 @@ static int load_frame(const job *jb, int64_t i, const image *first, image *img)
 enum {
     F_TRAIN, F_GREY, F_VERBOSE, F_BACKGROUND, F_TRUTH, /* the tool's own */
     F_SEED_METHOD, F_LEAST_SQUARES, F_NO_UPDATE,       /* switches of library options */
+    F_NO_REGISTRATION, F_SHADOWS,
     F_RANK, F_ENERGY, F_THRESHOLD, F_SENSITIVITY,      /* library options by value */
     F_UPDATE_RATE, F_UPDATE_INTERVAL, F_MEDIAN, F_WARMUP,
+    F_SHADOW_RATIO, F_ABSORB, F_THREADS,
     NFLAGS
 };
 
 typedef struct cli {
+    const char *shadows;
     long long train, value_int[NFLAGS];
     double value_double[NFLAGS];
     tool_flag flags[NFLAGS + 1];
@@ -105,6 +108,9 @@ static const lowrank_option option_of[NFLAGS] = {
     [F_UPDATE_INTERVAL] = LOWRANK_OPT_BG_UPDATE_INTERVAL,
     [F_MEDIAN] = LOWRANK_OPT_BG_MEDIAN,
     [F_WARMUP] = LOWRANK_OPT_BG_WARMUP,
+    [F_SHADOW_RATIO] = LOWRANK_OPT_BG_SHADOW_RATIO,
+    [F_ABSORB] = LOWRANK_OPT_BG_ABSORB,
+    [F_THREADS] = LOWRANK_OPT_THREADS,
 };
 
 static void describe_flags(cli *c, job *jb)
@@ -121,6 +127,8 @@ static void describe_flags(cli *c, job *jb)
         [F_SEED_METHOD] = SWITCH("--seed-method"),
         [F_LEAST_SQUARES] = SWITCH("--least-squares"),
         [F_NO_UPDATE] = SWITCH("--no-update"),
+        [F_NO_REGISTRATION] = SWITCH("--no-registration"),
+        [F_SHADOWS] = {"--shadows", FLAG_STRING, &c->shadows, 0},
         [F_RANK] = INT("--rank", F_RANK),
         [F_ENERGY] = DBL("--energy", F_ENERGY),
         [F_THRESHOLD] = DBL("--threshold", F_THRESHOLD),
@@ -129,12 +137,26 @@ static void describe_flags(cli *c, job *jb)
         [F_UPDATE_INTERVAL] = INT("--update-interval", F_UPDATE_INTERVAL),
         [F_MEDIAN] = INT("--median", F_MEDIAN),
         [F_WARMUP] = INT("--warmup", F_WARMUP),
+        [F_SHADOW_RATIO] = DBL("--shadow-ratio", F_SHADOW_RATIO),
+        [F_ABSORB] = INT("--absorb", F_ABSORB),
+        [F_THREADS] = INT("--threads", F_THREADS),
         [NFLAGS] = {NULL, FLAG_INT, NULL, 0},
     };
 #undef INT
 #undef DBL
 #undef SWITCH
     memcpy(c->flags, flags, sizeof flags);
+}
+
+/* The LOWRANK_OPT_BG_SHADOWS value a --shadows word names, or 0 (out of
+ * range: the library reports it). */
+static int64_t shadow_mode(const char *word)
+{
+    static const char *const words[] = {"foreground", "background", "mark"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(word, words[i]) == 0)
+            return LOWRANK_BG_SHADOWS_OFF + i;
+    return 0;
 }
 
 /* The library options the command line names. */
@@ -154,6 +176,10 @@ static int set_options(const cli *c, lowrank_opts *opts)
         rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_ROBUST, 0);
     if (rc == LOWRANK_OK && c->flags[F_NO_UPDATE].seen)
         rc = lowrank_opts_set_double(opts, LOWRANK_OPT_BG_UPDATE_RATE, 0.0);
+    if (rc == LOWRANK_OK && c->flags[F_NO_REGISTRATION].seen)
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_REGISTRATION, 0);
+    if (rc == LOWRANK_OK && c->flags[F_SHADOWS].seen)
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_SHADOWS, shadow_mode(c->shadows));
     return rc == LOWRANK_OK ? 0 : tool_fail("options", rc);
 }
 

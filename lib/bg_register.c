@@ -1,0 +1,395 @@
+/*
+ * bg_register.c - each frame's place against an adaptive background model
+ * (lib/background.h): the coefficients (c, c0) of its background L c + c0,
+ * which absorb a global change of light, and its global translation (dx,
+ * dy), which absorbs a camera that drifts or shakes, fitted together and
+ * robustly on a sample of pixels.
+ *
+ * The frame's pixel p shows the model's point p + d.  Linearised around the
+ * shift d at which the basis was sampled, the model of a value is
+ *
+ *     sum_a c_a (L_a + dL_a/dx ex + dL_a/dy ey) + c0,     e = the shift's change,
+ *
+ * and a Gauss-Newton step solves for (c, c0, e) by weighted least squares
+ * (the Lucas-Kanade registration of a frame against a low-rank model, as in
+ * RASL and t-GRASTA, with the model's own coefficients in the same system).
+ * Steps: least squares on the coefficients alone from the previous frame's
+ * shift, then COEF_L1_STEPS joint IRLS steps towards the l1 fit (moving
+ * objects do not pull it), then COEF_TRIM_STEPS joint least-squares steps on
+ * the pixels under their thresholds.  When the shift has moved more than
+ * REGATHER pixels from where the basis was sampled, it is sampled again.
+ *
+ * The sample: a grid of about COEF_SAMPLE pixels, for the coefficients, and,
+ * when registering, the pixel of strongest gradient of the background in
+ * each cell of the grid, for the shift (Lucas-Kanade is only informed by
+ * gradients; taking one per cell spreads them over the frame).  A scene
+ * without texture in some direction leaves the shift there where it was
+ * (a ridge of SHIFT_RIDGE on the shift's change).
+ *
+ * Limits: translation only.  A rotation or a zoom of the camera is not
+ * followed; it leaves a residual that grows with the distance from the
+ * centre, which the thresholds then see.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "background.h"
+#include "lp.h"
+
+/* About this many grid cells: 512 pixels fit k + 3 numbers with a standard
+ * error far under a grey level. */
+#define COEF_SAMPLE 512
+#define COEF_L1_STEPS 2
+#define COEF_TRIM_STEPS 2
+/* IRLS residual floor, grey levels. */
+#define COEF_DELTA 0.5
+/* Sample the basis again when the shift has moved this many pixels from
+ * where it was sampled: the linearisation is good to about half a pixel. */
+#define REGATHER 0.5
+/* A Gauss-Newton step moves the shift by at most this many pixels. */
+#define MAX_STEP 1.0
+/* Ridge on the shift's change, per sample pixel: as if every pixel pulled
+ * it to zero with a gradient of 0.1 grey level per pixel, nothing next to an
+ * edge's tens. */
+#define SHIFT_RIDGE 0.01
+/* A jump of the camera is searched for up to this many whole pixels from
+ * the last frame's shift. */
+#define SEARCH 4
+/* ... when fewer edge pixels than this share match at the shift found, and
+ * a whole-pixel shift must match this share more of them. */
+#define SEARCH_BELOW 0.8
+#define SEARCH_GAIN 0.1
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Floats gathered per sample value: the frame's value, then L_a, dL_a/dx,
+ * dL_a/dy for each a; per sample pixel, first its threshold (negative when
+ * it is registered outside the model). */
+static int64_t per_value(int64_t k) { return 1 + 3 * k; }
+static int64_t per_pixel(const lowrank_background *bg, int64_t k)
+{
+    return 1 + bg->channels * per_value(k);
+}
+
+/* The luminance gradient's squared norm of the first basis column at the
+ * interior pixel (x, y). */
+static double gradient2(const lowrank_background *bg, const float *l, int64_t x, int64_t y)
+{
+    int64_t w = bg->width, c = bg->channels;
+    double gx = 0, gy = 0;
+    for (int64_t ch = 0; ch < c; ch++) {
+        gx += l[(y * w + x + 1) * c + ch] - l[(y * w + x - 1) * c + ch];
+        gy += l[((y + 1) * w + x) * c + ch] - l[((y - 1) * w + x) * c + ch];
+    }
+    return gx * gx + gy * gy;
+}
+
+/* The interior pixel of strongest gradient in the cell at (x0, y0), or -1. */
+static int64_t strongest(const lowrank_background *bg, const float *l, int64_t x0, int64_t y0,
+                         int64_t step)
+{
+    int64_t best = -1;
+    double most = 0;
+    for (int64_t y = y0 > 1 ? y0 : 1; y < y0 + step && y < bg->height - 1; y++)
+        for (int64_t x = x0 > 1 ? x0 : 1; x < x0 + step && x < bg->width - 1; x++) {
+            double g = gradient2(bg, l, x, y);
+            if (g > most) {
+                most = g;
+                best = y * bg->width + x;
+            }
+        }
+    return best;
+}
+
+int lr_bg_choose_sample(const lowrank_background *bg, bg_model *m)
+{
+    int64_t step = (int64_t)ceil(sqrt((double)bg->pixels / COEF_SAMPLE));
+    int64_t cells = ((bg->height + step - 1) / step) * ((bg->width + step - 1) / step);
+    int64_t most = cells * (bg->set.registration ? 2 : 1), k = m->rank, q = k + 1;
+    m->sample = lr_malloc((size_t)most, sizeof *m->sample);
+    m->gathered = m->sample ? lr_malloc((size_t)(most * per_pixel(bg, k)), sizeof *m->gathered)
+                            : NULL;
+    m->system = m->gathered ? lr_malloc((size_t)(q * q + 2 * q), sizeof *m->system) : NULL;
+    if (!m->system)
+        return LOWRANK_ENOMEM;
+    m->nsample = 0;
+    for (int64_t y = 0; y < bg->height; y += step)
+        for (int64_t x = 0; x < bg->width; x += step)
+            m->sample[m->nsample++] = y * bg->width + x;
+    m->ngrid = m->nsample;
+    for (int64_t y = 0; bg->set.registration && y < bg->height; y += step)
+        for (int64_t x = 0; x < bg->width; x += step) {
+            int64_t edge = strongest(bg, m->basis, x, y, step);
+            if (edge >= 0)
+                m->sample[m->nsample++] = edge;
+        }
+    return LOWRANK_OK;
+}
+
+double lr_bg_bilinear(const lowrank_background *bg, const float *l, double sx, double sy,
+                      int64_t ch)
+{
+    int64_t w = bg->width, h = bg->height, c = bg->channels;
+    double fx = floor(sx), fy = floor(sy), wx = sx - fx, wy = sy - fy;
+    int64_t x0 = clamp64((int64_t)fx, 0, w - 1), x1 = clamp64((int64_t)fx + 1, 0, w - 1);
+    int64_t y0 = clamp64((int64_t)fy, 0, h - 1), y1 = clamp64((int64_t)fy + 1, 0, h - 1);
+    return (1 - wy) * ((1 - wx) * l[(y0 * w + x0) * c + ch] + wx * l[(y0 * w + x1) * c + ch]) +
+           wy * ((1 - wx) * l[(y1 * w + x0) * c + ch] + wx * l[(y1 * w + x1) * c + ch]);
+}
+
+/* Keys' cubic convolution kernel (a = -1/2) at the four taps around t in
+ * [0, 1): weights w[0..3] for the taps at -1, 0, 1, 2, and their
+ * derivatives dw in t.  Its bias in a sub-pixel shift is far smaller than
+ * bilinear interpolation's, and its derivative is continuous, so that the
+ * Gauss-Newton steps converge where the interpolated model is best. */
+static void keys_weights(double t, double *w, double *dw)
+{
+    double a = -0.5, u[4] = {t + 1, t, 1 - t, 2 - t};
+    for (int i = 0; i < 4; i++) {
+        double x = u[i], sign = i < 2 ? 1 : -1; /* d|x|/dt */
+        if (x <= 1) {
+            w[i] = ((a + 2) * x - (a + 3)) * x * x + 1;
+            dw[i] = sign * (3 * (a + 2) * x - 2 * (a + 3)) * x;
+        } else {
+            w[i] = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+            dw[i] = sign * ((3 * a * x - 10 * a) * x + 8 * a);
+        }
+    }
+}
+
+/* Channel ch of the basis column l at the model point (sx, sy) and its
+ * gradient, by cubic convolution, the taps clamped to the image. */
+static void cubic_at(const lowrank_background *bg, const float *l, double sx, double sy,
+                     int64_t ch, float *out)
+{
+    int64_t w = bg->width, h = bg->height, c = bg->channels;
+    double fx = floor(sx), fy = floor(sy), wx[4], dwx[4], wy[4], dwy[4], v = 0, gx = 0, gy = 0;
+    keys_weights(sx - fx, wx, dwx);
+    keys_weights(sy - fy, wy, dwy);
+    for (int j = 0; j < 4; j++) {
+        const float *r = l + clamp64((int64_t)fy - 1 + j, 0, h - 1) * w * c + ch;
+        double sv = 0, sd = 0;
+        for (int i = 0; i < 4; i++) {
+            double t = r[clamp64((int64_t)fx - 1 + i, 0, w - 1) * c];
+            sv += wx[i] * t;
+            sd += dwx[i] * t;
+        }
+        v += wy[j] * sv;
+        gx += wy[j] * sd;
+        gy += dwy[j] * sv;
+    }
+    out[0] = (float)v;
+    out[1] = (float)gx;
+    out[2] = (float)gy;
+}
+
+/* Sample the frame and the basis (values and gradients) at the sample
+ * pixels registered by the shift d. */
+static void gather(lowrank_background *bg, const uint8_t *frame, int64_t stride, const double *d)
+{
+    bg_model *m = &bg->m;
+    int64_t w = bg->width, h = bg->height, c = bg->channels, k = m->rank, pv = per_value(k);
+    for (int64_t i = 0; i < m->nsample; i++) {
+        float *g = m->gathered + i * per_pixel(bg, k);
+        int64_t x = m->sample[i] % w, y = m->sample[i] / w;
+        double sx = (double)x + d[0], sy = (double)y + d[1];
+        int64_t qx = x + lrint(d[0]), qy = y + lrint(d[1]);
+        if (qx < 0 || qx >= w || qy < 0 || qy >= h) {
+            g[0] = -1;
+            continue;
+        }
+        g[0] = lr_bg_threshold(bg, qy * w + qx);
+        for (int64_t ch = 0; ch < c; ch++) {
+            float *v = g + 1 + ch * pv;
+            v[0] = frame[y * stride + x * c + ch];
+            for (int64_t a = 0; a < k; a++)
+                cubic_at(bg, m->basis + a * bg->values, sx, sy, ch, v + 1 + 3 * a);
+        }
+    }
+}
+
+/* The model of sample value v (gathered) at the shift's change e. */
+static double model_at(const float *v, const double *c, int64_t k, const double *e)
+{
+    double model = c[k];
+    for (int64_t j = 0; j < k; j++)
+        model += c[j] * (v[1 + 3 * j] + v[2 + 3 * j] * e[0] + v[3 + 3 * j] * e[1]);
+    return model;
+}
+
+/* The weight of a sample pixel of mean square residual d2 and threshold t
+ * in the given step: 1 (step 0), l1 (IRLS), or 1 under the threshold
+ * (trimmed). */
+static double weight(int step, double d2, double t)
+{
+    double delta2 = COEF_DELTA * COEF_DELTA;
+    return step == 0 ? 1 : step > COEF_L1_STEPS ? d2 <= t : 1 / sqrt(d2 > delta2 ? d2 : delta2);
+}
+
+/* The weighted normal equations (lower triangle of the q x q a, right-hand
+ * side b, f scratch of q) of one step over sample pixels [first, last),
+ * from the coefficients and the shift's change e: for the coefficients
+ * (shift = 0: q = k + 1, unknowns c and c0), or for the shift's change
+ * (shift = 1: q = 2, the Gauss-Newton step with the coefficients fixed).
+ * Returns the number of sample pixels with a non-zero weight; *valid gets
+ * the number inside the model. */
+static int64_t normal_equations(const lowrank_background *bg, int step, int shift, int64_t first,
+                                int64_t last, const double *e, double *a, double *b, double *f,
+                                int64_t *valid)
+{
+    const bg_model *m = &bg->m;
+    const double *c = m->coef;
+    int64_t k = m->rank, ch = bg->channels, pv = per_value(k), used = 0, q = shift ? 2 : k + 1;
+    memset(a, 0, (size_t)(q * q) * sizeof *a);
+    memset(b, 0, (size_t)q * sizeof *b);
+    *valid = 0;
+    for (int64_t i = first; i < last; i++) {
+        const float *g = m->gathered + i * per_pixel(bg, k);
+        if (g[0] < 0)
+            continue;
+        ++*valid;
+        double d2 = 0;
+        for (int64_t cc = 0; cc < ch; cc++) {
+            const float *v = g + 1 + cc * pv;
+            double r = v[0] - model_at(v, c, k, e);
+            d2 += r * r;
+        }
+        double wgt = weight(step, d2 / (double)ch, g[0]);
+        if (wgt == 0)
+            continue;
+        used++;
+        for (int64_t cc = 0; cc < ch; cc++) {
+            const float *v = g + 1 + cc * pv;
+            double target = v[0];
+            if (shift) { /* the residual, on the gradient of the model */
+                target -= model_at(v, c, k, e);
+                f[0] = f[1] = 0;
+                for (int64_t j = 0; j < k; j++) {
+                    f[0] += c[j] * v[2 + 3 * j];
+                    f[1] += c[j] * v[3 + 3 * j];
+                }
+            } else { /* the value, on the basis and the constant */
+                f[k] = 1;
+                for (int64_t j = 0; j < k; j++)
+                    f[j] = v[1 + 3 * j] + v[2 + 3 * j] * e[0] + v[3 + 3 * j] * e[1];
+            }
+            for (int64_t r = 0; r < q; r++) {
+                b[r] += wgt * target * f[r];
+                for (int64_t s = 0; s <= r; s++)
+                    a[r * q + s] += wgt * f[r] * f[s];
+            }
+        }
+    }
+    return used;
+}
+
+/* The share of the sample's edge pixels whose model, at the shift d plus
+ * the whole pixels (tx, ty) and nearest, is within their threshold. */
+static double edges_within(const lowrank_background *bg, const uint8_t *frame, int64_t stride,
+                           const double *d, int64_t tx, int64_t ty)
+{
+    const bg_model *m = &bg->m;
+    int64_t w = bg->width, c = bg->channels, k = m->rank, within = 0, n = 0;
+    int64_t ox = lrint(d[0]) + tx, oy = lrint(d[1]) + ty;
+    for (int64_t i = m->ngrid; i < m->nsample; i++, n++) {
+        int64_t x = m->sample[i] % w, y = m->sample[i] / w, qx = x + ox, qy = y + oy;
+        if (qx < 0 || qx >= w || qy < 0 || qy >= bg->height)
+            continue;
+        double d2 = 0;
+        for (int64_t ch = 0; ch < c; ch++) {
+            double r = frame[y * stride + x * c + ch] - m->coef[k];
+            for (int64_t a = 0; a < k; a++)
+                r -= m->coef[a] * m->basis[a * bg->values + (qy * w + qx) * c + ch];
+            d2 += r * r;
+        }
+        within += d2 / (double)c <= lr_bg_threshold(bg, qy * w + qx);
+    }
+    return n ? (double)within / (double)n : 1;
+}
+
+/* A camera that jumped by whole pixels since the last frame, which the
+ * Gauss-Newton steps do not follow (they converge within a pixel or two):
+ * when fewer than SEARCH_BELOW of the edge pixels match the model at the
+ * shift found, try every shift by up to SEARCH whole pixels from it, and
+ * keep the one where most match, if SEARCH_GAIN more than there do.
+ * Returns 1 when the shift changed. */
+static int search_jump(const lowrank_background *bg, const uint8_t *frame, int64_t stride,
+                       double *d)
+{
+    double best = edges_within(bg, frame, stride, d, 0, 0), start = best;
+    int64_t bx = 0, by = 0;
+    if (bg->m.nsample == bg->m.ngrid || best >= SEARCH_BELOW)
+        return 0;
+    best += SEARCH_GAIN;
+    for (int64_t ty = -SEARCH; ty <= SEARCH; ty++)
+        for (int64_t tx = -SEARCH; tx <= SEARCH; tx++) {
+            double share = tx || ty ? edges_within(bg, frame, stride, d, tx, ty) : start;
+            if (share > best) {
+                best = share;
+                bx = tx;
+                by = ty;
+            }
+        }
+    d[0] += (double)bx;
+    d[1] += (double)by;
+    return bx || by;
+}
+
+static double clamp_shift(const lowrank_background *bg, double v)
+{
+    double limit = 0.25 * (double)(bg->width < bg->height ? bg->width : bg->height);
+    return fmax(-limit, fmin(limit, v));
+}
+
+/* The fit from the shift d: COEF_L1_STEPS + COEF_TRIM_STEPS + 1 steps;
+ * the shift found into d. */
+static void fit_from(lowrank_background *bg, const uint8_t *frame, int64_t stride, double *d)
+{
+    bg_model *m = &bg->m;
+    int64_t k = m->rank, q = k + 1, valid;
+    double *a = m->system, *b = a + q * q, *f = b + q, e[2] = {0, 0};
+    int regathered = 0, registration = bg->set.registration && m->nsample > m->ngrid;
+    gather(bg, frame, stride, d);
+    for (int step = 0; step <= COEF_L1_STEPS + COEF_TRIM_STEPS; step++) {
+        int64_t used = normal_equations(bg, step, 0, 0, m->ngrid, e, a, b, f, &valid);
+        /* too few background pixels to trust: keep the l1 fit */
+        if (step > COEF_L1_STEPS && used * 10 < valid)
+            break;
+        if (lr_small_spd_solve(q, a, b))
+            memcpy(m->coef, b, (size_t)q * sizeof *b);
+        if (!registration || step == 0)
+            continue;
+        normal_equations(bg, step, 1, 0, m->nsample, e, a, b, f, &valid);
+        a[0] += SHIFT_RIDGE * (double)valid;
+        a[3] += SHIFT_RIDGE * (double)valid;
+        if (!lr_small_spd_solve(2, a, b))
+            continue;
+        double len = hypot(b[0], b[1]), scale = len > MAX_STEP ? MAX_STEP / len : 1;
+        e[0] += scale * b[0];
+        e[1] += scale * b[1];
+        if (hypot(e[0], e[1]) > REGATHER && regathered < 2) {
+            d[0] = clamp_shift(bg, d[0] + e[0]);
+            d[1] = clamp_shift(bg, d[1] + e[1]);
+            e[0] = e[1] = 0;
+            gather(bg, frame, stride, d);
+            regathered++;
+        }
+    }
+    d[0] = clamp_shift(bg, d[0] + e[0]);
+    d[1] = clamp_shift(bg, d[1] + e[1]);
+}
+
+void lr_bg_fit_frame(lowrank_background *bg, const uint8_t *frame, int64_t stride)
+{
+    bg_model *m = &bg->m;
+    double d[2] = {m->shift[0], m->shift[1]};
+    fit_from(bg, frame, stride, d);
+    if (bg->set.registration && search_jump(bg, frame, stride, d))
+        fit_from(bg, frame, stride, d);
+    m->shift[0] = d[0];
+    m->shift[1] = d[1];
+    if (getenv("LR_DEBUG_SHIFT"))
+        fprintf(stderr, "DBG %lld %.3f %.3f c=%.3f %.3f floor=%.2f\n", (long long)bg->applied, m->shift[0], m->shift[1], m->coef[0], m->coef[m->rank], m->floor);
+}

@@ -54,6 +54,7 @@ LIB_PARTS := core
 LIB_PARTS += matrix
 LIB_PARTS += npy
 LIB_PARTS += opts
+LIB_PARTS += progress
 LIB_PARTS += blas
 LIB_PARTS += random
 LIB_PARTS += factors
@@ -103,6 +104,21 @@ $(B)/lowrank.pc: $(srcdir)/lowrank.pc.in FORCE
 	    -e 's|@PACKAGE_VERSION@|$(VERSION)|' -e 's|@LINALG_LIBS@|$(LINALG_LIBS)|' $< > $@.tmp
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
+# CMake package files (find_package(lowrank)), rewritten like lowrank.pc.
+# The config file finds the library and header relative to its own
+# directory, so it survives DESTDIR staging and relocation.
+cmakedir = $(libdir)/cmake/lowrank
+CMAKE_FILES := $(B)/lowrankConfig.cmake $(B)/lowrankConfigVersion.cmake
+relative_to_cmakedir = $(shell realpath -m --relative-to=$(cmakedir) $(1))
+
+$(B)/%.cmake: $(srcdir)/%.cmake.in FORCE
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' \
+	    -e 's|@SONAME_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@LINALG_LIBS@|$(LINALG_LIBS)|' \
+	    -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|' \
+	    -e 's|@LIBDIR_FROM_HERE@|$(call relative_to_cmakedir,$(libdir))|' \
+	    -e 's|@INCLUDEDIR_FROM_HERE@|$(call relative_to_cmakedir,$(includedir))|' $< > $@.tmp
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
 # ------------------------------------------------------------ tool
 TOOL_PARTS := lowrank
 TOOL_PARTS += info
@@ -114,6 +130,7 @@ TOOL_PARTS += ellipsoid
 TOOL_PARTS += coreset
 TOOL_PARTS += background
 TOOL_PARTS += image
+TOOL_PARTS += progress
 TOOL_OBJS := $(TOOL_PARTS:%=$(B)/tools/%.o)
 
 $(B)/tools/%.o: $(srcdir)/tools/%.c | $(B)/tools
@@ -131,7 +148,7 @@ MAN_PAGES := $(MAN_SRCS:%.scd=$(B)/man/%)
 $(B)/man/%: $(srcdir)/man/%.scd | $(B)/man
 	$(SCDOC) < $< > $@
 
-all: $(LIBS_BUILT) $(B)/tools/lowrank $(B)/lowrank.pc $(MAN_PAGES)
+all: $(LIBS_BUILT) $(B)/tools/lowrank $(B)/lowrank.pc $(CMAKE_FILES) $(MAN_PAGES)
 
 # ------------------------------------------------------------ tests
 SUITES := core
@@ -146,6 +163,7 @@ SUITES += coreset
 SUITES += lp
 SUITES += lp_entries
 SUITES += background
+SUITES += progress
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
 # Tests link the static archive: they reach the internal layer too, and
 # wrapping malloc lets them fail any allocation on purpose.
@@ -246,6 +264,7 @@ MAN7 := $(filter %.7,$(MAN_PAGES))
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(includedir) $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \
+	    $(DESTDIR)$(cmakedir) \
 	    $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man3 \
 	    $(DESTDIR)$(mandir)/man7
 	$(INSTALL) -m 644 $(srcdir)/include/lowrank.h $(DESTDIR)$(includedir)/lowrank.h
@@ -254,6 +273,7 @@ install: all
 	ln -sf $(SONAME) $(DESTDIR)$(libdir)/liblowrank.so
 	$(INSTALL) -m 644 $(B)/lib/liblowrank.a $(DESTDIR)$(libdir)/liblowrank.a
 	$(INSTALL) -m 644 $(B)/lowrank.pc $(DESTDIR)$(pkgconfigdir)/lowrank.pc
+	$(INSTALL) -m 644 $(CMAKE_FILES) $(DESTDIR)$(cmakedir)/
 	$(INSTALL) -m 755 $(B)/tools/lowrank $(DESTDIR)$(bindir)/lowrank
 	$(INSTALL) -m 644 $(MAN1) $(DESTDIR)$(mandir)/man1/
 	$(INSTALL) -m 644 $(MAN3) $(DESTDIR)$(mandir)/man3/
@@ -264,6 +284,7 @@ uninstall:
 	rm -f $(DESTDIR)$(includedir)/lowrank.h $(DESTDIR)$(libdir)/$(SOFILE) \
 	    $(DESTDIR)$(libdir)/$(SONAME) $(DESTDIR)$(libdir)/liblowrank.so \
 	    $(DESTDIR)$(libdir)/liblowrank.a $(DESTDIR)$(pkgconfigdir)/lowrank.pc \
+	    $(addprefix $(DESTDIR)$(cmakedir)/,$(notdir $(CMAKE_FILES))) \
 	    $(DESTDIR)$(bindir)/lowrank
 	rm -f $(addprefix $(DESTDIR)$(mandir)/man1/,$(notdir $(MAN1))) \
 	    $(addprefix $(DESTDIR)$(mandir)/man3/,$(notdir $(MAN3))) \
@@ -307,9 +328,11 @@ distcheck: dist
 	rm -rf $(DC)
 	@echo "$(DIST).tar.gz is ready for distribution"
 
-# Debian packages liblowrank0, liblowrank-dev and lowrank-tools from the tarball.
+# Debian packages liblowrank0, liblowrank-dev, lowrank-tools and
+# python3-lowrank from the tarball, then a check of what they hold.
 deb: dist
 	sh $(srcdir)/packaging/build-deb.sh $(DIST).tar.gz debs
+	sh $(srcdir)/packaging/test-debs.sh debs
 
 # ------------------------------------------------------------ housekeeping
 $(B)/lib $(B)/tools $(B)/tests $(B)/man:
@@ -318,7 +341,7 @@ $(B)/lib $(B)/tools $(B)/tests $(B)/man:
 clean:
 	rm -f $(B)/lib/*.o $(B)/lib/*.d $(B)/lib/liblowrank.* $(B)/tools/*.o $(B)/tools/*.d \
 	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d $(B)/bench/*.d \
-	    $(B)/lowrank.pc $(MAN_PAGES)
+	    $(B)/lowrank.pc $(CMAKE_FILES) $(MAN_PAGES)
 	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*)) $(BENCH_BINS)
 	rm -rf $(B)/demo/compress $(B)/demo/masks $(B)/demo/*.d
 	rm -rf build-asan distcheck.tmp liblowrank-*.tar.gz debs

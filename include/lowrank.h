@@ -54,9 +54,9 @@ extern "C" {
  * ------------------------------------------------------------------------ */
 
 #define LOWRANK_VERSION_MAJOR 0
-#define LOWRANK_VERSION_MINOR 1
+#define LOWRANK_VERSION_MINOR 2
 #define LOWRANK_VERSION_PATCH 0
-/* MAJOR * 10000 + MINOR * 100 + PATCH: 0.1.0 is 100. */
+/* MAJOR * 10000 + MINOR * 100 + PATCH: 0.2.0 is 200. */
 #define LOWRANK_VERSION_NUMBER                                                 \
     (LOWRANK_VERSION_MAJOR * 10000 + LOWRANK_VERSION_MINOR * 100 +             \
      LOWRANK_VERSION_PATCH)
@@ -92,7 +92,8 @@ typedef enum lowrank_status {
     LOWRANK_EUNSUPPORTED = -9, /* well-formed input this library does not handle */
     LOWRANK_ENOCONV = -10,     /* an iterative method did not converge */
     LOWRANK_EDEGENERATE = -11, /* the input is degenerate where it must not be */
-    LOWRANK_EINTERNAL = -12    /* a bug in liblowrank: please report it */
+    LOWRANK_EINTERNAL = -12,   /* a bug in liblowrank: please report it */
+    LOWRANK_ECANCELED = -13    /* the progress callback asked to stop (since 0.2) */
 } lowrank_status;
 
 /* lowrank_strerror: a static, constant description of a status code, e.g.
@@ -230,6 +231,30 @@ LOWRANK_API int lowrank_matrix_load_npy(const char *path, lowrank_matrix **out);
  * LOWRANK_ESIZE reports a negative size. */
 LOWRANK_API int lowrank_matrix_load_npy_mem(const void *buf, int64_t size,
                                             lowrank_matrix **out);
+
+/* lowrank_npy_info (since 0.2): the shape, dtype and layout of the .npy
+ * file at path, read from its header, without reading its data: rows x cols
+ * as lowrank_matrix_load_npy would give them, and LOWRANK_ROW_MAJOR for C
+ * order, LOWRANK_COL_MAJOR for Fortran order.  path must be a regular file
+ * holding exactly the data its header declares.
+ * Errors: LOWRANK_EINVAL (an argument NULL), LOWRANK_EIO, LOWRANK_EFORMAT
+ * (malformed header, data shorter or longer than declared),
+ * LOWRANK_EUNSUPPORTED (another dtype or rank; not a regular file),
+ * LOWRANK_EOVERFLOW, LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_npy_info(const char *path, int64_t *rows, int64_t *cols,
+                                 lowrank_dtype *dtype, lowrank_layout *layout);
+
+/* lowrank_matrix_load_npy_rows (since 0.2): rows first .. first + count - 1
+ * of the .npy file at path, as a new count x cols matrix in the file's
+ * dtype and layout, reading only those rows' bytes (one read for a C-order
+ * file, one per column for a Fortran-order one): how a file larger than
+ * memory, or one shared by several processes, is read block by block.  path
+ * must be a regular file holding exactly the data its header declares.
+ * Errors: LOWRANK_EINVAL (path or out NULL), LOWRANK_ERANGE (first < 0,
+ * count < 1 or first + count beyond the rows), and those of
+ * lowrank_npy_info. */
+LOWRANK_API int lowrank_matrix_load_npy_rows(const char *path, int64_t first, int64_t count,
+                                             lowrank_matrix **out);
 
 /* lowrank_matrix_save_npy: write m to path as an .npy file.  The file is
  * written under a temporary name in the same directory and renamed over path
@@ -466,6 +491,29 @@ LOWRANK_API int lowrank_opts_get_int(const lowrank_opts *opts,
  * integer). */
 LOWRANK_API int lowrank_opts_get_double(const lowrank_opts *opts,
                                         lowrank_option key, double *value);
+
+/* lowrank_progress_fn: a progress callback.  fraction is the share of the
+ * call's work done so far, in [0, 1] and never decreasing within one call;
+ * user is the pointer given to lowrank_opts_set_progress.  Return 0 to go
+ * on, anything else to stop: the call then returns LOWRANK_ECANCELED
+ * promptly, with its outputs set to NULL (or left unchanged, for a caller's
+ * buffer or model) and nothing leaked. */
+typedef int (*lowrank_progress_fn)(double fraction, void *user);
+
+/* lowrank_opts_set_progress (since 0.2): report the progress of the long
+ * computations that take opts -- lowrank_svd, lowrank_lp, lowrank_mvee,
+ * lowrank_lp_rounding, lowrank_coreset_build, lowrank_coreset_merge and
+ * lowrank_background_train -- to fn, which may cancel them.  fn is called
+ * from the thread that made the call (never from a worker thread), about
+ * every 50 ms of work and never more often, so a call that finishes sooner
+ * may not call it at all; between two calls there is at most ~100 ms of work
+ * on an idle core, except inside single LAPACK calls, which cannot be
+ * interrupted.  fn NULL turns reporting off (the default).  Options handles
+ * are copied by lowrank_background_new, callback included: training reports
+ * to it.  fn must not call the library with the same options handle.
+ * Errors: LOWRANK_EINVAL (opts NULL). */
+LOWRANK_API int lowrank_opts_set_progress(lowrank_opts *opts, lowrank_progress_fn fn,
+                                          void *user);
 
 /* ------------------------------------------------------------------------
  * Low-rank factors

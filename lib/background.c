@@ -191,6 +191,7 @@ int lowrank_background_new(int64_t width, int64_t height, int64_t channels,
     bg->pixels = width * height;
     bg->values = values;
     bg->set = set;
+    lr_opts_inherit_progress(&bg->opts, opts);
     size_t p = (size_t)bg->pixels;
     bg->dist = lr_malloc(p, sizeof *bg->dist);
     bg->raw = bg->dist ? lr_malloc(p, 1) : NULL;

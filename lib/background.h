@@ -55,6 +55,7 @@ typedef struct bg_scratch {
 struct lowrank_background {
     int64_t width, height, channels, pixels, values;
     bg_settings set;
+    lowrank_opts opts; /* the progress callback of opts, for training */
     int trained;
     bg_model m;
     int64_t applied; /* frames applied since training */

@@ -7,6 +7,8 @@
  * in place, block by block; nothing of size V x N is ever formed.
  */
 #include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,9 @@
 /* No pixel's noise level (mean square residual, grey levels squared) is
  * taken below this: 8-bit values are exact to half a grey level at best. */
 #define NOISE_MIN 4.0
+/* The share of the adaptive training's progress given to the frame
+ * coefficients (a fit on a sample), the rest to the basis. */
+#define COEF_SHARE 0.05
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -136,7 +141,7 @@ static int check_rank(const lowrank_background *bg, int64_t k, int64_t nframes)
  * the covariance's eigenvectors Xc v / sqrt(l) without forming the V x V
  * covariance (the N x N "snapshot" trick). */
 static int seed_gram(const lowrank_background *bg, const frames *fr, float *mean, double *g,
-                     double *block)
+                     double *block, lr_progress *pr)
 {
     int64_t n = fr->n, rows = block_rows(bg), row = bg->width * bg->channels;
     for (int64_t y = 0; y < bg->height; y++)
@@ -154,6 +159,8 @@ static int seed_gram(const lowrank_background *bg, const frames *fr, float *mean
             for (int64_t i = 0; i < bv; i++)
                 block[j * bv + i] -= mean[y0 * row + i];
         int rc = lr_syrk(LOWRANK_FLOAT64, 'L', 'T', n, bv, 1.0, block, bv, 1.0, g, n);
+        if (rc == LOWRANK_OK)
+            rc = lr_progress_report(pr, 0.5 * (double)(y0 + r) / (double)bg->height);
         if (rc != LOWRANK_OK)
             return rc;
     }
@@ -162,7 +169,7 @@ static int seed_gram(const lowrank_background *bg, const frames *fr, float *mean
 
 /* Seed mode: U = Xc V_k diag(1 / sqrt(l)), block by block, into m->basis. */
 static int seed_basis(const lowrank_background *bg, const frames *fr, bg_model *m, const double *vk,
-                      double *block, double *ub)
+                      double *block, double *ub, lr_progress *pr)
 {
     int64_t n = fr->n, rows = block_rows(bg), row = bg->width * bg->channels, k = m->rank;
     for (int64_t y0 = 0; y0 < bg->height; y0 += rows) {
@@ -172,6 +179,8 @@ static int seed_basis(const lowrank_background *bg, const frames *fr, bg_model *
             for (int64_t i = 0; i < bv; i++)
                 block[j * bv + i] -= m->mean[y0 * row + i];
         int rc = lr_gemm(LOWRANK_FLOAT64, 'N', 'N', bv, k, n, 1.0, block, bv, vk, n, 0.0, ub, bv);
+        if (rc == LOWRANK_OK)
+            rc = lr_progress_report(pr, 0.5 + 0.5 * (double)(y0 + r) / (double)bg->height);
         if (rc != LOWRANK_OK)
             return rc;
         for (int64_t a = 0; a < k; a++)
@@ -191,8 +200,10 @@ static int train_seed(const lowrank_background *bg, const frames *fr, bg_model *
     double *ub = block ? lr_malloc((size_t)((bvmax + n) * n), sizeof *ub) : NULL;
     float *mean = ub ? lr_malloc((size_t)bg->values, sizeof *mean) : NULL;
     int rc = mean ? LOWRANK_OK : LOWRANK_ENOMEM;
+    lr_progress pr;
+    lr_progress_begin(&pr, &bg->opts, "lowrank_background_train");
     if (rc == LOWRANK_OK)
-        rc = seed_gram(bg, fr, mean, g, block);
+        rc = seed_gram(bg, fr, mean, g, block, &pr);
     if (rc == LOWRANK_OK)
         rc = lr_syevd(LOWRANK_FLOAT64, n, g, n, eig);
     int64_t k = 0;
@@ -224,7 +235,7 @@ static int train_seed(const lowrank_background *bg, const frames *fr, bg_model *
             out->coef[a] = vk[a * n + n - 1] * eig[a];
         }
         if (k > 0)
-            rc = seed_basis(bg, fr, out, vk, block, ub);
+            rc = seed_basis(bg, fr, out, vk, block, ub, &pr);
         ub = vk;
         if (rc != LOWRANK_OK)
             lr_bg_free_model(out);
@@ -339,13 +350,32 @@ typedef struct basis_job {
     const frames *fr;
     const double *r, *lsmap;
     bg_model *m;
-    int64_t rows;             /* image rows per block */
+    int64_t rows, blocks;        /* image rows per block, blocks */
     double **block, **lb, **res; /* per thread */
+    lr_progress *progress;       /* reported by the calling thread (thread 0) */
+    _Atomic int64_t done;
+    _Atomic int canceled;
+    char message[512];           /* the cancel's, written by thread 0 */
 } basis_job;
+
+/* The calling thread reports the blocks done; a cancel stops every task. */
+static int report(basis_job *job, int thread)
+{
+    int64_t done = atomic_fetch_add(&job->done, 1) + 1;
+    if (thread == 0 && !atomic_load(&job->canceled) &&
+        lr_progress_report(job->progress, COEF_SHARE + (1 - COEF_SHARE) * (double)done /
+                                                          (double)job->blocks) != LOWRANK_OK) {
+        snprintf(job->message, sizeof job->message, "%s", lowrank_last_error());
+        atomic_store(&job->canceled, 1);
+    }
+    return LOWRANK_OK;
+}
 
 static int basis_block(void *ctx, int64_t task, int thread)
 {
-    const basis_job *job = ctx;
+    basis_job *job = ctx;
+    if (atomic_load(&job->canceled))
+        return LOWRANK_ECANCELED;
     const lowrank_background *bg = job->bg;
     const frames *fr = job->fr;
     const double *r = job->r;
@@ -380,7 +410,7 @@ static int basis_block(void *ctx, int64_t task, int thread)
         }
         m->noise[y0 * bg->width + px] = (float)lr_median(res, nm);
     }
-    return LOWRANK_OK;
+    return report(job, thread);
 }
 
 static void free_per_thread(double **v, int threads)
@@ -402,16 +432,20 @@ static double **alloc_per_thread(int threads, size_t count)
 }
 
 static int adaptive_basis(const lowrank_background *bg, const frames *fr, const double *r,
-                          const double *lsmap, bg_model *m)
+                          const double *lsmap, bg_model *m, lr_progress *pr)
 {
     int threads = lr_pool_threads(bg->pool);
     int64_t rows = block_rows(bg), bvmax = rows * bg->width * bg->channels, n = fr->n;
-    basis_job job = {bg, fr, r, lsmap, m, rows, NULL, NULL, NULL};
+    basis_job job = {.bg = bg, .fr = fr, .r = r, .lsmap = lsmap, .m = m, .rows = rows,
+                     .blocks = (bg->height + rows - 1) / rows, .progress = pr};
+    atomic_init(&job.done, 0);
+    atomic_init(&job.canceled, 0);
     job.block = alloc_per_thread(threads, (size_t)(bvmax * n));
     job.lb = job.block ? alloc_per_thread(threads, (size_t)(bvmax * m->rank)) : NULL;
     job.res = job.lb ? alloc_per_thread(threads, (size_t)n) : NULL;
-    int rc = job.res ? lr_pool_run(bg->pool, (bg->height + rows - 1) / rows, basis_block, &job)
-                     : LOWRANK_ENOMEM;
+    int rc = job.res ? lr_pool_run(bg->pool, job.blocks, basis_block, &job) : LOWRANK_ENOMEM;
+    if (atomic_load(&job.canceled))
+        rc = lr_fail(LOWRANK_ECANCELED, "%s", job.message);
     free_per_thread(job.block, threads);
     free_per_thread(job.lb, threads);
     free_per_thread(job.res, threads);
@@ -444,8 +478,12 @@ static int train_adaptive(const lowrank_background *bg, const frames *fr, bg_mod
     int allocated = rc == LOWRANK_OK;
     if (rc == LOWRANK_OK)
         rc = least_squares_map(r, k, n, lsmap);
+    lr_progress pr;
+    lr_progress_begin(&pr, &bg->opts, "lowrank_background_train");
     if (rc == LOWRANK_OK)
-        rc = adaptive_basis(bg, fr, r, lsmap, out);
+        rc = lr_progress_report(&pr, COEF_SHARE);
+    if (rc == LOWRANK_OK)
+        rc = adaptive_basis(bg, fr, r, lsmap, out, &pr);
     if (rc == LOWRANK_OK)
         rc = noise_floor(out->noise, bg->pixels, &out->floor);
     if (rc == LOWRANK_OK)

@@ -28,6 +28,7 @@ const char *lowrank_strerror(int code)
     case LOWRANK_ENOCONV: return "no convergence";
     case LOWRANK_EDEGENERATE: return "degenerate input";
     case LOWRANK_EINTERNAL: return "internal error";
+    case LOWRANK_ECANCELED: return "canceled";
     default: return "unknown error code";
     }
 }

@@ -333,6 +333,8 @@ static int move_weight(wset *w, int64_t j, double lam)
 
 typedef struct budget {
     int64_t used, cap;
+    lr_progress *progress;
+    double done; /* how far the volume ratio has come to eps, for the reports */
 } budget;
 
 /* One Frank-Wolfe or away step: toward the point with the largest omega, or
@@ -380,6 +382,8 @@ static int solve_working_set(wset *w, double thr, budget *b)
             break;
         if (++b->used >= b->cap)
             return LOWRANK_ENOCONV;
+        if ((rc = lr_progress_report(b->progress, b->done)) != LOWRANK_OK)
+            break;
         if (b->used % REFRESH_EVERY == 0)
             rc = refresh(w);
     }
@@ -601,12 +605,16 @@ static int solve(const cloud *c, wset *w, double thr, budget *b, double *omax)
     heap h = {0, most, lr_malloc((size_t)most, sizeof(double)),
               lr_malloc((size_t)most, sizeof(int64_t))};
     int rc = h.key && h.idx ? initial_set(w, c) : LOWRANK_ENOMEM;
+    double first = 0;
     while (rc == LOWRANK_OK) {
         rc = solve_working_set(w, target, b);
         if (rc == LOWRANK_OK)
             rc = scan_all(c, w, thr, omax, &h);
         if (rc != LOWRANK_OK || *omax <= thr)
             break;
+        /* progress: the log of the excess of omax over thr, from the first pass to 0 */
+        first = first > 0 ? first : log(*omax - c->D) - log(thr - c->D);
+        b->done = fmax(b->done, 1 - (log(*omax - c->D) - log(thr - c->D)) / first);
         wset_prune(w);
         for (int64_t k = 0; k < h.size && rc == LOWRANK_OK; k++)
             rc = wset_add(w, c, h.idx[k]);
@@ -644,7 +652,9 @@ int lowrank_mvee(const lowrank_matrix *points, const lowrank_opts *opts, lowrank
         return rc;
     double eps = lr_opt_double(opts, LOWRANK_OPT_EPS);
     int64_t cap = lr_opt_int(opts, LOWRANK_OPT_MAX_ITER);
-    budget b = {0, cap > 0 ? cap : DEFAULT_MAX_ITER};
+    lr_progress progress;
+    lr_progress_begin(&progress, opts, "lowrank_mvee");
+    budget b = {0, cap > 0 ? cap : DEFAULT_MAX_ITER, &progress, 0};
     cloud c = {0};
     wset w = {0};
     lowrank_ellipsoid *e = lr_calloc(1, sizeof *e);

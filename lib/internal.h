@@ -68,10 +68,72 @@ int lr_matrix_from_f64(lowrank_dtype dtype, lowrank_layout layout, int64_t rows,
 /* Element (i, j) of m as double, without bounds checks. */
 double lr_matrix_at(const lowrank_matrix *m, int64_t i, int64_t j);
 
+/* An options handle: a value per key (keys are below LR_OPT_SLOTS), and the
+ * progress callback with the share [progress_lo, progress_hi] of the
+ * caller's work that the call it is passed to covers (see lr_opts_nested)
+ * and the least time between two calls of it (LR_PROGRESS_INTERVAL; the
+ * unit tests lower it to see every report).  Visible here so that a part
+ * can keep a nested copy on its stack. */
+#define LR_OPT_SLOTS 100
+typedef union lr_option_value {
+    int64_t i;
+    double d;
+} lr_option_value;
+
+struct lowrank_opts {
+    lr_option_value value[LR_OPT_SLOTS];
+    lowrank_progress_fn progress;
+    void *progress_user;
+    double progress_lo, progress_hi, progress_interval;
+};
+
 /* The value of an option for the library's own use: key is one of the
  * library's keys, opts may be NULL (defaults). */
 int64_t lr_opt_int(const lowrank_opts *opts, lowrank_option key);
 double lr_opt_double(const lowrank_opts *opts, lowrank_option key);
+
+
+/* Progress of one long computation (lowrank_opts_set_progress).  A public
+ * function that may run for more than ~100 ms starts one with
+ * lr_progress_begin and calls lr_progress_report from its loops, at least
+ * every few milliseconds of work; the report calls the user's callback at
+ * most every LR_PROGRESS_INTERVAL, mapped into the share of the user's [0, 1] that opts
+ * covers, never decreasing.  It returns LOWRANK_ECANCELED (with the message
+ * set) when the callback asks to stop, 0 otherwise; the caller then frees
+ * what it holds and returns the code, outputs untouched. */
+/* Often enough for a smooth progress bar and a prompt cancel, rarely enough
+ * that a callback into an interpreter costs nothing measurable. */
+#define LR_PROGRESS_INTERVAL 0.05
+
+typedef struct lr_progress {
+    lowrank_progress_fn fn;
+    void *user;
+    double lo, hi;    /* the share of the user's [0, 1] this call covers */
+    double interval;  /* the least time between two calls of fn */
+    double last;      /* the last fraction passed to fn, in the user's [0, 1] */
+    double last_time; /* when fn was last called (or the call began) */
+    const char *what; /* the public function, for the message */
+} lr_progress;
+
+void lr_progress_begin(lr_progress *pr, const lowrank_opts *opts, const char *what);
+/* pr may be NULL (no reporting), for internal callers that have none. */
+int lr_progress_report(lr_progress *pr, double fraction);
+
+/* Options for a nested call into another public function that does the
+ * part [lo, hi] (in [0, 1]) of the work of the call that got opts: opts
+ * itself when it has no progress callback (or is NULL), otherwise *storage,
+ * a copy whose progress range is that part of opts' range.  No allocation,
+ * so no failure:  rc = lowrank_lp_rounding(a, p, lr_opts_nested(opts, 0,
+ * 0.5, &tmp), ...); */
+const lowrank_opts *lr_opts_nested(const lowrank_opts *opts, double lo, double hi,
+                                   lowrank_opts *storage);
+
+/* Give dst, a handle the library made for a nested call, the progress
+ * callback and range of src (which may be NULL). */
+void lr_opts_inherit_progress(lowrank_opts *dst, const lowrank_opts *src);
+
+/* Seconds on a monotonic clock. */
+double lr_now(void);
 
 /* A pool of threads of the library's own (lib/threads.c), owned by one
  * handle.  lr_pool_run runs fn(ctx, task, thread) for task = 0 .. ntasks - 1

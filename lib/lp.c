@@ -45,6 +45,9 @@ enum { DEFAULT_ROWS_ITER = 100, DEFAULT_ENTRIES_ITER = 100 };
 #define DIST_FLOOR 1e-10
 /* Entries of a chunk of points loaded as doubles. */
 #define CHUNK_ENTRIES 32768
+/* The share of lowrank_lp's progress reports given to the rounding; the
+ * refinement's steps share the rest. */
+#define ROUNDING_SHARE 0.4
 
 static const lowrank_dtype F64 = LOWRANK_FLOAT64;
 
@@ -258,7 +261,10 @@ static int construct(const coords *co, int64_t k, double p, const lowrank_opts *
     lowrank_matrix b = {F64, LOWRANK_COL_MAJOR, co->n, co->s, co->n, co->b, 0};
     lowrank_matrix *g = NULL;
     double alpha, *w = lr_malloc((size_t)co->s, sizeof *w);
-    int rc = w ? lowrank_lp_rounding(&b, p, opts, &g, &alpha) : LOWRANK_ENOMEM;
+    lowrank_opts nested;
+    int rc = w ? lowrank_lp_rounding(&b, p, lr_opts_nested(opts, 0, ROUNDING_SHARE, &nested), &g,
+                                     &alpha)
+               : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK)
         rc = top_eigenvectors(co->s, g->data, k, w, v);
     lowrank_matrix_free(g);
@@ -295,7 +301,8 @@ static int irls_step(const points *bp, int64_t k, double p, double floor, irls *
     return rc == LOWRANK_OK ? project(bp, it->v, k, ch, NULL, it->next) : rc;
 }
 
-static int refine_rows(const coords *co, int64_t k, double p, int64_t iters, double tol, double *v)
+static int refine_rows(const coords *co, int64_t k, double p, int64_t iters, double tol,
+                       lr_progress *pr, double *v)
 {
     int64_t n = co->n, s = co->s;
     points bp = points_f64(co->b, n, s);
@@ -320,7 +327,10 @@ static int refine_rows(const coords *co, int64_t k, double p, int64_t iters, dou
         big = fmax(big, sq);
     }
     for (int64_t step = 0; rc == LOWRANK_OK && step < iters && cost > 0; step++) {
-        rc = irls_step(&bp, k, p, DIST_FLOOR * sqrt(big), &it, &ch);
+        rc = lr_progress_report(pr, ROUNDING_SHARE + (1 - ROUNDING_SHARE) * (double)step /
+                                                         (double)iters);
+        if (rc == LOWRANK_OK)
+            rc = irls_step(&bp, k, p, DIST_FLOOR * sqrt(big), &it, &ch);
         double next = rc == LOWRANK_OK ? rows_cost(it.next, n, p) : cost;
         if (!(next < cost))
             break;
@@ -351,8 +361,10 @@ static int fit_subspace(const points *pts, int64_t k, double p, const lowrank_op
     }
     double *vs = co.q ? lr_malloc((size_t)(co.s * k), sizeof *vs) : v;
     rc = vs ? construct(&co, k, p, opts, vs) : LOWRANK_ENOMEM;
+    lr_progress progress;
+    lr_progress_begin(&progress, opts, "lowrank_lp");
     if (rc == LOWRANK_OK && !st->entries && st->rows_iter > 0)
-        rc = refine_rows(&co, k, p, st->rows_iter, st->tol, vs);
+        rc = refine_rows(&co, k, p, st->rows_iter, st->tol, &progress, vs);
     if (rc == LOWRANK_OK && co.q)
         rc = lr_gemm(F64, 'N', 'N', co.d, k, co.s, 1.0, co.q, co.d, vs, co.s, 0.0, v, co.d);
     if (vs != v)

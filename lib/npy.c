@@ -413,6 +413,106 @@ int lowrank_matrix_load_npy(const char *path, lowrank_matrix **out)
     return rc;
 }
 
+/* ---------------------------------------------------------------- blocks of rows */
+
+/* An .npy file opened for reads of parts of its data: its header, shape
+ * and where the data starts.  Parts are read by offset, so the file must be
+ * a regular file holding exactly the declared data. */
+typedef struct npy_file {
+    FILE *f;
+    npy_header h;
+    int64_t rows, cols;
+    off_t data_at;
+} npy_file;
+
+static int npy_open(const char *path, npy_file *nf)
+{
+    nf->f = fopen(path, "rb");
+    if (!nf->f)
+        return io_error("open", path);
+    size_t bytes;
+    struct stat st;
+    int rc = read_start(nf->f, path, &nf->h);
+    if (rc == LOWRANK_OK)
+        rc = header_geometry(&nf->h, &nf->rows, &nf->cols, &bytes);
+    if (rc == LOWRANK_OK && (fstat(fileno(nf->f), &st) != 0 || !S_ISREG(st.st_mode)))
+        rc = lr_fail(LOWRANK_EUNSUPPORTED, "'%s' is not a regular file: reading part of it "
+                                           "needs to seek", path);
+    if (rc == LOWRANK_OK && (nf->data_at = ftello(nf->f)) < 0)
+        rc = io_error("seek in", path);
+    if (rc == LOWRANK_OK && (uintmax_t)(st.st_size - nf->data_at) != (uintmax_t)bytes)
+        rc = lr_fail(LOWRANK_EFORMAT, "'%s' holds %jd bytes of data where its header declares %zu",
+                     path, (intmax_t)(st.st_size - nf->data_at), bytes);
+    if (rc != LOWRANK_OK)
+        fclose(nf->f);
+    return rc;
+}
+
+int lowrank_npy_info(const char *path, int64_t *rows, int64_t *cols, lowrank_dtype *dtype,
+                     lowrank_layout *layout)
+{
+    if (!path || !rows || !cols || !dtype || !layout)
+        return lr_fail(LOWRANK_EINVAL, "%s is NULL",
+                       !path ? "path" : !rows ? "rows" : !cols ? "cols" : !dtype ? "dtype" : "layout");
+    npy_file nf;
+    int rc = npy_open(path, &nf);
+    if (rc != LOWRANK_OK)
+        return rc;
+    fclose(nf.f);
+    *rows = nf.rows;
+    *cols = nf.cols;
+    *dtype = nf.h.dtype;
+    *layout = nf.h.fortran_order ? LOWRANK_COL_MAJOR : LOWRANK_ROW_MAJOR;
+    return LOWRANK_OK;
+}
+
+/* count elements at element offset `at` of the data into dst. */
+static int read_at(const npy_file *nf, const char *path, int64_t at, int64_t count, void *dst)
+{
+    size_t esz = lr_dtype_size(nf->h.dtype);
+    if (fseeko(nf->f, nf->data_at + (off_t)at * (off_t)esz, SEEK_SET) != 0)
+        return io_error("seek in", path);
+    if (fread(dst, esz, (size_t)count, nf->f) != (size_t)count)
+        return ferror(nf->f) ? io_error("read", path)
+                             : lr_fail(LOWRANK_EFORMAT, "'%s' was truncated while it was read", path);
+    return LOWRANK_OK;
+}
+
+int lowrank_matrix_load_npy_rows(const char *path, int64_t first, int64_t count,
+                                 lowrank_matrix **out)
+{
+    if (!out)
+        return lr_fail(LOWRANK_EINVAL, "out is NULL");
+    *out = NULL;
+    if (!path)
+        return lr_fail(LOWRANK_EINVAL, "path is NULL");
+    npy_file nf;
+    int rc = npy_open(path, &nf);
+    if (rc != LOWRANK_OK)
+        return rc;
+    if (first < 0 || count < 1 || first > nf.rows - count)
+        rc = lr_fail(LOWRANK_ERANGE, "rows [%lld, %lld + %lld) are not within the %lld rows of '%s'",
+                     (long long)first, (long long)first, (long long)count, (long long)nf.rows,
+                     path);
+    lowrank_matrix *m = NULL;
+    if (rc == LOWRANK_OK)
+        rc = lr_matrix_alloc(nf.h.dtype, nf.h.fortran_order ? LOWRANK_COL_MAJOR : LOWRANK_ROW_MAJOR,
+                             count, nf.cols, 0, &m);
+    size_t esz = lr_dtype_size(nf.h.dtype);
+    if (rc == LOWRANK_OK && !nf.h.fortran_order) /* the rows are contiguous */
+        rc = read_at(&nf, path, first * nf.cols, count * nf.cols, m->data);
+    for (int64_t j = 0; rc == LOWRANK_OK && nf.h.fortran_order && j < nf.cols; j++)
+        rc = read_at(&nf, path, j * nf.rows + first, count, (char *)m->data + (size_t)(j * count) * esz);
+    fclose(nf.f);
+    if (rc != LOWRANK_OK) {
+        lowrank_matrix_free(m);
+        return rc;
+    }
+    finish_data(&nf.h, m, (size_t)(count * nf.cols) * esz);
+    *out = m;
+    return LOWRANK_OK;
+}
+
 /* ---------------------------------------------------------------- writing */
 
 /* Prelude and header for m, padded with spaces so that the data starts at a

@@ -57,14 +57,9 @@ static const option_spec specs[] = {
 
 #define NKEYS ((int)(sizeof specs / sizeof specs[0]))
 
-typedef union option_value {
-    int64_t i;
-    double d;
-} option_value;
+typedef lr_option_value option_value;
 
-struct lowrank_opts {
-    option_value value[NKEYS];
-};
+_Static_assert(NKEYS <= LR_OPT_SLOTS, "raise LR_OPT_SLOTS in internal.h");
 
 static const option_spec *find_spec(lowrank_option key, int want_double)
 {
@@ -101,6 +96,20 @@ int lowrank_opts_new(lowrank_opts **out)
     for (int k = 1; k < NKEYS; k++)
         if (specs[k].name)
             o->value[k] = default_value(&specs[k]);
+    o->progress = NULL;
+    o->progress_user = NULL;
+    o->progress_lo = 0;
+    o->progress_hi = 1;
+    o->progress_interval = LR_PROGRESS_INTERVAL;
+    return LOWRANK_OK;
+}
+
+int lowrank_opts_set_progress(lowrank_opts *opts, lowrank_progress_fn fn, void *user)
+{
+    if (!opts)
+        return lr_fail(LOWRANK_EINVAL, "opts is NULL");
+    opts->progress = fn;
+    opts->progress_user = user;
     return LOWRANK_OK;
 }
 

@@ -295,9 +295,11 @@ static int64_t mark_live(const lowrank_matrix *a, unsigned char *live)
 }
 
 /* G^T G into h and alpha from Lewis weights. */
-static int lewis(const view *v, double p, const lowrank_opts *opts, double *h, double *alpha)
+static int lewis(const view *v, double p, const lowrank_opts *opts, lr_progress *pr, double *h,
+                 double *alpha)
 {
     int64_t n = v->n, d = v->d, cap = lr_opt_int(opts, LOWRANK_OPT_MAX_ITER);
+    int64_t max_iter = cap > 0 ? cap : LEWIS_MAX_ITER;
     double e = fabs(1.0 / p - 0.5), theta = p > 2 ? 4.0 / (2.0 + p) : 1.0;
     lewis_state s = {p, NULL, NULL, NULL, NULL, NULL, HUGE_VAL, 0, 0, NULL};
     anderson acc = {0};
@@ -316,10 +318,12 @@ static int lewis(const view *v, double p, const lowrank_opts *opts, double *h, d
     }
     for (int64_t it = 1, stall = 0; rc == LOWRANK_OK; it++) {
         double before = s.best;
-        rc = lewis_evaluate(v, &s, live, it == 1);
+        rc = lr_progress_report(pr, (double)(it - 1) / (double)max_iter);
+        if (rc == LOWRANK_OK)
+            rc = lewis_evaluate(v, &s, live, it == 1);
         stall = s.best < before ? 0 : stall + 1;
-        if (rc != LOWRANK_OK || pow(s.best, e) - 1 <= LEWIS_TOL ||
-            it >= (cap > 0 ? cap : LEWIS_MAX_ITER) || stall >= LEWIS_STALL)
+        if (rc != LOWRANK_OK || pow(s.best, e) - 1 <= LEWIS_TOL || it >= max_iter ||
+            stall >= LEWIS_STALL)
             break;
         for (int64_t i = 0; i < n; i++)
             s.g[i] = live[i] ? theta * (0.5 * p * log(s.tau[i]) - s.x[i]) : 0;
@@ -537,7 +541,8 @@ static int lowner_result(lowner_state *s, double *h, double *alpha)
     return lr_gemm(LOWRANK_FLOAT64, 'N', 'T', d, d, d, 1.0, s->z, d, s->z, d, 0.0, h, d);
 }
 
-static int lowner(const view *v, double p, const lowrank_opts *opts, double *h, double *alpha)
+static int lowner(const view *v, double p, const lowrank_opts *opts, lr_progress *pr, double *h,
+                  double *alpha)
 {
     int64_t n = v->n, d = v->d, cap = lr_opt_int(opts, LOWRANK_OPT_MAX_ITER);
     int64_t pool = POOL_PER_DIM * d, rounds = cap > 0 ? cap : LOWNER_MAX_ROUNDS;
@@ -564,7 +569,9 @@ static int lowner(const view *v, double p, const lowrank_opts *opts, double *h, 
     } else if (rc == LOWRANK_OK) {
         for (int64_t r = 1; rc == LOWRANK_OK; r++) {
             int done = 0;
-            rc = measure(&s, p, &done);
+            rc = lr_progress_report(pr, (double)(r - 1) / (double)rounds);
+            if (rc == LOWRANK_OK)
+                rc = measure(&s, p, &done);
             if (rc != LOWRANK_OK || done || r >= rounds)
                 break;
             rc = cut_round(&s, p);
@@ -590,6 +597,8 @@ static int john(const lowrank_matrix *a, const lowrank_opts *opts, double *h, do
     lowrank_opts *o = NULL;
     lowrank_ellipsoid *e = NULL;
     int rc = lowrank_opts_new(&o);
+    if (rc == LOWRANK_OK)
+        lr_opts_inherit_progress(o, opts);
     if (rc == LOWRANK_OK)
         rc = lowrank_opts_set_int(o, LOWRANK_OPT_CENTER, LOWRANK_CENTER_ORIGIN);
     if (rc == LOWRANK_OK)
@@ -674,13 +683,15 @@ int lowrank_lp_rounding(const lowrank_matrix *a, double p, const lowrank_opts *o
     if (!h)
         return LOWRANK_ENOMEM;
     view v = view_of(a);
+    lr_progress progress;
+    lr_progress_begin(&progress, opts, "lowrank_lp_rounding");
     if (method == LOWRANK_METHOD_LOWNER) {
-        rc = lowner(&v, p, opts, h, &al);
+        rc = lowner(&v, p, opts, &progress, h, &al);
     } else if (isinf(p)) {
         rc = john(a, opts, h, &al);
         power = -0.5; /* john gives G^-2 */
     } else {
-        rc = lewis(&v, p, opts, h, &al);
+        rc = lewis(&v, p, opts, &progress, h, &al);
     }
     if (rc == LOWRANK_OK)
         rc = sym_power(d, h, power, a, g);

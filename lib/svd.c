@@ -29,6 +29,10 @@ enum {
     TOLERANCE_BLOCK = 32       /* block size when the tolerance chooses the rank (n >= 256) */
 };
 
+/* The share of the exact method's progress reports given to forming the
+ * Gram matrix (about a third of the time on square matrices, docs/svd.md). */
+#define GRAM_SHARE 0.3
+
 /* ------------------------------------------------------------ scalars */
 
 static size_t esize(lowrank_dtype t) { return lr_dtype_size(t); }
@@ -119,6 +123,7 @@ typedef struct problem {
     double sumsq;     /* ||M||_F^2 */
     double unscale;   /* singular values of the caller's matrix = unscale * those of M */
     void *copy;       /* owned scaled copy behind view, when the magnitudes needed one */
+    lr_progress *progress; /* the call's progress report (lowrank_opts_set_progress) */
 } problem;
 
 static char flip_op(char op) { return op == 'N' ? 'T' : 'N'; }
@@ -212,7 +217,7 @@ static int problem_init(const lowrank_matrix *a, problem *p)
     int transposed;
     lr_colmajor_view(a, &vm, &vn, &transposed);
     *p = (problem){a->dtype, a->data, a->ld, vm >= vn ? 'N' : 'T', vm >= vn ? vm : vn,
-                   vm >= vn ? vn : vm, transposed == (vm < vn) ? 0 : 1, 0, 1.0, NULL};
+                   vm >= vn ? vn : vm, transposed == (vm < vn) ? 0 : 1, 0, 1.0, NULL, NULL};
     double maxabs;
     scan(p->t, p->view, p->ld, vm, vn, &maxabs, &p->sumsq);
     if (!isfinite(p->sumsq)) {
@@ -738,8 +743,11 @@ static int randomized(const problem *p, int64_t k, int64_t b, int64_t q, uint64_
     int rc = krylov_reserve(p, &kr, (q + 1) * b);
     if (rc == LOWRANK_OK)
         rc = krylov_start(p, &kr, seed, q);
-    for (int64_t j = 0; rc == LOWRANK_OK && j < q; j++)
-        rc = krylov_extend(p, &kr);
+    for (int64_t j = 0; rc == LOWRANK_OK && j < q; j++) {
+        rc = lr_progress_report(p->progress, (double)(j + 1) / (double)(q + 2));
+        if (rc == LOWRANK_OK)
+            rc = krylov_extend(p, &kr);
+    }
     if (rc == LOWRANK_OK)
         rc = krylov_ritz(p, &kr, k, 0, r);
     krylov_free(&kr);
@@ -779,7 +787,8 @@ static int randomized_tolerance(const problem *p, double tol, int64_t q, uint64_
             break;
         }
         more -= more > 0;
-        if (kr.cols + kr.b > kr.cap)
+        rc = lr_progress_report(p->progress, (double)kr.cols / (double)p->n);
+        if (rc == LOWRANK_OK && kr.cols + kr.b > kr.cap)
             rc = krylov_reserve(p, &kr, 2 * kr.cap);
         if (rc == LOWRANK_OK)
             rc = krylov_extend(p, &kr);
@@ -809,6 +818,8 @@ static int gram_double(const problem *p, double *g)
     for (int64_t i0 = 0; rc == LOWRANK_OK && i0 < p->m; i0 += panel) {
         int64_t cnt = p->m - i0 < panel ? p->m - i0 : panel;
         double beta = i0 == 0 ? 0.0 : 1.0;
+        if ((rc = lr_progress_report(p->progress, GRAM_SHARE * (double)i0 / (double)p->m)))
+            break;
         if (p->op == 'N') { /* rows i0.. of the view */
             copy_columns(p->t, const_elem(p->t, p->view, i0), p->ld, LOWRANK_FLOAT64, buf, cnt, cnt,
                          p->n, 0);
@@ -1157,8 +1168,13 @@ static int lanczos_run(const problem *p, lanczos *lz, double rel, int64_t max_co
     while (rc == LOWRANK_OK && want > 0) {
         if (want + b > kr->cap)
             rc = krylov_reserve(p, kr, want + b);
-        while (rc == LOWRANK_OK && kr->cols < want + b)
-            rc = krylov_extend(p, kr);
+        while (rc == LOWRANK_OK && kr->cols < want + b) {
+            rc = lr_progress_report(p->progress, GRAM_SHARE + (1 - GRAM_SHARE) *
+                                                                  (double)kr->cols /
+                                                                  (double)max_cols);
+            if (rc == LOWRANK_OK)
+                rc = krylov_extend(p, kr);
+        }
         if (rc == LOWRANK_OK)
             rc = lanczos_ritz(p, lz, 0.5 * rel);
         if (rc != LOWRANK_OK)
@@ -1376,6 +1392,8 @@ static int exact(const problem *p, int64_t k, double tol, lr_exact_route from, r
         return full_svd(p, k, tol, r);
     double *g = lr_malloc((size_t)(p->n * p->n), sizeof *g);
     int rc = g ? gram_double(p, g) : LOWRANK_ENOMEM, ok = 0;
+    if (rc == LOWRANK_OK)
+        rc = lr_progress_report(p->progress, GRAM_SHARE);
     if (rc == LOWRANK_OK && from == LR_ROUTE_LANCZOS && k > 0 &&
         lanczos_start(k, LANCZOS_BLOCK) <= cap)
         rc = lanczos_route(p, g, k, cap, r, &ok);
@@ -1468,6 +1486,9 @@ static int svd(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts, int
     if (rc == LOWRANK_OK)
         rc = problem_init(a, &p);
     result r = {0};
+    lr_progress progress;
+    lr_progress_begin(&progress, opts, "lowrank_svd");
+    p.progress = &progress;
     if (rc == LOWRANK_OK)
         rc = dispatch(&p, k, opts, method, from, &r, taken);
     if (rc == LOWRANK_OK)

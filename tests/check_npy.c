@@ -355,6 +355,101 @@ START_TEST(failed_save_loses_nothing)
 }
 END_TEST
 
+/* Every block of rows of every file numpy wrote equals those rows of the
+ * whole file, and the header alone gives its shape, dtype and layout. */
+START_TEST(reads_blocks_of_rows)
+{
+    static const char *names[] = {"v1_f8_c.npy", "v1_f4_f_be.npy", "v2_f8_f.npy",
+                                  "v3_f4_c.npy", "v1_f8_be_c.npy", "v1_f8_1d.npy"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", data_dir(), names[k]);
+        lowrank_matrix *whole = load_data(names[k]);
+        int64_t rows, cols;
+        lowrank_dtype t;
+        lowrank_layout l;
+        ck_assert_ok(lowrank_npy_info(path, &rows, &cols, &t, &l));
+        ck_assert_int_eq(rows, lowrank_matrix_rows(whole));
+        ck_assert_int_eq(cols, lowrank_matrix_cols(whole));
+        ck_assert_int_eq(t, lowrank_matrix_dtype(whole));
+        ck_assert_int_eq(l, lowrank_matrix_layout(whole));
+        for (int64_t first = 0; first < rows; first++)
+            for (int64_t count = 1; first + count <= rows; count++) {
+                lowrank_matrix *b;
+                ck_assert_ok(lowrank_matrix_load_npy_rows(path, first, count, &b));
+                ck_assert_int_eq(lowrank_matrix_rows(b), count);
+                ck_assert_int_eq(lowrank_matrix_cols(b), cols);
+                ck_assert_int_eq(lowrank_matrix_dtype(b), t);
+                ck_assert_int_eq(lowrank_matrix_layout(b), l);
+                for (int64_t i = 0; i < count; i++)
+                    for (int64_t j = 0; j < cols; j++) {
+                        double x, y;
+                        ck_assert_ok(lowrank_matrix_get(b, i, j, &x));
+                        ck_assert_ok(lowrank_matrix_get(whole, first + i, j, &y));
+                        ck_assert_double_eq(x, y);
+                    }
+                lowrank_matrix_free(b);
+            }
+        lowrank_matrix_free(whole);
+    }
+}
+END_TEST
+
+START_TEST(block_reads_reject_what_they_cannot_trust)
+{
+    char path[4096], bad[4096];
+    snprintf(path, sizeof path, "%s/v1_f8_c.npy", data_dir()); /* 3 x 4 */
+    int64_t rows, cols;
+    lowrank_dtype t;
+    lowrank_layout l;
+    lowrank_matrix *m = (lowrank_matrix *)&m;
+    ck_assert_fails(lowrank_npy_info(NULL, &rows, &cols, &t, &l), LOWRANK_EINVAL);
+    ck_assert_fails(lowrank_npy_info(path, &rows, NULL, &t, &l), LOWRANK_EINVAL);
+    ck_assert_fails(lowrank_npy_info(path, &rows, &cols, &t, NULL), LOWRANK_EINVAL);
+    ck_assert_fails(lowrank_matrix_load_npy_rows(path, 0, 1, NULL), LOWRANK_EINVAL);
+    ck_assert_fails(lowrank_matrix_load_npy_rows(NULL, 0, 1, &m), LOWRANK_EINVAL);
+    ck_assert_ptr_null(m);
+    const int64_t ranges[][2] = {{-1, 1}, {0, 0}, {0, -2}, {3, 1}, {2, 2}, {INT64_MAX, 2}};
+    for (size_t k = 0; k < sizeof ranges / sizeof ranges[0]; k++) {
+        m = (lowrank_matrix *)&m;
+        ck_assert_fails(lowrank_matrix_load_npy_rows(path, ranges[k][0], ranges[k][1], &m),
+                        LOWRANK_ERANGE);
+        ck_assert_ptr_null(m);
+    }
+    test_path(bad, sizeof bad, "missing.npy");
+    ck_assert_fails(lowrank_npy_info(bad, &rows, &cols, &t, &l), LOWRANK_EIO);
+    ck_assert_fails(lowrank_matrix_load_npy_rows(bad, 0, 1, &m), LOWRANK_EIO);
+    ck_assert_fails(lowrank_npy_info(data_dir(), &rows, &cols, &t, &l), LOWRANK_EIO);
+    /* a truncated and an overlong copy: the data must be exactly as declared */
+    size_t len;
+    unsigned char *whole = read_bytes(path, &len), *longer = malloc(len + 8);
+    ck_assert_ptr_nonnull(longer);
+    memcpy(longer, whole, len);
+    memset(longer + len, 0, 8);
+    test_path(bad, sizeof bad, "short.npy");
+    write_bytes(bad, whole, len - 8);
+    ck_assert_fails(lowrank_npy_info(bad, &rows, &cols, &t, &l), LOWRANK_EFORMAT);
+    ck_assert_fails(lowrank_matrix_load_npy_rows(bad, 0, 1, &m), LOWRANK_EFORMAT);
+    write_bytes(bad, longer, len + 8);
+    ck_assert_fails(lowrank_matrix_load_npy_rows(bad, 0, 1, &m), LOWRANK_EFORMAT);
+    ck_assert_ptr_null(m);
+    /* other arrays are refused as by the whole-file reader */
+    snprintf(bad, sizeof bad, "%s/v1_i8.npy", data_dir());
+    ck_assert_fails(lowrank_npy_info(bad, &rows, &cols, &t, &l), LOWRANK_EUNSUPPORTED);
+    free(whole);
+    free(longer);
+}
+END_TEST
+
+static int load_rows(void *ctx)
+{
+    lowrank_matrix *m = (lowrank_matrix *)&m;
+    int rc = lowrank_matrix_load_npy_rows(ctx, 1, 3, &m);
+    rc = output_status(rc, m);
+    lowrank_matrix_free(m);
+    return rc;
+}
+
 static int load_file(void *ctx)
 {
     lowrank_matrix *m = (lowrank_matrix *)&m;
@@ -402,6 +497,8 @@ START_TEST(allocation_failure)
     save_args a = {random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 3, 2, 3), ""};
     test_path(a.path, sizeof a.path, "alloc.npy");
     ck_assert_int_ge(check_alloc_failures(save_file, &a), 1);
+    snprintf(path, sizeof path, "%s/v2_f8_f.npy", data_dir());
+    ck_assert_int_ge(check_alloc_failures(load_rows, path), 2);
     lowrank_matrix_free(a.m);
 }
 END_TEST
@@ -422,6 +519,8 @@ static Suite *make_suite(void)
     tcase_add_test(tc, corrupted_bytes_never_crash);
     tcase_add_test(tc, argument_errors);
     tcase_add_test(tc, failed_save_loses_nothing);
+    tcase_add_test(tc, reads_blocks_of_rows);
+    tcase_add_test(tc, block_reads_reject_what_they_cannot_trust);
     tcase_add_test(tc, allocation_failure);
     suite_add_tcase(s, tc);
     return s;

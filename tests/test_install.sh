@@ -19,7 +19,8 @@ checks=$((checks + 1))
 make_ install DESTDIR="$dest" prefix=/usr || fail "make install failed: $(tail -5 "$tmp/make.log")"
 
 for f in usr/include/lowrank.h usr/lib/liblowrank.so.0 usr/lib/liblowrank.so usr/lib/liblowrank.a \
-         usr/lib/pkgconfig/lowrank.pc usr/bin/lowrank usr/share/man/man3/lowrank_strerror.3 \
+         usr/lib/pkgconfig/lowrank.pc usr/lib/cmake/lowrank/lowrankConfig.cmake \
+         usr/lib/cmake/lowrank/lowrankConfigVersion.cmake usr/bin/lowrank usr/share/man/man3/lowrank_strerror.3 \
          usr/share/man/man7/lowrank.7 usr/share/man/man1/lowrank.1; do
     checks=$((checks + 1))
     [ -e "$dest/$f" ] || fail "$f was not installed"

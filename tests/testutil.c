@@ -144,9 +144,18 @@ lowrank_matrix *random_matrix(lowrank_dtype dtype, lowrank_layout layout, int64_
     lr_rng r;
     lr_rng_seed(&r, seed);
     ck_assert_ok(lowrank_matrix_new(dtype, layout, rows, cols, &m));
+    /* stored directly: an assertion per element would dominate large tests */
+    int64_t ld = lowrank_matrix_ld(m), rs = layout == LOWRANK_ROW_MAJOR ? ld : 1,
+            cs = layout == LOWRANK_ROW_MAJOR ? 1 : ld;
+    void *data = lowrank_matrix_data(m);
     for (int64_t j = 0; j < cols; j++)
-        for (int64_t i = 0; i < rows; i++)
-            ck_assert_ok(lowrank_matrix_set(m, i, j, lr_rng_normal(&r)));
+        for (int64_t i = 0; i < rows; i++) {
+            double v = lr_rng_normal(&r);
+            if (dtype == LOWRANK_FLOAT32)
+                ((float *)data)[i * rs + j * cs] = (float)v;
+            else
+                ((double *)data)[i * rs + j * cs] = v;
+        }
     return m;
 }
 

@@ -72,10 +72,42 @@ static int take_flag(const char *command, int argc, char **argv, int *i, tool_fl
     return 0;
 }
 
+/* --help: the usage line, what the command does and every flag, on stdout.
+ * A help text's later lines ('\n') are indented under its first. */
+static void print_help(const char *command, const tool_flag *flags)
+{
+    const tool_command *c = tool_find_command(command);
+    printf("usage: lowrank %s\n\n%s.\n", c->synopsis, c->summary);
+    if (flags[0].name)
+        printf("\noptions:\n");
+    for (const tool_flag *f = flags; f->name; f++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", f->name, f->arg ? " " : "", f->arg ? f->arg : "");
+        if (strlen(left) > 22)
+            printf("  %s\n  %-22s ", left, "");
+        else
+            printf("  %-22s ", left);
+        for (const char *h = f->help; *h; h++)
+            if (*h == '\n')
+                printf("\n  %-23s", "");
+            else
+                putchar(*h);
+        putchar('\n');
+    }
+    printf("  %-22s %s\n", "--help", "print this help and exit");
+}
+
+int tool_parse_exit(int parsed) { return parsed == TOOL_HELP ? 0 : 2; }
+
 int tool_parse_some(const char *command, int argc, char **argv, tool_flag *flags, char **pos,
                     int min, int max)
 {
     int got = 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_help(command, flags);
+            return TOOL_HELP;
+        }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (arg[0] != '-' || arg[1] == '\0' || (arg[1] >= '0' && arg[1] <= '9')) {
@@ -83,7 +115,7 @@ int tool_parse_some(const char *command, int argc, char **argv, tool_flag *flags
                 pos[got] = argv[i];
             got++;
         } else if (take_flag(command, argc, argv, &i, flags) < 0) {
-            return -1;
+            return TOOL_BAD_USAGE;
         }
     }
     if (got < min || got > max) {
@@ -94,7 +126,7 @@ int tool_parse_some(const char *command, int argc, char **argv, tool_flag *flags
             snprintf(message, sizeof message, "expected %d to %d file arguments, got %d", min,
                      max, got);
         tool_usage(command, message);
-        return -1;
+        return TOOL_BAD_USAGE;
     }
     return got;
 }

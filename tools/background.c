@@ -21,7 +21,7 @@
 typedef struct job {
     const char *input, *output, *background, *groundtruth;
     int64_t train, channels;
-    int verbose;
+    int verbose, quiet;
     int64_t nframes;
     char ext[5]; /* "jpg" or "png" */
 } job;
@@ -82,9 +82,9 @@ static int load_frame(const job *jb, int64_t i, const image *first, image *img)
 
 /* The command line, by index in cli.flags. */
 enum {
-    F_TRAIN, F_GREY, F_VERBOSE, F_BACKGROUND, F_TRUTH, /* the tool's own */
+    F_TRAIN, F_GREY, F_VERBOSE, F_BACKGROUND, F_TRUTH, F_QUIET, /* the tool's own */
     F_SEED_METHOD, F_LEAST_SQUARES, F_NO_UPDATE,       /* switches of library options */
-    F_NO_REGISTRATION, F_SHADOWS,
+    F_NO_REGISTRATION, F_SHADOWS, F_NEIGHBOURS,
     F_RANK, F_ENERGY, F_THRESHOLD, F_SENSITIVITY,      /* library options by value */
     F_UPDATE_RATE, F_UPDATE_INTERVAL, F_MEDIAN, F_WARMUP,
     F_SHADOW_RATIO, F_ABSORB, F_THREADS,
@@ -115,32 +115,69 @@ static const lowrank_option option_of[NFLAGS] = {
 
 static void describe_flags(cli *c, job *jb)
 {
-#define INT(name, i) {name, FLAG_INT, &c->value_int[i], 0}
-#define DBL(name, i) {name, FLAG_DOUBLE, &c->value_double[i], 0}
-#define SWITCH(name) {name, FLAG_BOOL, NULL, 0}
+#define INT(name, i, arg, help) {name, FLAG_INT, &c->value_int[i], 0, arg, help}
+#define DBL(name, i, arg, help) {name, FLAG_DOUBLE, &c->value_double[i], 0, arg, help}
+#define SWITCH(name, help) {name, FLAG_BOOL, NULL, 0, NULL, help}
     const tool_flag flags[NFLAGS + 1] = {
-        [F_TRAIN] = {"--train", FLAG_INT, &c->train, 0},
-        [F_GREY] = SWITCH("--grey"),
-        [F_VERBOSE] = SWITCH("--verbose"),
-        [F_BACKGROUND] = {"--background-image", FLAG_STRING, &jb->background, 0},
-        [F_TRUTH] = {"--groundtruth", FLAG_STRING, &jb->groundtruth, 0},
-        [F_SEED_METHOD] = SWITCH("--seed-method"),
-        [F_LEAST_SQUARES] = SWITCH("--least-squares"),
-        [F_NO_UPDATE] = SWITCH("--no-update"),
-        [F_NO_REGISTRATION] = SWITCH("--no-registration"),
-        [F_SHADOWS] = {"--shadows", FLAG_STRING, &c->shadows, 0},
-        [F_RANK] = INT("--rank", F_RANK),
-        [F_ENERGY] = DBL("--energy", F_ENERGY),
-        [F_THRESHOLD] = DBL("--threshold", F_THRESHOLD),
-        [F_SENSITIVITY] = DBL("--sensitivity", F_SENSITIVITY),
-        [F_UPDATE_RATE] = DBL("--update-rate", F_UPDATE_RATE),
-        [F_UPDATE_INTERVAL] = INT("--update-interval", F_UPDATE_INTERVAL),
-        [F_MEDIAN] = INT("--median", F_MEDIAN),
-        [F_WARMUP] = INT("--warmup", F_WARMUP),
-        [F_SHADOW_RATIO] = DBL("--shadow-ratio", F_SHADOW_RATIO),
-        [F_ABSORB] = INT("--absorb", F_ABSORB),
-        [F_THREADS] = INT("--threads", F_THREADS),
-        [NFLAGS] = {NULL, FLAG_INT, NULL, 0},
+        [F_TRAIN] = {"--train", FLAG_INT, &c->train, 0, "N",
+                     "train on the first N frames, N >= 2 (default: 100,\n"
+                     "or all frames of a shorter video)"},
+        [F_GREY] = SWITCH("--grey", "process grey frames (default: colour)"),
+        [F_VERBOSE] = SWITCH("--verbose",
+                             "report the training's size and time and the\n"
+                             "classifying speed on stderr"),
+        [F_BACKGROUND] = {"--background-image", FLAG_STRING, &jb->background, 0, "FILE.png",
+                          "write the final background image"},
+        [F_TRUTH] = {"--groundtruth", FLAG_STRING, &jb->groundtruth, 0, "DIR",
+                     "score the masks against DIR/gt000001.png, ...\n(CDnet labels)"},
+        [F_QUIET] = TOOL_QUIET_FLAG,
+        [F_SEED_METHOD] = SWITCH("--seed-method",
+                                 "the classic eigenbackground: covariance eigenvectors,\n"
+                                 "fixed threshold (25 unless --threshold), no update"),
+        [F_LEAST_SQUARES] = SWITCH("--least-squares",
+                                   "train by least squares instead of the robust l1 fit"),
+        [F_NO_UPDATE] = SWITCH("--no-update", "do not learn after training"),
+        [F_NO_REGISTRATION] = SWITCH("--no-registration",
+                                     "do not register frames by their global translation\n"
+                                     "(a camera that drifts or shakes)"),
+        [F_SHADOWS] = {"--shadows", FLAG_STRING, &c->shadows, 0, "WHAT",
+                       "cast shadows in colour frames are 'background' (the\n"
+                       "default), 'mark'ed 127 in the masks, or 'foreground'"},
+        [F_RANK] = INT("--rank", F_RANK, "K",
+                       "components of the background (default: 0, chosen by\n--energy)"),
+        [F_ENERGY] = DBL("--energy", F_ENERGY, "E",
+                         "cumulative contribution that chooses the rank, 0 < E <= 1\n"
+                         "(default: 0.9)"),
+        [F_THRESHOLD] = DBL("--threshold", F_THRESHOLD, "T",
+                            "a fixed threshold of T grey levels instead of per-pixel\n"
+                            "thresholds"),
+        [F_SENSITIVITY] = DBL("--sensitivity", F_SENSITIVITY, "S",
+                              "per-pixel threshold as a multiple of each pixel's noise\n"
+                              "level (default: 4)"),
+        [F_UPDATE_RATE] = DBL("--update-rate", F_UPDATE_RATE, "R",
+                              "learning rate of the update from background pixels,\n"
+                              "0 <= R <= 1 (default: 0.01)"),
+        [F_UPDATE_INTERVAL] = INT("--update-interval", F_UPDATE_INTERVAL, "N",
+                                  "update every N frames (default: 1)"),
+        [F_MEDIAN] = INT("--median", F_MEDIAN, "N",
+                         "median filter size of the masks, odd; 0 or 1: none\n(default: 5)"),
+        [F_WARMUP] = INT("--warmup", F_WARMUP, "N",
+                         "update rate at least 1 / (frames since training + 1)\n"
+                         "for N frames (default: 0)"),
+        [F_SHADOW_RATIO] = DBL("--shadow-ratio", F_SHADOW_RATIO, "A",
+                               "the darkest a shadow may be, as a ratio of its\n"
+                               "brightness to the background's, 0 < A < 1 (default: 0.6)"),
+        [F_ABSORB] = INT("--absorb", F_ABSORB, "N",
+                         "changed pixels are learnt at a pace of one threshold\n"
+                         "per N frames (stopped objects, the model's mistakes);\n"
+                         "0: never (default: 500)"),
+        [F_NEIGHBOURS] = SWITCH("--no-neighbours",
+                                "do not compare changed pixels with the background\n"
+                                "half a pixel away"),
+        [F_THREADS] = INT("--threads", F_THREADS, "N",
+                          "threads of the model, the caller's included\n"
+                          "(default: 0, the cores available)"),
+        [NFLAGS] = TOOL_FLAGS_END,
     };
 #undef INT
 #undef DBL
@@ -178,19 +215,23 @@ static int set_options(const cli *c, lowrank_opts *opts)
         rc = lowrank_opts_set_double(opts, LOWRANK_OPT_BG_UPDATE_RATE, 0.0);
     if (rc == LOWRANK_OK && c->flags[F_NO_REGISTRATION].seen)
         rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_REGISTRATION, 0);
+    if (rc == LOWRANK_OK && c->flags[F_NEIGHBOURS].seen)
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_NEIGHBOURS, 0);
     if (rc == LOWRANK_OK && c->flags[F_SHADOWS].seen)
         rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_SHADOWS, shadow_mode(c->shadows));
     return rc == LOWRANK_OK ? 0 : tool_fail("options", rc);
 }
 
-/* Parse argv into opts and jb; returns 0, or the exit status on error. */
+/* Parse argv into opts and jb; returns 0, the exit status of an error, or
+ * TOOL_HELP. */
 static int parse_args(int argc, char **argv, lowrank_opts *opts, job *jb)
 {
     cli c = {.train = jb->train};
     char *dirs[2];
     describe_flags(&c, jb);
-    if (tool_parse("background", argc, argv, c.flags, dirs, 2) < 0)
-        return 2;
+    int parsed = tool_parse("background", argc, argv, c.flags, dirs, 2);
+    if (parsed < 0)
+        return parsed == TOOL_HELP ? TOOL_HELP : 2;
     if (c.train < 2)
         return tool_usage("background", "--train takes a number of frames, at least 2");
     jb->input = dirs[0];
@@ -198,6 +239,7 @@ static int parse_args(int argc, char **argv, lowrank_opts *opts, job *jb)
     jb->train = c.train;
     jb->channels = c.flags[F_GREY].seen ? 1 : 3;
     jb->verbose = c.flags[F_VERBOSE].seen;
+    jb->quiet = c.flags[F_QUIET].seen;
     return set_options(&c, opts);
 }
 
@@ -354,12 +396,16 @@ int cmd_background(int argc, char **argv)
 {
     /* 100 training frames: 4 seconds of video at 25 frames/s, long enough
      * for objects to move off any pixel most of the time */
-    job jb = {NULL, NULL, NULL, NULL, 100, 3, 0, 0, ""};
+    job jb = {NULL, NULL, NULL, NULL, 100, 3, 0, 0, 0, ""};
     lowrank_opts *opts;
     int rc = lowrank_opts_new(&opts);
     if (rc != LOWRANK_OK)
         return tool_fail("options", rc);
     int status = parse_args(argc, argv, opts, &jb);
+    if (status == TOOL_HELP) {
+        lowrank_opts_free(opts);
+        return 0;
+    }
     if (status == 0)
         status = count_frames(&jb) == 0 ? 0 : 1;
     if (status == 0 && mkdir(jb.output, 0777) != 0 && errno != EEXIST) {
@@ -367,10 +413,15 @@ int cmd_background(int argc, char **argv)
         status = 1;
     }
     run r = {0};
+    tool_progress pr; /* training reports through opts, the frames here */
+    tool_progress_start(&pr, "background", opts, jb.quiet);
     if (status == 0)
         status = train(&jb, opts, &r);
     for (int64_t i = 1; status == 0 && i <= jb.nframes; i++)
-        status = classify(&jb, &r, i);
+        status = tool_progress_report((double)(i - 1) / (double)jb.nframes, &pr)
+                     ? tool_interrupt_status()
+                     : classify(&jb, &r, i);
+    tool_progress_end(&pr);
     if (status == 0 && jb.background)
         status = save_background(&jb, &r);
     if (status == 0) {

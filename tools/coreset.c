@@ -10,14 +10,17 @@
 
 #include "tool.h"
 
-static int run(char **files, double p, long long m, const lowrank_opts *opts)
+static int run(char **files, double p, long long m, lowrank_opts *opts, int quiet)
 {
     lowrank_matrix *a = NULL;
     lowrank_coreset *c = NULL;
     int rc = lowrank_matrix_load_npy(files[0], &a);
     if (rc != LOWRANK_OK)
         return tool_fail(files[0], rc);
+    tool_progress pr;
+    tool_progress_start(&pr, "coreset", opts, quiet);
     rc = lowrank_coreset_build(a, p, m, opts, &c);
+    tool_progress_end(&pr);
     int status = rc != LOWRANK_OK ? tool_fail(files[0], rc) : 0;
     int64_t size = lowrank_coreset_size(c);
     if (!status)
@@ -37,12 +40,20 @@ int cmd_coreset(int argc, char **argv)
     double p = NAN;
     long long m = 0, seed = 20261128, offset = 0;
     const char *method = "lewis";
-    tool_flag flags[] = {{"-p", FLAG_DOUBLE, &p, 0},        {"-m", FLAG_INT, &m, 0},
-                         {"--seed", FLAG_INT, &seed, 0},    {"--offset", FLAG_INT, &offset, 0},
-                         {"--method", FLAG_STRING, &method, 0}, {NULL, FLAG_INT, NULL, 0}};
+    tool_flag flags[] = {
+        {"-p", FLAG_DOUBLE, &p, 0, "P", "the exponent of the cost, 1 <= P < infinity"},
+        {"-m", FLAG_INT, &m, 0, "SIZE", "the number of draws: the coreset has at most SIZE rows"},
+        {"--seed", FLAG_INT, &seed, 0, "S", "seed of the draws (default: 20261128)"},
+        {"--offset", FLAG_INT, &offset, 0, "N",
+         "added to every row index written (default: 0)"},
+        {"--method", FLAG_STRING, &method, 0, "lewis|cutting-plane",
+         "the rounding behind the sensitivities (default: lewis)"},
+        TOOL_QUIET_FLAG,
+        TOOL_FLAGS_END};
     char *files[3];
-    if (tool_parse("coreset", argc, argv, flags, files, 3) < 0)
-        return 2;
+    int parsed = tool_parse("coreset", argc, argv, flags, files, 3);
+    if (parsed < 0)
+        return tool_parse_exit(parsed);
     if (!flags[0].seen || !flags[1].seen)
         return tool_usage("coreset", "-p P and -m SIZE are required");
     int method_value = tool_rounding_method(method);
@@ -56,7 +67,7 @@ int cmd_coreset(int argc, char **argv)
         rc = lowrank_opts_set_int(opts, LOWRANK_OPT_ROW_OFFSET, offset);
     if (rc == LOWRANK_OK)
         rc = lowrank_opts_set_int(opts, LOWRANK_OPT_METHOD, method_value);
-    int status = rc == LOWRANK_OK ? run(files, p, m, opts) : tool_fail("options", rc);
+    int status = rc == LOWRANK_OK ? run(files, p, m, opts, flags[5].seen) : tool_fail("options", rc);
     lowrank_opts_free(opts);
     return status;
 }

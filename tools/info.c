@@ -7,12 +7,15 @@
 
 int cmd_info(int argc, char **argv)
 {
-    if (argc != 2)
-        return tool_usage("info", "expected exactly one FILE.npy");
+    tool_flag flags[] = {TOOL_FLAGS_END};
+    char *file;
+    int parsed = tool_parse("info", argc, argv, flags, &file, 1);
+    if (parsed < 0)
+        return tool_parse_exit(parsed);
     lowrank_matrix *m;
-    int rc = lowrank_matrix_load_npy(argv[1], &m);
+    int rc = lowrank_matrix_load_npy(file, &m);
     if (rc != LOWRANK_OK)
-        return tool_fail(argv[1], rc);
+        return tool_fail(file, rc);
     printf("shape=(%lld, %lld) dtype=%s order=%s\n", (long long)lowrank_matrix_rows(m),
            (long long)lowrank_matrix_cols(m),
            lowrank_matrix_dtype(m) == LOWRANK_FLOAT32 ? "float32" : "float64",

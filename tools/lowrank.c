@@ -7,22 +7,19 @@
 #include "tool.h"
 
 static const tool_command commands[] = {
-    {"info", "info FILE.npy", cmd_info},
-    {"svd", "svd (-k K | --tol T) [--method auto|exact|randomized] [--seed S] [--time]\n"
-            "              IN.npy (OUT.npy | --factors L.npy R.npy [--balanced])",
-     cmd_svd},
-    {"lp",
-     "lp -k K -p P [--method lewis|lowner] [--objective rows|entries]\n"
-     "              [--orientation rows|cols] [--refine N] [--refine-tol T] [--time]\n"
-     "              IN.npy [OUT.npy] [--factors L.npy R.npy]",
-     cmd_lp},
-    {"mvee", "mvee [--eps E] [--center free|origin] POINTS.npy CENTER.npy SHAPE.npy", cmd_mvee},
-    {"ellipsoid", "ellipsoid -p P [--method lewis|cutting-plane] A.npy G.npy", cmd_ellipsoid},
-    {"coreset",
-     "coreset -p P -m SIZE [--seed S] [--offset N] [--method lewis|cutting-plane] A.npy "
-     "INDICES.npy WEIGHTS.npy",
-     cmd_coreset},
-    {"background", "background [OPTIONS] INPUT_DIR OUTPUT_DIR", cmd_background},
+    {"info", "Print the shape, dtype and order of an .npy file", "info FILE.npy", cmd_info},
+    {"svd", "The best rank-k approximation of a matrix (SVD truncation)",
+     "svd (-k K | --tol T) [OPTIONS] IN.npy (OUT.npy | --factors L.npy R.npy)", cmd_svd},
+    {"lp", "A rank-k approximation robust to outlying rows or corrupt entries",
+     "lp -k K -p P [OPTIONS] IN.npy [OUT.npy] [--factors L.npy R.npy]", cmd_lp},
+    {"mvee", "The minimum-volume ellipsoid enclosing the rows of a matrix",
+     "mvee [OPTIONS] POINTS.npy CENTER.npy SHAPE.npy", cmd_mvee},
+    {"ellipsoid", "An ellipsoidal rounding G of the lp ball {x : ||Ax||_p <= 1}",
+     "ellipsoid -p P [OPTIONS] A.npy G.npy", cmd_ellipsoid},
+    {"coreset", "A weighted coreset of the rows of a matrix for lp costs",
+     "coreset -p P -m SIZE [OPTIONS] A.npy INDICES.npy WEIGHTS.npy", cmd_coreset},
+    {"background", "Moving objects in a fixed camera's video (PCA background subtraction)",
+     "background [OPTIONS] INPUT_DIR OUTPUT_DIR", cmd_background},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -35,22 +32,30 @@ static void print_help(FILE *f)
                "background subtraction of videos stored as numbered images.\n\n"
                "commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  lowrank %s\n", commands[i].synopsis);
-    fprintf(f, "\nSee lowrank(1).\n");
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`lowrank COMMAND --help` lists a command's options; see lowrank(1).\n");
 }
 
 int tool_fail(const char *context, int rc)
 {
+    if (rc == LOWRANK_ECANCELED && tool_interrupted())
+        return tool_interrupt_status();
     fprintf(stderr, "lowrank: %s: %s: %s\n", context, lowrank_strerror(rc), lowrank_last_error());
     return 1;
 }
 
-int tool_usage(const char *command, const char *message)
+const tool_command *tool_find_command(const char *name)
 {
     for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(commands[i].name, command) == 0)
-            fprintf(stderr, "lowrank %s: %s\nusage: lowrank %s\n", command, message,
-                    commands[i].synopsis);
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int tool_usage(const char *command, const char *message)
+{
+    fprintf(stderr, "lowrank %s: %s\nusage: lowrank %s\n(`lowrank %s --help` lists the options)\n",
+            command, message, tool_find_command(command)->synopsis, command);
     return 2;
 }
 

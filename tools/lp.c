@@ -53,16 +53,19 @@ static int set_options(lowrank_opts *opts, const char *method, const char *objec
 }
 
 static int run(char **files, int nfiles, const char *const *factors, long long k, double p,
-               int timed, const lowrank_opts *opts)
+               int timed, int quiet, lowrank_opts *opts)
 {
     lowrank_matrix *a = NULL;
     lowrank_factors *f = NULL;
     int rc = lowrank_matrix_load_npy(files[0], &a);
     if (rc != LOWRANK_OK)
         return tool_fail(files[0], rc);
+    tool_progress pr;
+    tool_progress_start(&pr, "lp", opts, quiet);
     double t0 = tool_now();
     rc = lowrank_lp(a, k, p, opts, &f);
     double seconds = tool_now() - t0;
+    tool_progress_end(&pr);
     int64_t objective = LOWRANK_OBJECTIVE_ROWS;
     lowrank_opts_get_int(opts, LOWRANK_OPT_OBJECTIVE, &objective);
     double cost = NAN, error = NAN;
@@ -90,20 +93,30 @@ int cmd_lp(int argc, char **argv)
     double p = NAN, tolerance = 0;
     const char *method = "lewis", *objective = "rows", *orientation = "rows";
     const char *factors[2] = {NULL, NULL};
-    tool_flag flags[] = {{"-k", FLAG_INT, &k, 0},
-                         {"-p", FLAG_DOUBLE, &p, 0},
-                         {"--method", FLAG_STRING, &method, 0},
-                         {"--objective", FLAG_STRING, &objective, 0},
-                         {"--orientation", FLAG_STRING, &orientation, 0},
-                         {"--refine", FLAG_INT, &iters, 0},
-                         {"--refine-tol", FLAG_DOUBLE, &tolerance, 0},
-                         {"--time", FLAG_BOOL, NULL, 0},
-                         {"--factors", FLAG_PAIR, factors, 0},
-                         {NULL, FLAG_INT, NULL, 0}};
+    tool_flag flags[] = {
+        {"-k", FLAG_INT, &k, 0, "K", "the rank, 1 <= K <= min(rows, cols)"},
+        {"-p", FLAG_DOUBLE, &p, 0, "P", "the exponent, P >= 1 (1: most robust, 2: the SVD)"},
+        {"--method", FLAG_STRING, &method, 0, "lewis|lowner",
+         "the rounding: lp Lewis weights or the ellipsoid method\n(default: lewis)"},
+        {"--objective", FLAG_STRING, &objective, 0, "rows|entries",
+         "rows: sum of the rows' distances^P to a subspace;\n"
+         "entries: sum of |A - LR|^P (default: rows)"},
+        {"--orientation", FLAG_STRING, &orientation, 0, "rows|cols",
+         "fit the rows or the columns as points (default: rows)"},
+        {"--refine", FLAG_INT, &iters, 0, "N",
+         "reweighted least-squares steps after the construction;\n"
+         "0: none (default: 100 for P < 2, 0 for P >= 2)"},
+        {"--refine-tol", FLAG_DOUBLE, &tolerance, 0, "T",
+         "stop refining when a step gains less than T times the\ncost (default: 1e-6)"},
+        {"--time", FLAG_BOOL, NULL, 0, NULL, "print compute_seconds=... on stderr"},
+        {"--factors", FLAG_PAIR, factors, 0, "L.npy R.npy",
+         "write the factors L (m x k) and R (k x n), with or\ninstead of the approximation OUT.npy"},
+        TOOL_QUIET_FLAG,
+        TOOL_FLAGS_END};
     char *files[2];
     int nfiles = tool_parse_some("lp", argc, argv, flags, files, 1, 2);
     if (nfiles < 0)
-        return 2;
+        return tool_parse_exit(nfiles);
     if (!flags[0].seen || !flags[1].seen)
         return tool_usage("lp", "-k K and -p P are required");
     if (nfiles == 1 && !factors[0])
@@ -115,7 +128,7 @@ int cmd_lp(int argc, char **argv)
     int status =
         set_options(opts, method, objective, orientation, &flags[5], iters, &flags[6], tolerance);
     if (!status)
-        status = run(files, nfiles, factors, k, p, flags[7].seen, opts);
+        status = run(files, nfiles, factors, k, p, flags[7].seen, flags[9].seen, opts);
     lowrank_opts_free(opts);
     return status;
 }

@@ -9,14 +9,17 @@
 
 #include "tool.h"
 
-static int run(char **files, const lowrank_opts *opts)
+static int run(char **files, lowrank_opts *opts, int quiet)
 {
     lowrank_matrix *pts = NULL;
     lowrank_ellipsoid *e = NULL;
     int rc = lowrank_matrix_load_npy(files[0], &pts);
     if (rc != LOWRANK_OK)
         return tool_fail(files[0], rc);
+    tool_progress pr;
+    tool_progress_start(&pr, "mvee", opts, quiet);
     rc = lowrank_mvee(pts, opts, &e);
+    tool_progress_end(&pr);
     int status = rc != LOWRANK_OK ? tool_fail(files[0], rc) : 0;
     if (!status && (rc = lowrank_matrix_save_npy(lowrank_ellipsoid_center(e), files[1])) != 0)
         status = tool_fail(files[1], rc);
@@ -40,12 +43,18 @@ int cmd_mvee(int argc, char **argv)
 {
     double eps = 1e-3;
     const char *center = "free";
-    tool_flag flags[] = {{"--eps", FLAG_DOUBLE, &eps, 0},
-                         {"--center", FLAG_STRING, &center, 0},
-                         {NULL, FLAG_INT, NULL, 0}};
+    tool_flag flags[] = {
+        {"--eps", FLAG_DOUBLE, &eps, 0, "E",
+         "the volume is within a factor 1 + E of the minimum,\ncertified (default: 1e-3)"},
+        {"--center", FLAG_STRING, &center, 0, "free|origin",
+         "the general ellipsoid, or the one centred at the origin\n"
+         "enclosing the points and their negatives (default: free)"},
+        TOOL_QUIET_FLAG,
+        TOOL_FLAGS_END};
     char *files[3];
-    if (tool_parse("mvee", argc, argv, flags, files, 3) < 0)
-        return 2;
+    int parsed = tool_parse("mvee", argc, argv, flags, files, 3);
+    if (parsed < 0)
+        return tool_parse_exit(parsed);
     int origin = strcmp(center, "origin") == 0;
     if (!origin && strcmp(center, "free") != 0)
         return tool_usage("mvee", "--center takes free or origin");
@@ -56,7 +65,7 @@ int cmd_mvee(int argc, char **argv)
     if (rc == LOWRANK_OK)
         rc = lowrank_opts_set_int(opts, LOWRANK_OPT_CENTER,
                                   origin ? LOWRANK_CENTER_ORIGIN : LOWRANK_CENTER_FREE);
-    int status = rc == LOWRANK_OK ? run(files, opts) : tool_fail("--eps", rc);
+    int status = rc == LOWRANK_OK ? run(files, opts, flags[2].seen) : tool_fail("--eps", rc);
     lowrank_opts_free(opts);
     return status;
 }

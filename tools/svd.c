@@ -13,12 +13,12 @@ typedef struct svd_args {
     double tol;
     const char *method;
     const char *factors[2];
-    tool_flag flags[9];
+    tool_flag flags[10];
     char *files[2];
     int nfiles;
 } svd_args;
 
-enum { K, METHOD, TOL, SEED, TIME, BALANCED, FACTORS }; /* indices of svd_args.flags */
+enum { K, METHOD, TOL, SEED, TIME, BALANCED, FACTORS, QUIET }; /* indices of svd_args.flags */
 
 static int method_of(const char *name)
 {
@@ -28,21 +28,29 @@ static int method_of(const char *name)
                                              : -1;
 }
 
-/* The command line into a; 0, or the exit status of a usage error. */
+/* The command line into a; 0, the exit status of a usage error, or
+ * TOOL_HELP. */
 static int parse(int argc, char **argv, svd_args *a)
 {
-    const tool_flag flags[] = {{"-k", FLAG_INT, &a->k, 0},
-                               {"--method", FLAG_STRING, &a->method, 0},
-                               {"--tol", FLAG_DOUBLE, &a->tol, 0},
-                               {"--seed", FLAG_INT, &a->seed, 0},
-                               {"--time", FLAG_BOOL, NULL, 0},
-                               {"--balanced", FLAG_BOOL, NULL, 0},
-                               {"--factors", FLAG_PAIR, a->factors, 0},
-                               {NULL, FLAG_INT, NULL, 0}};
+    const tool_flag flags[] = {
+        {"-k", FLAG_INT, &a->k, 0, "K", "the rank, 1 <= K <= min(rows, cols)"},
+        {"--method", FLAG_STRING, &a->method, 0, "auto|exact|randomized",
+         "exact (certified), randomized (block Krylov) or auto,\n"
+         "randomized when k is small next to the matrix (default: auto)"},
+        {"--tol", FLAG_DOUBLE, &a->tol, 0, "T",
+         "without -k: the smallest rank whose relative Frobenius\nerror is at most T, 0 < T < 1"},
+        {"--seed", FLAG_INT, &a->seed, 0, "S", "seed of the randomized method (default: 20261128)"},
+        {"--time", FLAG_BOOL, NULL, 0, NULL, "print compute_seconds=... on stderr"},
+        {"--balanced", FLAG_BOOL, NULL, 0, NULL,
+         "with --factors: split S evenly, L = U S^1/2, R = S^1/2 V^T\n(default: L = U S, R = V^T)"},
+        {"--factors", FLAG_PAIR, a->factors, 0, "L.npy R.npy",
+         "write the factors L (m x k) and R (k x n) instead of\nthe m x n approximation OUT.npy"},
+        TOOL_QUIET_FLAG,
+        TOOL_FLAGS_END};
     memcpy(a->flags, flags, sizeof flags);
     a->nfiles = tool_parse_some("svd", argc, argv, a->flags, a->files, 1, 2);
     if (a->nfiles < 0)
-        return 2;
+        return a->nfiles;
     if (a->nfiles != (a->factors[0] ? 1 : 2))
         return tool_usage("svd", a->factors[0] ? "expected IN.npy" : "expected IN.npy OUT.npy");
     if (method_of(a->method) < 0)
@@ -70,7 +78,7 @@ int cmd_svd(int argc, char **argv)
     svd_args a = {.method = "auto"};
     int status = parse(argc, argv, &a);
     if (status != 0)
-        return status;
+        return status < 0 ? tool_parse_exit(status) : status;
     lowrank_opts *opts;
     int rc = lowrank_opts_new(&opts);
     if (rc != LOWRANK_OK)
@@ -82,9 +90,12 @@ int cmd_svd(int argc, char **argv)
     if (status == 0 && (rc = lowrank_matrix_load_npy(in, &m)) != LOWRANK_OK)
         status = tool_fail(in, rc);
     if (status == 0) {
+        tool_progress pr;
+        tool_progress_start(&pr, "svd", opts, a.flags[QUIET].seen);
         double t0 = tool_now();
         rc = lowrank_svd(m, a.k, opts, &f);
         double seconds = tool_now() - t0;
+        tool_progress_end(&pr);
         if (rc != LOWRANK_OK)
             status = tool_fail(in, rc);
         else if (a.flags[TIME].seen)

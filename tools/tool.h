@@ -10,9 +10,11 @@
 
 #include "lowrank.h"
 
-/* A subcommand: argv[0] is its name; returns the exit status. */
+/* A subcommand: argv[0] is its name; returns the exit status.  summary is
+ * the line `lowrank --help` shows for it, synopsis its usage line. */
 typedef struct tool_command {
     const char *name;
+    const char *summary;
     const char *synopsis;
     int (*run)(int argc, char **argv);
 } tool_command;
@@ -30,23 +32,39 @@ int cmd_coreset(int argc, char **argv);
  * points to a double (FLAG_DOUBLE), a long long (FLAG_INT) or a const char *
  * (FLAG_STRING); a FLAG_PAIR takes the next two arguments into a
  * const char *[2] ("--factors L.npy R.npy"), a FLAG_BOOL none (value is
- * unused: "--time").  seen is set when the flag was given.  Tables end with
- * a flag whose name is NULL. */
+ * unused: "--time").  seen is set when the flag was given.  arg names the
+ * value(s) in --help (NULL for FLAG_BOOL), help says what the flag does and
+ * its default.  Tables end with a flag whose name is NULL. */
 typedef struct tool_flag {
     const char *name;
     enum { FLAG_DOUBLE, FLAG_INT, FLAG_STRING, FLAG_PAIR, FLAG_BOOL } type;
     void *value;
     int seen;
+    const char *arg, *help;
 } tool_flag;
 
+/* The end of a flag table. */
+#define TOOL_FLAGS_END {NULL, FLAG_INT, NULL, 0, NULL, NULL}
+
+/* What tool_parse returns after --help (printed on stdout) and after a
+ * usage error (printed on stderr). */
+enum { TOOL_HELP = -2, TOOL_BAD_USAGE = -1 };
+
 /* Parse argv[1..argc-1] into the flags and exactly npos positional
- * arguments (into pos).  Returns npos, or -1 after a usage message. */
+ * arguments (into pos).  Returns npos, or TOOL_HELP or TOOL_BAD_USAGE. */
 int tool_parse(const char *command, int argc, char **argv, tool_flag *flags, char **pos,
                int npos);
 
 /* The same with min to max positional arguments; returns their number. */
 int tool_parse_some(const char *command, int argc, char **argv, tool_flag *flags, char **pos,
                     int min, int max);
+
+/* The exit status for what tool_parse returned when it was negative: 0
+ * after --help, 2 after a usage error. */
+int tool_parse_exit(int parsed);
+
+/* The subcommand called name, or NULL. */
+const tool_command *tool_find_command(const char *name);
 
 /* Seconds on a monotonic clock. */
 double tool_now(void);
@@ -88,8 +106,36 @@ int image_write_png(const char *path, const uint8_t *data, int64_t width, int64_
                     int64_t channels, int64_t stride, char *err, size_t errlen);
 
 /* Report a failed library call on stderr as
- * "lowrank: CONTEXT: <strerror>: <last_error>" and return exit status 1. */
+ * "lowrank: CONTEXT: <strerror>: <last_error>" and return exit status 1;
+ * a computation canceled by Ctrl-C is "lowrank: interrupted", status 130. */
 int tool_fail(const char *context, int rc);
+
+/* The progress of a command's library calls (tools/progress.c): a bar on
+ * stderr once the work has lasted a second, when stderr is a terminal and
+ * quiet is 0, and Ctrl-C turned into a cancel.  tool_progress_start installs
+ * both (the callback on opts, when not NULL); a command with work of its own
+ * (a loop over frames) calls tool_progress_report itself, and stops when it
+ * returns nonzero; tool_progress_end clears the bar. */
+typedef struct tool_progress {
+    const char *command;
+    double start;
+    int shown, quiet;
+} tool_progress;
+
+void tool_progress_start(tool_progress *p, const char *command, lowrank_opts *opts, int quiet);
+int tool_progress_report(double fraction, void *user);
+void tool_progress_end(tool_progress *p);
+/* Whether Ctrl-C was pressed. */
+int tool_interrupted(void);
+/* Say "lowrank: interrupted" on stderr and return 130, the exit status of a
+ * command stopped by Ctrl-C (128 + SIGINT, as a shell reports it). */
+int tool_interrupt_status(void);
+
+/* The --quiet flag of the commands that show progress. */
+#define TOOL_QUIET_FLAG                                                                            \
+    {"--quiet", FLAG_BOOL, NULL, 0, NULL,                                                         \
+     "no progress bar (shown on stderr when it is a terminal\n"                                   \
+     "and the work lasts over a second)"}
 
 /* Report a usage error for the subcommand and return exit status 2. */
 int tool_usage(const char *command, const char *message);

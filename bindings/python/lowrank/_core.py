@@ -4,6 +4,8 @@ ABI with ctypes: no compiler is needed."""
 import ctypes
 import ctypes.util
 import os
+import signal
+import threading
 
 import numpy as np
 
@@ -12,8 +14,9 @@ OK = 0
 STATUS_NAMES = {
     -1: 'EINVAL', -2: 'ESIZE', -3: 'ERANGE', -4: 'ENONFINITE', -5: 'EOVERFLOW', -6: 'ENOMEM',
     -7: 'EIO', -8: 'EFORMAT', -9: 'EUNSUPPORTED', -10: 'ENOCONV', -11: 'EDEGENERATE',
-    -12: 'EINTERNAL',
+    -12: 'EINTERNAL', -13: 'ECANCELED',
 }
+ECANCELED = -13
 FLOAT32, FLOAT64 = 1, 2
 ROW_MAJOR, COL_MAJOR = 101, 102
 
@@ -79,6 +82,8 @@ declare('lowrank_opts_new', _int, _pp)
 declare('lowrank_opts_free', None, ctypes.c_void_p)
 declare('lowrank_opts_set_int', _int, ctypes.c_void_p, _int, _i64)
 declare('lowrank_opts_set_double', _int, ctypes.c_void_p, _int, _dbl)
+_PROGRESS_FN = ctypes.CFUNCTYPE(_int, _dbl, ctypes.c_void_p)
+declare('lowrank_opts_set_progress', _int, ctypes.c_void_p, _PROGRESS_FN, ctypes.c_void_p)
 
 
 class LowrankError(Exception):
@@ -90,6 +95,11 @@ class LowrankError(Exception):
         self.name = STATUS_NAMES.get(code, str(code))
         self.detail = detail
         super().__init__('%s: %s' % (lib.lowrank_strerror(code).decode(), detail))
+
+
+class Cancelled(LowrankError):
+    """A computation stopped because its progress callback asked it to
+    (returned a true value); code is ECANCELED."""
 
 
 def check(rc):
@@ -218,11 +228,21 @@ _NAMED = {'method': METHODS, 'objective': OBJECTIVES, 'orientation': ORIENTATION
 
 class Options:
     """A lowrank_opts handle built from keyword arguments, e.g.
-    Options(method='randomized', seed=7, tol=0.05); None values are skipped."""
+    Options(method='randomized', seed=7, tol=0.05); None values are skipped.
 
-    def __init__(self, **kw):
+    progress, when given, is called as progress(fraction) during long
+    computations (about every 50 ms, fraction in [0, 1]); a true return value
+    cancels the computation, which then raises Cancelled.  Whether or not it
+    is given, Ctrl-C (KeyboardInterrupt) during a computation cancels it and
+    is raised once the library has returned, as is any exception the
+    callback raises; make the calls through these options with self.call."""
+
+    def __init__(self, progress=None, **kw):
         self.handle = ctypes.c_void_p()
         check(lib.lowrank_opts_new(ctypes.byref(self.handle)))
+        self._progress, self._pending = progress, None
+        self._callback = _PROGRESS_FN(self._report)  # kept alive with the handle
+        check(lib.lowrank_opts_set_progress(self.handle, self._callback, None))
         for name, value in kw.items():
             if value is None:
                 continue
@@ -237,6 +257,46 @@ class Options:
                 check(lib.lowrank_opts_set_int(self.handle, key, int(value)))
             else:
                 check(lib.lowrank_opts_set_double(self.handle, key, float(value)))
+
+    def _report(self, fraction, _user):
+        """The C callback: an exception cannot cross the library, so it is
+        kept, the computation cancelled, and call() raises it."""
+        if self._pending is not None:  # Ctrl-C came (see _interrupt)
+            return 1
+        try:
+            return 1 if self._progress is not None and self._progress(fraction) else 0
+        except BaseException as e:
+            self._pending = e
+            return 1
+
+    def _interrupt(self, _signum, _frame):
+        """SIGINT during a call: Python runs this at the next bytecode, which
+        is the callback's first; the default handler would raise there,
+        before the callback could catch it, and ctypes would drop it."""
+        self._pending = KeyboardInterrupt()
+
+    def call(self, function, *args):
+        """function(*args), a library call taking these options, checked:
+        raises what stopped it (the callback's exception, KeyboardInterrupt,
+        or Cancelled) or LowrankError.  Ctrl-C cancels it when Python's
+        default SIGINT handler is in force in the main thread."""
+        previous = None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            previous = signal.signal(signal.SIGINT, self._interrupt)
+        try:
+            rc = function(*args)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        pending, self._pending = self._pending, None
+        if rc == ECANCELED:
+            if pending is not None:
+                raise pending
+            raise Cancelled(rc, lib.lowrank_last_error().decode(errors='replace'))
+        if isinstance(pending, KeyboardInterrupt):  # came after the last report
+            raise pending
+        return check(rc)
 
     def __del__(self):
         if getattr(self, 'handle', None):

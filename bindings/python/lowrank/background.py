@@ -36,13 +36,16 @@ class Background:
     Options are those of lowrank_background_new without the LOWRANK_OPT_BG_
     prefix, lower case: mode ('adaptive' or 'seed'), rank, energy,
     threshold_mode ('pixel' or 'fixed'), threshold, sensitivity, robust,
-    update_rate, update_interval, median, warmup.  Frames are uint8 arrays of
-    shape (height, width) for one channel or (height, width, 3)."""
+    update_rate, update_interval, median, warmup; and progress, called
+    during training (see Options).  Frames are uint8 arrays of shape
+    (height, width) for one channel or (height, width, 3)."""
 
-    def __init__(self, width, height, channels=1, **options):
-        opts = Options(**{'bg_' + k: v for k, v in options.items()})
+    def __init__(self, width, height, channels=1, progress=None, **options):
+        # the model keeps a copy of the options, callback included: keep
+        # the callback alive as long as the model
+        self._opts = Options(progress=progress, **{'bg_' + k: v for k, v in options.items()})
         self.handle = ctypes.c_void_p()
-        check(lib.lowrank_background_new(width, height, channels, opts.handle,
+        check(lib.lowrank_background_new(width, height, channels, self._opts.handle,
                                          ctypes.byref(self.handle)))
         self.shape = (height, width) if channels == 1 else (height, width, channels)
 
@@ -60,7 +63,7 @@ class Background:
             arrays = [(a, a.strides[0]) for a, _ in arrays]
         pointers = (_u8p * len(arrays))(*[a.ctypes.data_as(_u8p) for a, _ in arrays])
         stride = arrays[0][1] if arrays else 0
-        check(lib.lowrank_background_train(self.handle, pointers, len(arrays), stride))
+        self._opts.call(lib.lowrank_background_train, self.handle, pointers, len(arrays), stride)
 
     def apply(self, frame):
         """The foreground mask of frame (height x width, 0 or 255); updates

@@ -89,33 +89,37 @@ class Factors:
         return out
 
 
-def svd(a, k=0, method=None, tol=None, seed=None, oversampling=None, power_iter=None):
+def svd(a, k=0, method=None, tol=None, seed=None, oversampling=None, power_iter=None,
+        progress=None):
     """Truncated SVD of a 2-D array (lowrank_svd): the best rank-k
     approximation as Factors.  method: 'auto' (default), 'exact' or
     'randomized'; with k = 0, tol chooses the smallest rank whose relative
-    Frobenius error is at most tol.  The array is used in place, not copied."""
+    Frobenius error is at most tol.  The array is used in place, not copied.
+    progress: see Options (return True to cancel, raising Cancelled)."""
     m = Matrix(a)
     opts = Options(method=method, tol=tol, seed=seed, oversampling=oversampling,
-                   power_iter=power_iter)
+                   power_iter=power_iter, progress=progress)
     out = _vp()
-    check(lib.lowrank_svd(m.handle, k, opts.handle, ctypes.byref(out)))
+    opts.call(lib.lowrank_svd, m.handle, k, opts.handle, ctypes.byref(out))
     return Factors(out)
 
 
 def lp(a, k, p=1.0, method=None, objective=None, orientation=None, refine_iter=None,
-       refine_tol=None, max_iter=None, eps=None):
+       refine_tol=None, max_iter=None, eps=None, progress=None):
     """Robust rank-k approximation of a 2-D array in the lp sense, p >= 1
     (lowrank_lp), as Factors.  method: 'lewis' (default) or 'lowner' (the
     paper's ellipsoid method); objective: 'rows' (default; sum of the points'
     distances to the subspace to the p) or 'entries' (sum of |A - LR|^p);
     orientation: 'rows' (default; the points are the rows) or 'cols';
     refine_iter: IRLS steps (0 keeps the construction alone; the default
-    lets the library choose).  The array is used in place, not copied."""
+    lets the library choose).  The array is used in place, not copied.
+    progress: see Options (return True to cancel, raising Cancelled)."""
     m = Matrix(a)
     opts = Options(method=method, objective=objective, orientation=orientation,
-                   refine_iter=refine_iter, refine_tol=refine_tol, max_iter=max_iter, eps=eps)
+                   refine_iter=refine_iter, refine_tol=refine_tol, max_iter=max_iter, eps=eps,
+                   progress=progress)
     out = _vp()
-    check(lib.lowrank_lp(m.handle, k, p, opts.handle, ctypes.byref(out)))
+    opts.call(lib.lowrank_lp, m.handle, k, p, opts.handle, ctypes.byref(out))
     return Factors(out)
 
 

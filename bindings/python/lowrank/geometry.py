@@ -31,13 +31,13 @@ Ellipsoid.__doc__ = """{x : (x - center)^T shape (x - center) <= 1}; weights are
 dual weights of the points, eps the certified volume ratio minus one."""
 
 
-def mvee(points, eps=None, center='free', max_iter=None):
+def mvee(points, eps=None, center='free', max_iter=None, progress=None):
     """Minimum-volume enclosing ellipsoid of the rows of points, within a
     volume factor 1 + eps of the smallest, certified (lowrank_mvee)."""
     m = Matrix(points)
-    opts = Options(eps=eps, max_iter=max_iter, center=center)
+    opts = Options(eps=eps, max_iter=max_iter, center=center, progress=progress)
     out = _vp()
-    check(lib.lowrank_mvee(m.handle, opts.handle, ctypes.byref(out)))
+    opts.call(lib.lowrank_mvee, m.handle, opts.handle, ctypes.byref(out))
     try:
         return Ellipsoid(to_numpy(lib.lowrank_ellipsoid_center(out)).ravel(),
                          to_numpy(lib.lowrank_ellipsoid_shape(out)),
@@ -47,15 +47,15 @@ def mvee(points, eps=None, center='free', max_iter=None):
         lib.lowrank_ellipsoid_free(out)
 
 
-def lp_rounding(a, p, method=None, max_iter=None, eps=None):
+def lp_rounding(a, p, method=None, max_iter=None, eps=None, progress=None):
     """(G, alpha) with ||G x|| <= ||A x||_p <= alpha ||G x|| for every x
     (lowrank_lp_rounding); method 'lewis' (default) or 'lowner'
     ('cutting-plane'), p >= 1 or numpy.inf."""
     m = Matrix(a)
-    opts = Options(method=method, max_iter=max_iter, eps=eps)
+    opts = Options(method=method, max_iter=max_iter, eps=eps, progress=progress)
     g, alpha = _vp(), ctypes.c_double()
-    check(lib.lowrank_lp_rounding(m.handle, float(p), opts.handle, ctypes.byref(g),
-                                  ctypes.byref(alpha)))
+    opts.call(lib.lowrank_lp_rounding, m.handle, float(p), opts.handle, ctypes.byref(g),
+              ctypes.byref(alpha))
     return take_matrix(g), alpha.value
 
 
@@ -78,20 +78,21 @@ class Coreset:
     def __len__(self):
         return len(self.indices)
 
-    def merge(self, other, m, seed=None, method=None):
+    def merge(self, other, m, seed=None, method=None, progress=None):
         """Merge and reduce: a coreset of at most m rows for the union."""
-        opts = Options(seed=seed, method=method)
+        opts = Options(seed=seed, method=method, progress=progress)
         out = _vp()
-        check(lib.lowrank_coreset_merge(self.handle, other.handle, m, opts.handle,
-                                        ctypes.byref(out)))
+        opts.call(lib.lowrank_coreset_merge, self.handle, other.handle, m, opts.handle,
+                  ctypes.byref(out))
         return Coreset(out)
 
 
-def coreset(a, p, m, seed=None, method=None, row_offset=None):
+def coreset(a, p, m, seed=None, method=None, row_offset=None, progress=None):
     """A coreset of at most m rows of a for the lp cost (lowrank_coreset_build);
     row_offset is added to the indices (pieces of one matrix)."""
     mat = Matrix(a)
-    opts = Options(seed=seed, method=method, row_offset=row_offset)
+    opts = Options(seed=seed, method=method, row_offset=row_offset, progress=progress)
     out = _vp()
-    check(lib.lowrank_coreset_build(mat.handle, float(p), m, opts.handle, ctypes.byref(out)))
+    opts.call(lib.lowrank_coreset_build, mat.handle, float(p), m, opts.handle,
+              ctypes.byref(out))
     return Coreset(out)

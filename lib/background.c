@@ -108,6 +108,7 @@ static void free_scratch(bg_scratch *s)
     free(s->count2);
     free(s->near);
     free(s->pad);
+    free(s->flag);
 }
 
 void lowrank_background_free(lowrank_background *bg)
@@ -142,7 +143,9 @@ static int alloc_scratch(const lowrank_background *bg, bg_scratch *s)
     s->count2 = lr_malloc(w, sizeof *s->count2);
     s->near = lr_malloc(w, sizeof *s->near);
     s->pad = lr_malloc(w + 2 * 127, 1);
-    return s->row && s->row2 && s->rows && s->learn && s->count && s->count2 && s->near && s->pad
+    s->flag = lr_malloc(w, 1);
+    return s->row && s->row2 && s->rows && s->learn && s->count && s->count2 && s->near && s->pad &&
+                   s->flag
                ? LOWRANK_OK
                : LOWRANK_ENOMEM;
 }

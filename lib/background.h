@@ -50,6 +50,7 @@ typedef struct bg_scratch {
     float *learn;                    /* width */
     uint16_t *count, *count2, *near; /* width each */
     uint8_t *pad;                    /* width + 2 x 127 */
+    uint8_t *flag;                   /* width */
 } bg_scratch;
 
 struct lowrank_background {

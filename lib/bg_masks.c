@@ -10,6 +10,7 @@
  * nor on which thread takes a band.  The loops over whole rows are written
  * to vectorise (the Makefile compiles this file with -ftree-vectorize).
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -99,23 +100,25 @@ static void background_row(const lowrank_background *bg, int64_t y, float *b, fl
     }
 }
 
-/* Each pixel's mean square residual over channels into dist. */
+/* Each pixel's mean square residual over channels into dist (e2: scratch of
+ * width x channels): the squares first, over the values as stored, then
+ * their sums by pixel, so that both loops are simple enough to vectorise. */
 static void row_distances(const lowrank_background *bg, const uint8_t *restrict x,
-                          const float *restrict b, float *restrict dist)
+                          const float *restrict b, float *restrict e2, float *restrict dist)
 {
-    int64_t w = bg->width;
-    if (bg->channels == 1) {
-        for (int64_t px = 0; px < w; px++) {
-            float e = (float)x[px] - b[px];
-            dist[px] = e * e;
-        }
+    int64_t w = bg->width, c = bg->channels;
+    for (int64_t i = 0; i < w * c; i++) {
+        float e = (float)x[i] - b[i];
+        e2[i] = e * e;
+    }
+    if (c == 1) {
+        memcpy(dist, e2, (size_t)w * sizeof *dist);
         return;
     }
-    for (int64_t px = 0; px < w; px++) {
-        float e0 = (float)x[3 * px] - b[3 * px], e1 = (float)x[3 * px + 1] - b[3 * px + 1];
-        float e2 = (float)x[3 * px + 2] - b[3 * px + 2];
-        dist[px] = (e0 * e0 + e1 * e1 + e2 * e2) * (1.0f / 3);
-    }
+    for (int64_t i = 0; i + 2 < 3 * w; i++) /* e2[i] + e2[i + 1] + e2[i + 2] at every i */
+        e2[i] += e2[i + 1] + e2[i + 2];
+    for (int64_t px = 0; px < w; px++)
+        dist[px] = e2[3 * px] * (1.0f / 3);
 }
 
 /* The threshold decisions of row y into raw, and outside.  Pixel x is
@@ -126,7 +129,8 @@ static void row_decisions(const lowrank_background *bg, int64_t y, const float *
                           uint8_t *restrict raw, uint8_t *restrict outside)
 {
     int64_t w = bg->width;
-    memset(outside, 0, (size_t)w);
+    for (int64_t x = 0; x < w; x++)
+        outside[x] = 0;
     if (bg->set.threshold_mode == LOWRANK_BG_THRESHOLD_FIXED) {
         float t = lr_bg_threshold(bg, 0);
         for (int64_t x = 0; x < w; x++)
@@ -144,84 +148,89 @@ static void row_decisions(const lowrank_background *bg, int64_t y, const float *
         for (int64_t x = lo; x < hi; x++)
             raw[x] = dist[x] > s2 * (noise[x] > floor ? noise[x] : floor);
     }
-    for (int64_t x = 0; x < w; x++)
-        if (x < lo || x >= hi) {
-            raw[x] = 0;
-            outside[x] = 1;
+    for (int64_t x = 0; x < lo; x++)
+        raw[x] = 0, outside[x] = 1;
+    for (int64_t x = hi; x < w; x++)
+        raw[x] = 0, outside[x] = 1;
+}
+
+/* A changed pixel that matches, within its threshold t (mean square), the
+ * background half a pixel away in one of the 8 directions (the mean of its
+ * own background and a neighbour's) is background: an edge of the scene
+ * that moved by a fraction of a pixel is not an object (a registration left
+ * imperfect, a camera that turned a little, a shadow's edge creeping with
+ * the sun, leaves or water that sway).  b[0..2] are the background rows y -
+ * 1, y, y + 1 (clamped to the image). */
+static int matches_neighbour(const lowrank_background *bg, int64_t px, const uint8_t *xv,
+                             const float *const *b, float t)
+{
+    int64_t w = bg->width, c = bg->channels;
+    /* the 8 neighbours, clamped at the image's ends (the pixel itself then,
+     * which does not match: it is changed) */
+    int64_t nx[3] = {px > 0 ? px - 1 : 0, px, px + 1 < w ? px + 1 : w - 1};
+    const float *own = b[1] + px * c;
+    float best = FLT_MAX;
+    for (int r = 0; r < 3; r++)
+        for (int i = 0; i < 3; i++) {
+            const float *bv = b[r] + nx[i] * c;
+            float d = 0;
+            for (int64_t ch = 0; ch < c; ch++) {
+                float half = 0.5f * (own[ch] + bv[ch]) - (float)xv[ch];
+                d += half * half;
+            }
+            best = d < best ? d : best;
         }
+    return best <= t * (float)c;
 }
 
 /* A changed pixel x of brightness ratio a = x.b / b.b to its background b
  * in [LOWRANK_OPT_BG_SHADOW_RATIO, 1), whose colour differs from a b by no
- * more than its threshold scaled by a (the noise of a darker pixel is
+ * more than its threshold t scaled by a (the noise of a darker pixel is
  * smaller), is like a shadow: darker, of the same chromaticity (Horprasert
- * et al. 1999; OpenCV's MOG2 makes the same test).  It moves from raw to
- * shade. */
-static void row_shadows(const lowrank_background *bg, int64_t y, const uint8_t *x, const float *b,
-                        uint8_t *raw, uint8_t *shade)
+ * et al. 1999; OpenCV's MOG2 makes the same test). */
+static int like_shadow(const lowrank_background *bg, const uint8_t *xv, const float *bv, float t)
 {
-    int64_t rx = lrint(bg->m.shift[0]), qy = y + lrint(bg->m.shift[1]);
-    float lo = (float)bg->set.shadow_ratio;
-    for (int64_t px = 0; px < bg->width; px++) {
-        shade[px] = 0;
+    float xb = xv[0] * bv[0] + xv[1] * bv[1] + xv[2] * bv[2];
+    float bb = bv[0] * bv[0] + bv[1] * bv[1] + bv[2] * bv[2];
+    if (!(bb > 0))
+        return 0;
+    float a = xb / bb;
+    if (a < (float)bg->set.shadow_ratio || a >= 1)
+        return 0;
+    float e0 = xv[0] - a * bv[0], e1 = xv[1] - a * bv[1], e2 = xv[2] - a * bv[2];
+    return (e0 * e0 + e1 * e1 + e2 * e2) * (1.0f / 3) <= a * a * t;
+}
+
+/* The changed pixels of row y (raw), one by one: those that match the
+ * background half a pixel away become background, those like a shadow move
+ * from raw to shade.  Changed pixels are few: runs of unchanged ones are
+ * skipped 8 at a time. */
+static void row_changed(const lowrank_background *bg, int64_t y, const uint8_t *x,
+                        const float *const *b, int neighbours, int shadows, uint8_t *raw,
+                        uint8_t *shade)
+{
+    int64_t w = bg->width, c = bg->channels, rx = lrint(bg->m.shift[0]);
+    int64_t qy = y + lrint(bg->m.shift[1]);
+    for (int64_t px = 0; px < w; px++) {
+        uint64_t word;
+        if (px + 8 <= w && (memcpy(&word, raw + px, 8), word == 0)) {
+            px += 7;
+            continue;
+        }
         if (!raw[px])
             continue;
-        const uint8_t *xv = x + 3 * px;
-        const float *bv = b + 3 * px;
-        float xb = xv[0] * bv[0] + xv[1] * bv[1] + xv[2] * bv[2];
-        float bb = bv[0] * bv[0] + bv[1] * bv[1] + bv[2] * bv[2];
-        if (!(bb > 0))
-            continue;
-        float a = xb / bb;
-        if (a < lo || a >= 1)
-            continue;
-        float e0 = xv[0] - a * bv[0], e1 = xv[1] - a * bv[1], e2 = xv[2] - a * bv[2];
-        float cd = (e0 * e0 + e1 * e1 + e2 * e2) * (1.0f / 3);
-        if (cd <= a * a * lr_bg_threshold(bg, qy * bg->width + px + rx)) {
+        float t = lr_bg_threshold(bg, qy * w + px + rx);
+        const uint8_t *xv = x + px * c;
+        if (neighbours && matches_neighbour(bg, px, xv, b, t))
             raw[px] = 0;
-            shade[px] = 1;
-        }
+        else if (shadows && like_shadow(bg, xv, b[1] + px * c, t))
+            raw[px] = 0, shade[px] = 1;
     }
 }
 
 static int detects_shadows(const lowrank_background *bg)
 {
     return bg->m.noise && bg->channels == 3 && bg->set.shadows != LOWRANK_BG_SHADOWS_OFF;
-}
-
-/* A changed pixel that matches, within its threshold, the background half
- * a pixel away in one of the 8 directions (the mean of its own background
- * and a neighbour's) is background: an edge of the scene that moved by a
- * fraction of a pixel is not an object (a registration left imperfect, a
- * camera that turned a little, a shadow's edge creeping with the sun,
- * leaves or water that sway).  b[0..2] are the background rows y - 1, y,
- * y + 1 (clamped to the image).  Only changed pixels are tested: the pass
- * costs little. */
-static void row_neighbours(const lowrank_background *bg, int64_t y, const uint8_t *x,
-                           const float *const *b, uint8_t *raw)
-{
-    int64_t w = bg->width, c = bg->channels, rx = lrint(bg->m.shift[0]);
-    int64_t qy = y + lrint(bg->m.shift[1]);
-    for (int64_t px = 0; px < w; px++) {
-        if (!raw[px])
-            continue;
-        float t = lr_bg_threshold(bg, qy * w + px + rx) * (float)c;
-        const uint8_t *xv = x + px * c;
-        const float *own = b[1] + px * c;
-        for (int r = 0; r < 3 && raw[px]; r++)
-            for (int64_t nx = px > 0 ? px - 1 : 0; nx <= px + 1 && nx < w; nx++) {
-                const float *bv = b[r] + nx * c;
-                float d = 0;
-                for (int64_t ch = 0; ch < c; ch++) {
-                    float half = 0.5f * (own[ch] + bv[ch]) - xv[ch];
-                    d += half * half;
-                }
-                if (d <= t) {
-                    raw[px] = 0;
-                    break;
-                }
-            }
-    }
 }
 
 int lr_bg_classify_band(void *ctx, int64_t band, int thread)
@@ -243,16 +252,12 @@ int lr_bg_classify_band(void *ctx, int64_t band, int thread)
         float *b = ring[y % 3], *next = ring[(y + 1) % 3];
         if (neighbours)
             background_row(bg, y + 1 < bg->height ? y + 1 : y, next, s->row);
-        row_distances(bg, x, b, bg->dist + y * w);
+        row_distances(bg, x, b, s->row, bg->dist + y * w);
         row_decisions(bg, y, bg->dist + y * w, raw, bg->outside + y * w);
-        if (neighbours) {
-            const float *around[3] = {ring[(y + 2) % 3], b, next};
-            row_neighbours(bg, y, x, around, raw);
-        }
-        if (shadows)
-            row_shadows(bg, y, x, b, raw, shade);
-        else
-            memset(shade, 0, (size_t)w);
+        const float *around[3] = {ring[(y + 2) % 3], b, next};
+        memset(shade, 0, (size_t)w);
+        if (neighbours || shadows)
+            row_changed(bg, y, x, around, neighbours, shadows, raw, shade);
         if (h > 0)
             lr_bg_row_count(raw, w, h, s->pad, bg->rowsum + y * w);
         if (h > 0 && shadows)
@@ -265,11 +270,25 @@ int lr_bg_classify_band(void *ctx, int64_t band, int thread)
 
 /* ------------------------------------------------------------ masks */
 
+/* Windows up to this half-width are summed directly (vectorised, 2 h + 1
+ * adds a pixel); wider ones by a running sum (sequential, 2 a pixel). */
+#define DIRECT_SUM 8
+
 void lr_bg_row_count(const uint8_t *s, int64_t w, int64_t h, uint8_t *pad, uint16_t *rowsum)
 {
     memset(pad, s[0], (size_t)h);
     memcpy(pad + h, s, (size_t)w);
     memset(pad + h + w, s[w - 1], (size_t)h);
+    if (h <= DIRECT_SUM) {
+        uint16_t *restrict out = rowsum;
+        const uint8_t *restrict p = pad;
+        for (int64_t x = 0; x < w; x++)
+            out[x] = p[x];
+        for (int64_t d = 1; d <= 2 * h; d++)
+            for (int64_t x = 0; x < w; x++)
+                out[x] = (uint16_t)(out[x] + p[x + d]);
+        return;
+    }
     unsigned acc = 0;
     for (int64_t d = 0; d < 2 * h; d++)
         acc += pad[d];
@@ -284,8 +303,8 @@ void lr_bg_column_sum(const lowrank_background *bg, const uint16_t *rowsum, int6
                       uint16_t *restrict out)
 {
     int64_t w = bg->width;
-    memset(out, 0, (size_t)w * sizeof *out);
-    for (int64_t d = -h; d <= h; d++) {
+    memcpy(out, rowsum + clamp64(y - h, 0, bg->height - 1) * w, (size_t)w * sizeof *out);
+    for (int64_t d = -h + 1; d <= h; d++) {
         const uint16_t *restrict add = rowsum + clamp64(y + d, 0, bg->height - 1) * w;
         for (int64_t x = 0; x < w; x++)
             out[x] = (uint16_t)(out[x] + add[x]);

@@ -159,53 +159,79 @@ static void keys_weights(double t, double *w, double *dw)
     }
 }
 
-/* Channel ch of the basis column l at the model point (sx, sy) and its
- * gradient, by cubic convolution, the taps clamped to the image. */
-static void cubic_at(const lowrank_background *bg, const float *l, double sx, double sy,
-                     int64_t ch, float *out)
+/* The cubic convolution weights of the model point (sx, sy): the 4 x 4
+ * taps' offsets (into a basis column, clamped to the image), and the
+ * weights of the value and of the two derivatives at each tap. */
+typedef struct cubic_taps {
+    int64_t at[16];
+    double w[16], wx[16], wy[16];
+} cubic_taps;
+
+static void cubic_plan(const lowrank_background *bg, double sx, double sy, cubic_taps *t)
 {
     int64_t w = bg->width, h = bg->height, c = bg->channels;
-    double fx = floor(sx), fy = floor(sy), wx[4], dwx[4], wy[4], dwy[4], v = 0, gx = 0, gy = 0;
-    keys_weights(sx - fx, wx, dwx);
-    keys_weights(sy - fy, wy, dwy);
-    for (int j = 0; j < 4; j++) {
-        const float *r = l + clamp64((int64_t)fy - 1 + j, 0, h - 1) * w * c + ch;
-        double sv = 0, sd = 0;
+    double fx = floor(sx), fy = floor(sy), ax[4], dax[4], ay[4], day[4];
+    keys_weights(sx - fx, ax, dax);
+    keys_weights(sy - fy, ay, day);
+    for (int j = 0; j < 4; j++)
         for (int i = 0; i < 4; i++) {
-            double t = r[clamp64((int64_t)fx - 1 + i, 0, w - 1) * c];
-            sv += wx[i] * t;
-            sd += dwx[i] * t;
+            int64_t yy = clamp64((int64_t)fy - 1 + j, 0, h - 1);
+            int64_t xx = clamp64((int64_t)fx - 1 + i, 0, w - 1);
+            t->at[4 * j + i] = (yy * w + xx) * c;
+            t->w[4 * j + i] = ay[j] * ax[i];
+            t->wx[4 * j + i] = ay[j] * dax[i];
+            t->wy[4 * j + i] = day[j] * ax[i];
         }
-        v += wy[j] * sv;
-        gx += wy[j] * sd;
-        gy += dwy[j] * sv;
+}
+
+/* Channel ch of the basis column l and its gradient at the planned point,
+ * into out[0..2]. */
+static void cubic_at(const cubic_taps *t, const float *l, int64_t ch, float *out)
+{
+    double v = 0, gx = 0, gy = 0;
+    for (int i = 0; i < 16; i++) {
+        double x = l[t->at[i] + ch];
+        v += t->w[i] * x;
+        gx += t->wx[i] * x;
+        gy += t->wy[i] * x;
     }
     out[0] = (float)v;
     out[1] = (float)gx;
     out[2] = (float)gy;
 }
 
-/* Sample the frame and the basis (values and gradients) at the sample
- * pixels registered by the shift d. */
+/* Sample the frame and the basis at the sample pixels registered by the
+ * shift d: on the grid the basis's values (bilinear), at the edges its
+ * values and gradients (cubic). */
 static void gather(lowrank_background *bg, const uint8_t *frame, int64_t stride, const double *d)
 {
     bg_model *m = &bg->m;
     int64_t w = bg->width, h = bg->height, c = bg->channels, k = m->rank, pv = per_value(k);
+    cubic_taps taps;
     for (int64_t i = 0; i < m->nsample; i++) {
         float *g = m->gathered + i * per_pixel(bg, k);
         int64_t x = m->sample[i] % w, y = m->sample[i] / w;
-        double sx = (double)x + d[0], sy = (double)y + d[1];
         int64_t qx = x + lrint(d[0]), qy = y + lrint(d[1]);
         if (qx < 0 || qx >= w || qy < 0 || qy >= h) {
             g[0] = -1;
             continue;
         }
         g[0] = lr_bg_threshold(bg, qy * w + qx);
+        int edge = i >= m->ngrid;
+        if (edge)
+            cubic_plan(bg, (double)x + d[0], (double)y + d[1], &taps);
         for (int64_t ch = 0; ch < c; ch++) {
             float *v = g + 1 + ch * pv;
             v[0] = frame[y * stride + x * c + ch];
-            for (int64_t a = 0; a < k; a++)
-                cubic_at(bg, m->basis + a * bg->values, sx, sy, ch, v + 1 + 3 * a);
+            for (int64_t a = 0; a < k; a++) {
+                const float *l = m->basis + a * bg->values;
+                if (edge) {
+                    cubic_at(&taps, l, ch, v + 1 + 3 * a);
+                } else { /* the coefficients need no gradient */
+                    v[1 + 3 * a] = (float)lr_bg_bilinear(bg, l, (double)x + d[0], (double)y + d[1], ch);
+                    v[2 + 3 * a] = v[3 + 3 * a] = 0;
+                }
+            }
         }
     }
 }
@@ -228,57 +254,65 @@ static double weight(int step, double d2, double t)
     return step == 0 ? 1 : step > COEF_L1_STEPS ? d2 <= t : 1 / sqrt(d2 > delta2 ? d2 : delta2);
 }
 
-/* The weighted normal equations (lower triangle of the q x q a, right-hand
- * side b, f scratch of q) of one step over sample pixels [first, last),
- * from the coefficients and the shift's change e: for the coefficients
- * (shift = 0: q = k + 1, unknowns c and c0), or for the shift's change
- * (shift = 1: q = 2, the Gauss-Newton step with the coefficients fixed).
- * Returns the number of sample pixels with a non-zero weight; *valid gets
- * the number inside the model. */
-static int64_t normal_equations(const lowrank_background *bg, int step, int shift, int64_t first,
-                                int64_t last, const double *e, double *a, double *b, double *f,
-                                int64_t *valid)
+/* The weighted normal equations of one step, from the coefficients and the
+ * shift's change e: the grid pixels' for the coefficients (the k + 1 values
+ * c and c0: lower triangle of the (k + 1)^2 a, right-hand side b), the edge
+ * pixels' for the shift's change (the Gauss-Newton step with the
+ * coefficients fixed: the 2 x 2 as, bs).  f is scratch of k + 1.  Returns
+ * the number of grid pixels with a non-zero weight; *valid gets the number
+ * inside the model, *edges the number of edge pixels inside. */
+static int64_t normal_equations(const lowrank_background *bg, int step, const double *e,
+                                double *a, double *b, double *as, double *bs, double *f,
+                                int64_t *valid, int64_t *edges)
 {
     const bg_model *m = &bg->m;
     const double *c = m->coef;
-    int64_t k = m->rank, ch = bg->channels, pv = per_value(k), used = 0, q = shift ? 2 : k + 1;
+    int64_t k = m->rank, ch = bg->channels, pv = per_value(k), used = 0, q = k + 1;
+    double r[3];
     memset(a, 0, (size_t)(q * q) * sizeof *a);
     memset(b, 0, (size_t)q * sizeof *b);
-    *valid = 0;
-    for (int64_t i = first; i < last; i++) {
+    memset(as, 0, 4 * sizeof *as);
+    memset(bs, 0, 2 * sizeof *bs);
+    *valid = *edges = 0;
+    for (int64_t i = 0; i < m->nsample; i++) {
         const float *g = m->gathered + i * per_pixel(bg, k);
+        int edge = i >= m->ngrid;
         if (g[0] < 0)
             continue;
-        ++*valid;
+        *(edge ? edges : valid) += 1;
         double d2 = 0;
         for (int64_t cc = 0; cc < ch; cc++) {
             const float *v = g + 1 + cc * pv;
-            double r = v[0] - model_at(v, c, k, e);
-            d2 += r * r;
+            r[cc] = v[0] - model_at(v, c, k, e);
+            d2 += r[cc] * r[cc];
         }
         double wgt = weight(step, d2 / (double)ch, g[0]);
         if (wgt == 0)
             continue;
-        used++;
+        used += !edge;
         for (int64_t cc = 0; cc < ch; cc++) {
             const float *v = g + 1 + cc * pv;
-            double target = v[0];
-            if (shift) { /* the residual, on the gradient of the model */
-                target -= model_at(v, c, k, e);
-                f[0] = f[1] = 0;
+            if (edge) { /* the residual, on the gradient of the model */
+                double gx = 0, gy = 0;
                 for (int64_t j = 0; j < k; j++) {
-                    f[0] += c[j] * v[2 + 3 * j];
-                    f[1] += c[j] * v[3 + 3 * j];
+                    gx += c[j] * v[2 + 3 * j];
+                    gy += c[j] * v[3 + 3 * j];
                 }
-            } else { /* the value, on the basis and the constant */
-                f[k] = 1;
-                for (int64_t j = 0; j < k; j++)
-                    f[j] = v[1 + 3 * j] + v[2 + 3 * j] * e[0] + v[3 + 3 * j] * e[1];
+                as[0] += wgt * gx * gx;
+                as[2] += wgt * gy * gx;
+                as[3] += wgt * gy * gy;
+                bs[0] += wgt * r[cc] * gx;
+                bs[1] += wgt * r[cc] * gy;
+                continue;
             }
-            for (int64_t r = 0; r < q; r++) {
-                b[r] += wgt * target * f[r];
-                for (int64_t s = 0; s <= r; s++)
-                    a[r * q + s] += wgt * f[r] * f[s];
+            /* the value, on the basis and the constant */
+            f[k] = 1;
+            for (int64_t j = 0; j < k; j++)
+                f[j] = v[1 + 3 * j] + v[2 + 3 * j] * e[0] + v[3 + 3 * j] * e[1];
+            for (int64_t rr = 0; rr < q; rr++) {
+                b[rr] += wgt * v[0] * f[rr];
+                for (int64_t s = 0; s <= rr; s++)
+                    a[rr * q + s] += wgt * f[rr] * f[s];
             }
         }
     }
@@ -348,27 +382,27 @@ static double clamp_shift(const lowrank_background *bg, double v)
 static void fit_from(lowrank_background *bg, const uint8_t *frame, int64_t stride, double *d)
 {
     bg_model *m = &bg->m;
-    int64_t k = m->rank, q = k + 1, valid;
-    double *a = m->system, *b = a + q * q, *f = b + q, e[2] = {0, 0};
+    int64_t k = m->rank, q = k + 1, valid, edges;
+    double *a = m->system, *b = a + q * q, *f = b + q, as[4], bs[2], e[2] = {0, 0};
     int regathered = 0, registration = bg->set.registration && m->nsample > m->ngrid;
     gather(bg, frame, stride, d);
     for (int step = 0; step <= COEF_L1_STEPS + COEF_TRIM_STEPS; step++) {
-        int64_t used = normal_equations(bg, step, 0, 0, m->ngrid, e, a, b, f, &valid);
+        int64_t used = normal_equations(bg, step, e, a, b, as, bs, f, &valid, &edges);
         /* too few background pixels to trust: keep the l1 fit */
         if (step > COEF_L1_STEPS && used * 10 < valid)
             break;
         if (lr_small_spd_solve(q, a, b))
             memcpy(m->coef, b, (size_t)q * sizeof *b);
+        /* the shift from the l1 steps on: least squares moves it too far */
         if (!registration || step == 0)
             continue;
-        normal_equations(bg, step, 1, 0, m->nsample, e, a, b, f, &valid);
-        a[0] += SHIFT_RIDGE * (double)valid;
-        a[3] += SHIFT_RIDGE * (double)valid;
-        if (!lr_small_spd_solve(2, a, b))
+        as[0] += SHIFT_RIDGE * (double)edges;
+        as[3] += SHIFT_RIDGE * (double)edges;
+        if (!lr_small_spd_solve(2, as, bs))
             continue;
-        double len = hypot(b[0], b[1]), scale = len > MAX_STEP ? MAX_STEP / len : 1;
-        e[0] += scale * b[0];
-        e[1] += scale * b[1];
+        double len = hypot(bs[0], bs[1]), scale = len > MAX_STEP ? MAX_STEP / len : 1;
+        e[0] += scale * bs[0];
+        e[1] += scale * bs[1];
         if (hypot(e[0], e[1]) > REGATHER && regathered < 2) {
             d[0] = clamp_shift(bg, d[0] + e[0]);
             d[1] = clamp_shift(bg, d[1] + e[1]);

@@ -24,6 +24,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include "background.h"
 
@@ -32,38 +33,58 @@
  * harmless to a threshold. */
 #define NOISE_STEP 10.0
 
-/* The learning limits of model row qy into limit (the most a value may
- * move in this frame, grey levels), and the noise levels' steps.  Returns 0
- * when nothing in the row learns. */
-static int row_limits(lowrank_background *bg, int64_t qy, uint16_t *near, float *limit)
+/* The learning limits of model row qy: limited[x] = 1 where model pixel x
+ * may move by at most limit[x] grey levels in this frame (0 where nothing
+ * is learnt), 0 where it learns freely (background); and the noise levels'
+ * steps.  bgf: scratch of width floats.  Returns 0 when nothing in the row
+ * learns. */
+static int row_limits(lowrank_background *bg, int64_t qy, uint16_t *near, float *restrict limit,
+                      uint8_t *restrict limited, float *restrict bgf)
 {
     int64_t w = bg->width, rx = lrint(bg->m.shift[0]), py = qy - lrint(bg->m.shift[1]);
-    for (int64_t x = 0; x < w; x++)
-        limit[x] = 0;
-    if (py < 0 || py >= bg->height)
-        return 0;
     int64_t h = bg->set.median / 2, lo = rx > 0 ? rx : 0, hi = w + (rx < 0 ? rx : 0);
+    for (int64_t x = 0; x < w; x++)
+        limit[x] = 0, limited[x] = 1;
+    if (py < 0 || py >= bg->height || lo >= hi)
+        return 0;
     lr_bg_column_sum(bg, bg->nearsum, py, h > 1 ? h : 1, near);
-    const uint8_t *shade = bg->shade + py * w - rx, *outside = bg->outside + py * w - rx;
-    const uint16_t *nr = near - rx;
-    const float *dist = bg->dist + py * w - rx;
-    float *noise = bg->m.noise + qy * w;
+    /* locals, restrict, one type a loop: the loops vectorise */
+    const uint8_t *restrict shade = bg->shade + py * w - rx, *restrict out = bg->outside + py * w - rx;
+    const uint16_t *restrict nr = near - rx;
+    const float *restrict dist = bg->dist + py * w - rx;
+    float *restrict noise = bg->m.noise + qy * w;
     float up = (float)(1 + NOISE_STEP * bg->set.rate), down = 1 / up;
     float pace = bg->set.absorb > 0 ? (float)(1.0 / (double)bg->set.absorb) : 0;
+    float floor = (float)bg->m.floor, fixed = (float)bg->set.threshold;
+    int adaptive = bg->set.threshold_mode != LOWRANK_BG_THRESHOLD_FIXED;
+    float scale = pace * (float)(adaptive ? bg->set.sensitivity : 1);
+    for (int64_t x = lo; x < hi; x++)
+        limited[x] = nr[x] != 0;
+    for (int64_t x = lo; x < hi; x++)
+        limited[x] = limited[x] | shade[x] | out[x];
+    /* a changed pixel's pace, in grey levels a frame; 0 outside */
+    if (adaptive)
+        for (int64_t x = lo; x < hi; x++)
+            limit[x] = scale * sqrtf(noise[x] > floor ? noise[x] : floor);
+    else
+        for (int64_t x = lo; x < hi; x++)
+            limit[x] = scale * fixed;
+    for (int64_t x = lo; x < hi; x++)
+        limit[x] = out[x] ? 0 : limit[x];
+    /* the background pixels' noise levels move */
+    for (int64_t x = lo; x < hi; x++)
+        bgf[x] = (float)(1 - limited[x]);
     for (int64_t x = lo; x < hi; x++) {
-        int background = !nr[x] && !shade[x] && !outside[x];
-        if (background)
-            noise[x] *= dist[x] > noise[x] ? up : down;
-        limit[x] = outside[x]  ? 0
-                   : background ? FLT_MAX
-                                : pace * sqrtf(lr_bg_threshold(bg, qy * w + x));
+        float n = noise[x], step = dist[x] > n ? up : down;
+        noise[x] = n + bgf[x] * (n * step - n);
     }
-    return lo < hi;
+    return 1;
 }
 
-/* Row qy of the frame moved onto the model by the whole pixels of its
- * shift, (dx, dy) rounded: model pixel q learns from frame pixel q - r.
- * Values with no frame pixel are 0 (their limit is 0).
+/* The residual x(q - r) - L_q c - c0 of model row qy against the frame
+ * moved onto the model by the whole pixels of its shift, (dx, dy) rounded
+ * (model pixel q learns from frame pixel q - r), times rate, into e; 0
+ * where no frame pixel is.
  *
  * Whole pixels, not the interpolated frame, because of what the update does
  * to the registration: learning a frame interpolated at a fractional shift
@@ -73,17 +94,55 @@ static int row_limits(lowrank_background *bg, int64_t qy, uint16_t *near, float 
  * the model takes up the fraction of a pixel instead, and the frames'
  * shifts against it go to zero: a camera that has drifted is followed, and
  * the comparison stays registered to a fraction of a pixel. */
-static void registered_row(const lowrank_background *bg, int64_t qy, float *e)
+static void residual_row(const lowrank_background *bg, int64_t qy, float rate, float *restrict e)
 {
-    int64_t w = bg->width, c = bg->channels, rx = lrint(bg->m.shift[0]);
-    int64_t py = qy - lrint(bg->m.shift[1]), lo = rx > 0 ? rx : 0, hi = w + (rx < 0 ? rx : 0);
-    const uint8_t *src = bg->frame + py * bg->stride - rx * c;
-    for (int64_t i = 0; i < lo * c; i++)
+    const bg_model *m = &bg->m;
+    int64_t w = bg->width, c = bg->channels, row = w * c, k = m->rank, rx = lrint(m->shift[0]);
+    int64_t py = qy - lrint(m->shift[1]), lo = (rx > 0 ? rx : 0) * c;
+    int64_t hi = (w + (rx < 0 ? rx : 0)) * c;
+    const uint8_t *restrict src = bg->frame + py * bg->stride - rx * c;
+    const float *restrict l = m->basis + qy * row;
+    float c0 = (float)m->coef[k], c1 = (float)m->coef[0];
+    for (int64_t i = 0; i < lo; i++)
         e[i] = 0;
-    for (int64_t i = lo * c; i < hi * c; i++)
-        e[i] = src[i];
-    for (int64_t i = hi * c; i < w * c; i++)
+    for (int64_t i = hi; i < row; i++)
         e[i] = 0;
+    if (k == 1) { /* the default rank, in one pass */
+        for (int64_t i = lo; i < hi; i++)
+            e[i] = rate * ((float)src[i] - c0 - l[i] * c1);
+        return;
+    }
+    for (int64_t i = lo; i < hi; i++)
+        e[i] = (float)src[i] - c0;
+    for (int64_t a = 0; a < k; a++) {
+        const float *restrict la = m->basis + a * bg->values + qy * row;
+        float ca = (float)m->coef[a];
+        for (int64_t i = lo; i < hi; i++)
+            e[i] -= la[i] * ca;
+    }
+    for (int64_t i = lo; i < hi; i++)
+        e[i] *= rate;
+}
+
+/* The steps e of the limited pixels of a row, within their limits: these
+ * are the few (changed pixels and their neighbours), skipped 8 at a time
+ * where there are none. */
+static void limit_steps(int64_t w, int64_t c, const uint8_t *limited, const float *limit,
+                        float *e)
+{
+    for (int64_t x = 0; x < w; x++) {
+        uint64_t word;
+        if (x + 8 <= w && (memcpy(&word, limited + x, 8), word == 0)) {
+            x += 7;
+            continue;
+        }
+        if (!limited[x])
+            continue;
+        for (int64_t ch = 0; ch < c; ch++) {
+            float v = e[x * c + ch];
+            e[x * c + ch] = v > limit[x] ? limit[x] : v < -limit[x] ? -limit[x] : v;
+        }
+    }
 }
 
 int lr_bg_update_band(void *ctx, int64_t band, int thread)
@@ -99,31 +158,15 @@ int lr_bg_update_band(void *ctx, int64_t band, int thread)
         cc += m->coef[a] * m->coef[a];
     if (!(cc > 0))
         return 0;
-    float c0 = (float)m->coef[k], r = (float)rate;
     lr_bg_band(bg, band, &y0, &y1);
     for (int64_t qy = y0; qy < y1; qy++) {
-        if (!row_limits(bg, qy, s->near, s->learn))
+        if (!row_limits(bg, qy, s->near, s->learn, s->flag, s->row2))
             continue;
-        /* the step of each value: rate x the residual of the frame moved by
-         * the whole pixels of its shift, within the pixel's limit */
         float *restrict e = s->row;
-        registered_row(bg, qy, e);
-        for (int64_t i = 0; i < row; i++)
-            e[i] -= c0;
+        residual_row(bg, qy, (float)rate, e);
+        limit_steps(w, c, s->flag, s->learn, e);
         for (int64_t a = 0; a < k; a++) {
-            const float *l = m->basis + a * bg->values + qy * row;
-            float ca = (float)m->coef[a];
-            for (int64_t i = 0; i < row; i++)
-                e[i] -= l[i] * ca;
-        }
-        for (int64_t x = 0; x < w; x++)
-            for (int64_t ch = 0; ch < c; ch++) {
-                float lim = s->learn[x], step = r * e[x * c + ch];
-                e[x * c + ch] = step > lim ? lim : step < -lim ? -lim : step;
-            }
-        for (int64_t a = 0; a < k; a++) {
-            float g = (float)(m->coef[a] / cc);
-            float *restrict l = m->basis + a * bg->values + qy * row;
+            float g = (float)(m->coef[a] / cc), *restrict l = m->basis + a * bg->values + qy * row;
             for (int64_t i = 0; i < row; i++)
                 l[i] += g * e[i];
         }

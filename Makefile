@@ -72,6 +72,18 @@ LIB_PARTS += bg_masks
 LIB_PARTS += bg_update
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
 
+# x86-64: the background model's per-frame passes a second time for AVX2,
+# chosen at run time (lib/background.h).  No -mfma: the same arithmetic as
+# the baseline build, so the same masks on every x86-64 processor.
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+BG_AVX2_PARTS := bg_masks bg_update
+LIB_OBJS += $(BG_AVX2_PARTS:%=$(B)/lib/%_avx2.o)
+$(B)/lib/background.o: ALL_CPPFLAGS += -DLR_BG_AVX2
+$(B)/lib/%_avx2.o: $(srcdir)/lib/%.c | $(B)/lib
+	$(CC) $(ALL_CPPFLAGS) -DLR_BG_SUFFIX=_avx2 $(ALL_CFLAGS) -ftree-vectorize -fno-math-errno \
+	    -mavx2 -c -o $@ $<
+endif
+
 $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 

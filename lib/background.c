@@ -172,6 +172,18 @@ static int start_threads(lowrank_background *bg)
     return rc;
 }
 
+/* The per-frame passes for this processor: AVX2 where it has it (x86-64
+ * builds carry both). */
+static bg_passes choose_passes(void)
+{
+#ifdef LR_BG_AVX2
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        return (bg_passes){lr_bg_classify_band_avx2, lr_bg_mask_band_avx2, lr_bg_update_band_avx2};
+#endif
+    return (bg_passes){lr_bg_classify_band, lr_bg_mask_band, lr_bg_update_band};
+}
+
 int lowrank_background_new(int64_t width, int64_t height, int64_t channels,
                            const lowrank_opts *opts, lowrank_background **out)
 {
@@ -194,6 +206,7 @@ int lowrank_background_new(int64_t width, int64_t height, int64_t channels,
     bg->pixels = width * height;
     bg->values = values;
     bg->set = set;
+    bg->passes = choose_passes();
     lr_opts_inherit_progress(&bg->opts, opts);
     size_t p = (size_t)bg->pixels;
     bg->dist = lr_malloc(p, sizeof *bg->dist);
@@ -293,10 +306,10 @@ int lowrank_background_apply(lowrank_background *bg, const uint8_t *frame, int64
     bg->mask = mask;
     bg->mask_stride = mask_stride;
     /* the band tasks never fail */
-    lr_pool_run(bg->pool, bg->nbands, lr_bg_classify_band, bg);
-    lr_pool_run(bg->pool, bg->nbands, lr_bg_mask_band, bg);
+    lr_pool_run(bg->pool, bg->nbands, bg->passes.classify, bg);
+    lr_pool_run(bg->pool, bg->nbands, bg->passes.mask, bg);
     if (bg->set.rate > 0 && bg->applied % bg->set.interval == 0)
-        lr_pool_run(bg->pool, bg->nbands, lr_bg_update_band, bg);
+        lr_pool_run(bg->pool, bg->nbands, bg->passes.update, bg);
     bg->frame = NULL;
     bg->mask = NULL;
     bg->applied++;

@@ -19,6 +19,27 @@
 
 #include "internal.h"
 
+/* bg_masks.c and bg_update.c are compiled twice on x86-64: for the
+ * baseline instruction set and, with the suffix _avx2 on their functions,
+ * for AVX2 (twice as wide vectors, the same arithmetic, so the same masks);
+ * lowrank_background_new picks one set by what the processor has. */
+#ifdef LR_BG_SUFFIX
+#define LR_BG_CAT_(a, b) a##b
+#define LR_BG_CAT(a, b) LR_BG_CAT_(a, b)
+#define lr_bg_classify_band LR_BG_CAT(lr_bg_classify_band, LR_BG_SUFFIX)
+#define lr_bg_mask_band LR_BG_CAT(lr_bg_mask_band, LR_BG_SUFFIX)
+#define lr_bg_update_band LR_BG_CAT(lr_bg_update_band, LR_BG_SUFFIX)
+#define lr_bg_row_count LR_BG_CAT(lr_bg_row_count, LR_BG_SUFFIX)
+#define lr_bg_column_sum LR_BG_CAT(lr_bg_column_sum, LR_BG_SUFFIX)
+#define lr_bg_shifted_row LR_BG_CAT(lr_bg_shifted_row, LR_BG_SUFFIX)
+#endif
+
+/* The band tasks of apply (lr_task_fn), in its three phases. */
+typedef struct bg_passes {
+    lr_task_fn classify, mask, update;
+} bg_passes;
+
+
 typedef struct bg_settings {
     int mode, robust, threshold_mode, registration, shadows, neighbours;
     int64_t rank, interval, median, warmup, absorb, threads;
@@ -61,6 +82,7 @@ struct lowrank_background {
     bg_model m;
     int64_t applied; /* frames applied since training */
     lr_pool *pool;
+    bg_passes passes;    /* for this processor */
     bg_scratch *scratch; /* one per thread of the pool */
     int64_t band_rows, nbands;
     /* per-pixel state and per-frame buffers */
@@ -128,6 +150,11 @@ void lr_bg_column_sum(const lowrank_background *bg, const uint16_t *rowsum, int6
 
 /* bg_update.c: the band task of the update (after every band's mask). */
 int lr_bg_update_band(void *bg, int64_t band, int thread);
+#if defined LR_BG_AVX2 && !defined LR_BG_SUFFIX
+int lr_bg_classify_band_avx2(void *bg, int64_t band, int thread);
+int lr_bg_mask_band_avx2(void *bg, int64_t band, int thread);
+int lr_bg_update_band_avx2(void *bg, int64_t band, int thread);
+#endif
 
 /* The rows of band b. */
 static inline void lr_bg_band(const lowrank_background *bg, int64_t b, int64_t *y0, int64_t *y1)

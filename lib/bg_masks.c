@@ -164,23 +164,29 @@ static void row_decisions(const lowrank_background *bg, int64_t y, const float *
 static int matches_neighbour(const lowrank_background *bg, int64_t px, const uint8_t *xv,
                              const float *const *b, float t)
 {
-    int64_t w = bg->width, c = bg->channels;
+    int64_t w = bg->width, c = bg->channels, l = px > 0 ? px - 1 : 0, r = px + 1 < w ? px + 1 : w - 1;
     /* the 8 neighbours, clamped at the image's ends (the pixel itself then,
      * which does not match: it is changed) */
-    int64_t nx[3] = {px > 0 ? px - 1 : 0, px, px + 1 < w ? px + 1 : w - 1};
+    const float *n[8] = {b[0] + l * c, b[0] + px * c, b[0] + r * c, b[1] + l * c,
+                         b[1] + r * c, b[2] + l * c,  b[2] + px * c, b[2] + r * c};
     const float *own = b[1] + px * c;
-    float best = FLT_MAX;
-    for (int r = 0; r < 3; r++)
-        for (int i = 0; i < 3; i++) {
-            const float *bv = b[r] + nx[i] * c;
-            float d = 0;
-            for (int64_t ch = 0; ch < c; ch++) {
-                float half = 0.5f * (own[ch] + bv[ch]) - (float)xv[ch];
-                d += half * half;
-            }
-            best = d < best ? d : best;
+    float limit = t * (float)c;
+    if (c == 3) { /* unrolled: this test runs on every changed pixel */
+        float o0 = 0.5f * own[0] - xv[0], o1 = 0.5f * own[1] - xv[1], o2 = 0.5f * own[2] - xv[2];
+        for (int i = 0; i < 8; i++) {
+            float d0 = o0 + 0.5f * n[i][0], d1 = o1 + 0.5f * n[i][1], d2 = o2 + 0.5f * n[i][2];
+            if (d0 * d0 + d1 * d1 + d2 * d2 <= limit)
+                return 1;
         }
-    return best <= t * (float)c;
+        return 0;
+    }
+    float o = 0.5f * own[0] - xv[0];
+    for (int i = 0; i < 8; i++) {
+        float d = o + 0.5f * n[i][0];
+        if (d * d <= limit)
+            return 1;
+    }
+    return 0;
 }
 
 /* A changed pixel x of brightness ratio a = x.b / b.b to its background b

@@ -40,7 +40,7 @@
 
 /* About this many grid cells: 512 pixels fit k + 3 numbers with a standard
  * error far under a grey level. */
-#define COEF_SAMPLE 512
+#define COEF_SAMPLE 256
 #define COEF_L1_STEPS 2
 #define COEF_TRIM_STEPS 2
 /* IRLS residual floor, grey levels. */
@@ -159,34 +159,53 @@ static void keys_weights(double t, double *w, double *dw)
     }
 }
 
-/* The cubic convolution weights of the model point (sx, sy): the 4 x 4
- * taps' offsets (into a basis column, clamped to the image), and the
- * weights of the value and of the two derivatives at each tap. */
-typedef struct cubic_taps {
-    int64_t at[16];
-    double w[16], wx[16], wy[16];
-} cubic_taps;
+/* Sampling the basis at the pixels of the sample shifted by d: the shift
+ * is the same for every pixel, so are the weights; only the taps' offsets
+ * (into a basis column, clamped to the image) depend on the pixel.  Cubic
+ * convolution (4 x 4 taps: the value and the two derivatives) at the edges,
+ * bilinear (2 x 2 taps, the value) on the grid. */
+typedef struct taps {
+    int64_t ix, iy;                  /* floor(d) */
+    double w[16], wx[16], wy[16];    /* cubic: value, d/dx, d/dy */
+    double b[4];                     /* bilinear */
+    int64_t at[16];                  /* the current pixel's taps */
+} taps;
 
-static void cubic_plan(const lowrank_background *bg, double sx, double sy, cubic_taps *t)
+static void plan_taps(const double *d, taps *t)
 {
-    int64_t w = bg->width, h = bg->height, c = bg->channels;
-    double fx = floor(sx), fy = floor(sy), ax[4], dax[4], ay[4], day[4];
-    keys_weights(sx - fx, ax, dax);
-    keys_weights(sy - fy, ay, day);
+    double fx = floor(d[0]), fy = floor(d[1]), ax[4], dax[4], ay[4], day[4];
+    double u = d[0] - fx, v = d[1] - fy;
+    t->ix = (int64_t)fx;
+    t->iy = (int64_t)fy;
+    keys_weights(u, ax, dax);
+    keys_weights(v, ay, day);
     for (int j = 0; j < 4; j++)
         for (int i = 0; i < 4; i++) {
-            int64_t yy = clamp64((int64_t)fy - 1 + j, 0, h - 1);
-            int64_t xx = clamp64((int64_t)fx - 1 + i, 0, w - 1);
-            t->at[4 * j + i] = (yy * w + xx) * c;
             t->w[4 * j + i] = ay[j] * ax[i];
             t->wx[4 * j + i] = ay[j] * dax[i];
             t->wy[4 * j + i] = day[j] * ax[i];
         }
+    t->b[0] = (1 - u) * (1 - v);
+    t->b[1] = u * (1 - v);
+    t->b[2] = (1 - u) * v;
+    t->b[3] = u * v;
 }
 
-/* Channel ch of the basis column l and its gradient at the planned point,
- * into out[0..2]. */
-static void cubic_at(const cubic_taps *t, const float *l, int64_t ch, float *out)
+/* The offsets of the n x n taps (n = 4: from -1, cubic; n = 2: from 0,
+ * bilinear) of pixel (x, y). */
+static void place_taps(const lowrank_background *bg, int64_t x, int64_t y, int n, taps *t)
+{
+    int64_t w = bg->width, h = bg->height, c = bg->channels, first = n == 4 ? -1 : 0;
+    for (int j = 0; j < n; j++) {
+        int64_t yy = clamp64(y + t->iy + first + j, 0, h - 1);
+        for (int i = 0; i < n; i++)
+            t->at[n * j + i] = (yy * w + clamp64(x + t->ix + first + i, 0, w - 1)) * c;
+    }
+}
+
+/* Channel ch of the basis column l and its gradient at the placed cubic
+ * taps, into out[0..2]. */
+static void cubic_at(const taps *t, const float *l, int64_t ch, float *out)
 {
     double v = 0, gx = 0, gy = 0;
     for (int i = 0; i < 16; i++) {
@@ -207,28 +226,29 @@ static void gather(lowrank_background *bg, const uint8_t *frame, int64_t stride,
 {
     bg_model *m = &bg->m;
     int64_t w = bg->width, h = bg->height, c = bg->channels, k = m->rank, pv = per_value(k);
-    cubic_taps taps;
+    int64_t rx = lrint(d[0]), ry = lrint(d[1]);
+    taps t;
+    plan_taps(d, &t);
     for (int64_t i = 0; i < m->nsample; i++) {
         float *g = m->gathered + i * per_pixel(bg, k);
-        int64_t x = m->sample[i] % w, y = m->sample[i] / w;
-        int64_t qx = x + lrint(d[0]), qy = y + lrint(d[1]);
+        int64_t x = m->sample[i] % w, y = m->sample[i] / w, qx = x + rx, qy = y + ry;
         if (qx < 0 || qx >= w || qy < 0 || qy >= h) {
             g[0] = -1;
             continue;
         }
         g[0] = lr_bg_threshold(bg, qy * w + qx);
         int edge = i >= m->ngrid;
-        if (edge)
-            cubic_plan(bg, (double)x + d[0], (double)y + d[1], &taps);
+        place_taps(bg, x, y, edge ? 4 : 2, &t);
         for (int64_t ch = 0; ch < c; ch++) {
             float *v = g + 1 + ch * pv;
             v[0] = frame[y * stride + x * c + ch];
             for (int64_t a = 0; a < k; a++) {
                 const float *l = m->basis + a * bg->values;
                 if (edge) {
-                    cubic_at(&taps, l, ch, v + 1 + 3 * a);
+                    cubic_at(&t, l, ch, v + 1 + 3 * a);
                 } else { /* the coefficients need no gradient */
-                    v[1 + 3 * a] = (float)lr_bg_bilinear(bg, l, (double)x + d[0], (double)y + d[1], ch);
+                    v[1 + 3 * a] = (float)(t.b[0] * l[t.at[0] + ch] + t.b[1] * l[t.at[1] + ch] +
+                                           t.b[2] * l[t.at[2] + ch] + t.b[3] * l[t.at[3] + ch]);
                     v[2 + 3 * a] = v[3 + 3 * a] = 0;
                 }
             }

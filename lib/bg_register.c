@@ -55,7 +55,7 @@
  * edge's tens. */
 #define SHIFT_RIDGE 0.01
 /* A jump of the camera is searched for up to this many whole pixels from
- * the last frame's shift. */
+ * the last frame's shift (lr_bg_fit_frame)... */
 #define SEARCH 4
 /* ... when fewer edge pixels than this share match at the shift found, and
  * a whole-pixel shift must match this share more of them. */
@@ -111,7 +111,9 @@ int lr_bg_choose_sample(const lowrank_background *bg, bg_model *m)
     m->sample = lr_malloc((size_t)most, sizeof *m->sample);
     m->gathered = m->sample ? lr_malloc((size_t)(most * per_pixel(bg, k)), sizeof *m->gathered)
                             : NULL;
-    m->system = m->gathered ? lr_malloc((size_t)(q * q + 2 * q), sizeof *m->system) : NULL;
+    /* the normal equations and scratch (q * q + 2 q), the last frame's
+     * coefficients and the fitted ones (2 q) */
+    m->system = m->gathered ? lr_malloc((size_t)(q * q + 4 * q), sizeof *m->system) : NULL;
     if (!m->system)
         return LOWRANK_ENOMEM;
     m->nsample = 0;
@@ -363,23 +365,18 @@ static double edges_within(const lowrank_background *bg, const uint8_t *frame, i
     return n ? (double)within / (double)n : 1;
 }
 
-/* A camera that jumped by whole pixels since the last frame, which the
- * Gauss-Newton steps do not follow (they converge within a pixel or two):
- * when fewer than SEARCH_BELOW of the edge pixels match the model at the
- * shift found, try every shift by up to SEARCH whole pixels from it, and
- * keep the one where most match, if SEARCH_GAIN more than there do.
- * Returns 1 when the shift changed. */
+/* The whole-pixel shift, by up to SEARCH pixels from d, at which most edge
+ * pixels match the model with the current coefficients, into d, if
+ * SEARCH_GAIN more of them match there than at d.  Returns 1 when d
+ * changed. */
 static int search_jump(const lowrank_background *bg, const uint8_t *frame, int64_t stride,
                        double *d)
 {
-    double best = edges_within(bg, frame, stride, d, 0, 0), start = best;
+    double best = edges_within(bg, frame, stride, d, 0, 0) + SEARCH_GAIN;
     int64_t bx = 0, by = 0;
-    if (bg->m.nsample == bg->m.ngrid || best >= SEARCH_BELOW)
-        return 0;
-    best += SEARCH_GAIN;
     for (int64_t ty = -SEARCH; ty <= SEARCH; ty++)
         for (int64_t tx = -SEARCH; tx <= SEARCH; tx++) {
-            double share = tx || ty ? edges_within(bg, frame, stride, d, tx, ty) : start;
+            double share = tx || ty ? edges_within(bg, frame, stride, d, tx, ty) : 0;
             if (share > best) {
                 best = share;
                 bx = tx;
@@ -411,7 +408,8 @@ static void fit_from(lowrank_background *bg, const uint8_t *frame, int64_t strid
         /* too few background pixels to trust: keep the l1 fit */
         if (step > COEF_L1_STEPS && used * 10 < valid)
             break;
-        if (lr_small_spd_solve(q, a, b))
+        /* a frame is never a negative image of the background */
+        if (lr_small_spd_solve(q, a, b) && b[0] > 0)
             memcpy(m->coef, b, (size_t)q * sizeof *b);
         /* the shift from the l1 steps on: least squares moves it too far */
         if (!registration || step == 0)
@@ -435,13 +433,34 @@ static void fit_from(lowrank_background *bg, const uint8_t *frame, int64_t strid
     d[1] = clamp_shift(bg, d[1] + e[1]);
 }
 
+/* A camera that jumped by whole pixels since the last frame is not
+ * followed by the Gauss-Newton steps (they converge within a pixel or two),
+ * and at the wrong shift the coefficients fit what they can: when fewer than
+ * SEARCH_BELOW of the edge pixels match the model after the fit, the
+ * whole-pixel shifts around the last frame's are tried with the last
+ * frame's coefficients, and the fit from the best one is kept if more edge
+ * pixels match after it. */
 void lr_bg_fit_frame(lowrank_background *bg, const uint8_t *frame, int64_t stride)
 {
     bg_model *m = &bg->m;
-    double d[2] = {m->shift[0], m->shift[1]};
+    int64_t q = m->rank + 1;
+    double *last = m->system + q * q + 2 * q, *fitted = last + q, d[2] = {m->shift[0], m->shift[1]};
+    memcpy(last, m->coef, (size_t)q * sizeof *last);
     fit_from(bg, frame, stride, d);
-    if (bg->set.registration && search_jump(bg, frame, stride, d))
-        fit_from(bg, frame, stride, d);
+    double share = edges_within(bg, frame, stride, d, 0, 0), jump[2] = {m->shift[0], m->shift[1]};
+    if (bg->set.registration && m->nsample > m->ngrid && share < SEARCH_BELOW) {
+        memcpy(fitted, m->coef, (size_t)q * sizeof *fitted);
+        memcpy(m->coef, last, (size_t)q * sizeof *last);
+        if (search_jump(bg, frame, stride, jump)) {
+            fit_from(bg, frame, stride, jump);
+            if (edges_within(bg, frame, stride, jump, 0, 0) > share)
+                d[0] = jump[0], d[1] = jump[1];
+            else
+                memcpy(m->coef, fitted, (size_t)q * sizeof *fitted);
+        } else {
+            memcpy(m->coef, fitted, (size_t)q * sizeof *fitted);
+        }
+    }
     m->shift[0] = d[0];
     m->shift[1] = d[1];
     if (getenv("LR_DEBUG_SHIFT"))

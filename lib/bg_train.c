@@ -358,6 +358,25 @@ typedef struct basis_job {
     char message[512];           /* the cancel's, written by thread 0 */
 } basis_job;
 
+/* The least-squares rows lb (bv x k) of the block (bv x n) given the map
+ * (n x k): lb = block map, in a loop of the library's own -- a product
+ * this small would start a multi-threaded BLAS's threads from every thread
+ * fitting a block. */
+static void least_squares_rows(const double *block, int64_t bv, int64_t n, const double *map,
+                               int64_t k, double *lb)
+{
+    for (int64_t a = 0; a < k; a++) {
+        double *restrict o = lb + a * bv;
+        memset(o, 0, (size_t)bv * sizeof *o);
+        for (int64_t j = 0; j < n; j++) {
+            const double *restrict x = block + j * bv;
+            double mj = map[a * n + j];
+            for (int64_t i = 0; i < bv; i++)
+                o[i] += x[i] * mj;
+        }
+    }
+}
+
 /* The calling thread reports the blocks done; a cancel stops every task. */
 static int report(basis_job *job, int thread)
 {
@@ -385,13 +404,13 @@ static int basis_block(void *ctx, int64_t task, int thread)
     int64_t nm = min64(n, NOISE_FRAMES), y0 = task * job->rows;
     int64_t h = min64(job->rows, bg->height - y0), bv = h * row;
     load_block(bg, fr, y0, h, block);
-    int rc = lr_gemm(LOWRANK_FLOAT64, 'N', 'N', bv, k, n, 1.0, block, bv, job->lsmap, n, 0.0, lb,
-                     bv);
-    if (rc == LOWRANK_OK && bg->set.robust)
-        rc = lr_lp_entrywise_left(LOWRANK_FLOAT64, bv, n, block, bv, k, r, k, 1.0, ROW_ITER,
-                                  ROW_TOL, lb, bv);
-    if (rc != LOWRANK_OK)
-        return rc;
+    least_squares_rows(block, bv, n, job->lsmap, k, lb);
+    if (bg->set.robust) {
+        int rc = lr_lp_entrywise_left(LOWRANK_FLOAT64, bv, n, block, bv, k, r, k, 1.0, ROW_ITER,
+                                      ROW_TOL, lb, bv);
+        if (rc != LOWRANK_OK)
+            return rc;
+    }
     for (int64_t a = 0; a < k; a++)
         for (int64_t i = 0; i < bv; i++)
             m->basis[a * bg->values + y0 * row + i] = (float)lb[a * bv + i];

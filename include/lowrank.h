@@ -913,11 +913,15 @@ LOWRANK_API int lowrank_coreset_merge(const lowrank_coreset *a, const lowrank_co
 typedef struct lowrank_background lowrank_background;
 
 /* lowrank_background_new: an untrained model for frames of the given size,
- * with the LOWRANK_OPT_BG_... options of opts (NULL: defaults), which are
- * copied.  Free it with lowrank_background_free.
+ * with the LOWRANK_OPT_BG_... options and LOWRANK_OPT_THREADS of opts (NULL:
+ * defaults), which are copied, progress callback included.  The model's
+ * threads are started here (LOWRANK_OPT_THREADS - 1 of them, or one less
+ * than the cores available; none for 1) and wait between frames.  Free it
+ * with lowrank_background_free.
  * Errors: LOWRANK_EINVAL (out NULL), LOWRANK_ESIZE (width or height < 1,
  * channels neither 1 nor 3), LOWRANK_ERANGE (an even median filter size),
- * LOWRANK_EOVERFLOW (the frame size overflows), LOWRANK_ENOMEM. */
+ * LOWRANK_EOVERFLOW (the frame size overflows), LOWRANK_ENOMEM (memory, or a
+ * thread that could not be started). */
 LOWRANK_API int lowrank_background_new(int64_t width, int64_t height, int64_t channels,
                                        const lowrank_opts *opts, lowrank_background **out);
 
@@ -925,27 +929,34 @@ LOWRANK_API int lowrank_background_new(int64_t width, int64_t height, int64_t ch
  * frames[i] points at the first row of frame i.  The frames may hold moving
  * objects (the adaptive model's l1 fit ignores an object that covers a pixel
  * in fewer than about half of them).  Retraining replaces the model.  On
- * failure the model is left as it was.
+ * failure the model is left as it was.  Reports progress to the callback of
+ * the options given to lowrank_background_new, which may cancel it.
  * Errors: LOWRANK_EINVAL (bg, frames or a frames[i] NULL), LOWRANK_ESIZE
  * (nframes < 2, stride < width x channels), LOWRANK_ERANGE (the rank is not
  * below nframes, or exceeds width x height x channels), LOWRANK_ENOMEM,
  * LOWRANK_ENOCONV (an eigen-decomposition failed), LOWRANK_EDEGENERATE (the
- * frames' coefficients are singular, e.g. all-zero frames). */
+ * frames' coefficients are singular, e.g. all-zero frames), LOWRANK_ECANCELED
+ * (the progress callback asked to stop). */
 LOWRANK_API int lowrank_background_train(lowrank_background *bg, const uint8_t *const *frames,
                                          int64_t nframes, int64_t stride);
 
 /* lowrank_background_apply: classify one frame: mask gets width x height
- * bytes, 255 where the frame differs from the background (foreground) and
- * 0 elsewhere, rows mask_stride bytes apart.  With the update on, the model
- * then learns from the pixels judged background.  Never allocates.
+ * bytes, 255 where the frame differs from the background (foreground), 127
+ * on cast shadows when LOWRANK_OPT_BG_SHADOWS is LOWRANK_BG_SHADOWS_MARK,
+ * and 0 elsewhere, rows mask_stride bytes apart.  The adaptive model first
+ * fits the frame's global translation, gain and offset.  With the update on,
+ * the model then learns from the pixels judged background (and absorbs, at
+ * the pace of LOWRANK_OPT_BG_ABSORB, what stays changed).  Never allocates
+ * and starts no thread; the masks do not depend on LOWRANK_OPT_THREADS.
  * Errors: LOWRANK_EINVAL (bg, frame or mask NULL, model not trained),
  * LOWRANK_ESIZE (stride < width x channels, mask_stride < width). */
 LOWRANK_API int lowrank_background_apply(lowrank_background *bg, const uint8_t *frame,
                                          int64_t stride, uint8_t *mask, int64_t mask_stride);
 
 /* lowrank_background_image: the current background (the model's
- * reconstruction for the last frame applied, or for the last training frame
- * before any), width x height x channels bytes, rows stride bytes apart.
+ * reconstruction for the last frame applied, at its translation, or for the
+ * last training frame before any), width x height x channels bytes, rows
+ * stride bytes apart.
  * Errors: LOWRANK_EINVAL (bg or out NULL, model not trained), LOWRANK_ESIZE
  * (stride < width x channels). */
 LOWRANK_API int lowrank_background_image(const lowrank_background *bg, uint8_t *out,

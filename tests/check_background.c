@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "blas.h"
+#include "internal.h"
 #include "testutil.h"
 
 enum { W = 40, H = 30, NTRAIN = 16 };
@@ -731,6 +732,67 @@ START_TEST(threads_give_the_same_masks)
 }
 END_TEST
 
+/* ------------------------------------------------------------ progress */
+
+typedef struct reports {
+    int calls, cancel_at;
+    double last;
+    int decreased;
+} reports;
+
+static int count_report(double fraction, void *user)
+{
+    reports *r = user;
+    r->decreased |= fraction < r->last || fraction < 0 || fraction > 1;
+    r->last = fraction;
+    return ++r->calls == r->cancel_at;
+}
+
+/* Training reports its progress through the options given to new (every
+ * report passed on: the interval lowered to 0), in [0, 1] and never back,
+ * from the calling thread whatever the thread count; a cancel returns
+ * LOWRANK_ECANCELED and leaves the model as it was (untrained here, trained
+ * before); both modes. */
+START_TEST(training_reports_and_cancels)
+{
+    const scene *sc = &plain[1];
+    uint8_t **t = make_training(sc), mask[W * H];
+    for (int threads = 1; threads <= 2; threads++) {
+        reports r = {0, 0, 0, 0};
+        lowrank_opts *o = opts_with(5);
+        ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_BG_MODE,
+                                          _i ? LOWRANK_BG_MODE_SEED : LOWRANK_BG_MODE_ADAPTIVE));
+        ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_THREADS, threads));
+        ck_assert_ok(lowrank_opts_set_progress(o, count_report, &r));
+        o->progress_interval = 0;
+        lowrank_background *bg;
+        ck_assert_ok(lowrank_background_new(W, H, 3, o, &bg));
+        ck_assert_ok(lowrank_background_train(bg, (const uint8_t *const *)t, NTRAIN, W * 3));
+        ck_assert_int_ge(r.calls, 3);
+        ck_assert(!r.decreased);
+        /* cancelled at the second report: the trained model stays */
+        uint8_t before[W * H * 3], after[W * H * 3];
+        ck_assert_ok(lowrank_background_image(bg, before, W * 3));
+        r = (reports){0, 2, 0, 0};
+        ck_assert_fails(lowrank_background_train(bg, (const uint8_t *const *)t, NTRAIN, W * 3),
+                        LOWRANK_ECANCELED);
+        ck_assert_ptr_nonnull(strstr(lowrank_last_error(), "canceled"));
+        ck_assert_ok(lowrank_background_image(bg, after, W * 3));
+        ck_assert_mem_eq(before, after, sizeof before);
+        lowrank_background_free(bg);
+        /* a model never trained stays untrained */
+        ck_assert_ok(lowrank_background_new(W, H, 3, o, &bg));
+        r = (reports){0, 1, 0, 0};
+        ck_assert_fails(lowrank_background_train(bg, (const uint8_t *const *)t, NTRAIN, W * 3),
+                        LOWRANK_ECANCELED);
+        ck_assert_fails(lowrank_background_apply(bg, t[0], W * 3, mask, W), LOWRANK_EINVAL);
+        lowrank_background_free(bg);
+        lowrank_opts_free(o);
+    }
+    free_frames(t, NTRAIN);
+}
+END_TEST
+
 START_TEST(errors)
 {
     lowrank_background *bg = (lowrank_background *)&bg;
@@ -743,6 +805,15 @@ START_TEST(errors)
     ck_assert_fails(lowrank_background_new(INT64_MAX / 2, 4, 3, NULL, &bg), LOWRANK_EOVERFLOW);
     lowrank_opts *o = opts_with(4);
     ck_assert_fails(lowrank_background_new(W, H, 3, o, &bg), LOWRANK_ERANGE);
+    /* the options of issue 12, out of their ranges */
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_THREADS, -1), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_BG_REGISTRATION, 2), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_BG_NEIGHBOURS, -1), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_BG_SHADOWS, 0), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_BG_SHADOWS, 4), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_double(o, LOWRANK_OPT_BG_SHADOW_RATIO, 0), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_double(o, LOWRANK_OPT_BG_SHADOW_RATIO, 1), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_BG_ABSORB, -1), LOWRANK_ERANGE);
     lowrank_opts_free(o);
 
     const scene *sc = &plain[1];
@@ -850,6 +921,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, cast_shadow);
     tcase_add_test(tc, stopped_object);
     tcase_add_test(tc, threads_give_the_same_masks);
+    tcase_add_loop_test(tc, training_reports_and_cancels, 0, 2);
     tcase_add_test(tc, errors);
     tcase_add_loop_test(tc, allocation_failure, 0, 2);
     suite_add_tcase(s, tc);

@@ -465,6 +465,8 @@ static int adaptive_basis(const lowrank_background *bg, const frames *fr, const 
     int rc = job.res ? lr_pool_run(bg->pool, job.blocks, basis_block, &job) : LOWRANK_ENOMEM;
     if (atomic_load(&job.canceled))
         rc = lr_fail(LOWRANK_ECANCELED, "%s", job.message);
+    else if (rc == LOWRANK_OK) /* the workers may have done every block */
+        rc = lr_progress_report(pr, 1.0);
     free_per_thread(job.block, threads);
     free_per_thread(job.lb, threads);
     free_per_thread(job.res, threads);

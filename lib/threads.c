@@ -28,6 +28,15 @@
 
 #include "internal.h"
 
+/* When the caller waits for the workers' last tasks longer than this share
+ * of a job's time (an average over the last jobs), the workers are not
+ * getting the cores -- another process has them -- and waiting for a
+ * descheduled worker costs more than its help: the pool runs the next
+ * SOLO_JOBS jobs in the caller alone, then tries the workers again.  The
+ * results are the same either way. */
+#define STALL_SHARE 0.25
+#define SOLO_JOBS 64
+
 /* Threads yield this many times (some tens of microseconds on an idle core)
  * waiting for the next job, or for the last task of one, before they sleep:
  * the phases of one frame follow each other within microseconds, and a
@@ -52,6 +61,10 @@ struct lr_pool {
     _Atomic uint64_t claim;
     _Atomic int64_t finished;
     _Atomic uint32_t published; /* the generation, readable without the lock */
+    /* the caller's share of time spent waiting (an average), and the jobs
+     * it still runs alone */
+    double stall;
+    int solo;
     /* the failure of the lowest failing task */
     int64_t fail_task;
     int fail_rc;
@@ -201,7 +214,9 @@ int lr_pool_threads(const lr_pool *p) { return p ? p->threads : 1; }
 
 int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx)
 {
-    if (!p || p->threads == 1 || ntasks <= 1) {
+    if (p && p->solo > 0)
+        p->solo--;
+    if (!p || p->threads == 1 || ntasks <= 1 || p->solo > 0) {
         for (int64_t t = 0; t < ntasks; t++) {
             int rc = fn(ctx, t, 0);
             if (rc != 0)
@@ -221,7 +236,9 @@ int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx)
     atomic_store(&p->published, gen);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
+    double start = lr_now();
     work(p, gen, fn, ctx, ntasks, 0);
+    double worked = lr_now();
     for (int i = 0; i < SPIN_ROUNDS && atomic_load(&p->finished) < ntasks; i++)
         sched_yield();
     pthread_mutex_lock(&p->lock);
@@ -229,6 +246,12 @@ int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx)
         pthread_cond_wait(&p->done, &p->lock);
     int rc = p->fail_rc;
     pthread_mutex_unlock(&p->lock);
+    double end = lr_now(), share = end > start ? (end - worked) / (end - start) : 0;
+    p->stall += (share - p->stall) / 8;
+    if (p->stall > STALL_SHARE) {
+        p->solo = SOLO_JOBS;
+        p->stall = 0;
+    }
     if (rc != 0)
         lr_fail(rc, "%s", p->fail_message);
     return rc;

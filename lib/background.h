@@ -16,6 +16,7 @@
 #define LOWRANK_BACKGROUND_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -155,6 +156,18 @@ int lr_bg_classify_band_avx2(void *bg, int64_t band, int thread);
 int lr_bg_mask_band_avx2(void *bg, int64_t band, int thread);
 int lr_bg_update_band_avx2(void *bg, int64_t band, int thread);
 #endif
+
+/* The first x >= from with flags[x] set, or w: a scan of sparse flags (the
+ * changed pixels of a row), skipping 8 unset ones at a time. */
+static inline int64_t lr_bg_next_set(const uint8_t *flags, int64_t from, int64_t w)
+{
+    int64_t x = from;
+    for (uint64_t word; x + 8 <= w && (memcpy(&word, flags + x, 8), word == 0);)
+        x += 8;
+    while (x < w && !flags[x])
+        x++;
+    return x;
+}
 
 /* The rows of band b. */
 static inline void lr_bg_band(const lowrank_background *bg, int64_t b, int64_t *y0, int64_t *y1)

@@ -207,24 +207,16 @@ static int like_shadow(const lowrank_background *bg, const uint8_t *xv, const fl
     return (e0 * e0 + e1 * e1 + e2 * e2) * (1.0f / 3) <= a * a * t;
 }
 
-/* The changed pixels of row y (raw), one by one: those that match the
- * background half a pixel away become background, those like a shadow move
- * from raw to shade.  Changed pixels are few: runs of unchanged ones are
- * skipped 8 at a time. */
+/* The changed pixels of row y (raw), one by one (they are few): those that
+ * match the background half a pixel away become background, those like a
+ * shadow move from raw to shade. */
 static void row_changed(const lowrank_background *bg, int64_t y, const uint8_t *x,
                         const float *const *b, int neighbours, int shadows, uint8_t *raw,
                         uint8_t *shade)
 {
     int64_t w = bg->width, c = bg->channels, rx = lrint(bg->m.shift[0]);
     int64_t qy = y + lrint(bg->m.shift[1]);
-    for (int64_t px = 0; px < w; px++) {
-        uint64_t word;
-        if (px + 8 <= w && (memcpy(&word, raw + px, 8), word == 0)) {
-            px += 7;
-            continue;
-        }
-        if (!raw[px])
-            continue;
+    for (int64_t px = lr_bg_next_set(raw, 0, w); px < w; px = lr_bg_next_set(raw, px + 1, w)) {
         float t = lr_bg_threshold(bg, qy * w + px + rx);
         const uint8_t *xv = x + px * c;
         if (neighbours && matches_neighbour(bg, px, xv, b, t))

@@ -124,25 +124,16 @@ static void residual_row(const lowrank_background *bg, int64_t qy, float rate, f
         e[i] *= rate;
 }
 
-/* The steps e of the limited pixels of a row, within their limits: these
- * are the few (changed pixels and their neighbours), skipped 8 at a time
- * where there are none. */
+/* The steps e of the limited pixels of a row (the few: changed pixels and
+ * their neighbours), within their limits. */
 static void limit_steps(int64_t w, int64_t c, const uint8_t *limited, const float *limit,
                         float *e)
 {
-    for (int64_t x = 0; x < w; x++) {
-        uint64_t word;
-        if (x + 8 <= w && (memcpy(&word, limited + x, 8), word == 0)) {
-            x += 7;
-            continue;
-        }
-        if (!limited[x])
-            continue;
+    for (int64_t x = lr_bg_next_set(limited, 0, w); x < w; x = lr_bg_next_set(limited, x + 1, w))
         for (int64_t ch = 0; ch < c; ch++) {
             float v = e[x * c + ch];
             e[x * c + ch] = v > limit[x] ? limit[x] : v < -limit[x] ? -limit[x] : v;
         }
-    }
 }
 
 int lr_bg_update_band(void *ctx, int64_t band, int thread)

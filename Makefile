@@ -1,9 +1,12 @@
 # Makefile - liblowrank, hand-written GNU make.
 #
-#   make                 the libraries, the tool and the man pages
+#   make                 the libraries, the tools and the man pages (liblowrank_mpi
+#                        and lowrank-mpi too when configure found MPI)
 #   make check           unit tests (Check) and tool tests
 #   make check-asan      the same, built with AddressSanitizer + UBSan in build-asan/
 #   make check-valgrind  the unit tests under valgrind
+#   make check-tsan      the unit tests and a threads test under ThreadSanitizer
+#   make fuzz            the libFuzzer harnesses of fuzz/, each for FUZZ_SECONDS
 #   make bench           the benchmark programs in bench/ (not run by make check)
 #   make demo            compress the bundled layer, subtract the bundled video's background
 #   make install         DESTDIR, prefix, libdir, mandir, ... as usual
@@ -38,7 +41,9 @@ SOFILE := liblowrank.so.$(VERSION)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
         -Wvla -Wpointer-arith -Wcast-qual
-ifdef SANITIZE
+ifeq ($(SANITIZE),thread)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+else ifdef SANITIZE
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 else
 OPT := -O2 -g
@@ -155,14 +160,89 @@ $(B)/tools/%.o: $(srcdir)/tools/%.c | $(B)/tools
 $(B)/tools/lowrank: $(TOOL_OBJS) $(B)/lib/liblowrank.so
 	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJS) -L$(B)/lib -llowrank $(IMAGE_LIBS) -lm
 
+# ------------------------------------------------------------ liblowrank_mpi
+# The distributed library beside liblowrank (mpi/, docs/mpi.md), built when
+# configure found MPI.  It compiles in liblowrank's internal BLAS layer and
+# generator under its own names (mpi/rename.h) and calls liblowrank itself
+# through the public API only; liblowrank never sees MPI.
+MPI_SONAME := liblowrank_mpi.so.$(VERSION_MAJOR)
+MPI_SOFILE := liblowrank_mpi.so.$(VERSION)
+MPI_PARTS := comm
+MPI_PARTS += setup
+MPI_PARTS += block
+MPI_PARTS += tsqr
+MPI_PARTS += svd
+MPI_PARTS += lp
+MPI_SHARED_PARTS := blas random
+MPI_OBJS := $(MPI_PARTS:%=$(B)/mpi/%.o) $(MPI_SHARED_PARTS:%=$(B)/mpi/lib_%.o)
+MPI_CPPFLAGS = -include $(srcdir)/mpi/rename.h -I$(srcdir)/mpi -I$(srcdir)/lib $(ALL_CPPFLAGS) \
+               $(MPI_CFLAGS)
+
+$(B)/mpi/%.o: $(srcdir)/mpi/%.c | $(B)/mpi
+	$(CC) $(MPI_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/mpi/lib_%.o: $(srcdir)/lib/%.c | $(B)/mpi
+	$(CC) $(MPI_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/mpi/$(MPI_SOFILE): $(MPI_OBJS) $(srcdir)/mpi/lowrank_mpi.map $(B)/lib/liblowrank.so
+	$(CC) -shared -Wl,-soname,$(MPI_SONAME) -Wl,--version-script=$(srcdir)/mpi/lowrank_mpi.map \
+	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(MPI_OBJS) -L$(B)/lib -llowrank $(MPI_LIBS) $(LINALG_LIBS)
+
+$(B)/mpi/$(MPI_SONAME): $(B)/mpi/$(MPI_SOFILE)
+	ln -sf $(MPI_SOFILE) $@
+
+$(B)/mpi/liblowrank_mpi.so: $(B)/mpi/$(MPI_SONAME)
+	ln -sf $(MPI_SONAME) $@
+
+$(B)/mpi/liblowrank_mpi.a: $(MPI_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(MPI_OBJS)
+
+# Requires the MPI module configure found, or carries the flags of mpicc.
+$(B)/lowrank-mpi.pc: $(srcdir)/lowrank-mpi.pc.in FORCE
+	sed -e 's|@prefix@|$(prefix)|' -e 's|@exec_prefix@|$(exec_prefix)|' \
+	    -e 's|@libdir@|$(libdir)|' -e 's|@includedir@|$(includedir)|' \
+	    -e 's|@PACKAGE_VERSION@|$(VERSION)|' \
+	    -e 's|@MPI_REQUIRES@|$(if $(MPI_PC),$(comma) $(MPI_PC))|' \
+	    -e 's|@MPI_LIBS@|$(if $(MPI_PC),,$(space)$(strip $(MPI_LIBS)))|' \
+	    -e 's|@MPI_CFLAGS@|$(if $(MPI_PC),,$(space)$(strip $(MPI_CFLAGS)))|' $< > $@.tmp
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+comma := ,
+space := $(subst ,, )
+
+# lowrank-mpi, on the public APIs of both libraries and the tool's parser.
+MPI_TOOL_OBJS := $(B)/tools/lowrank-mpi.o $(B)/tools/args.o
+
+$(B)/tools/lowrank-mpi.o: $(srcdir)/tools/lowrank-mpi.c | $(B)/tools
+	$(CC) -I$(srcdir)/mpi $(ALL_CPPFLAGS) $(MPI_CFLAGS) $(ALL_CFLAGS) -fvisibility=default -c \
+	    -o $@ $<
+
+$(B)/tools/lowrank-mpi: $(MPI_TOOL_OBJS) $(B)/mpi/liblowrank_mpi.so
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MPI_TOOL_OBJS) -L$(B)/mpi -L$(B)/lib -llowrank_mpi -llowrank \
+	    $(MPI_LIBS) -lm
+
+MPI_BUILT := $(B)/mpi/liblowrank_mpi.so $(B)/mpi/liblowrank_mpi.a $(B)/lowrank-mpi.pc \
+             $(B)/tools/lowrank-mpi
+ifneq ($(HAVE_MPI),yes)
+MPI_BUILT :=
+endif
+
 # ------------------------------------------------------------ man pages
+# liblowrank_mpi's pages (mpi/man) are built and installed with it.
 MAN_SRCS := $(notdir $(wildcard $(srcdir)/man/*.scd))
+MPI_MAN_SRCS := $(notdir $(wildcard $(srcdir)/mpi/man/*.scd))
 MAN_PAGES := $(MAN_SRCS:%.scd=$(B)/man/%)
+ifeq ($(HAVE_MPI),yes)
+MAN_PAGES += $(MPI_MAN_SRCS:%.scd=$(B)/man/%)
+endif
 
 $(B)/man/%: $(srcdir)/man/%.scd | $(B)/man
 	$(SCDOC) < $< > $@
 
-all: $(LIBS_BUILT) $(B)/tools/lowrank $(B)/lowrank.pc $(CMAKE_FILES) $(MAN_PAGES)
+$(B)/man/%: $(srcdir)/mpi/man/%.scd | $(B)/man
+	$(SCDOC) < $< > $@
+
+all: $(LIBS_BUILT) $(B)/tools/lowrank $(B)/lowrank.pc $(CMAKE_FILES) $(MAN_PAGES) $(MPI_BUILT)
 
 # ------------------------------------------------------------ tests
 SUITES := core
@@ -178,6 +258,8 @@ SUITES += lp
 SUITES += lp_entries
 SUITES += background
 SUITES += progress
+SUITES += scale
+SUITES += threads
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
 # Tests link the static archive: they reach the internal layer too, and
 # wrapping malloc lets them fail any allocation on purpose.
@@ -192,10 +274,24 @@ $(B)/tests/check_%: $(srcdir)/tests/check_%.c $(B)/tests/testutil.o $(B)/lib/lib
 	    -o $@ $< $(B)/tests/testutil.o $(B)/lib/liblowrank.a $(LINALG_LIBS) $(CHECK_LIBS) \
 	    $(TEST_WRAP)
 
-# Environment of the shell tests: the tool, its library, the sources.
-TEST_ENV = LOWRANK=$(abspath $(B))/tools/lowrank LD_LIBRARY_PATH=$(abspath $(B))/lib \
+# liblowrank_mpi's test program, run under mpirun by tests/test_mpi.sh;
+# it links both static archives, so it also shows that they link together.
+MPI_CHECK := $(B)/tests/check_mpi
+ifneq ($(HAVE_MPI),yes)
+MPI_CHECK :=
+endif
+
+$(B)/tests/check_mpi: $(srcdir)/tests/check_mpi.c $(B)/tests/testutil.o $(B)/mpi/liblowrank_mpi.a \
+                      $(B)/lib/liblowrank.a
+	$(CC) -I$(srcdir)/mpi $(ALL_CPPFLAGS) $(MPI_CFLAGS) $(TEST_CFLAGS) $(ALL_CFLAGS) \
+	    $(ALL_LDFLAGS) -o $@ $< $(B)/tests/testutil.o $(B)/mpi/liblowrank_mpi.a \
+	    $(B)/lib/liblowrank.a $(MPI_LIBS) $(LINALG_LIBS) $(CHECK_LIBS) $(TEST_WRAP)
+
+# Environment of the shell tests: the tools, their libraries, the sources.
+TEST_ENV = LOWRANK=$(abspath $(B))/tools/lowrank LD_LIBRARY_PATH=$(abspath $(B))/lib:$(abspath $(B))/mpi \
            SRCDIR=$(srcdir) BUILDDIR=$(abspath $(B)) B=$(B) PYTHON=$(PYTHON) CC="$(CC)" \
-           MAKE="$(MAKE)" SANITIZE=$(SANITIZE)
+           MAKE="$(MAKE)" SANITIZE=$(SANITIZE) HAVE_MPI=$(HAVE_MPI) MPIRUN="$(MPIRUN)" \
+           LOWRANK_MPI=$(abspath $(B))/tools/lowrank-mpi
 SHELL_TESTS := $(notdir $(wildcard $(srcdir)/tests/test_*.sh))
 
 need-check:
@@ -203,7 +299,7 @@ need-check:
 	    echo "make check needs the Check library: apt-get install check, then ./configure" >&2; \
 	    exit 1; fi
 
-check: need-check all $(SUITE_BINS) $(B)/demo/compress
+check: need-check all $(SUITE_BINS) $(MPI_CHECK) $(B)/demo/compress
 	@failed=; \
 	for t in $(SUITE_BINS); do \
 	    $(TEST_ENV) $$t || failed="$$failed $$(basename $$t)"; done; \
@@ -217,24 +313,109 @@ check-asan:
 
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite,indirect --suppressions=$(srcdir)/tests/valgrind.supp
-check-valgrind: need-check $(SUITE_BINS)
+# check_mpi under valgrind on two ranks, with the suppressions of what Open MPI
+# keeps from MPI_Init (its own file and tests/valgrind-mpi.supp).
+VALGRIND_MPI = $(VALGRIND) --num-callers=40 --suppressions=$(srcdir)/tests/valgrind-mpi.supp \
+               $(addprefix --suppressions=,$(wildcard /usr/share/openmpi/openmpi-valgrind.supp))
+check-valgrind: need-check $(SUITE_BINS) $(MPI_CHECK)
 	@failed=; \
 	for t in $(SUITE_BINS); do \
 	    echo "== valgrind $$(basename $$t)"; \
 	    $(TEST_ENV) CK_FORK=no $(VALGRIND) $$t || failed="$$failed $$(basename $$t)"; done; \
+	for t in $(MPI_CHECK); do \
+	    echo "== valgrind $$(basename $$t), 2 ranks"; \
+	    $(TEST_ENV) sh -c '. $(srcdir)/tests/lib.sh && mpi_run -np 2 $(VALGRIND_MPI) '$$t \
+	        || failed="$$failed $$(basename $$t)"; done; \
 	if [ -n "$$failed" ]; then echo "FAILED under valgrind:$$failed" >&2; exit 1; fi
+
+# The Check suites (check_threads among them: distinct handles from several
+# threads at once) built with ThreadSanitizer in build-tsan/, in the test
+# process itself (no fork per test), with OpenBLAS single-threaded and
+# nothing suppressed; then check_threads again with OpenBLAS's own threads,
+# whose internal hand-offs tests/tsan.supp suppresses (it says which and why).
+TSAN_RUN = $(TEST_ENV) CK_FORK=no TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1
+TSAN_SUPP := suppressions=$(abspath $(srcdir))/tests/tsan.supp
+check-tsan:
+	$(MAKE) -f $(srcdir)/Makefile B=build-tsan SANITIZE=thread check-tsan-run
+
+check-tsan-run: need-check $(SUITE_BINS)
+	@failed=; \
+	for t in $(SUITE_BINS); do \
+	    echo "== tsan $$(basename $$t)"; \
+	    OPENBLAS_NUM_THREADS=1 $(TSAN_RUN)" $$t || failed="$$failed $$(basename $$t)"; done; \
+	echo "== tsan check_threads, OpenBLAS's threads on"; \
+	OPENBLAS_NUM_THREADS=2 $(TSAN_RUN) $(TSAN_SUPP)" $(B)/tests/check_threads || \
+	    failed="$$failed check_threads(OpenBLAS threads)"; \
+	if [ -n "$$failed" ]; then echo "FAILED under ThreadSanitizer:$$failed" >&2; exit 1; fi
 
 # ------------------------------------------------------------ ABI gate
 # abi/liblowrank.abi records the ABI of the last release (docs/abi.md).
 ABIDW := abidw --headers-dir $(srcdir)/include --no-corpus-path --drop-private-types --no-show-locs
 
-abi-check: $(B)/lib/$(SOFILE)
+# abi/liblowrank_mpi.abi is liblowrank_mpi's, checked when it is built.
+MPI_ABIDW := abidw --headers-dir $(srcdir)/mpi --headers-dir $(srcdir)/include --no-corpus-path \
+             --drop-private-types --no-show-locs
+ABI_CLEAN := sed -e "s|$(srcdir)/||g" -e "s|comp-dir-path='[^']*'|comp-dir-path='.'|"
+
+abi-check: $(B)/lib/$(SOFILE) $(if $(MPI_BUILT),$(B)/mpi/$(MPI_SOFILE))
 	sh $(srcdir)/abi/abi-check.sh $(srcdir)/abi/liblowrank.abi $(B)/lib/$(SONAME) $(srcdir)/include
+	$(if $(MPI_BUILT),sh $(srcdir)/abi/abi-check.sh $(srcdir)/abi/liblowrank_mpi.abi \
+	    $(B)/mpi/$(MPI_SONAME) $(srcdir)/mpi $(srcdir)/include)
 	sh $(srcdir)/abi/abi-selftest.sh $(srcdir) $(SONAME)
 
 abi-baseline: $(B)/lib/$(SOFILE)
-	$(ABIDW) $(B)/lib/$(SONAME) | sed -e "s|$(srcdir)/||g" -e "s|comp-dir-path='[^']*'|comp-dir-path='.'|" \
-	    > $(srcdir)/abi/liblowrank.abi
+	$(ABIDW) $(B)/lib/$(SONAME) | $(ABI_CLEAN) > $(srcdir)/abi/liblowrank.abi
+
+abi-baseline-mpi: $(B)/mpi/$(MPI_SOFILE)
+	$(MPI_ABIDW) $(B)/mpi/$(MPI_SONAME) | $(ABI_CLEAN) > $(srcdir)/abi/liblowrank_mpi.abi
+
+# ------------------------------------------------------------ fuzzing
+# `make fuzz` builds the libFuzzer harnesses of fuzz/ with clang (the library
+# and the tool's sources instrumented, ASan and UBSan on) in $(FZ), then runs
+# each for FUZZ_SECONDS from a copy of its seed corpus (fuzz/corpus/NAME)
+# and prints how many inputs it ran; docs/fuzzing.md says how to run them
+# longer.  `make fuzz-build` only builds them.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 25
+FZ := $(B)/build-fuzz
+FUZZ_TARGETS := npy image args
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
+FUZZ_OPT := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = -std=c11 $(FUZZ_OPT) $(WARN) -fsanitize=fuzzer-no-link $(CFLAGS)
+FUZZ_OBJS := $(LIB_PARTS:%=$(FZ)/lib/%.o) $(TOOL_PARTS:%=$(FZ)/tools/%.o)
+
+$(FZ)/lib/%.o: $(srcdir)/lib/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+# the tool's main() is libFuzzer's to provide
+$(FZ)/tools/%.o: $(srcdir)/tools/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(IMAGE_CFLAGS) $(FUZZ_CFLAGS) -Dmain=lowrank_tool_main \
+	    -Wno-missing-prototypes -c -o $@ $<
+
+$(FZ)/fuzz_%: $(srcdir)/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) -I$(srcdir)/tools $(IMAGE_CFLAGS) -std=c11 $(FUZZ_OPT) \
+	    -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LINALG_LIBS) $(IMAGE_LIBS) -lm
+
+# kept between runs (make would delete them as intermediate)
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	    rm -rf $(FZ)/corpus-$$t && mkdir -p $(FZ)/corpus-$$t && \
+	    cp $(srcdir)/fuzz/corpus/$$t/* $(FZ)/corpus-$$t/ && \
+	    dict=; [ -f $(srcdir)/fuzz/$$t.dict ] && dict=-dict=$(srcdir)/fuzz/$$t.dict; \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	    $(FZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 -print_final_stats=1 \
+	        -artifact_prefix=$(FZ)/crash-$$t- $$dict $(FZ)/corpus-$$t > $(FZ)/fuzz_$$t.log 2>&1 \
+	        || { tail -n 60 $(FZ)/fuzz_$$t.log; echo "fuzz_$$t FAILED (log: $(FZ)/fuzz_$$t.log)"; \
+	             exit 1; }; \
+	    echo "fuzz_$$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FZ)/fuzz_$$t.log)" \
+	         "inputs in $(FUZZ_SECONDS) s, $$(ls $(FZ)/corpus-$$t | wc -l) in the corpus, no failure"; \
+	done
 
 # ------------------------------------------------------------ benchmarks
 # `make bench` builds the programs; the scripts in bench/ run them against
@@ -256,7 +437,25 @@ $(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a
 	$(CC) $(ALL_CPPFLAGS) -I$(srcdir)/lib $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    $(B)/lib/liblowrank.a $(LINALG_LIBS)
 
+# ScaLAPACK's pdgesvd, the anchor of bench/mpi.sh: with MPI and
+# libscalapack-openmpi-dev only (a benchmark's need, not the library's).
+SCALAPACK_PC := scalapack-openmpi
+ifeq ($(HAVE_MPI),yes)
+ifeq ($(shell $(PKG_CONFIG) --exists $(SCALAPACK_PC) && echo yes),yes)
+BENCH_BINS += $(B)/bench/bench_pdgesvd
+else
+BENCH_NOTE := bench/bench_pdgesvd (bench/mpi.sh's anchor) needs ScaLAPACK: \
+              apt-get install libscalapack-openmpi-dev
+endif
+endif
+
+$(B)/bench/bench_pdgesvd: $(srcdir)/bench/bench_pdgesvd.c $(B)/lib/liblowrank.a
+	mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(MPI_CFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    $(B)/lib/liblowrank.a $(shell $(PKG_CONFIG) --libs $(SCALAPACK_PC)) $(MPI_LIBS) $(LINALG_LIBS)
+
 bench: $(BENCH_BINS)
+	$(if $(BENCH_NOTE),@echo "$(BENCH_NOTE)")
 
 # ------------------------------------------------------------ demo
 # demo/compress.c on the bundled weight matrix (demo/data/README.md), then the
@@ -312,6 +511,30 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(mandir)/man3/,$(notdir $(MAN3))) \
 	    $(addprefix $(DESTDIR)$(mandir)/man7/,$(notdir $(MAN7)))
 
+# liblowrank_mpi, its header, pkg-config file and tool, when built (its man
+# pages are in MAN1/MAN3/MAN7 then).
+MPI_INSTALLED := $(includedir)/lowrank_mpi.h $(libdir)/$(MPI_SOFILE) $(libdir)/$(MPI_SONAME) \
+                 $(libdir)/liblowrank_mpi.so $(libdir)/liblowrank_mpi.a \
+                 $(pkgconfigdir)/lowrank-mpi.pc $(bindir)/lowrank-mpi
+ifeq ($(HAVE_MPI),yes)
+install: install-mpi
+uninstall: uninstall-mpi
+endif
+
+install-mpi: all
+	$(INSTALL) -d $(DESTDIR)$(includedir) $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \
+	    $(DESTDIR)$(bindir)
+	$(INSTALL) -m 644 $(srcdir)/mpi/lowrank_mpi.h $(DESTDIR)$(includedir)/lowrank_mpi.h
+	$(INSTALL) -m 644 $(B)/mpi/$(MPI_SOFILE) $(DESTDIR)$(libdir)/$(MPI_SOFILE)
+	ln -sf $(MPI_SOFILE) $(DESTDIR)$(libdir)/$(MPI_SONAME)
+	ln -sf $(MPI_SONAME) $(DESTDIR)$(libdir)/liblowrank_mpi.so
+	$(INSTALL) -m 644 $(B)/mpi/liblowrank_mpi.a $(DESTDIR)$(libdir)/liblowrank_mpi.a
+	$(INSTALL) -m 644 $(B)/lowrank-mpi.pc $(DESTDIR)$(pkgconfigdir)/lowrank-mpi.pc
+	$(INSTALL) -m 755 $(B)/tools/lowrank-mpi $(DESTDIR)$(bindir)/lowrank-mpi
+
+uninstall-mpi:
+	rm -f $(addprefix $(DESTDIR),$(MPI_INSTALLED))
+
 # ------------------------------------------------------------ release tarball
 # The tracked files of the working tree plus the generated configure, so that
 # the tarball builds without autoconf.  Reproducible: sorted, fixed owner.
@@ -350,29 +573,34 @@ distcheck: dist
 	rm -rf $(DC)
 	@echo "$(DIST).tar.gz is ready for distribution"
 
-# Debian packages liblowrank0, liblowrank-dev, lowrank-tools and
-# python3-lowrank from the tarball, then a check of what they hold.
+# Debian packages liblowrank0, liblowrank-dev, lowrank-tools, liblowrank-mpi0,
+# liblowrank-mpi-dev, lowrank-mpi-tools and python3-lowrank from the tarball,
+# then a check of what they hold.
 deb: dist
 	sh $(srcdir)/packaging/build-deb.sh $(DIST).tar.gz debs
 	sh $(srcdir)/packaging/test-debs.sh debs
 
 # ------------------------------------------------------------ housekeeping
-$(B)/lib $(B)/tools $(B)/tests $(B)/man:
+$(B)/lib $(B)/tools $(B)/tests $(B)/man $(B)/mpi:
 	mkdir -p $@
 
 clean:
 	rm -f $(B)/lib/*.o $(B)/lib/*.d $(B)/lib/liblowrank.* $(B)/tools/*.o $(B)/tools/*.d \
-	    $(B)/tools/lowrank $(B)/tests/*.o $(B)/tests/*.d $(B)/bench/*.d \
-	    $(B)/lowrank.pc $(CMAKE_FILES) $(MAN_PAGES)
+	    $(B)/tools/lowrank $(B)/tools/lowrank-mpi $(B)/tests/*.o $(B)/tests/*.d $(B)/bench/*.d \
+	    $(B)/lowrank.pc $(B)/lowrank-mpi.pc $(CMAKE_FILES) $(MAN_PAGES) \
+	    $(B)/mpi/*.o $(B)/mpi/*.d $(B)/mpi/liblowrank_mpi.* \
+	    $(addprefix $(B)/man/,$(MPI_MAN_SRCS:%.scd=%))
 	rm -f $(filter-out %.c,$(wildcard $(B)/tests/check_*)) $(BENCH_BINS)
 	rm -rf $(B)/demo/compress $(B)/demo/masks $(B)/demo/*.d
-	rm -rf build-asan distcheck.tmp liblowrank-*.tar.gz debs
+	rm -rf build-asan build-tsan build-fuzz distcheck.tmp liblowrank-*.tar.gz debs
 
 distclean: clean
 	rm -f config.mk config.status config.log GNUmakefile
 
 FORCE:
 .PHONY: all bench demo check check-asan check-valgrind need-check abi-check abi-baseline install \
+        fuzz fuzz-build check-tsan check-tsan-run install-mpi uninstall-mpi abi-baseline-mpi \
         uninstall dist distcheck deb clean distclean FORCE
 
--include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/bench/*.d $(B)/demo/*.d)
+-include $(wildcard $(B)/lib/*.d $(B)/tools/*.d $(B)/tests/*.d $(B)/bench/*.d $(B)/demo/*.d \
+                    $(B)/mpi/*.d)

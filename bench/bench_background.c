@@ -57,7 +57,8 @@ static image *load_all(const char *dir, int64_t channels, int64_t *n)
         if (!exists(path))
             break;
         image *grown = realloc(v, (size_t)(*n + 1) * sizeof *v);
-        if (!grown || image_read(path, channels, &grown[*n], err, sizeof err) != 0) {
+        if (!grown ||
+            image_read(path, channels, IMAGE_MAX_PIXELS, &grown[*n], err, sizeof err) != 0) {
             fprintf(stderr, "bench_background: %s: %s\n", path, grown ? err : "out of memory");
             exit(1);
         }

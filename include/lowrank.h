@@ -22,6 +22,17 @@
  *
  *  - Inputs are const and never modified.
  *
+ *  - Scale.  Results do not depend on the scale of the input: for c A each
+ *    numerical function returns c^q times its result for A, q as each
+ *    function documents (1 for singular values, centres, G and coreset
+ *    points; -2 for an ellipsoid's shape; p for a cost; 0 for singular
+ *    vectors, weights, indices, alpha, eps and relative errors), for every c
+ *    that keeps c A representable.  Inputs of extreme magnitude are computed
+ *    on a copy scaled by a power of two, which loses no bit.  Where c^q
+ *    times the result is outside the range of its dtype the function fails
+ *    with LOWRANK_ERANGE: none returns inf, NaN or a vanished result with
+ *    success.
+ *
  *  - Threads.  The library has no mutable global state.  Distinct handles may
  *    be used from distinct threads at the same time.  One handle may be read
  *    (passed as const) from several threads at once, but must not be written
@@ -93,7 +104,10 @@ typedef enum lowrank_status {
     LOWRANK_ENOCONV = -10,     /* an iterative method did not converge */
     LOWRANK_EDEGENERATE = -11, /* the input is degenerate where it must not be */
     LOWRANK_EINTERNAL = -12,   /* a bug in liblowrank: please report it */
-    LOWRANK_ECANCELED = -13    /* the progress callback asked to stop (since 0.2) */
+    LOWRANK_ECANCELED = -13,   /* the progress callback asked to stop (since 0.2) */
+    /* -14 and -15 are taken by codes added beside these */
+    LOWRANK_ECOMM = -16        /* communication between processes failed
+                                * (liblowrank_mpi, lowrank_mpi.h; since 0.2) */
 } lowrank_status;
 
 /* lowrank_strerror: a static, constant description of a status code, e.g.
@@ -276,7 +290,7 @@ LOWRANK_API int lowrank_matrix_save_npy(const lowrank_matrix *m,
 
 /* Keys are numbered by part so that parts can add keys independently:
  * 1-19 shared, 20-29 SVD, 30-39 ellipsoids and coresets, 40-49 lp
- * factorisation, 50-69 background models. */
+ * factorisation, 50-69 background models, 90-99 distributed computation. */
 typedef enum lowrank_option {
     /* int, a lowrank_method; default LOWRANK_METHOD_AUTO (each function's
      * documented default method). */
@@ -327,6 +341,12 @@ typedef enum lowrank_option {
      * that pieces of one matrix split over files or processes carry global
      * row numbers. */
     LOWRANK_OPT_ROW_OFFSET = 31,
+
+    /* Distributed computation (liblowrank_mpi, lowrank_mpi.h): keys 90-99. */
+
+    /* int >= 0; default 0 (10 n, at least 500, for n columns).  Rows of
+     * each coreset lowrank_mpi_lp builds and merges. */
+    LOWRANK_OPT_MPI_CORESET_SIZE = 90,
 
     /* Background models (lowrank_background_new); see that section below
      * and docs/background.md for why each default is what it is. */
@@ -466,6 +486,13 @@ LOWRANK_API int lowrank_opts_new(lowrank_opts **out);
 /* lowrank_opts_free: release an options handle.  NULL is accepted. */
 LOWRANK_API void lowrank_opts_free(lowrank_opts *opts);
 
+/* lowrank_opts_copy: a new options handle holding every value of src (src
+ * NULL: every default), the progress callback and its user pointer
+ * included, to change a few keys of a caller's options without touching
+ * them or knowing its other keys.  Free it with lowrank_opts_free.
+ * Errors: LOWRANK_EINVAL (out NULL), LOWRANK_ENOMEM.  (Since 0.2.) */
+LOWRANK_API int lowrank_opts_copy(const lowrank_opts *src, lowrank_opts **out);
+
 /* lowrank_opts_set_int: set an integer-valued option.
  * Errors: LOWRANK_EINVAL (opts NULL, unknown key, or a key that takes a
  * double), LOWRANK_ERANGE (value outside the key's documented range). */
@@ -533,6 +560,25 @@ typedef enum lowrank_split {
     LOWRANK_SPLIT_RIGHT = 2,   /* L = U, R = diag(S) V^T */
     LOWRANK_SPLIT_BALANCED = 3 /* L = U diag(sqrt(S)), R = diag(sqrt(S)) V^T */
 } lowrank_split;
+
+/* lowrank_factors_new: factors from their parts, copied: U (m x k), S (k x 1,
+ * finite, non-negative and descending) and V^T (k x n, rows orthonormal to
+ * within sqrt(u), u the unit roundoff of the dtype), all of one dtype,
+ * in any layout; relative_error is what lowrank_factors_error() will report
+ * (>= 0, or NaN when it is not known).  U is taken as given: in the factors
+ * the library computes its columns are orthonormal, and here it may also be
+ * a block of rows of such a U, as each process of liblowrank_mpi holds.  The
+ * functions that read factors use V's rows as the basis of the fitted
+ * subspace, U only as a matrix.  For factors computed elsewhere (another
+ * process, a file) that the functions of this library should read.
+ * Errors: LOWRANK_EINVAL (u, s, vt or out NULL; dtypes differ), LOWRANK_ESIZE
+ * (s is not k x 1, or u is not m x k, or vt not k x n), LOWRANK_ENONFINITE
+ * (a part holds NaN or infinity), LOWRANK_ERANGE (S negative or not
+ * descending, V^T's rows not orthonormal, relative_error negative or
+ * infinite), LOWRANK_ENOMEM.  (Since 0.2.) */
+LOWRANK_API int lowrank_factors_new(const lowrank_matrix *u, const lowrank_matrix *s,
+                                    const lowrank_matrix *vt, double relative_error,
+                                    lowrank_factors **out);
 
 /* lowrank_factors_free: release factors and the matrices they own.  NULL is
  * accepted and ignored. */
@@ -646,7 +692,9 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
  * randomized), LOWRANK_ERANGE (k < 0 or k > min(m, n); k = 0 with a zero
  * tolerance), LOWRANK_ENONFINITE (a holds NaN or infinity), LOWRANK_ENOMEM,
  * LOWRANK_EOVERFLOW (a dimension beyond the BLAS integer), LOWRANK_ENOCONV
- * (LAPACK did not converge, which it practically never does). */
+ * (LAPACK did not converge, which it practically never does); LOWRANK_ERANGE
+ * also when a singular value is beyond the dtype's range (c A gives U, c S,
+ * V^T: a float32 matrix of FLT_MAX entries has sigma_1 > FLT_MAX). */
 LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts,
                             lowrank_factors **out);
 
@@ -719,9 +767,14 @@ LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_op
  * lowrank_factors_error() gives ||A - U diag(S) V^T||_F / ||A||_F, computed
  * from the residual itself.
  *
+ * Scale: c A gives U, c S, V^T (to the refinement's stopping tolerance) and
+ * the same error.  An A of extreme magnitude (beyond 2^+-20 in float32,
+ * 2^+-250 in float64) is fitted on a copy scaled by a power of two, which
+ * takes A's memory once more.
+ *
  * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ERANGE (p NaN or below 1;
  * k < 1 or k > min(m, n); a method other than the above; refinement with
- * p > 2), LOWRANK_ENONFINITE (a holds NaN or infinity), LOWRANK_ENOMEM,
+ * p > 2; a singular value beyond the dtype's range), LOWRANK_ENONFINITE (a holds NaN or infinity), LOWRANK_ENOMEM,
  * LOWRANK_EOVERFLOW (a dimension beyond the BLAS integer), LOWRANK_ENOCONV
  * (LAPACK or, for p = INFINITY, lowrank_mvee did not converge). */
 LOWRANK_API int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts *opts,
@@ -737,8 +790,14 @@ LOWRANK_API int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const l
  *     lowrank_lp with LOWRANK_ORIENT_COLS;
  *   LOWRANK_OBJECTIVE_ENTRIES: sum over the entries of |a - U diag(S) V^T|^p.
  * p = INFINITY gives the largest distance, or the largest entry.
+ * Scale: a times c, with f's S times c, gives c^p times the cost (c for
+ * p = INFINITY), for any p: when a term's p-th power could leave double's
+ * range (large p, or extreme magnitudes), the largest term is found first
+ * and the sum formed on a copy of a and S scaled so that it is 1.
  * Errors: LOWRANK_EINVAL (a, f or cost NULL, objective neither of the two),
- * LOWRANK_ERANGE (p NaN or below 1), LOWRANK_ESIZE (f is not m x n),
+ * LOWRANK_ERANGE (p NaN or below 1; the cost outside double's range: above
+ * DBL_MAX, as for p = 1000 and distances above 2, or not zero and below
+ * DBL_MIN, where it has lost its precision), LOWRANK_ESIZE (f is not m x n),
  * LOWRANK_ENONFINITE (a holds NaN or infinity), LOWRANK_ENOMEM.  On failure
  * *cost is unchanged. */
 LOWRANK_API int lowrank_lp_cost(const lowrank_matrix *a, const lowrank_factors *f, double p,
@@ -776,7 +835,12 @@ typedef struct lowrank_ellipsoid lowrank_ellipsoid;
  * 1e-6: fewer than d + 1 (origin: d) points, or a spread in some direction
  * below 1e-6 of the largest; project them onto the flat first),
  * LOWRANK_ENOCONV (the iteration cap was reached before the requested eps),
- * LOWRANK_ERANGE (a float32 result overflows), LOWRANK_ENOMEM. */
+ * LOWRANK_ERANGE (the centre or Q beyond the dtype's range, or Q's largest
+ * entry below its normal range), LOWRANK_ENOMEM.
+ * Scale: c points give the centre times c, Q / c^2, the log volume plus
+ * d log|c|, the same weights and eps; Q / c^2 leaves float32's range for
+ * points beyond about 1e19 or below about 1e-19 (float64: 1e154), where
+ * the call fails with LOWRANK_ERANGE. */
 LOWRANK_API int lowrank_mvee(const lowrank_matrix *points, const lowrank_opts *opts,
                              lowrank_ellipsoid **out);
 
@@ -832,8 +896,15 @@ LOWRANK_API double lowrank_ellipsoid_eps(const lowrank_ellipsoid *e);
  *     at most sqrt(d (d + 1)), the bound the paper's test (every shrunk axis
  *     point in the body) guarantees.  LOWRANK_OPT_MAX_ITER caps the rounds
  *     (default 1000); alpha remains certified if it is hit.
+ * For p > 2 the Lewis iteration may stop short of its ideal alpha (the
+ * weights grow uneven with p); when the alpha it certifies is above
+ * sqrt(d) (1 + eps)^(1/d) n^(1/p), which the John ellipsoid of the p =
+ * INFINITY route guarantees for every p (||Ax||_inf <= ||Ax||_p <= n^(1/p)
+ * ||Ax||_inf over the n rows that are not zero), that route is taken.
+ * Scale: c A gives c G and the same alpha.
  * Errors: LOWRANK_EINVAL (a, g or alpha NULL), LOWRANK_ERANGE (p NaN or below
- * 1, LOWRANK_OPT_METHOD not one of the above), LOWRANK_ENONFINITE,
+ * 1, LOWRANK_OPT_METHOD not one of the above, G beyond the dtype's range),
+ * LOWRANK_ENONFINITE,
  * LOWRANK_EDEGENERATE (rank of A below d, n < d included: the body is
  * unbounded), LOWRANK_ENOCONV (p = INFINITY: see lowrank_mvee),
  * LOWRANK_ENOMEM. */
@@ -864,11 +935,26 @@ typedef struct lowrank_coreset lowrank_coreset;
  * with the same options (LOWRANK_OPT_METHOD chooses Lewis weights or the
  * ellipsoid method).  Draws depend only on LOWRANK_OPT_SEED.  Indices are
  * row numbers plus LOWRANK_OPT_ROW_OFFSET.
+ * Scale: c A gives the same indices and weights and c times the points,
+ * for any c; the probabilities are formed on a copy normalised by a power
+ * of two (and, for large p, relative to the largest).
  * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ERANGE (p NaN, below 1 or
  * infinite; a method lowrank_lp_rounding refuses), LOWRANK_ESIZE (m < 1),
  * LOWRANK_ENONFINITE, LOWRANK_EDEGENERATE (rank of a below d), LOWRANK_ENOMEM. */
 LOWRANK_API int lowrank_coreset_build(const lowrank_matrix *a, double p, int64_t m,
                                       const lowrank_opts *opts, lowrank_coreset **out);
+
+/* lowrank_coreset_new: a coreset from its parts, copied: the size x d rows
+ * points (float32 or float64, any layout), their size x 1 float64 weights
+ * (finite, > 0), their size row indices (indices NULL: 0, 1, ..., size - 1)
+ * and the p it was made for (finite, >= 1).  So a coreset sent by another
+ * process, or stored, can be merged (lowrank_coreset_merge) with one made
+ * here.  Errors: LOWRANK_EINVAL (points, weights or out NULL; weights not
+ * float64), LOWRANK_ESIZE (weights not size x 1), LOWRANK_ERANGE (p NaN,
+ * below 1 or infinite; a weight not positive; an index negative),
+ * LOWRANK_ENONFINITE, LOWRANK_ENOMEM.  (Since 0.2.) */
+LOWRANK_API int lowrank_coreset_new(const lowrank_matrix *points, const lowrank_matrix *weights,
+                                    const int64_t *indices, double p, lowrank_coreset **out);
 
 /* lowrank_coreset_free: release a coreset.  NULL is accepted. */
 LOWRANK_API void lowrank_coreset_free(lowrank_coreset *c);
@@ -891,7 +977,9 @@ LOWRANK_API const lowrank_matrix *lowrank_coreset_points(const lowrank_coreset *
  * it is reduced to at most m by sensitivity sampling of the weighted rows
  * (row i counts as w_i^(1/p) a_i), otherwise returned whole.  Indices carry
  * over (LOWRANK_OPT_ROW_OFFSET is not added again); the other options are
- * those of lowrank_coreset_build.
+ * those of lowrank_coreset_build.  Scale: as lowrank_coreset_build; the
+ * weighted rows are normalised through logarithms of their norms and
+ * weights, so that neither a large weight nor a large row overflows.
  * Errors: LOWRANK_EINVAL (a, b or out NULL; p, d or dtype differ),
  * LOWRANK_ESIZE (m < 1), LOWRANK_ERANGE, LOWRANK_EDEGENERATE (the union has
  * rank below d), LOWRANK_ENOMEM. */

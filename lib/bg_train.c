@@ -214,7 +214,7 @@ static int train_seed(const lowrank_background *bg, const frames *fr, bg_model *
             eig[a] = eig[n - 1 - a];
             eig[n - 1 - a] = t;
         }
-        k = bg->set.rank > 0 ? bg->set.rank : rank_by_energy(eig, n, bg->set.energy);
+        k = bg->set.rank > 0 ? bg->set.rank : min64(rank_by_energy(eig, n, bg->set.energy), n - 1);
         rc = check_rank(bg, k, n);
         /* directions without variance (identical frames) carry nothing */
         while (rc == LOWRANK_OK && k > 0 && !(eig[k - 1] > 1e-9 * eig[0]))

@@ -87,20 +87,36 @@ static int assemble(const rows *r, const int64_t *count, const double *q, int64_
 }
 
 /* The rows as a compact column-major matrix of their dtype, row i scaled by
- * w_i^(1/p). */
+ * w_i^(1/p), and all of them by the power of two that brings the largest
+ * magnitude into [1, 2) when it is outside the band the dtype's arithmetic
+ * handles (lr_scale_exponent): the sampling probabilities do not depend on
+ * the scale, while G and its Cholesky factor, computed in the dtype, would
+ * overflow or underflow.  Factors are applied through their logarithms, so
+ * that neither a huge weight nor a huge row overflows on its own. */
 static int scaled_copy(const rows *r, double p, lowrank_matrix **b)
 {
     const lowrank_matrix *pts = r->pts;
     int64_t n = pts->rows, d = pts->cols;
-    int rc = lr_matrix_alloc(pts->dtype, LOWRANK_COL_MAJOR, n, d, 0, b);
+    double *lw = lr_malloc((size_t)n, sizeof *lw), top = -INFINITY;
+    int rc = lw ? lr_matrix_alloc(pts->dtype, LOWRANK_COL_MAJOR, n, d, 0, b) : LOWRANK_ENOMEM;
+    for (int64_t i = 0; i < n && rc == LOWRANK_OK; i++) {
+        double big = 0;
+        for (int64_t j = 0; j < d; j++)
+            big = fmax(big, fabs(lr_matrix_at(pts, i, j)));
+        lw[i] = r->w ? log2(r->w[i]) / p : 0; /* log2 of w_i^(1/p) */
+        if (big > 0)
+            top = fmax(top, log2(big) + lw[i]);
+    }
+    int e = lr_scale_exponent(top, pts->dtype);
     for (int64_t j = 0; j < d && rc == LOWRANK_OK; j++)
         for (int64_t i = 0; i < n; i++) {
-            double v = lr_matrix_at(pts, i, j) * (r->w ? pow(r->w[i], 1 / p) : 1.0);
+            double v = lr_times_exp2(lr_matrix_at(pts, i, j), lw[i] + e);
             if ((*b)->dtype == LOWRANK_FLOAT32)
                 ((float *)(*b)->data)[i + j * n] = (float)v;
             else
                 ((double *)(*b)->data)[i + j * n] = v;
         }
+    free(lw);
     return rc;
 }
 
@@ -124,14 +140,20 @@ static int sampling_probabilities(lowrank_matrix *b, double p, const lowrank_opt
         return lr_fail(rc, "the rounding matrix G is not positive definite");
     if (rc != LOWRANK_OK)
         return rc;
-    double total = 0;
+    /* ||.||^p relative to the largest, through logarithms: for a large p
+     * the powers themselves leave double's range */
+    double total = 0, top = -INFINITY;
     for (int64_t i = 0; i < n; i++) {
         double s = 0;
         for (int64_t j = 0; j < d; j++) {
             double v = lr_matrix_at(b, i, j);
             s += v * v;
         }
-        q[i] = pow(s, 0.5 * p);
+        q[i] = 0.5 * p * log(s);
+        top = fmax(top, q[i]);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        q[i] = exp(q[i] - top);
         total += q[i];
     }
     for (int64_t i = 0; i < n; i++)
@@ -276,6 +298,65 @@ int lowrank_coreset_merge(const lowrank_coreset *a, const lowrank_coreset *b, in
     lowrank_matrix_free(u);
     free(w);
     free(idx);
+    return rc;
+}
+
+/* The parts of lowrank_coreset_new: size x 1 float64 positive weights and
+ * non-negative indices for the rows of points, and p. */
+static int check_parts(const lowrank_matrix *points, const lowrank_matrix *weights,
+                       const int64_t *indices, double p)
+{
+    if (weights->dtype != LOWRANK_FLOAT64)
+        return lr_fail(LOWRANK_EINVAL, "weights hold %s values, not float64",
+                       lr_dtype_name(weights->dtype));
+    if (weights->rows != points->rows || weights->cols != 1)
+        return lr_fail(LOWRANK_ESIZE, "weights is %lld x %lld for %lld points",
+                       (long long)weights->rows, (long long)weights->cols,
+                       (long long)points->rows);
+    if (!(p >= 1) || isinf(p))
+        return lr_fail(LOWRANK_ERANGE, "p = %g: a coreset needs a finite p >= 1", p);
+    int rc = lr_check_finite(points, "points");
+    if (rc == LOWRANK_OK)
+        rc = lr_check_finite(weights, "weights");
+    for (int64_t i = 0; rc == LOWRANK_OK && i < points->rows; i++) {
+        double w = lr_matrix_at(weights, i, 0);
+        if (!(w > 0))
+            rc = lr_fail(LOWRANK_ERANGE, "weight %lld is %g, not positive", (long long)i, w);
+        else if (indices && indices[i] < 0)
+            rc = lr_fail(LOWRANK_ERANGE, "index %lld is %lld, negative", (long long)i,
+                         (long long)indices[i]);
+    }
+    return rc;
+}
+
+int lowrank_coreset_new(const lowrank_matrix *points, const lowrank_matrix *weights,
+                        const int64_t *indices, double p, lowrank_coreset **out)
+{
+    if (!out)
+        return lr_fail(LOWRANK_EINVAL, "out is NULL");
+    *out = NULL;
+    int rc = lr_check_matrix(points, "points");
+    if (rc == LOWRANK_OK)
+        rc = lr_check_matrix(weights, "weights");
+    if (rc == LOWRANK_OK)
+        rc = check_parts(points, weights, indices, p);
+    if (rc != LOWRANK_OK)
+        return rc;
+    int64_t n = points->rows;
+    int64_t *count = lr_malloc((size_t)n, sizeof *count);
+    double *w = count ? lr_malloc((size_t)n, sizeof *w) : NULL;
+    if (!w) {
+        free(count);
+        return LOWRANK_ENOMEM;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        count[i] = 1;
+        w[i] = lr_matrix_at(weights, i, 0);
+    }
+    rows r = {points, w, indices, 0};
+    rc = assemble(&r, count, NULL, n, p, out);
+    free(w);
+    free(count);
     return rc;
 }
 

@@ -129,7 +129,8 @@ static int check_full_width(int64_t d, const double *c, int origin)
         rc = lr_fail(LOWRANK_EDEGENERATE,
                      "the points lie on a lower-dimensional %s: their spread in one direction is "
                      "%.3g of the largest (below %g); project them onto it first",
-                     origin ? "subspace" : "affine flat", sqrt(fmax(w[0], 0) / w[d - 1]),
+                     origin ? "subspace" : "affine flat",
+                     w[d - 1] > 0 ? sqrt(fmax(w[0], 0) / w[d - 1]) : 0.0,
                      FLAT_WIDTH);
     free(e);
     return rc;
@@ -641,11 +642,9 @@ static int check_points(const lowrank_matrix *points, int origin)
     return rc;
 }
 
-int lowrank_mvee(const lowrank_matrix *points, const lowrank_opts *opts, lowrank_ellipsoid **out)
+/* lowrank_mvee on points whose magnitudes are safe. */
+static int mvee(const lowrank_matrix *points, const lowrank_opts *opts, lowrank_ellipsoid **out)
 {
-    if (!out)
-        return lr_fail(LOWRANK_EINVAL, "out is NULL");
-    *out = NULL;
     int origin = lr_opt_int(opts, LOWRANK_OPT_CENTER) == LOWRANK_CENTER_ORIGIN;
     int rc = check_points(points, origin);
     if (rc != LOWRANK_OK)
@@ -680,6 +679,40 @@ int lowrank_mvee(const lowrank_matrix *points, const lowrank_opts *opts, lowrank
     }
     *out = e;
     return LOWRANK_OK;
+}
+
+/* The ellipsoid of points computed from 2^s points: centre 2^-s c, shape
+ * 2^2s Q, volume 2^-sd times; weights and eps unchanged.  Q scales as
+ * 1 / c^2 for points c P, so it may leave the dtype's range where the points
+ * do not: LOWRANK_ERANGE rather than an infinite or vanishing shape. */
+static int unscale(lowrank_ellipsoid *e, int s)
+{
+    int rc = lr_matrix_unscale(e->center, -s, 0, "the centre");
+    if (rc == LOWRANK_OK)
+        rc = lr_matrix_unscale(e->shape, 2 * s, 1, "the shape Q");
+    e->log_volume -= (double)s * (double)e->d * log(2.0);
+    return rc;
+}
+
+/* Computed in float64 whatever the dtype of points, on a copy scaled by a
+ * power of two when float64 points have extreme magnitudes. */
+int lowrank_mvee(const lowrank_matrix *points, const lowrank_opts *opts, lowrank_ellipsoid **out)
+{
+    if (!out)
+        return lr_fail(LOWRANK_EINVAL, "out is NULL");
+    *out = NULL;
+    lr_scaled sc;
+    int rc = lr_scale_into_range(points, LOWRANK_FLOAT64, &sc);
+    if (rc == LOWRANK_OK)
+        rc = mvee(sc.m, opts, out);
+    if (rc == LOWRANK_OK)
+        rc = unscale(*out, sc.exp);
+    if (rc != LOWRANK_OK) {
+        lowrank_ellipsoid_free(*out);
+        *out = NULL;
+    }
+    lr_scaled_free(&sc);
+    return rc;
 }
 
 void lowrank_ellipsoid_free(lowrank_ellipsoid *e)

@@ -33,6 +33,94 @@ int lr_factors_new(lowrank_matrix *u, lowrank_matrix *s, lowrank_matrix *vt,
     return LOWRANK_OK;
 }
 
+/* Whether the parts of lowrank_factors_new fit together: one dtype, U m x k,
+ * S k x 1, V^T k x n. */
+static int check_shapes(const lowrank_matrix *u, const lowrank_matrix *s, const lowrank_matrix *vt)
+{
+    if (u->dtype != s->dtype || u->dtype != vt->dtype)
+        return lr_fail(LOWRANK_EINVAL, "u, s and vt hold %s, %s and %s values",
+                       lr_dtype_name(u->dtype), lr_dtype_name(s->dtype), lr_dtype_name(vt->dtype));
+    int64_t k = s->rows;
+    if (s->cols != 1)
+        return lr_fail(LOWRANK_ESIZE, "s is %lld x %lld, not k x 1", (long long)s->rows,
+                       (long long)s->cols);
+    if (u->cols != k || vt->rows != k)
+        return lr_fail(LOWRANK_ESIZE, "u is %lld x %lld and vt %lld x %lld for k = %lld",
+                       (long long)u->rows, (long long)u->cols, (long long)vt->rows,
+                       (long long)vt->cols, (long long)k);
+    return LOWRANK_OK;
+}
+
+/* S non-negative and descending; the rows of V^T orthonormal to within
+ * sqrt(u): what any basis computed in the dtype, or in double and rounded
+ * to it, reaches with room to spare (the library's own come within 1e-13
+ * in float64), far below what a basis that was never orthonormalised shows,
+ * and enough for the distances lowrank_lp_cost measures to that relative
+ * accuracy. */
+static int check_values(const lowrank_matrix *s, const lowrank_matrix *vt)
+{
+    int64_t k = s->rows, n = vt->cols;
+    for (int64_t i = 0; i < k; i++) {
+        double si = lr_matrix_at(s, i, 0);
+        if (si < 0 || (i > 0 && si > lr_matrix_at(s, i - 1, 0)))
+            return lr_fail(LOWRANK_ERANGE, "S(%lld) = %g: S must be non-negative and descending",
+                           (long long)i, si);
+    }
+    double tol = vt->dtype == LOWRANK_FLOAT32 ? 0x1p-12 : 0x1p-26; /* sqrt(u) */
+    for (int64_t a = 0; a < k; a++)
+        for (int64_t b = 0; b <= a; b++) {
+            double dot = 0;
+            for (int64_t j = 0; j < n; j++)
+                dot += lr_matrix_at(vt, a, j) * lr_matrix_at(vt, b, j);
+            if (fabs(dot - (a == b)) > tol)
+                return lr_fail(LOWRANK_ERANGE,
+                               "rows %lld and %lld of vt have inner product %g: they must be "
+                               "orthonormal (to %.1e)",
+                               (long long)a, (long long)b, dot, tol);
+        }
+    return LOWRANK_OK;
+}
+
+int lowrank_factors_new(const lowrank_matrix *u, const lowrank_matrix *s, const lowrank_matrix *vt,
+                        double relative_error, lowrank_factors **out)
+{
+    if (!out)
+        return lr_fail(LOWRANK_EINVAL, "out is NULL");
+    *out = NULL;
+    int rc = lr_check_matrix(u, "u");
+    if (rc == LOWRANK_OK)
+        rc = lr_check_matrix(s, "s");
+    if (rc == LOWRANK_OK)
+        rc = lr_check_matrix(vt, "vt");
+    if (rc == LOWRANK_OK)
+        rc = check_shapes(u, s, vt);
+    if (rc == LOWRANK_OK)
+        rc = lr_check_finite(u, "u");
+    if (rc == LOWRANK_OK)
+        rc = lr_check_finite(s, "s");
+    if (rc == LOWRANK_OK)
+        rc = lr_check_finite(vt, "vt");
+    if (rc == LOWRANK_OK)
+        rc = check_values(s, vt);
+    if (rc == LOWRANK_OK && (relative_error < 0 || isinf(relative_error)))
+        rc = lr_fail(LOWRANK_ERANGE, "relative_error = %g must be >= 0 (or NaN: unknown)",
+                     relative_error);
+    if (rc != LOWRANK_OK)
+        return rc;
+    lowrank_matrix *cu = NULL, *cs = NULL, *cvt = NULL;
+    rc = lowrank_matrix_copy(u, &cu);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_matrix_copy(s, &cs);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_matrix_copy(vt, &cvt);
+    if (rc != LOWRANK_OK) {
+        lowrank_matrix_free(cu);
+        lowrank_matrix_free(cs);
+        return rc;
+    }
+    return lr_factors_new(cu, cs, cvt, relative_error, out);
+}
+
 void lr_factors_set_orientation(lowrank_factors *f, lowrank_orientation orientation)
 {
     f->fitted_cols = orientation == LOWRANK_ORIENT_COLS;
@@ -41,6 +129,11 @@ void lr_factors_set_orientation(lowrank_factors *f, lowrank_orientation orientat
 lowrank_orientation lr_factors_orientation(const lowrank_factors *f)
 {
     return f->fitted_cols ? LOWRANK_ORIENT_COLS : LOWRANK_ORIENT_ROWS;
+}
+
+int lr_factors_unscale(lowrank_factors *f, int e)
+{
+    return lr_matrix_unscale(f->s, e, 0, "a singular value of the approximation");
 }
 
 void lowrank_factors_free(lowrank_factors *f)

@@ -22,4 +22,8 @@ int lr_factors_new(lowrank_matrix *u, lowrank_matrix *s, lowrank_matrix *vt,
 void lr_factors_set_orientation(lowrank_factors *f, lowrank_orientation orientation);
 lowrank_orientation lr_factors_orientation(const lowrank_factors *f);
 
+/* S times 2^e: factors computed on a copy of A scaled by 2^-e, back to A's
+ * scale.  LOWRANK_ERANGE (f unchanged) when a value overflows S's dtype. */
+int lr_factors_unscale(lowrank_factors *f, int e);
+
 #endif

@@ -61,12 +61,68 @@ void lr_colmajor_view(const lowrank_matrix *m, int64_t *vm, int64_t *vn,
 
 /* A new owning rows x cols matrix of the given kind holding the column-major
  * double array src (leading dimension lds): how the parts return results
- * computed in double.  LOWRANK_ERANGE when a value overflows float32. */
+ * computed in double.  LOWRANK_ERANGE when a value overflows float32 or is
+ * not finite (an intermediate overflowed: never returned as a result). */
 int lr_matrix_from_f64(lowrank_dtype dtype, lowrank_layout layout, int64_t rows, int64_t cols,
                        const double *src, int64_t lds, lowrank_matrix **out);
 
 /* Element (i, j) of m as double, without bounds checks. */
 double lr_matrix_at(const lowrank_matrix *m, int64_t i, int64_t j);
+
+/* Magnitudes.  Results must not depend on the scale of the input: c A gives
+ * c times the answer.  Algorithms that square entries (Gram matrices,
+ * Cholesky factors, sums of squares) overflow or underflow when the entries
+ * are extreme, so a part runs them on a copy of its input multiplied by a
+ * power of two -- exact: no bit of a finite value is lost -- and multiplies
+ * its results back on the way out, failing with LOWRANK_ERANGE where the
+ * true result is not representable, never returning inf, NaN or zeros. */
+
+/* The exponent e for which 2^e brings a largest magnitude 2^log2max into
+ * [1, 2), when it lies outside the band in which the algorithms that compute
+ * in dtype work run unscaled -- [2^-20, 2^20] for float32, [2^-250, 2^250]
+ * for float64, where sums of up to 2^62 squares stay in the normal range --
+ * and 0 inside it (or for log2max not finite). */
+int lr_scale_exponent(double log2max, lowrank_dtype work);
+
+/* The matrix a part computes on: the input, or a scaled copy of it. */
+typedef struct lr_scaled {
+    const lowrank_matrix *m; /* the input, or copy */
+    lowrank_matrix *copy;    /* owned, when the input's magnitude needed one */
+    int exp;                 /* m = 2^exp times the input */
+} lr_scaled;
+
+/* a itself, or -- when its largest magnitude is outside the band of work --
+ * a compact copy in a's dtype and layout times 2^exp.  a may be NULL or hold
+ * NaN or infinity (then it is used as it is, for the caller's checks to
+ * reject).  Fails only with LOWRANK_ENOMEM. */
+int lr_scale_into_range(const lowrank_matrix *a, lowrank_dtype work, lr_scaled *s);
+void lr_scaled_free(lr_scaled *s);
+
+/* A compact copy of a, in its dtype and layout, times r 2^e: exact for
+ * r = 1 (unless a value leaves the dtype's normal range), one rounding per
+ * element otherwise. */
+int lr_matrix_scaled_copy(const lowrank_matrix *a, int e, double r, lowrank_matrix **out);
+
+/* The largest magnitude of m's elements (NaN when one is NaN). */
+double lr_matrix_max_abs(const lowrank_matrix *m);
+
+/* Multiply the owning matrix m by 2^e in place: the results of a computation
+ * on a scaled copy, back to the caller's scale.  Fails with LOWRANK_ERANGE,
+ * naming what and leaving m unchanged, when a value would exceed m's dtype,
+ * or (keep_normal set, for a result that cannot be zero) when m's largest
+ * magnitude would fall below the dtype's normal range, so that m would lose
+ * its relative precision (e.g. an ellipsoid's shape Q, which scales as
+ * 1 / c^2; zero then means it vanished in a conversion).  e = 0 only checks. */
+int lr_matrix_unscale(lowrank_matrix *m, int e, int keep_normal, const char *what);
+
+/* v times 2^t for a real t, without overflow or underflow in between;
+ * exact when t is an integer (unless the result leaves the normal range). */
+double lr_times_exp2(double v, double t);
+
+/* v times 2^t, t real (a cost of scaled data scales as c^p): fails with
+ * LOWRANK_ERANGE naming what when the result is not finite, or is not zero
+ * and below double's normal range (DBL_MIN), where it has lost precision. */
+int lr_unscale_real(double v, double t, const char *what, double *out);
 
 /* An options handle: a value per key (keys are below LR_OPT_SLOTS), and the
  * progress callback with the share [progress_lo, progress_hi] of the

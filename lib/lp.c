@@ -554,12 +554,10 @@ static int check_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_
     return lr_check_finite(a, "a");
 }
 
-int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts *opts,
+/* lowrank_lp on a matrix whose magnitudes the fit handles (see lowrank_lp). */
+static int fit(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts *opts,
                lowrank_factors **out)
 {
-    if (!out)
-        return lr_fail(LOWRANK_EINVAL, "out is NULL");
-    *out = NULL;
     settings st;
     int rc = check_lp(a, k, p, opts, &st);
     if (rc != LOWRANK_OK)
@@ -592,6 +590,29 @@ int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts 
     return rc;
 }
 
+/* The fit runs on a copy of a scaled by a power of two when a's magnitudes
+ * are extreme (lr_scale_into_range, the band of a's dtype, in which the
+ * entry-wise refinement stores its factors); S is scaled back. */
+int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts *opts,
+               lowrank_factors **out)
+{
+    if (!out)
+        return lr_fail(LOWRANK_EINVAL, "out is NULL");
+    *out = NULL;
+    lr_scaled sc;
+    int rc = lr_scale_into_range(a, a ? a->dtype : F64, &sc);
+    if (rc == LOWRANK_OK)
+        rc = fit(sc.m, k, p, opts, out);
+    if (rc == LOWRANK_OK)
+        rc = lr_factors_unscale(*out, -sc.exp);
+    if (rc != LOWRANK_OK) {
+        lowrank_factors_free(*out);
+        *out = NULL;
+    }
+    lr_scaled_free(&sc);
+    return rc;
+}
+
 /* ------------------------------------------------------------ lowrank_lp_cost */
 
 /* sum_i dist(p_i, S)^p over the points of the orientation the factors were
@@ -619,6 +640,89 @@ static int rows_objective(const lowrank_matrix *a, const lowrank_factors *f, dou
     return rc;
 }
 
+/* The objective of A = 2^-e a, with s = 2^e S (s of f when e = 0). */
+static int cost_at(const lowrank_matrix *a, const lowrank_factors *f, const lowrank_matrix *s,
+                   double p, lowrank_objective objective, double *cost)
+{
+    return objective == LOWRANK_OBJECTIVE_ROWS
+               ? rows_objective(a, f, p, cost)
+               : entries_cost(a, lowrank_factors_u(f), s, lowrank_factors_vt(f), p, cost);
+}
+
+/* a and f's S times r 2^e (a copy; s a float64 k x 1 matrix). */
+static int scaled_problem(const lowrank_matrix *a, const lowrank_factors *f, int e, double r,
+                          lowrank_matrix **as, lowrank_matrix **s)
+{
+    const lowrank_matrix *fs = lowrank_factors_s(f);
+    *as = *s = NULL;
+    int rc = lr_matrix_scaled_copy(a, e, r, as);
+    if (rc == LOWRANK_OK)
+        rc = lr_matrix_alloc(F64, LOWRANK_COL_MAJOR, fs->rows, 1, 0, s);
+    for (int64_t q = 0; rc == LOWRANK_OK && q < fs->rows; q++)
+        ((double *)(*s)->data)[q] = ldexp(r * lr_matrix_at(fs, q, 0), e);
+    return rc;
+}
+
+/* 2^WELL_INSIDE: far enough inside double's exponent range, 2^+-1022, that
+ * 2^63 terms can neither overflow nor leave underflowed ones that matter. */
+#define WELL_INSIDE 900
+
+/* An upper bound on every distance or residual of a, whose largest
+ * magnitude is big, against factors with singular values s: a point's norm
+ * is at most sqrt(its length) big, an entry of U diag(S) V^T at most
+ * k max S (U and V orthonormal); doubled for rounding. */
+static double term_bound(const lowrank_matrix *a, const lowrank_matrix *s, double big)
+{
+    double len = (double)(a->rows > a->cols ? a->rows : a->cols);
+    return 2 * (big * sqrt(len) + (double)s->rows * lr_matrix_max_abs(s));
+}
+
+/* The cost, a sum of terms r^p (any p >= 1), without overflow or underflow
+ * inside it.  At a scale 2^e where a's magnitudes are safe, the sum is
+ * formed directly when no term can overflow and the sum comes out well
+ * above the underflow range (p up to about 10 on any data).  Otherwise the
+ * p = infinity cost, the largest term's root top, is found first; when
+ * top^p leaves double's range, A and S are scaled by 2^e / top, which makes
+ * the largest term 1 (one rounding per element), the sum is formed and
+ * multiplied by (top 2^-e)^p.  LOWRANK_ERANGE when the cost is outside
+ * double's range. */
+static int scaled_cost(const lowrank_matrix *a, const lowrank_factors *f, double p,
+                       lowrank_objective objective, double *cost)
+{
+    double big = lr_matrix_max_abs(a);
+    int e = big > 0 ? lr_scale_exponent(log2(big), F64) : 0;
+    lowrank_matrix *as = NULL, *s = NULL;
+    int rc = e ? scaled_problem(a, f, e, 1.0, &as, &s) : LOWRANK_OK;
+    const lowrank_matrix *at = e ? as : a, *st = e ? s : lowrank_factors_s(f);
+    double top = 0, c = 0, log2_unit = -e; /* the cost is c times 2^(p log2_unit) */
+    int done = 0;
+    if (rc == LOWRANK_OK && !isinf(p) &&
+        p * log2(term_bound(at, st, ldexp(big, e))) < WELL_INSIDE) {
+        rc = cost_at(at, f, st, p, objective, &c);
+        done = c == 0 ? 0 : c >= ldexp(1, -WELL_INSIDE);
+    }
+    if (rc == LOWRANK_OK && !done)
+        rc = cost_at(at, f, st, INFINITY, objective, &top);
+    if (rc == LOWRANK_OK && !done && !isinf(p) && top > 0 && isfinite(top) &&
+        p * fabs(log2(top)) > WELL_INSIDE) {
+        lowrank_matrix_free(as);
+        lowrank_matrix_free(s);
+        int shift = -ilogb(top);
+        rc = scaled_problem(a, f, e + shift, 1 / ldexp(top, shift), &as, &s);
+        log2_unit += log2(top);
+        at = as;
+        st = s;
+    }
+    if (rc == LOWRANK_OK && !done && !isinf(p))
+        rc = cost_at(at, f, st, p, objective, &c);
+    if (rc == LOWRANK_OK)
+        rc = lr_unscale_real(isinf(p) ? top : c, isinf(p) ? -e : p * log2_unit, "the cost",
+                             cost);
+    lowrank_matrix_free(as);
+    lowrank_matrix_free(s);
+    return rc;
+}
+
 int lowrank_lp_cost(const lowrank_matrix *a, const lowrank_factors *f, double p,
                     lowrank_objective objective, double *cost)
 {
@@ -638,13 +742,9 @@ int lowrank_lp_cost(const lowrank_matrix *a, const lowrank_factors *f, double p,
                        (long long)lowrank_factors_rows(f), (long long)lowrank_factors_cols(f),
                        (long long)a->rows, (long long)a->cols);
     rc = lr_check_finite(a, "a");
-    if (rc != LOWRANK_OK)
-        return rc;
     double c = 0;
-    rc = objective == LOWRANK_OBJECTIVE_ROWS
-             ? rows_objective(a, f, p, &c)
-             : entries_cost(a, lowrank_factors_u(f), lowrank_factors_s(f), lowrank_factors_vt(f), p,
-                            &c);
+    if (rc == LOWRANK_OK)
+        rc = scaled_cost(a, f, p, objective, &c);
     if (rc == LOWRANK_OK)
         *cost = c;
     return rc;

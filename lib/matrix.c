@@ -294,18 +294,159 @@ int lr_matrix_from_f64(lowrank_dtype dtype, lowrank_layout layout, int64_t rows,
                        const double *src, int64_t lds, lowrank_matrix **out)
 {
     *out = NULL;
-    if (dtype == LOWRANK_FLOAT32)
-        for (int64_t j = 0; j < cols; j++)
-            for (int64_t i = 0; i < rows; i++)
-                if (!fits_float32(src[i + j * lds]))
-                    return lr_fail(LOWRANK_ERANGE,
-                                   "result element (%lld, %lld) = %g overflows float32",
-                                   (long long)i, (long long)j, src[i + j * lds]);
+    for (int64_t j = 0; j < cols; j++)
+        for (int64_t i = 0; i < rows; i++) {
+            double v = src[i + j * lds];
+            if (!isfinite(v) || (dtype == LOWRANK_FLOAT32 && !fits_float32(v)))
+                return lr_fail(LOWRANK_ERANGE, "result element (%lld, %lld) = %g overflows %s",
+                               (long long)i, (long long)j, v, lr_dtype_name(dtype));
+        }
     int rc = lr_matrix_alloc(dtype, layout, rows, cols, 0, out);
     if (rc != LOWRANK_OK)
         return rc;
     for (int64_t j = 0; j < cols; j++)
         for (int64_t i = 0; i < rows; i++)
             store_at(*out, i, j, src[i + j * lds]);
+    return LOWRANK_OK;
+}
+
+/* ------------------------------------------------------------ magnitudes */
+
+/* Exponents of the band in which the algorithms computing in a dtype run
+ * unscaled: a largest magnitude 2^b gives squares 2^2b, and sums of up to
+ * 2^62 of them (every size int64_t allows) stay below the dtype's largest
+ * value, 2^128 or 2^1024; likewise 2^-b keeps squares above its smallest
+ * normal, 2^-126 or 2^-1022.  svd.c applies the same band to itself. */
+#define BAND_FLOAT32 20
+#define BAND_FLOAT64 250
+
+int lr_scale_exponent(double log2max, lowrank_dtype work)
+{
+    double band = work == LOWRANK_FLOAT32 ? BAND_FLOAT32 : BAND_FLOAT64;
+    if (!isfinite(log2max) || (log2max >= -band && log2max <= band))
+        return 0;
+    return -(int)floor(log2max);
+}
+
+/* The largest magnitude of column j of the column-major view of m. */
+static double column_max_abs(const lowrank_matrix *m, int64_t vm, int64_t j)
+{
+    double big = 0;
+    size_t col = (size_t)j * (size_t)m->ld;
+    if (m->dtype == LOWRANK_FLOAT32) {
+        const float *x = (const float *)m->data + col;
+        for (int64_t i = 0; i < vm; i++)
+            big = isnan(x[i]) ? NAN : fmax(big, fabs((double)x[i]));
+    } else {
+        const double *x = (const double *)m->data + col;
+        for (int64_t i = 0; i < vm; i++)
+            big = isnan(x[i]) ? NAN : fmax(big, fabs(x[i]));
+    }
+    return big;
+}
+
+double lr_matrix_max_abs(const lowrank_matrix *m)
+{
+    int64_t vm, vn;
+    int transposed;
+    lr_colmajor_view(m, &vm, &vn, &transposed);
+    double big = 0;
+    for (int64_t j = 0; j < vn && !isnan(big); j++) {
+        double c = column_max_abs(m, vm, j);
+        big = isnan(c) ? c : fmax(big, c);
+    }
+    return big;
+}
+
+/* Every element of the column-major view of src times r 2^e into the compact
+ * dst of the same dtype and layout (or in place, dst = src); exact for
+ * r = 1 unless a value leaves the dtype's normal range. */
+static void scale_elements(const lowrank_matrix *src, int e, double r, lowrank_matrix *dst)
+{
+    int64_t vm, vn;
+    int transposed;
+    lr_colmajor_view(src, &vm, &vn, &transposed);
+    for (int64_t j = 0; j < vn; j++) {
+        size_t from = (size_t)j * (size_t)src->ld, to = (size_t)j * (size_t)dst->ld;
+        if (src->dtype == LOWRANK_FLOAT32)
+            for (int64_t i = 0; i < vm; i++)
+                ((float *)dst->data)[to + i] =
+                    (float)ldexp(r * (double)((const float *)src->data)[from + i], e);
+        else
+            for (int64_t i = 0; i < vm; i++)
+                ((double *)dst->data)[to + i] = ldexp(r * ((const double *)src->data)[from + i], e);
+    }
+}
+
+int lr_scale_into_range(const lowrank_matrix *a, lowrank_dtype work, lr_scaled *s)
+{
+    *s = (lr_scaled){a, NULL, 0};
+    if (!a)
+        return LOWRANK_OK;
+    double big = lr_matrix_max_abs(a);
+    int e = big > 0 ? lr_scale_exponent(log2(big), work) : 0;
+    if (e == 0)
+        return LOWRANK_OK;
+    int rc = lr_matrix_scaled_copy(a, e, 1.0, &s->copy);
+    if (rc != LOWRANK_OK)
+        return rc;
+    s->m = s->copy;
+    s->exp = e;
+    return LOWRANK_OK;
+}
+
+int lr_matrix_scaled_copy(const lowrank_matrix *a, int e, double r, lowrank_matrix **out)
+{
+    int rc = lr_matrix_alloc(a->dtype, a->layout, a->rows, a->cols, 0, out);
+    if (rc == LOWRANK_OK)
+        scale_elements(a, e, r, *out);
+    return rc;
+}
+
+void lr_scaled_free(lr_scaled *s)
+{
+    lowrank_matrix_free(s->copy);
+    s->copy = NULL;
+    s->m = NULL;
+}
+
+int lr_matrix_unscale(lowrank_matrix *m, int e, int keep_normal, const char *what)
+{
+    double big = lr_matrix_max_abs(m), scaled = ldexp(big, e);
+    int f32 = m->dtype == LOWRANK_FLOAT32;
+    if (!isfinite(big))
+        return lr_fail(LOWRANK_ERANGE, "%s holds NaN or infinity: an intermediate overflowed",
+                       what);
+    if (!isfinite(scaled) || (f32 && !fits_float32(scaled)))
+        return lr_fail(LOWRANK_ERANGE, "%s: a value of about 2^%.1f overflows %s", what,
+                       log2(big) + e, lr_dtype_name(m->dtype));
+    if (keep_normal && big == 0)
+        return lr_fail(LOWRANK_ERANGE, "%s underflows %s: every value is below its range", what,
+                       lr_dtype_name(m->dtype));
+    if (keep_normal && scaled < (f32 ? FLT_MIN : DBL_MIN))
+        return lr_fail(LOWRANK_ERANGE,
+                       "%s: the largest value, about 2^%.1f, is below the normal range of %s",
+                       what, log2(big) + e, lr_dtype_name(m->dtype));
+    if (e != 0)
+        scale_elements(m, e, 1.0, m);
+    return LOWRANK_OK;
+}
+
+double lr_times_exp2(double v, double t)
+{
+    double whole = fmax(fmin(floor(t), 4096), -4096);
+    if (t == whole)
+        return ldexp(v, (int)whole);
+    /* |v| 2^(t - whole - 1) <= |v| cannot overflow; ldexp rounds once */
+    return ldexp(v * exp2(t - whole - 1), (int)whole + 1);
+}
+
+int lr_unscale_real(double v, double t, const char *what, double *out)
+{
+    double r = lr_times_exp2(v, t);
+    if (!isfinite(r) || (v != 0 && fabs(r) < DBL_MIN))
+        return lr_fail(LOWRANK_ERANGE, "%s, about 2^%.1f, is outside the range of double", what,
+                       log2(fabs(v)) + t);
+    *out = r;
     return LOWRANK_OK;
 }

@@ -12,16 +12,18 @@ typedef struct option_spec {
     const char *name;
     int is_double;
     double def, min, max; /* integer keys hold their bounds as doubles too */
+    int open_max;         /* max itself is excluded: [min, max) */
 } option_spec;
 
-#define INT_KEY(name, def, min, max) {name, 0, def, min, max}
-#define DBL_KEY(name, def, min, max) {name, 1, def, min, max}
+#define INT_KEY(name, def, min, max) {name, 0, def, min, max, 0}
+#define DBL_KEY(name, def, min, max) {name, 1, def, min, max, 0}
+#define DBL_KEY_BELOW(name, def, min, max) {name, 1, def, min, max, 1}
 
 /* Indexed by lowrank_option; index 0 is unused. */
 static const option_spec specs[] = {
     [LOWRANK_OPT_METHOD] = INT_KEY("LOWRANK_OPT_METHOD", LOWRANK_METHOD_AUTO, 0, 4),
     [LOWRANK_OPT_SEED] = INT_KEY("LOWRANK_OPT_SEED", 20261128, -HUGE_VAL, HUGE_VAL),
-    [LOWRANK_OPT_TOLERANCE] = DBL_KEY("LOWRANK_OPT_TOLERANCE", 0, 0, 0x1.fffffffffffffp-1),
+    [LOWRANK_OPT_TOLERANCE] = DBL_KEY_BELOW("LOWRANK_OPT_TOLERANCE", 0, 0, 1),
     [LOWRANK_OPT_MAX_ITER] = INT_KEY("LOWRANK_OPT_MAX_ITER", 0, 0, HUGE_VAL),
     [LOWRANK_OPT_OVERSAMPLING] = INT_KEY("LOWRANK_OPT_OVERSAMPLING", -1, -1, HUGE_VAL),
     [LOWRANK_OPT_POWER_ITER] = INT_KEY("LOWRANK_OPT_POWER_ITER", -1, -1, HUGE_VAL),
@@ -53,6 +55,8 @@ static const option_spec specs[] = {
         DBL_KEY("LOWRANK_OPT_BG_SHADOW_RATIO", 0.6, 0x1p-52, 0x1.fffffffffffffp-1),
     [LOWRANK_OPT_BG_ABSORB] = INT_KEY("LOWRANK_OPT_BG_ABSORB", 500, 0, HUGE_VAL),
     [LOWRANK_OPT_BG_NEIGHBOURS] = INT_KEY("LOWRANK_OPT_BG_NEIGHBOURS", 1, 0, 1),
+    /* distributed computation, liblowrank_mpi (keys 90-99) */
+    [LOWRANK_OPT_MPI_CORESET_SIZE] = INT_KEY("LOWRANK_OPT_MPI_CORESET_SIZE", 0, 0, HUGE_VAL),
 };
 
 #define NKEYS ((int)(sizeof specs / sizeof specs[0]))
@@ -115,6 +119,14 @@ int lowrank_opts_set_progress(lowrank_opts *opts, lowrank_progress_fn fn, void *
 
 void lowrank_opts_free(lowrank_opts *opts) { free(opts); }
 
+int lowrank_opts_copy(const lowrank_opts *src, lowrank_opts **out)
+{
+    int rc = lowrank_opts_new(out);
+    if (rc == LOWRANK_OK && src)
+        **out = *src;
+    return rc;
+}
+
 int lowrank_opts_set_int(lowrank_opts *opts, lowrank_option key, int64_t value)
 {
     if (!opts)
@@ -136,9 +148,9 @@ int lowrank_opts_set_double(lowrank_opts *opts, lowrank_option key, double value
     const option_spec *s = find_spec(key, 1);
     if (!s)
         return LOWRANK_EINVAL;
-    if (!isfinite(value) || value < s->min || value > s->max)
-        return lr_fail(LOWRANK_ERANGE, "%s = %g is outside [%g, %g]", s->name, value, s->min,
-                       s->max);
+    if (!isfinite(value) || value < s->min || value > s->max || (s->open_max && value == s->max))
+        return lr_fail(LOWRANK_ERANGE, "%s = %g is outside [%g, %g%c", s->name, value, s->min,
+                       s->max, s->open_max ? ')' : ']');
     opts->value[key].d = value;
     return LOWRANK_OK;
 }

@@ -281,18 +281,23 @@ static int lewis_evaluate(const view *v, lewis_state *s, const unsigned char *li
     return LOWRANK_OK;
 }
 
-/* Rows of A that are not zero; only they enter the weights. */
+/* Rows of A that are not zero; only they enter the weights.  live may be
+ * NULL (then only counted). */
 static int64_t mark_live(const lowrank_matrix *a, unsigned char *live)
 {
     int64_t count = 0;
     for (int64_t i = 0; i < a->rows; i++) {
-        live[i] = 0;
-        for (int64_t j = 0; j < a->cols && !live[i]; j++)
-            live[i] = lr_matrix_at(a, i, j) != 0;
-        count += live[i];
+        int nonzero = 0;
+        for (int64_t j = 0; j < a->cols && !nonzero; j++)
+            nonzero = lr_matrix_at(a, i, j) != 0;
+        if (live)
+            live[i] = (unsigned char)nonzero;
+        count += nonzero;
     }
     return count;
 }
+
+static int64_t live_rows(const lowrank_matrix *a) { return mark_live(a, NULL); }
 
 /* G^T G into h and alpha from Lewis weights. */
 static int lewis(const view *v, double p, const lowrank_opts *opts, lr_progress *pr, double *h,
@@ -321,6 +326,12 @@ static int lewis(const view *v, double p, const lowrank_opts *opts, lr_progress 
         rc = lr_progress_report(pr, (double)(it - 1) / (double)max_iter);
         if (rc == LOWRANK_OK)
             rc = lewis_evaluate(v, &s, live, it == 1);
+        if (rc == LOWRANK_EDEGENERATE && it > 1) {
+            /* weights so uneven (large p) that M is numerically singular:
+             * the best iterate so far stands, certified */
+            rc = LOWRANK_OK;
+            break;
+        }
         stall = s.best < before ? 0 : stall + 1;
         if (rc != LOWRANK_OK || pow(s.best, e) - 1 <= LEWIS_TOL || it >= max_iter ||
             stall >= LEWIS_STALL)
@@ -590,13 +601,22 @@ static int lowner(const view *v, double p, const lowrank_opts *opts, lr_progress
  * origin-centred enclosing ellipsoid {y : y^T Q y <= 1} of the rows: with
  * X = sum u_i a_i a_i^T from its dual weights, ||Ax||_inf >= ||X^(1/2) x||
  * and ||Ax||_inf <= sqrt(max omega) ||X^(1/2) x||, where Q = X^-1 / max omega
- * and max omega = d (1 + eps)^(2/d).  Into h: G^-2 = X^-1 = max omega Q. */
-static int john(const lowrank_matrix *a, const lowrank_opts *opts, double *h, double *alpha)
+ * and max omega = d (1 + eps)^(2/d).  Into h: G^-2 = X^-1 = max omega Q.
+ * For a finite p it rounds the lp ball too, as ||Ax||_inf <= ||Ax||_p <=
+ * n^(1/p) ||Ax||_inf over the n rows that are not zero: alpha gains that
+ * factor, which tends to 1 as p grows. */
+static int john(const lowrank_matrix *a, double p, const lowrank_opts *opts, double *h,
+                double *alpha)
 {
     int64_t d = a->cols;
     lowrank_opts *o = NULL;
     lowrank_ellipsoid *e = NULL;
-    int rc = lowrank_opts_new(&o);
+    lowrank_matrix *a64 = NULL; /* the shape, ~ 1 / A^2, could leave float32's range */
+    int rc = a->dtype == LOWRANK_FLOAT64
+                 ? LOWRANK_OK
+                 : lowrank_matrix_convert(a, LOWRANK_FLOAT64, a->layout, &a64);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_opts_new(&o);
     if (rc == LOWRANK_OK)
         lr_opts_inherit_progress(o, opts);
     if (rc == LOWRANK_OK)
@@ -606,18 +626,28 @@ static int john(const lowrank_matrix *a, const lowrank_opts *opts, double *h, do
     if (rc == LOWRANK_OK)
         rc = lowrank_opts_set_int(o, LOWRANK_OPT_MAX_ITER, lr_opt_int(opts, LOWRANK_OPT_MAX_ITER));
     if (rc == LOWRANK_OK)
-        rc = lowrank_mvee(a, o, &e);
+        rc = lowrank_mvee(a64 ? a64 : a, o, &e);
     if (rc == LOWRANK_OK) {
         double omax = (double)d * exp(2.0 / (double)d * log1p(lowrank_ellipsoid_eps(e)));
         const lowrank_matrix *q = lowrank_ellipsoid_shape(e);
         for (int64_t j = 0; j < d; j++)
             for (int64_t i = 0; i < d; i++)
                 h[i + j * d] = lr_matrix_at(q, i, j) * omax;
-        *alpha = sqrt(omax);
+        *alpha = sqrt(omax) * (isinf(p) ? 1 : pow((double)live_rows(a), 1 / p));
     }
     lowrank_ellipsoid_free(e);
     lowrank_opts_free(o);
+    lowrank_matrix_free(a64);
     return rc;
+}
+
+/* The alpha john() guarantees before it runs: sqrt(d) (1 + eps)^(1/d)
+ * n^(1/p), within a factor (n d)^(1/p) (1 + eps)^(1/d) of the ideal
+ * d^(1/2 - 1/p) that Lewis weights reach when their iteration converges. */
+static double john_bound(const lowrank_matrix *a, double p, const lowrank_opts *opts)
+{
+    double d = (double)a->cols, eps = lr_opt_double(opts, LOWRANK_OPT_EPS);
+    return sqrt(d) * exp(log1p(eps) / d) * pow((double)live_rows(a), 1 / p);
 }
 
 /* ------------------------------------------------------------ the result */
@@ -668,35 +698,75 @@ static int check_args(const lowrank_matrix *a, double p, int64_t method, double 
     return rc;
 }
 
+/* G^T G (or G^-2, *power = -1/2) into h and alpha by the method asked for.
+ * Lewis weights for p > 2 may stop short of their ideal alpha (the weights
+ * grow so uneven with p that the iteration stalls); when the alpha they
+ * certify is above john_bound, the John route is taken instead. */
+static int rounding_gram(const lowrank_matrix *a, double p, const lowrank_opts *opts, double *h,
+                         double *alpha, double *power)
+{
+    view v = view_of(a);
+    lr_progress progress;
+    lr_progress_begin(&progress, opts, "lowrank_lp_rounding");
+    *power = 0.5;
+    if (lr_opt_int(opts, LOWRANK_OPT_METHOD) == LOWRANK_METHOD_LOWNER)
+        return lowner(&v, p, opts, &progress, h, alpha);
+    int rc = isinf(p) ? LOWRANK_OK : lewis(&v, p, opts, &progress, h, alpha);
+    if (rc != LOWRANK_OK || (!isinf(p) && !(p > 2 && *alpha > john_bound(a, p, opts))))
+        return rc;
+    lowrank_opts nested;
+    double done = progress.hi > progress.lo
+                      ? (progress.last - progress.lo) / (progress.hi - progress.lo)
+                      : 0;
+    double *hj = lr_malloc((size_t)(a->cols * a->cols), sizeof *hj), aj = 0;
+    rc = hj ? john(a, p, lr_opts_nested(opts, done, 1, &nested), hj, &aj) : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK) { /* john gives G^-2 */
+        memcpy(h, hj, (size_t)(a->cols * a->cols) * sizeof *h);
+        *alpha = aj;
+        *power = -0.5;
+    } else if (rc == LOWRANK_ENOCONV && !isinf(p)) {
+        rc = LOWRANK_OK; /* Lewis's G stands */
+    }
+    free(hj);
+    return rc;
+}
+
+/* lowrank_lp_rounding on a matrix whose magnitudes are safe. */
+static int rounding(const lowrank_matrix *a, double p, const lowrank_opts *opts,
+                    lowrank_matrix **g, double *alpha)
+{
+    int rc = check_args(a, p, lr_opt_int(opts, LOWRANK_OPT_METHOD), alpha);
+    if (rc != LOWRANK_OK)
+        return rc;
+    int64_t d = a->cols;
+    double *h = lr_malloc((size_t)(d * d), sizeof *h), al = 0, power = 0.5;
+    rc = h ? rounding_gram(a, p, opts, h, &al, &power) : LOWRANK_ENOMEM;
+    if (rc == LOWRANK_OK)
+        rc = sym_power(d, h, power, a, g);
+    if (rc == LOWRANK_OK)
+        *alpha = al;
+    free(h);
+    return rc;
+}
+
+/* Computed in float64 whatever a's dtype, on a copy scaled by a power of two
+ * when a float64 a's magnitudes are extreme; G scales as A. */
 int lowrank_lp_rounding(const lowrank_matrix *a, double p, const lowrank_opts *opts,
                         lowrank_matrix **g, double *alpha)
 {
     if (!g)
         return lr_fail(LOWRANK_EINVAL, "g is NULL");
     *g = NULL;
-    int64_t method = lr_opt_int(opts, LOWRANK_OPT_METHOD);
-    int rc = check_args(a, p, method, alpha);
-    if (rc != LOWRANK_OK)
-        return rc;
-    int64_t d = a->cols;
-    double *h = lr_malloc((size_t)(d * d), sizeof *h), al = 0, power = 0.5;
-    if (!h)
-        return LOWRANK_ENOMEM;
-    view v = view_of(a);
-    lr_progress progress;
-    lr_progress_begin(&progress, opts, "lowrank_lp_rounding");
-    if (method == LOWRANK_METHOD_LOWNER) {
-        rc = lowner(&v, p, opts, &progress, h, &al);
-    } else if (isinf(p)) {
-        rc = john(a, opts, h, &al);
-        power = -0.5; /* john gives G^-2 */
-    } else {
-        rc = lewis(&v, p, opts, &progress, h, &al);
+    lr_scaled sc;
+    int rc = lr_scale_into_range(a, LOWRANK_FLOAT64, &sc);
+    if (rc == LOWRANK_OK)
+        rc = rounding(sc.m, p, opts, g, alpha);
+    if (rc == LOWRANK_OK)
+        rc = lr_matrix_unscale(*g, -sc.exp, 0, "G");
+    if (rc != LOWRANK_OK) {
+        lowrank_matrix_free(*g);
+        *g = NULL;
     }
-    if (rc == LOWRANK_OK)
-        rc = sym_power(d, h, power, a, g);
-    if (rc == LOWRANK_OK)
-        *alpha = al;
-    free(h);
+    lr_scaled_free(&sc);
     return rc;
 }

@@ -287,14 +287,17 @@ static double sum_sq(lowrank_dtype t, const void *x, int64_t count)
 /* Hand the result over as factors of the caller's matrix. */
 static int result_finish(const problem *p, result *r, lowrank_factors **out)
 {
-    lowrank_matrix *s;
+    lowrank_matrix *s = NULL;
     int rc = lr_matrix_alloc(p->t, LOWRANK_COL_MAJOR, r->k, 1, 0, &s);
+    for (int64_t i = 0; rc == LOWRANK_OK && i < r->k; i++)
+        set(p->t, s->data, i, r->sigma[i]);
+    if (rc == LOWRANK_OK) /* back to the caller's scale: sigma_1 may overflow */
+        rc = lr_matrix_unscale(s, ilogb(p->unscale), 0, "the largest singular value");
     if (rc != LOWRANK_OK) {
+        lowrank_matrix_free(s);
         result_free(r);
         return rc;
     }
-    for (int64_t i = 0; i < r->k; i++)
-        set(p->t, s->data, i, r->sigma[i] * p->unscale);
     lowrank_matrix *u = p->flipped ? r->right : r->left, *vt = p->flipped ? r->left : r->right;
     double error = r->error;
     r->left = r->right = NULL;

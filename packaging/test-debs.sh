@@ -1,5 +1,6 @@
 #!/bin/sh
-# test-debs.sh DEBDIR - the packages hold what they promise: python3-lowrank
+# test-debs.sh DEBDIR - the packages hold what they promise: liblowrank0
+# needs no MPI and liblowrank-mpi0 needs liblowrank0 and MPI; python3-lowrank
 # depends on liblowrank0 and python3-numpy and ships the module, and
 # `import lowrank` from the packages alone (unpacked into a scratch root, not
 # the build tree) loads their liblowrank.so.0 and computes an SVD.
@@ -8,6 +9,17 @@ debs=$(readlink -f "$1")
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 fail() { echo "test-debs: $*" >&2; exit 1; }
+
+lib=$(ls "$debs"/liblowrank0_*.deb 2>/dev/null) || fail "no liblowrank0 package in $debs"
+mpi=$(ls "$debs"/liblowrank-mpi0_*.deb 2>/dev/null) || fail "no liblowrank-mpi0 package in $debs"
+dpkg-deb -f "$lib" Depends | grep -qi mpi && fail "liblowrank0 depends on MPI: $(dpkg-deb -f "$lib" Depends)"
+for dep in liblowrank0 libopenmpi; do
+    dpkg-deb -f "$mpi" Depends | grep -q "$dep" ||
+        fail "liblowrank-mpi0 does not depend on $dep: $(dpkg-deb -f "$mpi" Depends)"
+done
+for p in liblowrank-mpi-dev lowrank-mpi-tools; do
+    ls "$debs"/${p}_*.deb > /dev/null 2>&1 || fail "no $p package in $debs"
+done
 
 py=$(ls "$debs"/python3-lowrank_*_all.deb 2>/dev/null) || fail "no python3-lowrank package in $debs"
 depends=$(dpkg-deb -f "$py" Depends)

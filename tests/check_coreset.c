@@ -256,6 +256,84 @@ START_TEST(coreset_merge_and_reduce)
 }
 END_TEST
 
+/* A coreset rebuilt from its parts (as a process receiving one does) is the
+ * same coreset: it merges with another exactly as the original does. */
+START_TEST(coreset_from_parts)
+{
+    lowrank_matrix *a = heavy_rows(LOWRANK_FLOAT32, LOWRANK_COL_MAJOR, 600, 3, 5);
+    lowrank_opts *o = coreset_opts(3, 1000, LOWRANK_METHOD_LEWIS);
+    lowrank_coreset *c, *copy, *m1, *m2;
+    ck_assert_ok(lowrank_coreset_build(a, 1.5, 100, o, &c));
+    ck_assert_ok(lowrank_coreset_new(lowrank_coreset_points(c), lowrank_coreset_weights(c),
+                                     lowrank_coreset_indices(c), 1.5, &copy));
+    int64_t size = lowrank_coreset_size(c);
+    ck_assert_int_eq(lowrank_coreset_size(copy), size);
+    for (int64_t i = 0; i < size; i++) {
+        ck_assert_int_eq(lowrank_coreset_indices(copy)[i], lowrank_coreset_indices(c)[i]);
+        ck_assert_double_eq(weights(copy)[i], weights(c)[i]);
+        for (int64_t j = 0; j < 3; j++)
+            ck_assert_double_eq(lr_matrix_at(lowrank_coreset_points(copy), i, j),
+                                lr_matrix_at(lowrank_coreset_points(c), i, j));
+    }
+    ck_assert_ok(lowrank_coreset_merge(c, c, 50, o, &m1));
+    ck_assert_ok(lowrank_coreset_merge(copy, c, 50, o, &m2));
+    ck_assert_int_eq(lowrank_coreset_size(m1), lowrank_coreset_size(m2));
+    for (int64_t i = 0; i < lowrank_coreset_size(m1); i++) {
+        ck_assert_int_eq(lowrank_coreset_indices(m1)[i], lowrank_coreset_indices(m2)[i]);
+        ck_assert_double_eq(weights(m1)[i], weights(m2)[i]);
+    }
+    lowrank_coreset_free(m1);
+    lowrank_coreset_free(m2);
+    lowrank_coreset_free(copy);
+    /* indices NULL: 0, 1, ... */
+    ck_assert_ok(lowrank_coreset_new(lowrank_coreset_points(c), lowrank_coreset_weights(c), NULL,
+                                     1.5, &copy));
+    ck_assert_int_eq(lowrank_coreset_indices(copy)[size - 1], size - 1);
+    lowrank_coreset_free(copy);
+    lowrank_coreset_free(c);
+    lowrank_opts_free(o);
+    lowrank_matrix_free(a);
+}
+END_TEST
+
+START_TEST(coreset_new_errors)
+{
+    lowrank_matrix *pts = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 4, 2, 7), *w, *w32,
+                   *w3;
+    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 4, 1, &w));
+    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT32, LOWRANK_COL_MAJOR, 4, 1, &w32));
+    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 3, 1, &w3));
+    for (int64_t i = 0; i < 4; i++)
+        ck_assert_ok(lowrank_matrix_set(w, i, 0, 1 + (double)i));
+    int64_t idx[4] = {5, 6, 7, 8};
+    lowrank_coreset *c = (lowrank_coreset *)&c;
+    ck_assert_fails(lowrank_coreset_new(pts, w, idx, 1, NULL), LOWRANK_EINVAL);
+    ck_assert_fails(lowrank_coreset_new(NULL, w, idx, 1, &c), LOWRANK_EINVAL);
+    ck_assert_ptr_null(c);
+    ck_assert_fails(lowrank_coreset_new(pts, NULL, idx, 1, &c), LOWRANK_EINVAL);
+    ck_assert_fails(lowrank_coreset_new(pts, w32, idx, 1, &c), LOWRANK_EINVAL);
+    ck_assert_fails(lowrank_coreset_new(pts, w3, idx, 1, &c), LOWRANK_ESIZE);
+    ck_assert_fails(lowrank_coreset_new(pts, w, idx, 0.5, &c), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_coreset_new(pts, w, idx, INFINITY, &c), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_coreset_new(pts, w, idx, NAN, &c), LOWRANK_ERANGE);
+    idx[2] = -1;
+    ck_assert_fails(lowrank_coreset_new(pts, w, idx, 1, &c), LOWRANK_ERANGE);
+    idx[2] = 7;
+    ck_assert_ok(lowrank_matrix_set(w, 1, 0, 0));
+    ck_assert_fails(lowrank_coreset_new(pts, w, idx, 1, &c), LOWRANK_ERANGE);
+    ck_assert_ok(lowrank_matrix_set(w, 1, 0, NAN));
+    ck_assert_fails(lowrank_coreset_new(pts, w, idx, 1, &c), LOWRANK_ENONFINITE);
+    ck_assert_ok(lowrank_matrix_set(w, 1, 0, 1));
+    ck_assert_ok(lowrank_matrix_set(pts, 2, 1, INFINITY));
+    ck_assert_fails(lowrank_coreset_new(pts, w, idx, 1, &c), LOWRANK_ENONFINITE);
+    ck_assert_ptr_null(c);
+    lowrank_matrix_free(pts);
+    lowrank_matrix_free(w);
+    lowrank_matrix_free(w32);
+    lowrank_matrix_free(w3);
+}
+END_TEST
+
 START_TEST(coreset_errors)
 {
     lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 20, 3, 1);
@@ -327,6 +405,17 @@ static int build_call(void *ctx)
     return rc;
 }
 
+static int new_call(void *ctx)
+{
+    const call_ctx *x = ctx;
+    lowrank_coreset *c = (lowrank_coreset *)&c;
+    int rc = lowrank_coreset_new(lowrank_coreset_points(x->c), lowrank_coreset_weights(x->c),
+                                 lowrank_coreset_indices(x->c), 1, &c);
+    rc = output_status(rc, c);
+    lowrank_coreset_free(c);
+    return rc;
+}
+
 static int merge_call(void *ctx)
 {
     const call_ctx *x = ctx;
@@ -346,6 +435,7 @@ START_TEST(coreset_allocation_failure)
     ck_assert_ok(lowrank_coreset_build(a, 1, 30, x.opts, &c));
     x.c = c;
     ck_assert(check_alloc_failures(merge_call, &x) > 5);
+    ck_assert(check_alloc_failures(new_call, &x) > 3);
     lowrank_coreset_free(c);
     lowrank_opts_free(x.opts);
     lowrank_matrix_free(a);
@@ -361,6 +451,8 @@ static Suite *make_suite(void)
     tcase_add_test(tc, coreset_is_seeded_and_exact_when_small);
     tcase_add_test(tc, coreset_merge_and_reduce);
     tcase_add_test(tc, coreset_errors);
+    tcase_add_test(tc, coreset_from_parts);
+    tcase_add_test(tc, coreset_new_errors);
     tcase_add_loop_test(tc, coreset_allocation_failure, 0, 2);
     suite_add_tcase(s, tc);
     return s;

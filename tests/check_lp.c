@@ -85,17 +85,6 @@ static double largest_angle(const double *a, const double *b, int64_t d, int64_t
     return asin(largest);
 }
 
-/* Orthonormal columns: the Q of a QR factorisation of a random d x k. */
-static void random_basis(lr_rng *r, int64_t d, int64_t k, double *q)
-{
-    double *rr = malloc((size_t)(k * k) * sizeof *rr);
-    ck_assert_ptr_nonnull(rr);
-    for (int64_t i = 0; i < d * k; i++)
-        q[i] = lr_rng_normal(r);
-    ck_assert_ok(lr_qr(LOWRANK_FLOAT64, d, k, q, d, rr, k));
-    free(rr);
-}
-
 /* ||reconstruction of f - x||_F / ||x||_F, x m x n column-major doubles. */
 static double distance_to(const lowrank_factors *f, const double *x)
 {
@@ -163,31 +152,6 @@ START_TEST(p2_reproduces_the_svd)
 END_TEST
 
 /* ------------------------------------------------------------ the haystack */
-
-/* n points in R^d into x (n x d, column-major): inliers on the span of the
- * orthonormal u (d x k) with noise 1e-3, and a fraction of outliers
- * N(0, 25 I) far off it.  Returns x. */
-static double *haystack(int64_t n, int64_t d, int64_t k, double outliers, uint64_t seed, double *u,
-                        double *x)
-{
-    lr_rng r;
-    lr_rng_seed(&r, seed);
-    random_basis(&r, d, k, u);
-    double z[8];
-    ck_assert_int_le(k, 8);
-    for (int64_t i = 0; i < n; i++) {
-        int out = lr_rng_uniform(&r) < outliers;
-        for (int64_t a = 0; a < k; a++)
-            z[a] = lr_rng_normal(&r);
-        for (int64_t j = 0; j < d; j++) {
-            double v = 0;
-            for (int64_t a = 0; a < k; a++)
-                v += u[j + a * d] * z[a];
-            x[i + j * n] = out ? 5 * lr_rng_normal(&r) : v + 1e-3 * lr_rng_normal(&r);
-        }
-    }
-    return x;
-}
 
 /* 20% outliers: the default l1 fit (either rounding, refined) recovers the
  * inliers' subspace to within 1 degree, the SVD is more than 10 degrees off,

@@ -104,6 +104,46 @@ START_TEST(errors)
 }
 END_TEST
 
+START_TEST(copy_holds_every_value)
+{
+    lowrank_opts *o, *c, *d;
+    ck_assert_ok(lowrank_opts_new(&o));
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_SEED, 7));
+    ck_assert_ok(lowrank_opts_set_double(o, LOWRANK_OPT_EPS, 0.5));
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_BG_MEDIAN, 3));
+    ck_assert_ok(lowrank_opts_copy(o, &c));
+    int64_t i;
+    double x;
+    ck_assert_ok(lowrank_opts_get_int(c, LOWRANK_OPT_SEED, &i));
+    ck_assert_int_eq(i, 7);
+    ck_assert_ok(lowrank_opts_get_double(c, LOWRANK_OPT_EPS, &x));
+    ck_assert_double_eq(x, 0.5);
+    ck_assert_ok(lowrank_opts_get_int(c, LOWRANK_OPT_BG_MEDIAN, &i));
+    ck_assert_int_eq(i, 3);
+    /* the copy is independent of its source */
+    ck_assert_ok(lowrank_opts_set_int(c, LOWRANK_OPT_SEED, 8));
+    ck_assert_ok(lowrank_opts_get_int(o, LOWRANK_OPT_SEED, &i));
+    ck_assert_int_eq(i, 7);
+    /* NULL: the defaults */
+    ck_assert_ok(lowrank_opts_copy(NULL, &d));
+    ck_assert_ok(lowrank_opts_get_int(d, LOWRANK_OPT_SEED, &i));
+    ck_assert_int_eq(i, 20261128);
+    ck_assert_fails(lowrank_opts_copy(o, NULL), LOWRANK_EINVAL);
+    lowrank_opts_free(o);
+    lowrank_opts_free(c);
+    lowrank_opts_free(d);
+}
+END_TEST
+
+static int copy_opts(void *ctx)
+{
+    lowrank_opts *o = (lowrank_opts *)&o;
+    int rc = lowrank_opts_copy(ctx, &o);
+    rc = output_status(rc, o);
+    lowrank_opts_free(o);
+    return rc;
+}
+
 static int new_opts(void *ctx)
 {
     (void)ctx;
@@ -117,6 +157,10 @@ static int new_opts(void *ctx)
 START_TEST(allocation_failure)
 {
     ck_assert_int_eq(check_alloc_failures(new_opts, NULL), 1);
+    lowrank_opts *o;
+    ck_assert_ok(lowrank_opts_new(&o));
+    ck_assert_int_eq(check_alloc_failures(copy_opts, o), 1);
+    lowrank_opts_free(o);
 }
 END_TEST
 
@@ -127,6 +171,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, defaults_match_the_header);
     tcase_add_test(tc, set_then_get);
     tcase_add_test(tc, errors);
+    tcase_add_test(tc, copy_holds_every_value);
     tcase_add_test(tc, allocation_failure);
     suite_add_tcase(s, tc);
     return s;

@@ -626,6 +626,109 @@ START_TEST(factors_errors)
 }
 END_TEST
 
+/* Factors made from the parts of lowrank_svd's read like the originals:
+ * the same reconstruction and the same lp costs; U may be any block of rows
+ * of an orthonormal U; the parts are copied. */
+START_TEST(factors_from_parts)
+{
+    lowrank_dtype t = dtypes[_i / 2];
+    lowrank_matrix *a = random_matrix(t, layouts[_i % 2], 12, 7, 41), *u, *s, *vt, *ref, *dst;
+    lowrank_factors *f, *g;
+    ck_assert_ok(lowrank_svd(a, 3, NULL, &f));
+    ck_assert_ok(lowrank_matrix_copy(lowrank_factors_u(f), &u));
+    ck_assert_ok(lowrank_matrix_copy(lowrank_factors_s(f), &s));
+    ck_assert_ok(lowrank_matrix_copy(lowrank_factors_vt(f), &vt));
+    ck_assert_ok(lowrank_factors_new(u, s, vt, 0.25, &g));
+    ck_assert_ok(lowrank_matrix_set(u, 0, 0, 9)); /* copied: g does not see this */
+    double e, c1, c2;
+    ck_assert_ok(lowrank_factors_error(g, &e));
+    ck_assert_double_eq(e, 0.25);
+    ck_assert_int_eq(lowrank_factors_rows(g), 12);
+    ck_assert_int_eq(lowrank_factors_cols(g), 7);
+    ck_assert_int_eq(lowrank_factors_rank(g), 3);
+    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 12, 7, &ref));
+    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 12, 7, &dst));
+    ck_assert_ok(lowrank_factors_reconstruct(f, ref));
+    ck_assert_ok(lowrank_factors_reconstruct(g, dst));
+    for (int64_t i = 0; i < 12; i++)
+        for (int64_t j = 0; j < 7; j++)
+            ck_assert_double_eq(lr_matrix_at(dst, i, j), lr_matrix_at(ref, i, j));
+    for (int obj = LOWRANK_OBJECTIVE_ROWS; obj <= LOWRANK_OBJECTIVE_ENTRIES; obj++) {
+        ck_assert_ok(lowrank_lp_cost(a, f, 1.5, obj, &c1));
+        ck_assert_ok(lowrank_lp_cost(a, g, 1.5, obj, &c2));
+        ck_assert_double_eq_tol(c1, c2, 1e-12 * c1);
+    }
+    lowrank_factors_free(g);
+    /* a block of rows of U (not orthonormal by itself) and an unknown error */
+    lowrank_matrix *block;
+    ck_assert_ok(lowrank_matrix_wrap(t, LOWRANK_COL_MAJOR, 5, 3, lowrank_matrix_data(
+                                         lowrank_factors_u(f)), 12, &block));
+    ck_assert_ok(lowrank_factors_new(block, s, vt, NAN, &g));
+    ck_assert_ok(lowrank_factors_error(g, &e));
+    ck_assert(isnan(e));
+    ck_assert_int_eq(lowrank_factors_rows(g), 5);
+    lowrank_factors_free(g);
+    lowrank_matrix_free(block);
+    lowrank_matrix_free(ref);
+    lowrank_matrix_free(dst);
+    lowrank_matrix_free(u);
+    lowrank_matrix_free(s);
+    lowrank_matrix_free(vt);
+    lowrank_factors_free(f);
+    lowrank_matrix_free(a);
+}
+END_TEST
+
+START_TEST(factors_new_errors)
+{
+    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 6, 5, 43), *u, *s, *vt,
+                   *s32, *bad;
+    lowrank_factors *f, *g = (lowrank_factors *)&g;
+    ck_assert_ok(lowrank_svd(a, 2, NULL, &f));
+    ck_assert_ok(lowrank_matrix_copy(lowrank_factors_u(f), &u));
+    ck_assert_ok(lowrank_matrix_copy(lowrank_factors_s(f), &s));
+    ck_assert_ok(lowrank_matrix_copy(lowrank_factors_vt(f), &vt));
+    ck_assert_fails(lowrank_factors_new(u, s, vt, 0, NULL), LOWRANK_EINVAL);
+    ck_assert_fails(lowrank_factors_new(NULL, s, vt, 0, &g), LOWRANK_EINVAL);
+    ck_assert_ptr_null(g);
+    ck_assert_fails(lowrank_factors_new(u, NULL, vt, 0, &g), LOWRANK_EINVAL);
+    ck_assert_fails(lowrank_factors_new(u, s, NULL, 0, &g), LOWRANK_EINVAL);
+    ck_assert_ok(lowrank_matrix_convert(s, LOWRANK_FLOAT32, LOWRANK_COL_MAJOR, &s32));
+    ck_assert_fails(lowrank_factors_new(u, s32, vt, 0, &g), LOWRANK_EINVAL);
+    /* shapes: S 1 x 2, V^T with k = 2 against U with 2 columns but S of 1 */
+    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 1, 2, &bad));
+    ck_assert_fails(lowrank_factors_new(u, bad, vt, 0, &g), LOWRANK_ESIZE);
+    lowrank_matrix_free(bad);
+    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 1, 1, &bad));
+    ck_assert_ok(lowrank_matrix_set(bad, 0, 0, 1));
+    ck_assert_fails(lowrank_factors_new(u, bad, vt, 0, &g), LOWRANK_ESIZE);
+    ck_assert_fails(lowrank_factors_new(u, s, vt, -1, &g), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_factors_new(u, s, vt, INFINITY, &g), LOWRANK_ERANGE);
+    /* S ascending, negative; a part not finite; V^T not orthonormal */
+    double s0 = lr_matrix_at(s, 0, 0), s1 = lr_matrix_at(s, 1, 0);
+    ck_assert_ok(lowrank_matrix_set(s, 1, 0, 2 * s0));
+    ck_assert_fails(lowrank_factors_new(u, s, vt, 0, &g), LOWRANK_ERANGE);
+    ck_assert_ok(lowrank_matrix_set(s, 1, 0, -s1));
+    ck_assert_fails(lowrank_factors_new(u, s, vt, 0, &g), LOWRANK_ERANGE);
+    ck_assert_ok(lowrank_matrix_set(s, 1, 0, s1));
+    ck_assert_ok(lowrank_matrix_set(u, 3, 1, NAN));
+    ck_assert_fails(lowrank_factors_new(u, s, vt, 0, &g), LOWRANK_ENONFINITE);
+    ck_assert_ptr_nonnull(strstr(lowrank_last_error(), "u(3, 1)"));
+    ck_assert_ok(lowrank_matrix_set(u, 3, 1, 0));
+    ck_assert_ok(lowrank_matrix_set(vt, 1, 4, lr_matrix_at(vt, 1, 4) + 1e-6));
+    ck_assert_fails(lowrank_factors_new(u, s, vt, 0, &g), LOWRANK_ERANGE);
+    ck_assert_ptr_nonnull(strstr(lowrank_last_error(), "orthonormal"));
+    ck_assert_ptr_null(g);
+    lowrank_matrix_free(bad);
+    lowrank_matrix_free(s32);
+    lowrank_matrix_free(u);
+    lowrank_matrix_free(s);
+    lowrank_matrix_free(vt);
+    lowrank_factors_free(f);
+    lowrank_matrix_free(a);
+}
+END_TEST
+
 /* ------------------------------------------------------------ errors */
 
 START_TEST(svd_errors)
@@ -697,6 +800,17 @@ static int split_call(void *ctx)
     return rc;
 }
 
+static int new_factors_call(void *ctx)
+{
+    const lowrank_factors *f = ctx;
+    lowrank_factors *g;
+    int rc = lowrank_factors_new(lowrank_factors_u(f), lowrank_factors_s(f), lowrank_factors_vt(f),
+                                 0, &g);
+    rc = output_status(rc, g);
+    lowrank_factors_free(g);
+    return rc;
+}
+
 static int reconstruct_call(void *ctx)
 {
     lowrank_matrix *d;
@@ -745,6 +859,7 @@ START_TEST(allocation_failures)
     ck_assert_ok(lowrank_svd(a, 3, NULL, &f));
     ck_assert_int_gt(check_alloc_failures(split_call, f), 1);
     ck_assert_int_gt(check_alloc_failures(reconstruct_call, f), 1);
+    ck_assert_int_gt(check_alloc_failures(new_factors_call, f), 3);
     lowrank_factors_free(f);
     lowrank_opts_free(exact);
     lowrank_opts_free(rand);
@@ -775,6 +890,8 @@ static Suite *svd_suite(void)
     tcase_add_loop_test(tc, tolerance_chooses_the_rank, 0, 4);
     tcase_add_loop_test(tc, split_and_reconstruct, 0, 4);
     tcase_add_test(tc, factors_errors);
+    tcase_add_loop_test(tc, factors_from_parts, 0, 4);
+    tcase_add_test(tc, factors_new_errors);
     tcase_add_test(tc, svd_errors);
     tcase_add_loop_test(tc, allocation_failures, 0, 2);
     suite_add_tcase(s, tc);

@@ -54,6 +54,55 @@ case "$ldd_out" in
     *) fail "the program did not load the installed library: $ldd_out" ;;
 esac
 
+# liblowrank_mpi, when built: its files, and a program that pkg-config's
+# lowrank-mpi (with lowrank and MPI) lets build and run on two ranks.
+if [ "${HAVE_MPI:-no}" = yes ] && [ -n "${MPIRUN:-}" ]; then
+    for f in usr/include/lowrank_mpi.h usr/lib/liblowrank_mpi.so.0 usr/lib/liblowrank_mpi.so \
+             usr/lib/liblowrank_mpi.a usr/lib/pkgconfig/lowrank-mpi.pc usr/bin/lowrank-mpi \
+             usr/share/man/man3/lowrank_mpi_svd.3 usr/share/man/man7/lowrank_mpi.7 \
+             usr/share/man/man1/lowrank-mpi.1; do
+        checks=$((checks + 1))
+        [ -e "$dest/$f" ] || fail "$f was not installed"
+    done
+    cat > "$tmp/mpiprog.c" <<'C'
+#include <stdio.h>
+#include <lowrank_mpi.h>
+int main(int argc, char **argv)
+{
+    int rank, ok = 0;
+    double x[2] = {3, 4};
+    lowrank_matrix *a;
+    lowrank_factors *f;
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    x[1] += rank;
+    lowrank_matrix_wrap(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 1, 2, x, 2, &a);
+    if (lowrank_mpi_svd(MPI_COMM_WORLD, a, 1, NULL, &f, NULL) == LOWRANK_OK) {
+        ok = lowrank_factors_rows(f) == 1;
+        lowrank_factors_free(f);
+    }
+    if (rank == 0)
+        printf("%s\n", ok ? "ok" : lowrank_mpi_last_error());
+    lowrank_matrix_free(a);
+    MPI_Finalize();
+    return !ok;
+}
+C
+    checks=$((checks + 1))
+    flags=$(pkg-config --cflags --libs lowrank-mpi) || fail "pkg-config cannot find lowrank-mpi"
+    case "$flags" in
+        *-llowrank_mpi*-llowrank*) ;;
+        *) fail "pkg-config lowrank-mpi gave '$flags'" ;;
+    esac
+    # pkg-config's sysroot also prefixes MPI's own directories: mpicc gives them
+    checks=$((checks + 1))
+    mpicc "$tmp/mpiprog.c" $flags -o "$tmp/mpiprog" 2>"$tmp/cc.log" ||
+        fail "compiling: $(cat "$tmp/cc.log")"
+    checks=$((checks + 1))
+    out=$(LD_LIBRARY_PATH="$dest/usr/lib" mpi_run -np 2 "$tmp/mpiprog" 2>&1)
+    [ "$out" = ok ] || fail "the MPI program printed '$out'"
+fi
+
 checks=$((checks + 1))
 make_ uninstall DESTDIR="$dest" prefix=/usr || fail "make uninstall failed"
 left=$(find "$dest" ! -type d)

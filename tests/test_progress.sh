@@ -12,8 +12,9 @@ if ! "$PYTHON" -c 'import numpy' 2>/dev/null || ! command -v script >/dev/null; 
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# an lp fit refined to the end: several seconds however fast the machine
-"$PYTHON" -c "import numpy as np; np.save('$tmp/a.npy', np.random.default_rng(3).standard_normal((800, 800)))"
+# an lp fit refined to the end: 10 s on the development machine (2 cores),
+# so well over the one second the bar waits for on any machine likely to run this
+"$PYTHON" -c "import numpy as np; np.save('$tmp/a.npy', np.random.default_rng(3).standard_normal((2000, 2000)))"
 job="lp -k 5 -p 1 --refine 1000 --refine-tol 0 $tmp/a.npy $tmp/out.npy"
 
 # run_then_interrupt WHEN [FLAGS]: the job on a terminal, Ctrl-C once WHEN is

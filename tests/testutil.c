@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blas.h"
 #include "testutil.h"
 
 /* ------------------------------------------------ allocation injection */
@@ -157,6 +158,42 @@ lowrank_matrix *random_matrix(lowrank_dtype dtype, lowrank_layout layout, int64_
                 ((double *)data)[i * rs + j * cs] = v;
         }
     return m;
+}
+
+/* An orthonormal d x k basis from Gaussian columns. */
+static void random_basis(lr_rng *r, int64_t d, int64_t k, double *q)
+{
+    double *rr = malloc((size_t)(k * k) * sizeof *rr);
+    if (!rr)
+        abort();
+    for (int64_t i = 0; i < d * k; i++)
+        q[i] = lr_rng_normal(r);
+    if (lr_qr(LOWRANK_FLOAT64, d, k, q, d, rr, k) != LOWRANK_OK)
+        abort();
+    free(rr);
+}
+
+double *haystack(int64_t n, int64_t d, int64_t k, double outliers, uint64_t seed, double *u,
+                 double *x)
+{
+    lr_rng r;
+    lr_rng_seed(&r, seed);
+    random_basis(&r, d, k, u);
+    double z[8];
+    if (k > 8)
+        abort();
+    for (int64_t i = 0; i < n; i++) {
+        int out = lr_rng_uniform(&r) < outliers;
+        for (int64_t a = 0; a < k; a++)
+            z[a] = lr_rng_normal(&r);
+        for (int64_t j = 0; j < d; j++) {
+            double v = 0;
+            for (int64_t a = 0; a < k; a++)
+                v += u[j + a * d] * z[a];
+            x[i + j * n] = out ? 5 * lr_rng_normal(&r) : v + 1e-3 * lr_rng_normal(&r);
+        }
+    }
+    return x;
 }
 
 int run_suite(Suite *s)

@@ -46,6 +46,13 @@ const char *data_dir(void);
 lowrank_matrix *random_matrix(lowrank_dtype dtype, lowrank_layout layout, int64_t rows,
                               int64_t cols, uint64_t seed);
 
+/* n points in R^d into x (n x d, column-major), from the library's own
+ * generator: inliers on the span of the orthonormal u (d x k, k <= 8, filled
+ * here) with noise 1e-3, and a fraction of outliers N(0, 25 I) far off it.
+ * Returns x.  (Plain C, no Check assertion: check_mpi uses it too.) */
+double *haystack(int64_t n, int64_t d, int64_t k, double outliers, uint64_t seed, double *u,
+                 double *x);
+
 /* Run a Check suite built by make_suite and return the process exit status. */
 int run_suite(Suite *s);
 

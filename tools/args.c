@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,22 +13,34 @@
 
 #include "tool.h"
 
+/* What parse_value found. */
+enum { VALUE_OK, VALUE_NOT_A_NUMBER, VALUE_OUT_OF_RANGE };
+
+/* text into the flag's value.  A number beyond the type's range is
+ * VALUE_OUT_OF_RANGE; a double too small for a normal number (1e-320) is
+ * taken as strtod rounds it, and the option's own check judges it. */
 static int parse_value(const tool_flag *f, const char *text)
 {
     char *end;
     errno = 0;
     switch (f->type) {
-    case FLAG_DOUBLE:
-        *(double *)f->value = strtod(text, &end);
+    case FLAG_DOUBLE: {
+        double v = strtod(text, &end);
+        *(double *)f->value = v;
+        if (errno == ERANGE && fabs(v) < 1)
+            errno = 0; /* underflow: 0 or a subnormal, still the number given */
         break;
+    }
     case FLAG_INT:
         *(long long *)f->value = strtoll(text, &end, 10);
         break;
     default:
         *(const char **)f->value = text;
-        return 1;
+        return VALUE_OK;
     }
-    return errno == 0 && end != text && *end == '\0';
+    if (end == text || *end != '\0')
+        return VALUE_NOT_A_NUMBER;
+    return errno == ERANGE ? VALUE_OUT_OF_RANGE : VALUE_OK;
 }
 
 static tool_flag *find_flag(tool_flag *flags, const char *arg, size_t len)
@@ -64,8 +77,13 @@ static int take_flag(const char *command, int argc, char **argv, int *i, tool_fl
         snprintf(message, sizeof message, f ? "%s needs a value" : "unknown option %s", arg);
         return tool_usage(command, message), -1;
     }
-    if (!parse_value(f, value)) {
-        snprintf(message, sizeof message, "%s: '%s' is not a number", f->name, value);
+    int parsed = parse_value(f, value);
+    if (parsed != VALUE_OK) {
+        snprintf(message, sizeof message,
+                 parsed == VALUE_OUT_OF_RANGE ? "%s: '%s' is out of range"
+                 : f->type == FLAG_INT        ? "%s: '%s' is not an integer"
+                                              : "%s: '%s' is not a number",
+                 f->name, value);
         return tool_usage(command, message), -1;
     }
     f->seen = 1;
@@ -77,7 +95,7 @@ static int take_flag(const char *command, int argc, char **argv, int *i, tool_fl
 static void print_help(const char *command, const tool_flag *flags)
 {
     const tool_command *c = tool_find_command(command);
-    printf("usage: lowrank %s\n\n%s.\n", c->synopsis, c->summary);
+    printf("usage: %s %s\n\n%s.\n", tool_program, c->synopsis, c->summary);
     if (flags[0].name)
         printf("\noptions:\n");
     for (const tool_flag *f = flags; f->name; f++) {
@@ -135,6 +153,24 @@ int tool_parse(const char *command, int argc, char **argv, tool_flag *flags, cha
                int npos)
 {
     return tool_parse_some(command, argc, argv, flags, pos, npos, npos);
+}
+
+const tool_command *tool_find_command(const char *name)
+{
+    for (size_t i = 0; i < tool_ncommands; i++)
+        if (strcmp(tool_commands[i].name, name) == 0)
+            return &tool_commands[i];
+    return NULL;
+}
+
+/* The rounding method named on the command line, or -1. */
+int tool_rounding_method(const char *name)
+{
+    if (strcmp(name, "lewis") == 0)
+        return LOWRANK_METHOD_LEWIS;
+    if (strcmp(name, "cutting-plane") == 0 || strcmp(name, "lowner") == 0)
+        return LOWRANK_METHOD_LOWNER;
+    return -1;
 }
 
 double tool_now(void)

@@ -20,8 +20,8 @@
 
 typedef struct job {
     const char *input, *output, *background, *groundtruth;
-    int64_t train, channels;
-    int verbose, quiet;
+    int64_t train, channels, max_pixels;
+    int verbose, quiet, skip_bad;
     int64_t nframes;
     char ext[5]; /* "jpg" or "png" */
 } job;
@@ -30,6 +30,12 @@ static int exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+static int is_directory(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static void frame_path(const job *jb, int64_t i, char *buf)
@@ -60,22 +66,25 @@ static int count_frames(job *jb)
     return 0;
 }
 
+/* Frame i into img, of first's size when first is given: 0, or -1 after
+ * an error naming the file, or 1 after a warning when bad frames are
+ * skipped (--skip-bad-frames); img->data is NULL unless 0. */
 static int load_frame(const job *jb, int64_t i, const image *first, image *img)
 {
-    char path[MAX_PATH], err[256];
+    char path[MAX_PATH], err[320];
     frame_path(jb, i, path);
-    if (image_read(path, jb->channels, img, err, sizeof err) != 0) {
-        fprintf(stderr, "lowrank background: %s: %s\n", path, err);
-        return -1;
-    }
-    if (first && (img->width != first->width || img->height != first->height)) {
-        fprintf(stderr, "lowrank background: %s is %lldx%lld, the first frame %lldx%lld\n", path,
-                (long long)img->width, (long long)img->height, (long long)first->width,
-                (long long)first->height);
+    if (image_read(path, jb->channels, jb->max_pixels, img, err, sizeof err) == 0 && first &&
+        (img->width != first->width || img->height != first->height)) {
+        snprintf(err, sizeof err, "%lldx%lld pixels, the frames before it %lldx%lld",
+                 (long long)img->width, (long long)img->height, (long long)first->width,
+                 (long long)first->height);
         free(img->data);
-        return -1;
+        img->data = NULL;
     }
-    return 0;
+    if (img->data)
+        return 0;
+    fprintf(stderr, "lowrank background: %s%s: %s\n", jb->skip_bad ? "skipping " : "", path, err);
+    return jb->skip_bad ? 1 : -1;
 }
 
 /* ------------------------------------------------------------ options */
@@ -83,6 +92,7 @@ static int load_frame(const job *jb, int64_t i, const image *first, image *img)
 /* The command line, by index in cli.flags. */
 enum {
     F_TRAIN, F_GREY, F_VERBOSE, F_BACKGROUND, F_TRUTH, F_QUIET, /* the tool's own */
+    F_MAX_PIXELS, F_SKIP_BAD,
     F_SEED_METHOD, F_LEAST_SQUARES, F_NO_UPDATE,       /* switches of library options */
     F_NO_REGISTRATION, F_SHADOWS, F_NEIGHBOURS,
     F_RANK, F_ENERGY, F_THRESHOLD, F_SENSITIVITY,      /* library options by value */
@@ -93,7 +103,7 @@ enum {
 
 typedef struct cli {
     const char *shadows;
-    long long train, value_int[NFLAGS];
+    long long train, max_pixels, value_int[NFLAGS];
     double value_double[NFLAGS];
     tool_flag flags[NFLAGS + 1];
 } cli;
@@ -131,6 +141,12 @@ static void describe_flags(cli *c, job *jb)
         [F_TRUTH] = {"--groundtruth", FLAG_STRING, &jb->groundtruth, 0, "DIR",
                      "score the masks against DIR/gt000001.png, ...\n(CDnet labels)"},
         [F_QUIET] = TOOL_QUIET_FLAG,
+        [F_MAX_PIXELS] = {"--max-pixels", FLAG_INT, &c->max_pixels, 0, "N",
+                          "refuse frames whose header claims more than N pixels\n"
+                          "(default: 33554432, 2^25: up to 8K UHD)"},
+        [F_SKIP_BAD] = SWITCH("--skip-bad-frames",
+                              "skip, with a warning, a frame that is unreadable,\n"
+                              "corrupt, truncated or of another size (default: fail)"),
         [F_SEED_METHOD] = SWITCH("--seed-method",
                                  "the classic eigenbackground: covariance eigenvectors,\n"
                                  "fixed threshold (25 unless --threshold), no update"),
@@ -226,7 +242,7 @@ static int set_options(const cli *c, lowrank_opts *opts)
  * TOOL_HELP. */
 static int parse_args(int argc, char **argv, lowrank_opts *opts, job *jb)
 {
-    cli c = {.train = jb->train};
+    cli c = {.train = jb->train, .max_pixels = jb->max_pixels};
     char *dirs[2];
     describe_flags(&c, jb);
     int parsed = tool_parse("background", argc, argv, c.flags, dirs, 2);
@@ -234,12 +250,16 @@ static int parse_args(int argc, char **argv, lowrank_opts *opts, job *jb)
         return parsed == TOOL_HELP ? TOOL_HELP : 2;
     if (c.train < 2)
         return tool_usage("background", "--train takes a number of frames, at least 2");
+    if (c.max_pixels < 1)
+        return tool_usage("background", "--max-pixels takes a number of pixels, at least 1");
     jb->input = dirs[0];
     jb->output = dirs[1];
     jb->train = c.train;
+    jb->max_pixels = c.max_pixels;
     jb->channels = c.flags[F_GREY].seen ? 1 : 3;
     jb->verbose = c.flags[F_VERBOSE].seen;
     jb->quiet = c.flags[F_QUIET].seen;
+    jb->skip_bad = c.flags[F_SKIP_BAD].seen;
     return set_options(&c, opts);
 }
 
@@ -247,8 +267,10 @@ static int parse_args(int argc, char **argv, lowrank_opts *opts, job *jb)
 
 typedef struct run {
     lowrank_background *bg;
-    image *train; /* the training frames, decoded */
+    image *train; /* the training frames, decoded (data NULL: skipped) */
     int64_t ntrain;
+    const image *first; /* the first good frame: every frame has its size */
+    int64_t truths;     /* ground-truth files found */
     uint8_t *mask;
     double seconds, train_seconds; /* in the library: in all, training */
     int64_t tp, fp, fn, tn, scored; /* against the ground truth */
@@ -263,8 +285,9 @@ static int score(const job *jb, run *r, int64_t i, const image *shape)
     snprintf(path, sizeof path, "%s/gt%06lld.png", jb->groundtruth, (long long)i);
     if (!exists(path))
         return 0;
+    r->truths++;
     image gt;
-    if (image_read(path, 1, &gt, err, sizeof err) != 0) {
+    if (image_read(path, 1, jb->max_pixels, &gt, err, sizeof err) != 0) {
         fprintf(stderr, "lowrank background: %s: %s\n", path, err);
         return 1;
     }
@@ -307,18 +330,30 @@ static int train(const job *jb, const lowrank_opts *opts, run *r)
         fprintf(stderr, "lowrank background: out of memory\n");
         return 1;
     }
+    int64_t good = 0;
     for (int64_t i = 0; i < r->ntrain; i++) {
-        if (load_frame(jb, i + 1, i ? &r->train[0] : NULL, &r->train[i]) != 0) {
+        int got = load_frame(jb, i + 1, r->first, &r->train[i]);
+        if (got < 0) {
             free(ptrs);
             return 1;
         }
-        ptrs[i] = r->train[i].data;
+        if (got == 0) {
+            r->first = r->first ? r->first : &r->train[i];
+            ptrs[good++] = r->train[i].data;
+        }
     }
-    const image *f = &r->train[0];
+    if (good < 2) {
+        free(ptrs);
+        fprintf(stderr, "lowrank background: %lld of the %lld training frames could be read, "
+                        "at least 2 are needed\n",
+                (long long)good, (long long)r->ntrain);
+        return 1;
+    }
+    const image *f = r->first;
     int rc = lowrank_background_new(f->width, f->height, f->channels, opts, &r->bg);
     double t0 = tool_now();
     if (rc == LOWRANK_OK)
-        rc = lowrank_background_train(r->bg, ptrs, r->ntrain, f->width * f->channels);
+        rc = lowrank_background_train(r->bg, ptrs, good, f->width * f->channels);
     r->train_seconds = tool_now() - t0;
     r->seconds += r->train_seconds;
     free(ptrs);
@@ -343,17 +378,19 @@ static int write_image(const char *path, const uint8_t *data, const image *shape
     return 1;
 }
 
-/* Classify frame i (1-based) and write its mask. */
+/* Classify frame i (1-based) and write its mask (none for a frame
+ * skipped as bad). */
 static int classify(const job *jb, run *r, int64_t i)
 {
     image own = {0};
-    const image *first = &r->train[0], *img = first;
+    const image *first = r->first, *img = &own;
+    int got = 0;
     if (i <= r->ntrain)
         img = &r->train[i - 1];
-    else if (load_frame(jb, i, first, &own) != 0)
-        return 1;
     else
-        img = &own;
+        got = load_frame(jb, i, first, &own);
+    if (got != 0 || !img->data)
+        return got < 0;
     double t0 = tool_now();
     int rc = lowrank_background_apply(r->bg, img->data, img->width * img->channels, r->mask,
                                       img->width);
@@ -370,7 +407,7 @@ static int classify(const job *jb, run *r, int64_t i)
 
 static int save_background(const job *jb, const run *r)
 {
-    const image *f = &r->train[0];
+    const image *f = r->first;
     uint8_t *img = malloc((size_t)(f->width * f->height * f->channels));
     if (!img) {
         fprintf(stderr, "lowrank background: out of memory\n");
@@ -396,7 +433,7 @@ int cmd_background(int argc, char **argv)
 {
     /* 100 training frames: 4 seconds of video at 25 frames/s, long enough
      * for objects to move off any pixel most of the time */
-    job jb = {NULL, NULL, NULL, NULL, 100, 3, 0, 0, 0, ""};
+    job jb = {NULL, NULL, NULL, NULL, 100, 3, IMAGE_MAX_PIXELS, 0, 0, 0, 0, ""};
     lowrank_opts *opts;
     int rc = lowrank_opts_new(&opts);
     if (rc != LOWRANK_OK)
@@ -408,6 +445,11 @@ int cmd_background(int argc, char **argv)
     }
     if (status == 0)
         status = count_frames(&jb) == 0 ? 0 : 1;
+    if (status == 0 && jb.groundtruth && !is_directory(jb.groundtruth)) {
+        fprintf(stderr, "lowrank background: --groundtruth %s: %s\n", jb.groundtruth,
+                exists(jb.groundtruth) ? "not a directory" : strerror(ENOENT));
+        status = 1;
+    }
     if (status == 0 && mkdir(jb.output, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "lowrank background: %s: %s\n", jb.output, strerror(errno));
         status = 1;
@@ -424,6 +466,13 @@ int cmd_background(int argc, char **argv)
     tool_progress_end(&pr);
     if (status == 0 && jb.background)
         status = save_background(&jb, &r);
+    if (status == 0 && jb.groundtruth && r.truths == 0) {
+        fprintf(stderr,
+                "lowrank background: %s holds no ground truth (gt000001.png, ...) for any of "
+                "the %lld frames\n",
+                jb.groundtruth, (long long)jb.nframes);
+        status = 1;
+    }
     if (status == 0) {
         printf("frames=%lld fps=%.1f\n", (long long)jb.nframes,
                (double)jb.nframes / (r.seconds > 0 ? r.seconds : 1e-9));

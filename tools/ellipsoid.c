@@ -5,19 +5,8 @@
  */
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "tool.h"
-
-/* The method named on the command line, or -1. */
-int tool_rounding_method(const char *name)
-{
-    if (strcmp(name, "lewis") == 0)
-        return LOWRANK_METHOD_LEWIS;
-    if (strcmp(name, "cutting-plane") == 0 || strcmp(name, "lowner") == 0)
-        return LOWRANK_METHOD_LOWNER;
-    return -1;
-}
 
 static int run(char **files, double p, lowrank_opts *opts, int quiet)
 {

@@ -19,6 +19,19 @@ static int has_suffix(const char *path, const char *suffix)
     return n >= m && strcmp(path + n - m, suffix) == 0;
 }
 
+/* Refuse, from the header, an image of more than max_pixels pixels: a
+ * header of a few bytes can claim 65000 x 65000. */
+static int too_large(int64_t width, int64_t height, int64_t max_pixels, char *err, size_t errlen)
+{
+    if (width > 0 && height > 0 && width <= max_pixels / height)
+        return 0;
+    snprintf(err, errlen,
+             "its header claims %lld x %lld pixels, more than the limit of %lld "
+             "(--max-pixels)",
+             (long long)width, (long long)height, (long long)max_pixels);
+    return 1;
+}
+
 static int image_alloc(image *img, int64_t width, int64_t height, int64_t channels)
 {
     img->width = width;
@@ -34,6 +47,7 @@ typedef struct jpeg_failure {
     struct jpeg_error_mgr mgr;
     jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
+    char warning[JMSG_LENGTH_MAX]; /* the first warning: corrupt or truncated data */
 } jpeg_failure;
 
 /* libjpeg's default handler exits; come back here with its message. */
@@ -44,12 +58,25 @@ static void jpeg_fail(j_common_ptr cinfo)
     longjmp(f->jump, 1);
 }
 
-static int read_jpeg(FILE *file, int64_t channels, image *img, char *err, size_t errlen)
+/* libjpeg decodes corrupt or truncated data as best it can (grey fill)
+ * after a warning, which its default handler prints: keep the first, the
+ * frame is then refused. */
+static void jpeg_warn(j_common_ptr cinfo, int level)
+{
+    jpeg_failure *f = (jpeg_failure *)cinfo->err;
+    if (level < 0 && !f->warning[0])
+        cinfo->err->format_message(cinfo, f->warning);
+}
+
+static int read_jpeg(FILE *file, int64_t channels, int64_t max_pixels, image *img, char *err,
+                     size_t errlen)
 {
     struct jpeg_decompress_struct cinfo;
     jpeg_failure failure;
     cinfo.err = jpeg_std_error(&failure.mgr);
     failure.mgr.error_exit = jpeg_fail;
+    failure.mgr.emit_message = jpeg_warn;
+    failure.warning[0] = '\0';
     img->data = NULL;
     if (setjmp(failure.jump)) {
         snprintf(err, errlen, "%s", failure.message);
@@ -62,19 +89,32 @@ static int read_jpeg(FILE *file, int64_t channels, image *img, char *err, size_t
     jpeg_stdio_src(&cinfo, file);
     jpeg_read_header(&cinfo, TRUE);
     cinfo.out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    jpeg_start_decompress(&cinfo);
-    if (image_alloc(img, cinfo.output_width, cinfo.output_height, channels) != 0) {
+    /* before jpeg_start_decompress, which allocates whole-image buffers for
+     * a progressive JPEG */
+    jpeg_calc_output_dimensions(&cinfo);
+    int rc = too_large(cinfo.output_width, cinfo.output_height, max_pixels, err, errlen) ? -1 : 0;
+    if (rc == 0)
+        jpeg_start_decompress(&cinfo);
+    if (rc == 0 && image_alloc(img, cinfo.output_width, cinfo.output_height, channels) != 0) {
         snprintf(err, errlen, "out of memory");
-        jpeg_destroy_decompress(&cinfo);
-        return -1;
+        rc = -1;
     }
-    while (cinfo.output_scanline < cinfo.output_height) {
+    while (rc == 0 && cinfo.output_scanline < cinfo.output_height) {
         JSAMPROW row = img->data + (size_t)cinfo.output_scanline * (size_t)(img->width * channels);
         jpeg_read_scanlines(&cinfo, &row, 1);
     }
-    jpeg_finish_decompress(&cinfo);
+    if (rc == 0)
+        jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
-    return 0;
+    if (rc == 0 && failure.warning[0]) {
+        snprintf(err, errlen, "corrupt or truncated JPEG: %s", failure.warning);
+        rc = -1;
+    }
+    if (rc != 0) {
+        free(img->data);
+        img->data = NULL;
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------ PNG */
@@ -107,7 +147,8 @@ static void png_normalise(png_structp png, png_infop info, int64_t channels)
     png_read_update_info(png, info);
 }
 
-static int read_png(FILE *file, int64_t channels, image *img, char *err, size_t errlen)
+static int read_png(FILE *file, int64_t channels, int64_t max_pixels, image *img, char *err,
+                    size_t errlen)
 {
     char message[256] = "";
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, message, png_fail, png_quiet);
@@ -129,8 +170,11 @@ static int read_png(FILE *file, int64_t channels, image *img, char *err, size_t 
     }
     png_init_io(png, file);
     png_read_info(png, info);
-    png_normalise(png, info, channels);
     int64_t w = png_get_image_width(png, info), h = png_get_image_height(png, info);
+    char limit[200];
+    if (too_large(w, h, max_pixels, limit, sizeof limit))
+        png_error(png, limit);
+    png_normalise(png, info, channels);
     if (png_get_rowbytes(png, info) != (size_t)(w * channels))
         png_error(png, "unexpected row size after conversion");
     rows = malloc((size_t)h * sizeof *rows);
@@ -145,15 +189,23 @@ static int read_png(FILE *file, int64_t channels, image *img, char *err, size_t 
     return 0;
 }
 
-int image_read(const char *path, int64_t channels, image *img, char *err, size_t errlen)
+int image_decode(FILE *file, int png, int64_t channels, int64_t max_pixels, image *img,
+                 char *err, size_t errlen)
+{
+    return png ? read_png(file, channels, max_pixels, img, err, errlen)
+               : read_jpeg(file, channels, max_pixels, img, err, errlen);
+}
+
+int image_read(const char *path, int64_t channels, int64_t max_pixels, image *img, char *err,
+               size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
+        img->data = NULL;
         snprintf(err, errlen, "%s", strerror(errno));
         return -1;
     }
-    int rc = has_suffix(path, ".png") ? read_png(f, channels, img, err, errlen)
-                                      : read_jpeg(f, channels, img, err, errlen);
+    int rc = image_decode(f, has_suffix(path, ".png"), channels, max_pixels, img, err, errlen);
     fclose(f);
     return rc;
 }

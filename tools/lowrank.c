@@ -6,7 +6,7 @@
 
 #include "tool.h"
 
-static const tool_command commands[] = {
+const tool_command tool_commands[] = {
     {"info", "Print the shape, dtype and order of an .npy file", "info FILE.npy", cmd_info},
     {"svd", "The best rank-k approximation of a matrix (SVD truncation)",
      "svd (-k K | --tol T) [OPTIONS] IN.npy (OUT.npy | --factors L.npy R.npy)", cmd_svd},
@@ -22,7 +22,9 @@ static const tool_command commands[] = {
      "background [OPTIONS] INPUT_DIR OUTPUT_DIR", cmd_background},
 };
 
-#define NCOMMANDS (sizeof commands / sizeof commands[0])
+const size_t tool_ncommands = sizeof tool_commands / sizeof tool_commands[0];
+
+const char *const tool_program = "lowrank";
 
 static void print_help(FILE *f)
 {
@@ -31,8 +33,8 @@ static void print_help(FILE *f)
                "Low-rank approximation of matrices stored as .npy files, and PCA\n"
                "background subtraction of videos stored as numbered images.\n\n"
                "commands:\n");
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < tool_ncommands; i++)
+        fprintf(f, "  %-11s %s\n", tool_commands[i].name, tool_commands[i].summary);
     fprintf(f, "\n`lowrank COMMAND --help` lists a command's options; see lowrank(1).\n");
 }
 
@@ -42,14 +44,6 @@ int tool_fail(const char *context, int rc)
         return tool_interrupt_status();
     fprintf(stderr, "lowrank: %s: %s: %s\n", context, lowrank_strerror(rc), lowrank_last_error());
     return 1;
-}
-
-const tool_command *tool_find_command(const char *name)
-{
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return &commands[i];
-    return NULL;
 }
 
 int tool_usage(const char *command, const char *message)
@@ -73,9 +67,9 @@ int main(int argc, char **argv)
         printf("lowrank %s\n", lowrank_version_string());
         return 0;
     }
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < tool_ncommands; i++)
+        if (strcmp(argv[1], tool_commands[i].name) == 0)
+            return tool_commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "lowrank: unknown command '%s' (see lowrank --help)\n", argv[1]);
     return 2;
 }

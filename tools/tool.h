@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lowrank.h"
 
@@ -63,6 +64,12 @@ int tool_parse_some(const char *command, int argc, char **argv, tool_flag *flags
  * after --help, 2 after a usage error. */
 int tool_parse_exit(int parsed);
 
+/* The program's subcommands and name ("lowrank", or "lowrank-mpi", which
+ * shares the parser), defined by each program. */
+extern const tool_command tool_commands[];
+extern const size_t tool_ncommands;
+extern const char *const tool_program;
+
 /* The subcommand called name, or NULL. */
 const tool_command *tool_find_command(const char *name);
 
@@ -95,10 +102,24 @@ typedef struct image {
     uint8_t *data;
 } image;
 
+/* The default of --max-pixels: 2^25 = 33,554,432 pixels, so that every
+ * video format up to 8K UHD (7680 x 4320) is read, while a hostile header
+ * cannot make one frame take more than 96 MiB of RGB. */
+#define IMAGE_MAX_PIXELS ((int64_t)1 << 25)
+
 /* Read a JPEG, or a PNG when path ends in .png, as 8-bit grey (channels 1)
- * or RGB (channels 3), into a new img->data (free it).  On failure returns
- * -1 with a message in err. */
-int image_read(const char *path, int64_t channels, image *img, char *err, size_t errlen);
+ * or RGB (channels 3), into a new img->data (free it).  An image whose
+ * header claims more than max_pixels pixels is refused before it is
+ * decoded, and so is a JPEG with corrupt or truncated data (which libjpeg
+ * would fill in).  On failure returns -1 with a message in err and
+ * img->data NULL. */
+int image_read(const char *path, int64_t channels, int64_t max_pixels, image *img, char *err,
+               size_t errlen);
+
+/* The same from an open file, a PNG when png is set (what image_read does
+ * after fopen; the fuzzer feeds it memory through fmemopen). */
+int image_decode(FILE *file, int png, int64_t channels, int64_t max_pixels, image *img,
+                 char *err, size_t errlen);
 
 /* Write an 8-bit grey (channels 1) or RGB (3) PNG, rows stride bytes
  * apart.  On failure returns -1 with a message in err. */

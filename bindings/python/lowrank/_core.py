@@ -3,6 +3,7 @@ numpy arrays and lowrank_matrix handles.  Everything here goes through the C
 ABI with ctypes: no compiler is needed."""
 import ctypes
 import ctypes.util
+import operator
 import os
 import signal
 import threading
@@ -14,7 +15,7 @@ OK = 0
 STATUS_NAMES = {
     -1: 'EINVAL', -2: 'ESIZE', -3: 'ERANGE', -4: 'ENONFINITE', -5: 'EOVERFLOW', -6: 'ENOMEM',
     -7: 'EIO', -8: 'EFORMAT', -9: 'EUNSUPPORTED', -10: 'ENOCONV', -11: 'EDEGENERATE',
-    -12: 'EINTERNAL', -13: 'ECANCELED',
+    -12: 'EINTERNAL', -13: 'ECANCELED', -16: 'ECOMM',
 }
 ECANCELED = -13
 FLOAT32, FLOAT64 = 1, 2
@@ -110,6 +111,27 @@ def check(rc):
     return rc
 
 
+_INT64_MIN, _INT64_MAX = -2 ** 63, 2 ** 63 - 1
+
+
+def int64(value, name):
+    """value as an int that fits the C API's int64_t: ctypes would silently
+    wrap 2**64 + 2 to 2.  OverflowError otherwise, TypeError for a
+    non-integer."""
+    v = operator.index(value)
+    if not _INT64_MIN <= v <= _INT64_MAX:
+        raise OverflowError('%s = %d does not fit in int64' % (name, v))
+    return v
+
+
+def path_bytes(path):
+    """A file system path for the C API; a NUL would silently cut it short."""
+    b = os.fsencode(path)
+    if b'\0' in b:
+        raise ValueError('embedded null byte in path %r' % (path,))
+    return b
+
+
 def version():
     """The version of the loaded library, e.g. '0.1.0'."""
     return lib.lowrank_version_string().decode()
@@ -194,14 +216,14 @@ def take_matrix(handle):
 def load_npy(path):
     """Read an .npy file with liblowrank's reader (float32/float64, 1-D or 2-D)."""
     h = ctypes.c_void_p()
-    check(lib.lowrank_matrix_load_npy(os.fsencode(path), ctypes.byref(h)))
+    check(lib.lowrank_matrix_load_npy(path_bytes(path), ctypes.byref(h)))
     return take_matrix(h)
 
 
 def save_npy(path, array):
     """Write a float matrix with liblowrank's writer (atomic replace)."""
     m = Matrix(array)
-    check(lib.lowrank_matrix_save_npy(m.handle, os.fsencode(path)))
+    check(lib.lowrank_matrix_save_npy(m.handle, path_bytes(path)))
 
 
 # ------------------------------------------------------------ options
@@ -258,7 +280,7 @@ class Options:
                     raise ValueError('%s must be one of %s' % (name, sorted(_NAMED[name])))
                 value = _NAMED[name][value]
             if kind is int:
-                check(lib.lowrank_opts_set_int(self.handle, key, int(value)))
+                check(lib.lowrank_opts_set_int(self.handle, key, int64(value, name)))
             else:
                 check(lib.lowrank_opts_set_double(self.handle, key, float(value)))
 

@@ -5,7 +5,7 @@ import ctypes
 
 import numpy as np
 
-from ._core import Options, check, declare, lib
+from ._core import Options, check, declare, int64, lib
 
 _u8p = ctypes.POINTER(ctypes.c_uint8)
 _vp, _i64 = ctypes.c_void_p, ctypes.c_int64
@@ -25,7 +25,8 @@ def _frame(f, shape):
     if a.shape != shape:
         raise ValueError('frame of shape %s, the model expects %s' % (a.shape, shape))
     inner = a.strides[1:] == (shape[2], 1) if len(shape) == 3 else a.strides[1] == 1
-    if not inner or a.strides[0] < 0:
+    row = a.shape[1] * (shape[2] if len(shape) == 3 else 1)
+    if not inner or a.strides[0] < row:   # reversed, or broadcast (stride 0) rows
         a = np.ascontiguousarray(a)
     return a, a.strides[0]
 
@@ -49,7 +50,8 @@ class Background:
         self._opts = Options(progress=progress, threads=threads,
                              **{'bg_' + k: v for k, v in options.items()})
         self.handle = ctypes.c_void_p()
-        check(lib.lowrank_background_new(width, height, channels, self._opts.handle,
+        check(lib.lowrank_background_new(int64(width, 'width'), int64(height, 'height'),
+                                         int64(channels, 'channels'), self._opts.handle,
                                          ctypes.byref(self.handle)))
         self.shape = (height, width) if channels == 1 else (height, width, channels)
 

@@ -4,7 +4,7 @@ import ctypes
 
 import numpy as np
 
-from ._core import OBJECTIVES, Matrix, Options, check, declare, lib, to_numpy
+from ._core import OBJECTIVES, Matrix, Options, check, declare, int64, lib, to_numpy
 
 _vp = ctypes.c_void_p
 declare('lowrank_factors_free', None, _vp)
@@ -81,6 +81,8 @@ class Factors:
         array of that shape, written in place) when given."""
         if out is None:
             out = np.empty(self.shape, dtype=self.u.dtype)
+        if not isinstance(out, np.ndarray) or not out.flags.writeable:
+            raise ValueError('out must be a writeable numpy array')
         dst = Matrix(out)
         if dst.array is not out:
             raise ValueError('out must be a float32 or float64 array with unit stride '
@@ -100,7 +102,7 @@ def svd(a, k=0, method=None, tol=None, seed=None, oversampling=None, power_iter=
     opts = Options(method=method, tol=tol, seed=seed, oversampling=oversampling,
                    power_iter=power_iter, progress=progress)
     out = _vp()
-    opts.call(lib.lowrank_svd, m.handle, k, opts.handle, ctypes.byref(out))
+    opts.call(lib.lowrank_svd, m.handle, int64(k, 'k'), opts.handle, ctypes.byref(out))
     return Factors(out)
 
 
@@ -119,7 +121,7 @@ def lp(a, k, p=1.0, method=None, objective=None, orientation=None, refine_iter=N
                    refine_iter=refine_iter, refine_tol=refine_tol, max_iter=max_iter, eps=eps,
                    progress=progress)
     out = _vp()
-    opts.call(lib.lowrank_lp, m.handle, k, p, opts.handle, ctypes.byref(out))
+    opts.call(lib.lowrank_lp, m.handle, int64(k, 'k'), p, opts.handle, ctypes.byref(out))
     return Factors(out)
 
 

@@ -5,7 +5,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._core import Matrix, Options, check, declare, lib, take_matrix, to_numpy
+from ._core import Matrix, Options, check, declare, int64, lib, take_matrix, to_numpy
 
 _vp = ctypes.c_void_p
 _pvp = ctypes.POINTER(_vp)
@@ -82,8 +82,8 @@ class Coreset:
         """Merge and reduce: a coreset of at most m rows for the union."""
         opts = Options(seed=seed, method=method, progress=progress)
         out = _vp()
-        opts.call(lib.lowrank_coreset_merge, self.handle, other.handle, m, opts.handle,
-                  ctypes.byref(out))
+        opts.call(lib.lowrank_coreset_merge, self.handle, other.handle, int64(m, 'm'),
+                  opts.handle, ctypes.byref(out))
         return Coreset(out)
 
 
@@ -93,6 +93,6 @@ def coreset(a, p, m, seed=None, method=None, row_offset=None, progress=None):
     mat = Matrix(a)
     opts = Options(seed=seed, method=method, row_offset=row_offset, progress=progress)
     out = _vp()
-    opts.call(lib.lowrank_coreset_build, mat.handle, float(p), m, opts.handle,
+    opts.call(lib.lowrank_coreset_build, mat.handle, float(p), int64(m, 'm'), opts.handle,
               ctypes.byref(out))
     return Coreset(out)

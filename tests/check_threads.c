@@ -1,0 +1,196 @@
+/*
+ * check_threads.c - distinct handles used from distinct threads at once
+ * (docs/threadsafety.md): each of THREADS threads runs lowrank_svd (both
+ * methods, both dtypes), lowrank_lp (both objectives), lowrank_lp_cost, lowrank_mvee,
+ * lowrank_lp_rounding, a coreset built and merged, and a background model
+ * trained and applied, on its own handles and on one input matrix that all
+ * of them read at once; every result must equal, to the bit, the one the
+ * main thread computed alone beforehand.  And lowrank_last_error is per
+ * thread: each thread fails in its own way, waits until every thread has
+ * failed, then must still read its own message.  `make check-tsan` runs
+ * this under ThreadSanitizer.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+#define THREADS 4
+#define ROUNDS 2
+
+/* What one run of the work computes, as bytes to compare. */
+typedef struct outcome {
+    double values[64];
+    int count;
+    uint8_t mask[32 * 24];
+} outcome;
+
+static void keep(outcome *o, double v)
+{
+    if (o->count < (int)(sizeof o->values / sizeof o->values[0]))
+        o->values[o->count++] = v;
+}
+
+static void keep_matrix(outcome *o, const lowrank_matrix *m)
+{
+    for (int64_t i = 0; i < m->rows && i < 4; i++)
+        for (int64_t j = 0; j < m->cols && j < 2; j++)
+            keep(o, lr_matrix_at(m, i, j));
+}
+
+/* The shared, read-only inputs. */
+static lowrank_matrix *shared_a, *shared_points;
+static uint8_t *frames_data;
+
+/* Every call, on handles of the calling thread; 0 or the first failure.
+ * No assertion here: Check's are not thread-safe. */
+static int work(outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    lowrank_opts *opts = NULL;
+    lowrank_factors *f = NULL;
+    lowrank_ellipsoid *e = NULL;
+    lowrank_matrix *g = NULL;
+    lowrank_coreset *c1 = NULL, *c2 = NULL, *cm = NULL;
+    lowrank_background *bg = NULL;
+    double v;
+    int rc = lowrank_opts_new(&opts);
+    for (int64_t method = LOWRANK_METHOD_EXACT; rc == LOWRANK_OK && method <= 2; method++) {
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_METHOD, method);
+        for (int i = 0; rc == LOWRANK_OK && i < 2; i++) {
+            rc = lowrank_svd(i ? shared_points : shared_a, 2, opts, &f);
+            if (rc == LOWRANK_OK)
+                keep_matrix(o, lowrank_factors_s(f));
+            lowrank_factors_free(f);
+            f = NULL;
+        }
+    }
+    for (int64_t obj = 1; rc == LOWRANK_OK && obj <= 2; obj++) {
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_METHOD, LOWRANK_METHOD_AUTO);
+        if (rc == LOWRANK_OK)
+            rc = lowrank_opts_set_int(opts, LOWRANK_OPT_OBJECTIVE, obj);
+        if (rc == LOWRANK_OK)
+            rc = lowrank_lp(shared_a, 2, 1.0, opts, &f);
+        if (rc == LOWRANK_OK)
+            rc = lowrank_lp_cost(shared_a, f, 1.0, (lowrank_objective)obj, &v);
+        if (rc == LOWRANK_OK) {
+            keep(o, v);
+            keep_matrix(o, lowrank_factors_s(f));
+        }
+        lowrank_factors_free(f);
+        f = NULL;
+    }
+    if (rc == LOWRANK_OK)
+        rc = lowrank_mvee(shared_points, NULL, &e);
+    if (rc == LOWRANK_OK) {
+        keep_matrix(o, lowrank_ellipsoid_shape(e));
+        keep(o, lowrank_ellipsoid_eps(e));
+    }
+    if (rc == LOWRANK_OK)
+        rc = lowrank_lp_rounding(shared_points, 1.0, NULL, &g, &v);
+    if (rc == LOWRANK_OK) {
+        keep_matrix(o, g);
+        keep(o, v);
+    }
+    if (rc == LOWRANK_OK)
+        rc = lowrank_coreset_build(shared_points, 1.0, 10, NULL, &c1);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_coreset_build(shared_points, 2.0, 10, NULL, &c2);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_coreset_merge(c1, c1, 8, NULL, &cm);
+    if (rc == LOWRANK_OK) {
+        keep_matrix(o, lowrank_coreset_weights(cm));
+        keep(o, (double)lowrank_coreset_indices(c2)[0]);
+    }
+    const uint8_t *frames[8];
+    for (int i = 0; i < 8; i++)
+        frames[i] = frames_data + i * 32 * 24;
+    if (rc == LOWRANK_OK)
+        rc = lowrank_background_new(32, 24, 1, NULL, &bg);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_background_train(bg, frames, 6, 32);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_background_apply(bg, frames[7], 32, o->mask, 32);
+    lowrank_background_free(bg);
+    lowrank_coreset_free(c1);
+    lowrank_coreset_free(c2);
+    lowrank_coreset_free(cm);
+    lowrank_matrix_free(g);
+    lowrank_ellipsoid_free(e);
+    lowrank_opts_free(opts);
+    return rc;
+}
+
+static outcome reference;
+static pthread_barrier_t failed_all;
+
+typedef struct job {
+    int id, rc, same, own_message;
+    char message[128];
+} job;
+
+static void *run(void *arg)
+{
+    job *j = arg;
+    j->same = 1;
+    for (int r = 0; r < ROUNDS && j->rc == LOWRANK_OK; r++) {
+        outcome o;
+        j->rc = work(&o);
+        j->same &= j->rc == LOWRANK_OK && memcmp(&o, &reference, sizeof o) == 0;
+    }
+    /* a failure of this thread's own, with a message naming its id */
+    lowrank_matrix *m = NULL;
+    lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 1, -j->id, &m);
+    snprintf(j->message, sizeof j->message, "cols = %d must be at least 1", -j->id);
+    pthread_barrier_wait(&failed_all);
+    j->own_message = strcmp(lowrank_last_error(), j->message) == 0;
+    return NULL;
+}
+
+START_TEST(distinct_handles_in_parallel)
+{
+    shared_a = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 60, 20, 1);
+    shared_points = random_matrix(LOWRANK_FLOAT32, LOWRANK_ROW_MAJOR, 50, 4, 2);
+    frames_data = malloc(8 * 32 * 24);
+    ck_assert_ptr_nonnull(frames_data);
+    lr_rng r;
+    lr_rng_seed(&r, 3);
+    for (int i = 0; i < 8 * 32 * 24; i++)
+        frames_data[i] = (uint8_t)(100 + 10 * lr_rng_normal(&r));
+    ck_assert_ok(work(&reference));
+    ck_assert_int_gt(reference.count, 30);
+    ck_assert_int_eq(pthread_barrier_init(&failed_all, NULL, THREADS), 0);
+    pthread_t t[THREADS];
+    job jobs[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        jobs[i] = (job){i + 1, LOWRANK_OK, 0, 0, ""};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, run, &jobs[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    pthread_barrier_destroy(&failed_all);
+    for (int i = 0; i < THREADS; i++) {
+        ck_assert_msg(jobs[i].rc == LOWRANK_OK, "thread %d: %s", i, lowrank_strerror(jobs[i].rc));
+        ck_assert_msg(jobs[i].same, "thread %d computed other bits than the main thread", i);
+        ck_assert_msg(jobs[i].own_message, "thread %d lost its own error message", i);
+    }
+    lowrank_matrix_free(shared_a);
+    lowrank_matrix_free(shared_points);
+    free(frames_data);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("threads");
+    TCase *tc = tcase_create("threads");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, distinct_handles_in_parallel);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return run_suite(make_suite()); }

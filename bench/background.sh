@@ -1,7 +1,7 @@
 #!/bin/sh
 # background.sh - liblowrank's background model against OpenCV's MOG2 and KNN, in one run:
 #
-#   bench/background.sh [--wait SECONDS] [--sensitivity] [--only quality|synthetic|speed]
+#   bench/background.sh [--wait SECONDS] [--sensitivity] [--only quality|synthetic|speed|sensitivity]
 #
 #  1. quality: every video of ../shared/data in the CDnet layout (input/, groundtruth/,
 #     temporalROI.txt): the default model, the model without each of its mechanisms, the seed's
@@ -19,7 +19,7 @@
 #     process keeps one core busy.
 #
 #  --sensitivity adds 4.: F on the three videos with each default of the model changed, one at
-#  a time (docs/background.md's sensitivity table).
+#  a time (docs/background.md's sensitivity table); --only sensitivity runs it alone.
 #
 # Run from a built tree (make && make bench).  The anchors and the scorer are ../shared/tools
 # (TOOLS overrides), run by $PYTHON (default /usr/bin/python3, with numpy, PIL and OpenCV).
@@ -36,8 +36,10 @@ while [ $# -gt 0 ]; do
     case $1 in
         --wait) wait=$2; shift 2 ;;
         --sensitivity) sensitivity=1; shift ;;
-        --only) only=$2; shift 2 ;;
-        *) echo "usage: bench/background.sh [--wait SECONDS] [--sensitivity] [--only quality|synthetic|speed]" >&2
+        --only) only=$2; shift 2
+                [ "$only" = sensitivity ] && sensitivity=1 ;;
+        *) echo "usage: bench/background.sh [--wait SECONDS] [--sensitivity]" \
+                "[--only quality|synthetic|speed|sensitivity]" >&2
            exit 2 ;;
     esac
 done

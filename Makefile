@@ -49,11 +49,13 @@ else
 OPT := -O2 -g
 endif
 # The project's flags first, the user's CFLAGS/CPPFLAGS/LDFLAGS last.
-ALL_CPPFLAGS = -I$(srcdir)/include $(LINALG_CFLAGS) $(CPPFLAGS)
+ALL_CPPFLAGS = -I$(srcdir)/include $(LINALG_CFLAGS) $(ZLIB_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS = -std=c11 $(OPT) -fPIC -fvisibility=hidden $(WARN) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
 
 # ------------------------------------------------------------ library
+# What the library links: BLAS/LAPACK(E), libm, pthreads, and zlib for .npz files.
+LIB_LIBS = $(ZLIB_LIBS) $(LINALG_LIBS)
 # One line per part, so that parts added side by side merge cleanly.
 LIB_PARTS := core
 LIB_PARTS += matrix
@@ -64,12 +66,20 @@ LIB_PARTS += blas
 LIB_PARTS += random
 LIB_PARTS += factors
 LIB_PARTS += svd
+LIB_PARTS += svd_krylov
+LIB_PARTS += svd_exact
+LIB_PARTS += svd_operator
 LIB_PARTS += ellipsoid
 LIB_PARTS += rounding
 LIB_PARTS += coreset
 LIB_PARTS += lp
 LIB_PARTS += lp_entries
 LIB_PARTS += threads
+LIB_PARTS += operator
+LIB_PARTS += csr
+LIB_PARTS += npz
+LIB_PARTS += operator_npy
+LIB_PARTS += lp_op
 LIB_PARTS += background
 LIB_PARTS += bg_train
 LIB_PARTS += bg_register
@@ -95,13 +105,13 @@ $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
 # The background model's per-pixel loops run on every frame of a video, the
 # lp fit's element-wise passes on every entry at every step: let GCC
 # vectorise them as clang does at -O2.
-$(B)/lib/bg_masks.o $(B)/lib/bg_update.o $(B)/lib/lp_entries.o: ALL_CFLAGS += -ftree-vectorize
+$(B)/lib/bg_masks.o $(B)/lib/bg_update.o $(B)/lib/lp_entries.o $(B)/lib/csr.o: ALL_CFLAGS += -ftree-vectorize
 # sqrtf and friends without errno (never read), so that their loops vectorise.
 $(B)/lib/bg_masks.o $(B)/lib/bg_update.o: ALL_CFLAGS += -fno-math-errno
 
 $(B)/lib/$(SOFILE): $(LIB_OBJS) $(srcdir)/lib/lowrank.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(srcdir)/lib/lowrank.map \
-	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LINALG_LIBS)
+	    -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LIB_LIBS)
 
 $(B)/lib/$(SONAME): $(B)/lib/$(SOFILE)
 	ln -sf $(SOFILE) $@
@@ -120,7 +130,7 @@ LIBS_BUILT := $(B)/lib/liblowrank.so $(B)/lib/liblowrank.a
 $(B)/lowrank.pc: $(srcdir)/lowrank.pc.in FORCE
 	sed -e 's|@prefix@|$(prefix)|' -e 's|@exec_prefix@|$(exec_prefix)|' \
 	    -e 's|@libdir@|$(libdir)|' -e 's|@includedir@|$(includedir)|' \
-	    -e 's|@PACKAGE_VERSION@|$(VERSION)|' -e 's|@LINALG_LIBS@|$(LINALG_LIBS)|' $< > $@.tmp
+	    -e 's|@PACKAGE_VERSION@|$(VERSION)|' -e 's|@LINALG_LIBS@|$(LIB_LIBS)|' $< > $@.tmp
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 # CMake package files (find_package(lowrank)), rewritten like lowrank.pc.
@@ -144,6 +154,7 @@ TOOL_PARTS += info
 TOOL_PARTS += svd
 TOOL_PARTS += lp
 TOOL_PARTS += args
+TOOL_PARTS += input
 TOOL_PARTS += mvee
 TOOL_PARTS += ellipsoid
 TOOL_PARTS += coreset
@@ -258,6 +269,8 @@ SUITES += lp
 SUITES += lp_entries
 SUITES += background
 SUITES += progress
+SUITES += operator
+SUITES += operator_svd
 SUITES += scale
 SUITES += threads
 SUITE_BINS := $(SUITES:%=$(B)/tests/check_%)
@@ -271,7 +284,7 @@ $(B)/tests/testutil.o: $(srcdir)/tests/testutil.c | $(B)/tests
 
 $(B)/tests/check_%: $(srcdir)/tests/check_%.c $(B)/tests/testutil.o $(B)/lib/liblowrank.a
 	$(CC) $(ALL_CPPFLAGS) $(TEST_CFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) \
-	    -o $@ $< $(B)/tests/testutil.o $(B)/lib/liblowrank.a $(LINALG_LIBS) $(CHECK_LIBS) \
+	    -o $@ $< $(B)/tests/testutil.o $(B)/lib/liblowrank.a $(LIB_LIBS) $(CHECK_LIBS) \
 	    $(TEST_WRAP)
 
 # liblowrank_mpi's test program, run under mpirun by tests/test_mpi.sh;
@@ -378,7 +391,7 @@ abi-baseline-mpi: $(B)/mpi/$(MPI_SOFILE)
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 25
 FZ := $(B)/build-fuzz
-FUZZ_TARGETS := npy image args
+FUZZ_TARGETS := npy image args npz
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 FUZZ_OPT := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -std=c11 $(FUZZ_OPT) $(WARN) -fsanitize=fuzzer-no-link $(CFLAGS)
@@ -395,8 +408,8 @@ $(FZ)/tools/%.o: $(srcdir)/tools/%.c
 	    -Wno-missing-prototypes -c -o $@ $<
 
 $(FZ)/fuzz_%: $(srcdir)/fuzz/fuzz_%.c $(FUZZ_OBJS)
-	$(FUZZ_CC) $(ALL_CPPFLAGS) -I$(srcdir)/tools $(IMAGE_CFLAGS) -std=c11 $(FUZZ_OPT) \
-	    -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LINALG_LIBS) $(IMAGE_LIBS) -lm
+	$(FUZZ_CC) $(ALL_CPPFLAGS) -I$(srcdir)/tools -I$(srcdir)/lib $(IMAGE_CFLAGS) -std=c11 $(FUZZ_OPT) \
+	    -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LIB_LIBS) $(IMAGE_LIBS) -lm
 
 # kept between runs (make would delete them as intermediate)
 .SECONDARY: $(FUZZ_OBJS)
@@ -435,7 +448,7 @@ $(B)/bench/bench_background: $(srcdir)/bench/bench_background.c $(B)/tools/image
 $(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a
 	mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -I$(srcdir)/lib $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-	    $(B)/lib/liblowrank.a $(LINALG_LIBS)
+	    $(B)/lib/liblowrank.a $(LIB_LIBS)
 
 # ScaLAPACK's pdgesvd, the anchor of bench/mpi.sh: with MPI and
 # libscalapack-openmpi-dev only (a benchmark's need, not the library's).

@@ -105,7 +105,8 @@ typedef enum lowrank_status {
     LOWRANK_EDEGENERATE = -11, /* the input is degenerate where it must not be */
     LOWRANK_EINTERNAL = -12,   /* a bug in liblowrank: please report it */
     LOWRANK_ECANCELED = -13,   /* the progress callback asked to stop (since 0.2) */
-    /* -14 and -15 are taken by codes added beside these */
+    /* -14 is taken by a code added beside these */
+    LOWRANK_ECALLBACK = -15,   /* an operator's callback failed (since 0.2) */
     LOWRANK_ECOMM = -16        /* communication between processes failed
                                 * (liblowrank_mpi, lowrank_mpi.h; since 0.2) */
 } lowrank_status;
@@ -290,7 +291,8 @@ LOWRANK_API int lowrank_matrix_save_npy(const lowrank_matrix *m,
 
 /* Keys are numbered by part so that parts can add keys independently:
  * 1-19 shared, 20-29 SVD, 30-39 ellipsoids and coresets, 40-49 lp
- * factorisation, 50-69 background models, 90-99 distributed computation. */
+ * factorisation, 50-69 background models, 80-89 operators, 90-99
+ * distributed computation. */
 typedef enum lowrank_option {
     /* int, a lowrank_method; default LOWRANK_METHOD_AUTO (each function's
      * documented default method). */
@@ -406,22 +408,29 @@ typedef enum lowrank_option {
      * threshold): a cast shadow, not an object.  Grey frames have no
      * chromaticity to test: their shadows are foreground. */
     LOWRANK_OPT_BG_SHADOWS = 62,
-    /* double in (0, 1); default 0.5 (OpenCV MOG2's tau).  The darkest a
+    /* double in (0, 1); default 0.6 (OpenCV MOG2 takes 0.5).  The darkest a
      * shadow may be: the least ratio of its brightness to the
      * background's. */
     LOWRANK_OPT_BG_SHADOW_RATIO = 63,
-    /* int >= 0; default 500 (20 s at 25 frames/s; OpenCV MOG2's and KNN's
-     * history).  Adaptive mode, with the update on: a pixel that has been
-     * changed (foreground or shadow) for this many frames in a row is
-     * learnt as background, at the update's pace: a stopped object, or a
-     * mistake of the model, is absorbed (for a change 5 times the pixel's
-     * threshold, about ln(5) / LOWRANK_OPT_BG_UPDATE_RATE = 160 frames at
-     * the default rate, after these).  0: never. */
+    /* int >= 0; default 500 (OpenCV MOG2's and KNN's history, 20 s at 25
+     * frames/s).  Adaptive mode, with the update on: a pixel that is not
+     * learnt freely (changed, a shadow, next to foreground) moves towards
+     * the frame by at most its threshold / LOWRANK_OPT_BG_ABSORB a frame, so
+     * a stopped object, or a mistake of the model, c thresholds away is
+     * absorbed after about (c - 1) x LOWRANK_OPT_BG_ABSORB frames.  0:
+     * never. */
     LOWRANK_OPT_BG_ABSORB = 64,
     /* int, 0 or 1; default 1.  Adaptive mode: a changed pixel that matches
      * the background half a pixel away in one of the 8 directions is
      * background (an edge that moved by a fraction of a pixel). */
-    LOWRANK_OPT_BG_NEIGHBOURS = 65
+    LOWRANK_OPT_BG_NEIGHBOURS = 65,
+
+    /* Operators (since 0.2; lowrank_lp_op). */
+
+    /* int >= 0; default 0, meaning max(16 d, 4096) for points of dimension
+     * d.  The points lowrank_lp_op fits: all of them when there are no
+     * more, otherwise a coreset of this many built in one pass. */
+    LOWRANK_OPT_CORESET_SIZE = 80
 } lowrank_option;
 
 /* Values of LOWRANK_OPT_METHOD.  Each function documents which it accepts. */
@@ -541,6 +550,194 @@ typedef int (*lowrank_progress_fn)(double fraction, void *user);
  * Errors: LOWRANK_EINVAL (opts NULL). */
 LOWRANK_API int lowrank_opts_set_progress(lowrank_opts *opts, lowrank_progress_fn fn,
                                           void *user);
+
+/* ------------------------------------------------------------------------
+ * Sparse matrices (since 0.2)
+ *
+ * A lowrank_csr describes a rows x cols sparse matrix in compressed sparse
+ * row (CSR) form, as scipy.sparse.csr_matrix holds one: the nonzeros of row
+ * i are values[p] in column indices[p] for p in [indptr[i], indptr[i + 1]);
+ * indptr has rows + 1 entries, indices and values nnz each.  Values are
+ * float32 or float64, indices and indptr int64.  Within a row the entries
+ * may come in any order, and an (i, j) given twice counts as the sum of its
+ * values, as in scipy.  Like a lowrank_matrix, a lowrank_csr wraps the
+ * caller's arrays without copying them (lowrank_csr_wrap) or owns arrays
+ * it read (lowrank_csr_load_npz).
+ * ------------------------------------------------------------------------ */
+
+typedef struct lowrank_csr lowrank_csr;
+
+/* lowrank_csr_wrap: a handle on the caller's CSR arrays, without copying
+ * them; they must stay valid and unchanged until the handle and every
+ * operator made from it are freed.  Checked here, reading exactly the
+ * rows + 1 and nnz entries declared: indptr[0] = 0, indptr non-decreasing,
+ * indptr[rows] = nnz, and every index in [0, cols).  Values are checked for
+ * NaN and infinity by the computations that read them.
+ * Errors: LOWRANK_EINVAL (out NULL, an array NULL while nnz > 0 or indptr
+ * NULL, unknown dtype), LOWRANK_ESIZE (rows or cols < 1, nnz < 0),
+ * LOWRANK_EFORMAT (indptr or indices break the rules above, naming the
+ * first offending entry), LOWRANK_EOVERFLOW (rows, cols or nnz beyond what
+ * size_t can address), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_csr_wrap(lowrank_dtype dtype, int64_t rows, int64_t cols, int64_t nnz,
+                                 const int64_t *indptr, const int64_t *indices,
+                                 const void *values, lowrank_csr **out);
+
+/* lowrank_csr_load_npz: read a sparse matrix saved by
+ * scipy.sparse.save_npz (compressed or not) into a new handle that owns
+ * its arrays.  The file is a zip archive of .npy members: "format" ('csr'
+ * or 'csc'; a CSC matrix is converted to CSR), "shape" (two integers),
+ * "indptr" and "indices" (int32 or int64; widened to int64) and "data"
+ * (float32 or float64; little- or big-endian), each stored or deflated.
+ * Every length in the archive is checked against the bytes present before
+ * anything is allocated, and the arrays are checked as lowrank_csr_wrap
+ * checks them.  See lowrank_csr_load_npz(3) for the format in full.
+ * Errors: LOWRANK_EINVAL (path or out NULL), LOWRANK_EIO (cannot open or
+ * read), LOWRANK_EFORMAT (not a zip archive, a member missing, malformed,
+ * truncated or inconsistent with the others, a deflate stream that does not
+ * end where its sizes say), LOWRANK_EUNSUPPORTED (another format such as
+ * 'coo', another dtype, zip64, encryption, a compression method other than
+ * stored or deflate), LOWRANK_EOVERFLOW, LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_csr_load_npz(const char *path, lowrank_csr **out);
+
+/* lowrank_csr_free: release a handle and, if it owns them, its arrays.
+ * NULL is accepted. */
+LOWRANK_API void lowrank_csr_free(lowrank_csr *a);
+
+/* Accessors.  Given NULL they return 0. */
+LOWRANK_API int64_t lowrank_csr_rows(const lowrank_csr *a);
+LOWRANK_API int64_t lowrank_csr_cols(const lowrank_csr *a);
+/* lowrank_csr_nnz: the entries stored (indptr[rows]). */
+LOWRANK_API int64_t lowrank_csr_nnz(const lowrank_csr *a);
+LOWRANK_API lowrank_dtype lowrank_csr_dtype(const lowrank_csr *a);
+
+/* ------------------------------------------------------------------------
+ * Linear operators (since 0.2)
+ *
+ * A lowrank_operator is a rows x cols matrix A of dtype float32 or float64
+ * that the computations reach only through products Y = op(A) X, op(A) = A
+ * or A^T, with blocks X of nvec vectors: lowrank_svd_op and lowrank_lp_op
+ * take one.  It is made from
+ *   - a dense lowrank_matrix (lowrank_operator_matrix): the computations are
+ *     then exactly those of lowrank_svd and lowrank_lp on the matrix;
+ *   - a sparse lowrank_csr (lowrank_operator_csr): products threaded by
+ *     rows (see lowrank_operator_csr);
+ *   - an .npy file, read block by block at every product, so that a matrix
+ *     larger than memory can be approximated (lowrank_operator_npy);
+ *   - a callback of the caller's that computes the products
+ *     (lowrank_operator_new): an implicit matrix, never stored.
+ * The operator borrows what it is made from (matrix, arrays, callback
+ * data), which must outlive it.  An operator is read-only: one may be used
+ * by several calls in several threads at once, as long as its callback (if
+ * any) allows that.
+ * ------------------------------------------------------------------------ */
+
+typedef struct lowrank_operator lowrank_operator;
+
+/* Which product.  The values equal CblasNoTrans and CblasTrans. */
+typedef enum lowrank_trans {
+    LOWRANK_NO_TRANS = 111, /* Y = A X: X is cols x nvec, Y rows x nvec */
+    LOWRANK_TRANS = 112     /* Y = A^T X: X is rows x nvec, Y cols x nvec */
+} lowrank_trans;
+
+/* lowrank_apply_fn: the product of a callback operator, Y = op(A) X, with
+ * X and Y of the operator's dtype (float * or double *), nvec >= 1 columns
+ * each, in the layout given to lowrank_operator_new with leading dimensions
+ * ldx and ldy: element (i, j) of X is x[i + j * ldx] in column-major layout
+ * and x[i * ldx + j] in row-major layout.  The callback writes every element
+ * of Y (Y's previous contents are undefined) and must not write X.  It
+ * returns 0 on success and anything else to fail: the library call that
+ * asked for the product then returns LOWRANK_ECALLBACK, its outputs set to
+ * NULL and nothing leaked.  It is called from the thread that called the
+ * library, one product at a time per call. */
+typedef int (*lowrank_apply_fn)(lowrank_trans trans, int64_t nvec, const void *x, int64_t ldx,
+                                void *y, int64_t ldy, void *user);
+
+/* lowrank_operator_new: an operator computed by the caller's apply, which
+ * gets user as its last argument, for a rows x cols matrix of the given
+ * dtype; blocks are passed to apply in the given layout.  The computations
+ * check every block apply returns for NaN and infinity
+ * (LOWRANK_ENONFINITE).  They cannot scan a callback's matrix, so with one
+ * lowrank_svd_op knows no ||A||_F: lowrank_factors_error() gives NaN and a
+ * rank chosen by tolerance (k = 0) is LOWRANK_EUNSUPPORTED.
+ * Errors: LOWRANK_EINVAL (apply or out NULL, unknown dtype or layout),
+ * LOWRANK_ESIZE (rows or cols < 1), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_operator_new(lowrank_dtype dtype, lowrank_layout layout, int64_t rows,
+                                     int64_t cols, lowrank_apply_fn apply, void *user,
+                                     lowrank_operator **out);
+
+/* lowrank_operator_matrix: the dense matrix a as an operator (borrowed, not
+ * copied).  lowrank_svd_op(op, ...) computes exactly what lowrank_svd(a, ...)
+ * computes, and lowrank_lp_op what lowrank_lp computes.
+ * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_operator_matrix(const lowrank_matrix *a, lowrank_operator **out);
+
+/* lowrank_operator_csr: the sparse matrix a as an operator.  It borrows a's
+ * arrays and keeps, made here in one pass, a copy of their column indices
+ * as int32 when they fit (a product reads little else), or, for a wide a
+ * (rows < cols), the CSR structure of a^T: the operator works on the tall
+ * one, S, whose products S x (gathering rows of x) and S^T y (scattering
+ * into rows of z) touch the small side only at random.  Products are
+ * threaded by bands of S's rows; every element of a result is summed in a
+ * fixed order (S^T y through four fixed chunks added in order), so results
+ * do not depend on the number of threads.
+ * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_operator_csr(const lowrank_csr *a, lowrank_operator **out);
+
+/* lowrank_operator_npy: the matrix in the .npy file at path as an operator
+ * that reads it at every product, in blocks of rows of about 16 MiB (one
+ * block in memory at a time; a Fortran-order file is read one column
+ * segment at a time): products and computations need memory for the
+ * blocks of vectors only, whatever the size of the file.  The file is kept
+ * open and read with pread; it must be a regular file holding exactly the
+ * data its header declares, and must not change while the operator lives
+ * (a file that shrinks gives LOWRANK_EFORMAT, not a crash).
+ * lowrank_operator_passes counts the passes and bytes read.
+ * Errors: those of lowrank_npy_info, and LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_operator_npy(const char *path, lowrank_operator **out);
+
+/* lowrank_operator_transpose: the operator A^T of the operator a (borrowed:
+ * a must outlive it), whose products are a's with trans swapped: a matrix
+ * held by columns (CSC: the CSR arrays of A^T) is A^T's CSR operator,
+ * transposed, without a copy.  For a dense matrix's operator, the dense
+ * matrix transposed (so lowrank_svd_op and lowrank_lp_op compute exactly
+ * lowrank_svd's and lowrank_lp's of the transposed view).
+ * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ENOMEM. */
+LOWRANK_API int lowrank_operator_transpose(const lowrank_operator *a, lowrank_operator **out);
+
+/* lowrank_operator_free: release an operator (not what it borrows).  NULL
+ * is accepted. */
+LOWRANK_API void lowrank_operator_free(lowrank_operator *op);
+
+/* Accessors.  Given NULL they return 0. */
+LOWRANK_API int64_t lowrank_operator_rows(const lowrank_operator *op);
+LOWRANK_API int64_t lowrank_operator_cols(const lowrank_operator *op);
+LOWRANK_API lowrank_dtype lowrank_operator_dtype(const lowrank_operator *op);
+
+/* lowrank_operator_apply: y = op(A) x for the caller's matrices x
+ * (cols x nvec for LOWRANK_NO_TRANS, rows x nvec for LOWRANK_TRANS) and
+ * y (rows x nvec or cols x nvec), of the operator's dtype, in any layout
+ * and leading dimension: the product the computations use, for programs
+ * that build on operators (a distributed solver, say).  opts (NULL: the
+ * defaults) gives the progress callback, reported to over long products
+ * (an .npy file's pass).
+ * Errors: LOWRANK_EINVAL (op, x or y NULL, trans unknown, x or y of
+ * another dtype than the operator's), LOWRANK_ESIZE
+ * (x or y of the wrong shape),
+ * LOWRANK_ECALLBACK, LOWRANK_ECANCELED, LOWRANK_EIO and LOWRANK_EFORMAT (a
+ * file operator's read), LOWRANK_ENOMEM.  On failure y is unchanged. */
+LOWRANK_API int lowrank_operator_apply(const lowrank_operator *op, lowrank_trans trans,
+                                       const lowrank_matrix *x, lowrank_matrix *y,
+                                       const lowrank_opts *opts);
+
+/* lowrank_operator_passes: how much work the operator has done since it
+ * was made, summed over every call that used it: *passes gets the number
+ * of passes over A's data (a product, or for a file operator one read of
+ * the file, which may serve two products at once; a callback's calls),
+ * *bytes_read the bytes read from a file (0 for other operators).  Either
+ * pointer may be NULL.
+ * Errors: LOWRANK_EINVAL (op NULL). */
+LOWRANK_API int lowrank_operator_passes(const lowrank_operator *op, int64_t *passes,
+                                        int64_t *bytes_read);
 
 /* ------------------------------------------------------------------------
  * Low-rank factors
@@ -698,6 +895,59 @@ LOWRANK_API int lowrank_factors_error(const lowrank_factors *f, double *relative
 LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_opts *opts,
                             lowrank_factors **out);
 
+/* lowrank_svd_op (since 0.2): lowrank_svd of the m x n matrix behind the
+ * operator a (see "Linear operators" above), as factors in a's dtype.
+ * For lowrank_operator_matrix(A) it is exactly lowrank_svd(A, ...).
+ * Otherwise A is reached through products only (never m x n memory), and:
+ *  - Magnitudes: A is scanned first (a sparse matrix's values; a pass over
+ *    a file), for NaN and infinity (LOWRANK_ENONFINITE), ||A||_F and the
+ *    scaling by a power of two lowrank_svd applies to extreme magnitudes; a
+ *    callback is not scanned: its blocks are checked as they come, and the
+ *    scale is taken from one product with a random unit vector.
+ *  - LOWRANK_METHOD_RANDOMIZED: lowrank_svd's block Krylov method, 2q + 1
+ *    products with blocks of k + p vectors.  Over a file, where every
+ *    product is a pass: q + 2 passes (the products M^T M V fused into one
+ *    pass each), plus the scan, and memory for (m + n)(k + p) numbers and
+ *    one block of the file, nothing m x n.
+ *  - LOWRANK_METHOD_EXACT: thick-restart block Lanczos on A^T A (or A A^T,
+ *    the smaller side) through products, in double, from a fixed start,
+ *    blocks of up to 4 vectors (as many as fit in 512 KiB), until the Ritz
+ *    pairs predict a residual of sqrt(max(m, n)) u sigma_1, the basis
+ *    restarting on its leading Ritz vectors whenever it holds
+ *    LOWRANK_OPT_MAX_ITER columns (default max(64, 8 k), at most
+ *    min(m, n) / 2).  Certified: the triplets' residual
+ *    rho = ||(A V - U S, A^T U - V S)||_F / sqrt 2 is computed and must be
+ *    at most max(m, n) u sigma_1 (u the dtype's unit roundoff): each value
+ *    is then within rho of a singular value of A, and the triplets are
+ *    exact for a matrix within sqrt 2 rho of A.  That these are the k
+ *    largest is what the Krylov space makes near certain from its random
+ *    start (and multiplicities up to the block's width by construction) but
+ *    cannot prove without A^T A (the dense method's Cholesky test), as for
+ *    ARPACK or svds.  When that route fails, or for a file (where a Gram
+ *    matrix costs one pass) or k = 0, the dense method's routes run on the
+ *    Gram matrix of the small side, formed from A's rows, when
+ *    min(m, n) <= 4096, with their full certificates; LAPACK's fallback
+ *    reads A into memory when it takes at most 1 GiB (never a file).
+ *    Otherwise LOWRANK_ENOCONV.
+ *  - LOWRANK_METHOD_AUTO: for a file, lowrank_svd's rule; for a sparse or
+ *    callback operator, exact when k > 0 (its products are cheap next to
+ *    the dense work of a randomized method, and it gives converged values,
+ *    as svds does), randomized with the tolerance when k = 0.
+ *  - k = 0 (rank by tolerance) needs ||A||_F: LOWRANK_EUNSUPPORTED for a
+ *    callback.  Its randomized method keeps the image of its basis (m x
+ *    the basis's columns).
+ *  - lowrank_factors_error() is NaN for a callback (||A||_F unknown), unless
+ *    the Gram matrix was formed (its trace).
+ *  - Products are threaded (sparse operators) on the cores the process may
+ *    use.  Progress reports and cancel work as for lowrank_svd, within
+ *    passes over a file too.
+ * Errors: those of lowrank_svd, and LOWRANK_EUNSUPPORTED (k = 0 with a
+ * callback), LOWRANK_ECALLBACK, LOWRANK_EIO and LOWRANK_EFORMAT (a file
+ * operator's reads), LOWRANK_ENOCONV (the exact method could not certify
+ * and has no fallback: see above). */
+LOWRANK_API int lowrank_svd_op(const lowrank_operator *a, int64_t k, const lowrank_opts *opts,
+                               lowrank_factors **out);
+
 /* ------------------------------------------------------------------------
  * lp robust low-rank approximation
  *
@@ -779,6 +1029,36 @@ LOWRANK_API int lowrank_svd(const lowrank_matrix *a, int64_t k, const lowrank_op
  * (LAPACK or, for p = INFINITY, lowrank_mvee did not converge). */
 LOWRANK_API int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts *opts,
                            lowrank_factors **out);
+
+/* lowrank_lp_op (since 0.2): lowrank_lp's rows fit (LOWRANK_OBJECTIVE_ROWS)
+ * of the m x n matrix behind the operator a, its points the rows of A
+ * (LOWRANK_ORIENT_ROWS) or its columns, for a finite p >= 1.  For
+ * lowrank_operator_matrix(A) it is exactly lowrank_lp(A, ...).  Otherwise
+ * the points are read from the operator (a sparse matrix's rows, a file's
+ * blocks, a callback's products with blocks of the identity):
+ *  - when there are at most LOWRANK_OPT_CORESET_SIZE = M of them (default
+ *    max(16 d, 4096), d their dimension), all of them, into memory, and the
+ *    fit is lowrank_lp's on them;
+ *  - otherwise a coreset of at most M points, built in one pass by merge
+ *    and reduce (lowrank_coreset_build on blocks of M points,
+ *    lowrank_coreset_merge up a binary tree), fitted by lowrank_lp with
+ *    each point scaled by its weight^(1/p): an approximation of the fit of
+ *    all points, to the accuracy of the coreset (docs/lp.md has
+ *    measurements).  Memory: a few times M x d.
+ * Then one more pass gives every point's coordinates P V and the factors.
+ * Options as lowrank_lp's (the objective must be rows: the entry-wise fit
+ * needs the entries in memory), and LOWRANK_OPT_CORESET_SIZE; the coreset's
+ * draws depend on LOWRANK_OPT_SEED.  lowrank_factors_error() is formed as
+ * ||A||_F^2 - ||P V||_F^2 (the fit is a projection), accurate to about
+ * 1e-7.
+ * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ERANGE (p NaN, below 1 or
+ * infinite; k out of range; an option lowrank_lp refuses),
+ * LOWRANK_EUNSUPPORTED (LOWRANK_OBJECTIVE_ENTRIES), LOWRANK_EDEGENERATE
+ * (points that do not span R^d where a coreset is built),
+ * LOWRANK_ENONFINITE, LOWRANK_ECALLBACK, LOWRANK_EIO, LOWRANK_EFORMAT,
+ * LOWRANK_ENOMEM, LOWRANK_ENOCONV. */
+LOWRANK_API int lowrank_lp_op(const lowrank_operator *a, int64_t k, double p,
+                              const lowrank_opts *opts, lowrank_factors **out);
 
 /* lowrank_lp_cost: the objective of the factors f (from any function of
  * this library) on the m x n matrix a, computed in double into *cost:

@@ -29,6 +29,7 @@ const char *lowrank_strerror(int code)
     case LOWRANK_EDEGENERATE: return "degenerate input";
     case LOWRANK_EINTERNAL: return "internal error";
     case LOWRANK_ECANCELED: return "canceled";
+    case LOWRANK_ECALLBACK: return "callback failed";
     case LOWRANK_ECOMM: return "communication failed";
     default: return "unknown error code";
     }

@@ -534,6 +534,18 @@ static int initial_set(wset *w, const cloud *c)
 
 /* ------------------------------------------------------------ the result */
 
+/* log of the volume of the unit ball in R^d, pi^(d/2) / Gamma(d/2 + 1).
+ * Not lgamma(): it writes the global signgam, a data race between threads
+ * (ThreadSanitizer saw it), and Gamma at d/2 + 1 is a product of halves:
+ * Gamma(d/2 + 1) = (d/2)(d/2 - 1)... down to Gamma(1) = 1 or Gamma(1/2) = sqrt(pi). */
+static double log_unit_ball_volume(int64_t d)
+{
+    double log_gamma = d % 2 ? 0.5 * log(PI) : 0;
+    for (double x = 0.5 * (double)d; x > 0; x -= 1)
+        log_gamma += log(x);
+    return 0.5 * (double)d * log(PI) - log_gamma;
+}
+
 /* Back from whitened coordinates.  S (d x d) = sum u x x^T - c c^T in the
  * whitened frame, S = Ls Ls^T, T = Lc Ls; then
  * Q = T^-T T^-1 / r2 with r2 = max omega - (D - d), c = mu + Lc chat. */
@@ -589,7 +601,7 @@ static int make_result(const cloud *c, wset *w, double omax, const lowrank_matri
         ((double *)e->weights->data)[w->idx[i]] = w->u[i];
     double dd = (double)d;
     /* log vol = log vol(unit ball) + log |det T| + (d/2) log r2 */
-    e->log_volume = 0.5 * dd * log(PI) - lgamma(0.5 * dd + 1) + logdet_t + 0.5 * dd * log(r2);
+    e->log_volume = log_unit_ball_volume(d) + logdet_t + 0.5 * dd * log(r2);
     e->eps = expm1(0.5 * dd * log(r2 / dd));
     e->d = d;
     free(s);

@@ -143,6 +143,10 @@ struct lowrank_opts {
     double progress_lo, progress_hi, progress_interval;
 };
 
+/* Every option at its default, no progress callback: what
+ * lowrank_opts_new makes, for a handle on the stack. */
+void lr_opts_defaults(lowrank_opts *o);
+
 /* The value of an option for the library's own use: key is one of the
  * library's keys, opts may be NULL (defaults). */
 int64_t lr_opt_int(const lowrank_opts *opts, lowrank_option key);
@@ -191,14 +195,47 @@ void lr_opts_inherit_progress(lowrank_opts *dst, const lowrank_opts *src);
 /* Seconds on a monotonic clock. */
 double lr_now(void);
 
-/* A pool of threads of the library's own (lib/threads.c), owned by one
- * handle.  lr_pool_run runs fn(ctx, task, thread) for task = 0 .. ntasks - 1
- * on the pool's threads, the caller included (thread 0; workers 1 ..
- * threads - 1, an index for per-thread scratch), and returns when every task
- * is done: 0, or the status of the lowest failing task, whose message it
- * records in the caller's thread.  A NULL pool or one of one thread runs the
- * tasks in order in the caller.  lr_pool_new starts threads - 1 workers;
- * LOWRANK_ENOMEM when memory or a thread cannot be had. */
+/* ------------------------------------------------------------ .npy internals (npy.c) */
+
+/* Where the data of an .npy file is and how to read it. */
+typedef struct lr_npy_data {
+    lowrank_dtype dtype;
+    int swap;          /* byte order differs from the host's */
+    int fortran_order; /* column-major */
+    int64_t rows, cols;
+    int64_t offset; /* of the data in the file */
+} lr_npy_data;
+
+/* Open the .npy file at path, checked as lowrank_npy_info checks it, for
+ * reads by offset: *fd (close-on-exec, the caller closes it). */
+int lr_npy_open_data(const char *path, int *fd, lr_npy_data *out);
+
+/* Reverse the byte order of count elements of esz bytes. */
+void lr_npy_swap(void *data, size_t count, size_t esz);
+
+/* An .npy array of any simple dtype (kind 'f', 'i', 'u', 'S' or 'U') and 0
+ * to 2 dimensions, held in the size bytes at buf (a member of an .npz
+ * archive): its header parsed and checked against size. */
+typedef struct lr_npy_array {
+    char kind;
+    int itemsize; /* bytes per element ('U': 4 per character) */
+    int swap, fortran_order, ndim;
+    int64_t shape[2];
+    size_t offset;  /* of the data in buf */
+    int64_t count;  /* elements */
+} lr_npy_array;
+int lr_npy_parse_array(const void *buf, size_t size, lr_npy_array *out);
+
+/* ------------------------------------------------------------ threads */
+
+/* A pool of threads of the library's own (lib/threads.c).  lr_pool_run runs
+ * fn(ctx, task, thread) for task = 0 .. ntasks - 1 on the pool's threads,
+ * the caller included (thread 0; workers 1 .. threads - 1, an index for
+ * per-thread scratch), and returns when every task is done: 0, or the
+ * status of the lowest failing task, whose message it records in the
+ * caller's thread.  A NULL pool or one of one thread runs the tasks in
+ * order in the caller.  Results must not depend on which thread runs a
+ * task. */
 typedef int (*lr_task_fn)(void *ctx, int64_t task, int thread);
 typedef struct lr_pool lr_pool;
 int lr_pool_new(int threads, lr_pool **out);
@@ -209,5 +246,126 @@ int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx);
 /* The number of cores this process may run on (its CPU affinity), at
  * least 1. */
 int lr_threads_available(void);
+
+/* ------------------------------------------------------------ operators */
+
+/* What the products of one computation share (lib/operator.c): the
+ * threads they may use and the progress report that long ones (a pass over
+ * a file) advance from `from` to `to`, fractions of the computation's
+ * work.  A zeroed lr_products means the calling thread and no reports. */
+typedef struct lr_products {
+    lr_pool *pool;
+    lr_progress *progress;
+    double from, to;
+} lr_products;
+
+/* One kind of operator: its products and what else it can do.  Matrices
+ * are column-major with a leading dimension; trans is 'N' (A) or 'T'
+ * (A^T).  Functions that a kind cannot provide are NULL, and the generic
+ * lr_operator_... functions below fall back on products. */
+typedef struct lr_operator_kind {
+    const char *name;
+    /* y = op(A) x, x (cols or rows) x nvec, y (rows or cols) x nvec */
+    int (*apply)(const lowrank_operator *op, char trans, int64_t nvec, const void *x,
+                 int64_t ldx, void *y, int64_t ldy, const lr_products *pr);
+    /* z = op(A)^T (op(A) x), x and z of op(A)'s columns x nvec, in one pass
+     * over A's data, for the trans that fuses says it can do */
+    int (*fuses)(const lowrank_operator *op, char trans);
+    int (*gram)(const lowrank_operator *op, char trans, int64_t nvec, const void *x, int64_t ldx,
+                void *z, int64_t ldz, const lr_products *pr);
+    /* rows first .. first + count - 1 of op(A), as doubles, into the
+     * count x width column-major dst; LOWRANK_EUNSUPPORTED, without a
+     * message, for a trans the kind cannot read (products then do it) */
+    int (*read)(const lowrank_operator *op, char trans, int64_t first, int64_t count,
+                double *dst, int64_t ldd, const lr_products *pr);
+    /* the largest magnitude of A's entries and the sum of their squares
+     * times scale^2, in double; LOWRANK_ENONFINITE naming a NaN or
+     * infinity.  A sum that overflows comes back infinite: scan again with
+     * a scale that fits (a power of two, exact). */
+    int (*scan)(const lowrank_operator *op, double scale, double *maxabs, double *sumsq,
+                const lr_products *pr);
+    void (*destroy)(lowrank_operator *op);
+} lr_operator_kind;
+
+/* Whether products over the operator's data are passes over a file, to be
+ * spared: the algorithms then prefer fused and fewer passes. */
+enum { LR_OP_STREAMED = 1 };
+
+/* What lowrank_operator_passes reports, updated by calls that see the
+ * operator as const (from several threads at once). */
+typedef struct lr_op_counters {
+    _Atomic int64_t passes, rows_read, bytes_read;
+} lr_op_counters;
+
+struct lowrank_operator {
+    const lr_operator_kind *kind;
+    lowrank_dtype dtype;
+    int64_t rows, cols;
+    int flags;                    /* LR_OP_STREAMED */
+    const lowrank_matrix *matrix; /* the dense matrix, for lowrank_operator_matrix */
+    void *state;                  /* the kind's own */
+    lr_op_counters *count;
+};
+
+/* A new operator of the given kind; state is the kind's, released by its
+ * destroy (also when this fails). */
+int lr_operator_alloc(const lr_operator_kind *kind, lowrank_dtype dtype, int64_t rows,
+                      int64_t cols, void *state, lowrank_operator **out);
+
+/* The kind behind lowrank_operator_new. */
+extern const lr_operator_kind lr_callback_kind;
+
+/* The kind's products, checked (sizes, a callback's failure and non-finite
+ * output) and counted; trans 'N' or 'T'. */
+int lr_operator_apply(const lowrank_operator *op, char trans, int64_t nvec, const void *x,
+                      int64_t ldx, void *y, int64_t ldy, const lr_products *pr);
+
+/* Whether op(A)^T op(A) x is one fused pass (no scratch needed). */
+int lr_operator_fuses(const lowrank_operator *op, char trans);
+
+/* z = A^T A x (trans 'N') or A A^T x ('T'), through one fused pass when the
+ * kind has one, else two products through the scratch w, which must hold
+ * (rows or cols) x nvec elements. */
+int lr_operator_gram(const lowrank_operator *op, char trans, int64_t nvec, const void *x,
+                     int64_t ldx, void *z, int64_t ldz, void *w, const lr_products *pr);
+
+/* Rows first .. first + count - 1 of op(A) as doubles: the kind's read, or
+ * products with blocks of the identity. */
+int lr_operator_read(const lowrank_operator *op, char trans, int64_t first, int64_t count,
+                     double *dst, int64_t ldd, const lr_products *pr);
+
+/* Whether the operator can scan its entries (a callback cannot). */
+int lr_operator_can_scan(const lowrank_operator *op);
+/* The kind's scan (see lr_operator_kind). */
+int lr_operator_scan(const lowrank_operator *op, double scale, double *maxabs, double *sumsq,
+                     const lr_products *pr);
+
+/* A sparse matrix handle (csr.c); parts may read it, only csr.c makes one. */
+struct lowrank_csr {
+    lowrank_dtype dtype;
+    int64_t rows, cols, nnz;
+    const int64_t *indptr, *indices;
+    const void *values;
+    void *owned[3]; /* the arrays, when the handle owns them */
+};
+
+/* Sparse matrices (csr.c): a handle over the arrays, checked as
+ * lowrank_csr_wrap checks them; with own set it takes the arrays (freeing
+ * them on failure too). */
+int lr_csr_make(lowrank_dtype dtype, int64_t rows, int64_t cols, int64_t nnz, int64_t *indptr,
+                int64_t *indices, void *values, int own, lowrank_csr **out);
+
+/* The CSR arrays of the transpose of a rows x cols CSR matrix, new: each
+ * row of the transpose sorted by column. */
+int lr_csr_transpose(lowrank_dtype dtype, int64_t rows, int64_t cols, const int64_t *ptr,
+                     const int64_t *idx, const void *val, int64_t **tptr, int64_t **tidx,
+                     void **tval);
+
+/* Advance pr's report to the share done (in [0, 1]) of a long product. */
+int lr_products_report(const lr_products *pr, double done);
+
+/* A pool for the products of one computation, sized by the options (NULL
+ * when one thread will do: no pool is then needed). */
+int lr_products_pool(const lowrank_opts *opts, lr_pool **out);
 
 #endif

@@ -28,6 +28,9 @@ typedef struct npy_header {
     int fortran_order; /* column-major */
     int ndim;
     int64_t shape[2];
+    int any;           /* accept any simple dtype and 0-D arrays (lr_npy_parse_array) */
+    char kind;         /* with any: the dtype's kind, 'f', 'i', 'u', 'S' or 'U' */
+    int itemsize;      /* with any: its size in bytes */
 } npy_header;
 
 /* ---------------------------------------------------------------- parsing */
@@ -139,7 +142,7 @@ static int parse_shape(cursor *c, npy_header *h)
             break;
         }
     }
-    if (n == 0 || n > 2)
+    if ((n == 0 && !h->any) || n > 2)
         return lr_fail(LOWRANK_EUNSUPPORTED, ".npy array is %s-dimensional; only 1-D and 2-D arrays are matrices",
                        n == 0 ? "0" : "3- or more");
     h->ndim = n;
@@ -159,7 +162,20 @@ static int parse_descr(cursor *c, npy_header *h)
         (s[2] == '4' || s[2] == '8')) {
         h->dtype = s[2] == '4' ? LOWRANK_FLOAT32 : LOWRANK_FLOAT64;
         h->swap = s[0] != '=' && (s[0] == '<') != host_little;
+        h->kind = 'f';
+        h->itemsize = s[2] - '0';
         return LOWRANK_OK;
+    }
+    if (h->any && len >= 3 && len <= 5 && strchr("<>=|", s[0]) && strchr("fiuSU", s[1])) {
+        int size = 0;
+        for (size_t i = 2; i < len && size >= 0; i++)
+            size = s[i] >= '0' && s[i] <= '9' ? size * 10 + (s[i] - '0') : -1;
+        if (size > 0) {
+            h->kind = s[1];
+            h->itemsize = s[1] == 'U' ? 4 * size : size; /* 'U': UCS-4 characters */
+            h->swap = (s[0] == '<' || s[0] == '>') && (s[0] == '<') != host_little;
+            return LOWRANK_OK;
+        }
     }
     return lr_fail(LOWRANK_EUNSUPPORTED, ".npy dtype '%.*s' is not float32 or float64 ('<f4', '>f4', '<f8', '>f8')",
                    (int)(len > 40 ? 40 : len), s);
@@ -286,8 +302,10 @@ static void finish_data(const npy_header *h, lowrank_matrix *m, size_t bytes)
         swap_bytes(m->data, bytes / lr_dtype_size(h->dtype), lr_dtype_size(h->dtype));
 }
 
-/* Prelude and header from the first bytes of a file or buffer. */
-static int parse_start(const unsigned char *b, size_t avail, npy_header *h, size_t *consumed)
+/* Prelude and header from the first bytes of a file or buffer; any as in
+ * npy_header. */
+static int parse_start(const unsigned char *b, size_t avail, int any, npy_header *h,
+                       size_t *consumed)
 {
     size_t prelude, hlen;
     int rc = parse_prelude(b, avail, &prelude, &hlen);
@@ -295,7 +313,7 @@ static int parse_start(const unsigned char *b, size_t avail, npy_header *h, size
         return rc;
     if (avail - prelude < hlen)
         return lr_fail(LOWRANK_EFORMAT, "truncated .npy header");
-    *h = (npy_header){0};
+    *h = (npy_header){.any = any};
     rc = parse_header((const char *)b + prelude, hlen, h);
     *consumed = prelude + hlen;
     return rc;
@@ -313,7 +331,7 @@ int lowrank_matrix_load_npy_mem(const void *buf, int64_t size, lowrank_matrix **
     npy_header h;
     size_t used, bytes;
     lowrank_matrix *m = NULL;
-    int rc = parse_start(buf, (size_t)size, &h, &used);
+    int rc = parse_start(buf, (size_t)size, 0, &h, &used);
     if (rc == LOWRANK_OK)
         rc = matrix_for_header(&h, (size_t)size - used, &m, &bytes);
     if (rc != LOWRANK_OK)
@@ -352,7 +370,7 @@ static int read_start(FILE *f, const char *path, npy_header *h)
     if (fread(whole + got, 1, rest, f) != rest)
         rc = ferror(f) ? io_error("read", path) : lr_fail(LOWRANK_EFORMAT, "truncated .npy header");
     else
-        rc = parse_start(whole, prelude + hlen, h, &consumed);
+        rc = parse_start(whole, prelude + hlen, 0, h, &consumed);
     free(whole);
     return rc;
 }
@@ -464,6 +482,41 @@ int lowrank_npy_info(const char *path, int64_t *rows, int64_t *cols, lowrank_dty
     *dtype = nf.h.dtype;
     *layout = nf.h.fortran_order ? LOWRANK_COL_MAJOR : LOWRANK_ROW_MAJOR;
     return LOWRANK_OK;
+}
+
+int lr_npy_open_data(const char *path, int *fd, lr_npy_data *out)
+{
+    npy_file nf;
+    int rc = npy_open(path, &nf);
+    if (rc != LOWRANK_OK)
+        return rc;
+    *fd = fcntl(fileno(nf.f), F_DUPFD_CLOEXEC, 0);
+    if (*fd < 0)
+        rc = io_error("open", path);
+    fclose(nf.f);
+    *out = (lr_npy_data){nf.h.dtype, nf.h.swap, nf.h.fortran_order, nf.rows, nf.cols,
+                         (int64_t)nf.data_at};
+    return rc;
+}
+
+void lr_npy_swap(void *data, size_t count, size_t esz) { swap_bytes(data, count, esz); }
+
+int lr_npy_parse_array(const void *buf, size_t size, lr_npy_array *out)
+{
+    npy_header h;
+    size_t used, elems = 1, bytes;
+    int rc = parse_start(buf, size, 1, &h, &used);
+    for (int d = 0; rc == LOWRANK_OK && d < h.ndim; d++)
+        if (lr_mul_size(elems, (size_t)h.shape[d], &elems) != LOWRANK_OK)
+            rc = lr_fail(LOWRANK_EOVERFLOW, ".npy shape overflows");
+    if (rc == LOWRANK_OK && lr_mul_size(elems, (size_t)h.itemsize, &bytes) != LOWRANK_OK)
+        rc = lr_fail(LOWRANK_EOVERFLOW, ".npy shape overflows");
+    if (rc == LOWRANK_OK && size - used != bytes)
+        rc = lr_fail(LOWRANK_EFORMAT, ".npy array of %zu bytes holds %zu", bytes, size - used);
+    if (rc == LOWRANK_OK)
+        *out = (lr_npy_array){h.kind, h.itemsize, h.swap, h.fortran_order, h.ndim,
+                              {h.shape[0], h.shape[1]}, used, (int64_t)elems};
+    return rc;
 }
 
 /* count elements at element offset `at` of the data into dst. */

@@ -55,6 +55,8 @@ static const option_spec specs[] = {
         DBL_KEY("LOWRANK_OPT_BG_SHADOW_RATIO", 0.6, 0x1p-52, 0x1.fffffffffffffp-1),
     [LOWRANK_OPT_BG_ABSORB] = INT_KEY("LOWRANK_OPT_BG_ABSORB", 500, 0, HUGE_VAL),
     [LOWRANK_OPT_BG_NEIGHBOURS] = INT_KEY("LOWRANK_OPT_BG_NEIGHBOURS", 1, 0, 1),
+    /* operators (keys 80-89) */
+    [LOWRANK_OPT_CORESET_SIZE] = INT_KEY("LOWRANK_OPT_CORESET_SIZE", 0, 0, HUGE_VAL),
     /* distributed computation, liblowrank_mpi (keys 90-99) */
     [LOWRANK_OPT_MPI_CORESET_SIZE] = INT_KEY("LOWRANK_OPT_MPI_CORESET_SIZE", 0, 0, HUGE_VAL),
 };
@@ -89,14 +91,8 @@ static option_value default_value(const option_spec *s)
     return v;
 }
 
-int lowrank_opts_new(lowrank_opts **out)
+void lr_opts_defaults(lowrank_opts *o)
 {
-    if (!out)
-        return lr_fail(LOWRANK_EINVAL, "out is NULL");
-    lowrank_opts *o = lr_malloc(1, sizeof *o);
-    *out = o;
-    if (!o)
-        return LOWRANK_ENOMEM;
     for (int k = 1; k < NKEYS; k++)
         if (specs[k].name)
             o->value[k] = default_value(&specs[k]);
@@ -105,6 +101,17 @@ int lowrank_opts_new(lowrank_opts **out)
     o->progress_lo = 0;
     o->progress_hi = 1;
     o->progress_interval = LR_PROGRESS_INTERVAL;
+}
+
+int lowrank_opts_new(lowrank_opts **out)
+{
+    if (!out)
+        return lr_fail(LOWRANK_EINVAL, "out is NULL");
+    lowrank_opts *o = lr_malloc(1, sizeof *o);
+    *out = o;
+    if (!o)
+        return LOWRANK_ENOMEM;
+    lr_opts_defaults(o);
     return LOWRANK_OK;
 }
 

@@ -1,7 +1,7 @@
 /*
  * threads.c - a pool of threads of the library's own (pthreads), for work
  * split into independent tasks: the bands of a video frame, the blocks of a
- * training pass.
+ * training pass, the bands of rows of a sparse product (operator.c).
  *
  * Why not BLAS's threads: the per-frame products of a background model are
  * far too small for a multi-threaded BLAS (OpenBLAS with two threads made it

@@ -32,6 +32,7 @@ START_TEST(strerror_is_distinct_for_every_code)
             ck_assert_str_ne(seen[-prev], s);
         seen[-code] = s;
     }
+    ck_assert_str_eq(lowrank_strerror(LOWRANK_ECALLBACK), "callback failed");
     ck_assert_str_eq(lowrank_strerror(LOWRANK_ECOMM), "communication failed");
     ck_assert_str_eq(lowrank_strerror(LOWRANK_ECANCELED - 1), "unknown error code");
     ck_assert_str_eq(lowrank_strerror(1), "unknown error code");

@@ -84,7 +84,7 @@ static void split(int64_t m, int r, int uneven, int64_t *first, int64_t *rows)
 
 /* A (m x n, column-major double) = U diag(s) V^T, U and V orthonormal from
  * Gaussian matrices of the seed; s has min(m, n) values. */
-static double *with_spectrum(int64_t m, int64_t n, const double *s, uint64_t seed)
+static double *columns_with_spectrum(int64_t m, int64_t n, const double *s, uint64_t seed)
 {
     int64_t r = m < n ? m : n;
     double *u = malloc((size_t)(m * r) * sizeof *u), *v = malloc((size_t)(n * r) * sizeof *v),
@@ -237,7 +237,7 @@ static void svd_matches_serial(void)
     double s[37];
     for (int i = 0; i < 37; i++)
         s[i] = pow(0.8, i);
-    double *a = with_spectrum(m, n, s, 11);
+    double *a = columns_with_spectrum(m, n, s, 11);
     lowrank_opts *exact = opts_of(LOWRANK_METHOD_EXACT, -1, -1, 0);
     const lowrank_dtype ts[] = {LOWRANK_FLOAT64, LOWRANK_FLOAT32};
     const lowrank_layout ls[] = {LOWRANK_ROW_MAJOR, LOWRANK_COL_MAJOR};
@@ -285,7 +285,7 @@ static void randomized_matches_serial(void)
     double s[120];
     for (int i = 0; i < 120; i++)
         s[i] = 1 / (1.0 + i);
-    double *a = with_spectrum(m, n, s, 13);
+    double *a = columns_with_spectrum(m, n, s, 13);
     lowrank_opts *r = opts_of(LOWRANK_METHOD_RANDOMIZED, 10, 2, 0),
                  *auto_ = opts_of(LOWRANK_METHOD_AUTO, 5, 1, 0);
     svd_case(a, m, n, 5, LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 0, r, 0, 1e-10, 1e-6,
@@ -308,7 +308,7 @@ static void randomized_matches_serial(void)
 static void svd_edges(void)
 {
     double s[4] = {3, 2, 1, 0.5};
-    double *a = with_spectrum(9, 4, s, 17);
+    double *a = columns_with_spectrum(9, 4, s, 17);
     lowrank_opts *exact = opts_of(LOWRANK_METHOD_EXACT, -1, -1, 0);
     svd_case(a, 9, 4, 3, LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 1, exact, 0, 1e-13, 1e-10,
              LOWRANK_MPI_ROUTE_GRAM, "few rows");
@@ -325,7 +325,7 @@ static void svd_edges(void)
               at(lowrank_factors_s(f), 0, 0));
     lowrank_factors_free(f);
     double sb[6] = {5, 4, 3, 2, 1, 0.5};
-    double *b = with_spectrum(40, 6, sb, 19);
+    double *b = columns_with_spectrum(40, 6, sb, 19);
     for (int64_t i = 0; i < 240; i++)
         b[i] *= 0x1p900;
     big = rows_of(b, 40, 6, first, rows, LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR);
@@ -447,7 +447,7 @@ static void errors(void)
     int64_t first, rows;
     split(60, rank, 0, &first, &rows);
     double s[5] = {5, 4, 3, 2, 1};
-    double *a = with_spectrum(60, 5, s, 29);
+    double *a = columns_with_spectrum(60, 5, s, 29);
     lowrank_matrix *local = rows_of(a, 60, 5, first, rows, LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR),
                    *wide = rows_of(a, 60, 4, first, rows, LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR),
                    *f32 = rows_of(a, 60, 5, first, rows, LOWRANK_FLOAT32, LOWRANK_ROW_MAJOR),
@@ -583,7 +583,7 @@ static void allocation_failures(void)
     int64_t first, rows;
     split(50, rank, 1, &first, &rows);
     double s[6] = {6, 5, 4, 3, 2, 1};
-    double *a = with_spectrum(50, 6, s, 31);
+    double *a = columns_with_spectrum(50, 6, s, 31);
     lowrank_matrix *local = rows_of(a, 50, 6, first, rows, LOWRANK_FLOAT32, LOWRANK_ROW_MAJOR);
     lowrank_opts *exact = opts_of(LOWRANK_METHOD_EXACT, -1, -1, 0),
                  *rand = opts_of(LOWRANK_METHOD_RANDOMIZED, 1, 1, 0), *lp;

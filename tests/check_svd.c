@@ -34,20 +34,6 @@ static lowrank_opts *opts_with(int64_t method, int64_t oversampling, int64_t pow
 
 /* ------------------------------------------------------------ truth */
 
-/* All min(m, n) singular values of a, descending, by LAPACK's gesdd on a
- * float64 copy. */
-static double *truth(const lowrank_matrix *a)
-{
-    lowrank_matrix *c;
-    ck_assert_ok(lowrank_matrix_convert(a, LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, &c));
-    int64_t mn = a->rows < a->cols ? a->rows : a->cols;
-    double *s = malloc((size_t)mn * sizeof *s);
-    ck_assert_ok(
-        lr_gesdd(LOWRANK_FLOAT64, a->rows, a->cols, c->data, a->rows, s, NULL, 1, NULL, 1));
-    lowrank_matrix_free(c);
-    return s;
-}
-
 /* sqrt(sum_{i >= k} s_i^2) and sqrt(sum s_i^2). */
 static double tail(const double *s, int64_t from, int64_t n)
 {
@@ -57,96 +43,11 @@ static double tail(const double *s, int64_t from, int64_t n)
     return sqrt(t);
 }
 
-/* ||a - U diag(S) V^T||_F, the product formed in float64. */
-static double distance(const lowrank_matrix *a, const lowrank_factors *f)
-{
-    lowrank_matrix *r;
-    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, a->rows, a->cols, &r));
-    ck_assert_ok(lowrank_factors_reconstruct(f, r));
-    double d = 0;
-    for (int64_t j = 0; j < a->cols; j++)
-        for (int64_t i = 0; i < a->rows; i++) {
-            double e = lr_matrix_at(a, i, j) - lr_matrix_at(r, i, j);
-            d += e * e;
-        }
-    lowrank_matrix_free(r);
-    return sqrt(d);
-}
-
-/* max |X^T X - I| over the columns of x (rows when by_rows). */
-static double orthonormality(const lowrank_matrix *x, int by_rows)
-{
-    int64_t k = by_rows ? x->rows : x->cols, len = by_rows ? x->cols : x->rows;
-    double worst = 0;
-    for (int64_t a = 0; a < k; a++)
-        for (int64_t b = a; b < k; b++) {
-            double d = 0;
-            for (int64_t i = 0; i < len; i++)
-                d += by_rows ? lr_matrix_at(x, a, i) * lr_matrix_at(x, b, i)
-                             : lr_matrix_at(x, i, a) * lr_matrix_at(x, i, b);
-            worst = fmax(worst, fabs(d - (a == b)));
-        }
-    return worst;
-}
-
-/* A = U diag(s) V^T with U, V the Q factors of Gaussian matrices. */
-static lowrank_matrix *with_spectrum(lowrank_dtype t, lowrank_layout l, int64_t m, int64_t n,
-                                     const double *s, uint64_t seed)
-{
-    int64_t r = m < n ? m : n;
-    lowrank_matrix *u = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, m, r, seed),
-                   *v = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, n, r, seed + 1), *a64,
-                   *a;
-    double *ud = u->data;
-    ck_assert_ok(lr_qr(LOWRANK_FLOAT64, m, r, ud, m, NULL, 1));
-    ck_assert_ok(lr_qr(LOWRANK_FLOAT64, n, r, v->data, n, NULL, 1));
-    for (int64_t j = 0; j < r; j++)
-        for (int64_t i = 0; i < m; i++)
-            ud[i + j * m] *= s[j];
-    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, m, n, &a64));
-    ck_assert_ok(lr_gemm(LOWRANK_FLOAT64, 'N', 'T', m, n, r, 1.0, ud, m, v->data, n, 0.0,
-                         a64->data, m));
-    ck_assert_ok(lowrank_matrix_convert(a64, t, l, &a));
-    lowrank_matrix_free(u);
-    lowrank_matrix_free(v);
-    lowrank_matrix_free(a64);
-    return a;
-}
-
-/* The largest residual of the triplets in f, max over i of
- * ||A v_i - s_i u_i|| and ||A^T u_i - s_i v_i||, in float64: below
- * max(m, n) u s_1 they are the exact triplets of a matrix that close to A,
- * LAPACK's own accuracy, which puts each vector within that distance over
- * the gap to its neighbours. */
-static double triplet_residual(const lowrank_matrix *a, const lowrank_factors *f)
-{
-    const lowrank_matrix *u = lowrank_factors_u(f), *sv = lowrank_factors_s(f),
-                         *vt = lowrank_factors_vt(f);
-    double worst = 0;
-    for (int64_t c = 0; c < sv->rows; c++) {
-        double s = lr_matrix_at(sv, c, 0), left = 0, right = 0;
-        for (int64_t i = 0; i < a->rows; i++) {
-            double d = -s * lr_matrix_at(u, i, c);
-            for (int64_t j = 0; j < a->cols; j++)
-                d += lr_matrix_at(a, i, j) * lr_matrix_at(vt, c, j);
-            left += d * d;
-        }
-        for (int64_t j = 0; j < a->cols; j++) {
-            double d = -s * lr_matrix_at(vt, c, j);
-            for (int64_t i = 0; i < a->rows; i++)
-                d += lr_matrix_at(a, i, j) * lr_matrix_at(u, i, c);
-            right += d * d;
-        }
-        worst = fmax(worst, sqrt(fmax(left, right)));
-    }
-    return worst;
-}
-
 /* Every property of an exact rank-k truncation of a, against LAPACK. */
 static void check_exact(const lowrank_matrix *a, int64_t k, const lowrank_factors *f)
 {
     int64_t mn = a->rows < a->cols ? a->rows : a->cols;
-    double *s = truth(a), eps = tol(a->dtype), norm = tail(s, 0, mn);
+    double *s = svd_truth(a), eps = tol(a->dtype), norm = tail(s, 0, mn);
     ck_assert_int_eq(lowrank_factors_rank(f), k);
     ck_assert_int_eq(lowrank_factors_rows(f), a->rows);
     ck_assert_int_eq(lowrank_factors_cols(f), a->cols);
@@ -170,7 +71,7 @@ static void check_exact(const lowrank_matrix *a, int64_t k, const lowrank_factor
            gram = s[k - 1] > 0 ? side * 0x1p-53 * s[0] * (s[0] / s[k - 1]) : INFINITY;
     ck_assert_double_le(triplet_residual(a, f), 4 * fmax(side * unit * s[0], gram) + 1e-300);
     /* Eckart-Young: the error is the discarded spectrum */
-    ck_assert_double_le(fabs(distance(a, f) - tail(s, k, mn)), 10 * eps * norm + 1e-300);
+    ck_assert_double_le(fabs(svd_distance(a, f) - tail(s, k, mn)), 10 * eps * norm + 1e-300);
     double est;
     ck_assert_ok(lowrank_factors_error(f, &est));
     ck_assert_double_le(fabs(est - (norm > 0 ? tail(s, k, mn) / norm : 0)),
@@ -428,7 +329,7 @@ START_TEST(randomized_is_near_optimal_and_deterministic)
     lowrank_factors *f, *g;
     ck_assert_ok(lowrank_svd(a, K, o, &f));
     ck_assert_ok(lowrank_svd(a, K, o, &g));
-    double opt = tail(s, K, N), norm = tail(s, 0, N), d = distance(a, f), est;
+    double opt = tail(s, K, N), norm = tail(s, 0, N), d = svd_distance(a, f), est;
     ck_assert_double_le(d, 1.01 * opt);
     ck_assert_double_ge(d, opt * (1 - 10 * tol(t)));
     ck_assert_ok(lowrank_factors_error(f, &est));
@@ -444,7 +345,7 @@ START_TEST(randomized_is_near_optimal_and_deterministic)
     ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_SEED, 7));
     ck_assert_ok(lowrank_svd(a, K, o, &g));
     ck_assert(memcmp(lowrank_factors_u(f)->data, lowrank_factors_u(g)->data, M * K * e) != 0);
-    ck_assert_double_le(distance(a, g), 1.01 * opt);
+    ck_assert_double_le(svd_distance(a, g), 1.01 * opt);
     lowrank_factors_free(f);
     lowrank_factors_free(g);
     lowrank_matrix_free(a);
@@ -485,7 +386,7 @@ START_TEST(tolerance_chooses_the_rank)
         s[i] = pow(0.75, i);
     lowrank_matrix *a = with_spectrum(t, LOWRANK_COL_MAJOR, M, N, s, 17);
     lowrank_opts *o = opts_with(exact ? LOWRANK_METHOD_EXACT : LOWRANK_METHOD_RANDOMIZED, -1, -1);
-    double *sv = truth(a), norm = tail(sv, 0, N);
+    double *sv = svd_truth(a), norm = tail(sv, 0, N);
     /* float32 resolves squared errors to about 1e-7 of ||A||^2: tolerances
      * near sqrt of that are beyond it */
     const double taus[] = {0.5, 0.1, 0.01, 1e-3};
@@ -497,7 +398,7 @@ START_TEST(tolerance_chooses_the_rank)
         lowrank_factors *f;
         ck_assert_ok(lowrank_svd(a, 0, o, &f));
         int64_t k = lowrank_factors_rank(f);
-        double d = distance(a, f) / norm, est;
+        double d = svd_distance(a, f) / norm, est;
         ck_assert_ok(lowrank_factors_error(f, &est));
         if (exact) {
             ck_assert_int_eq(k, want);

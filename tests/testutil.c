@@ -2,12 +2,14 @@
  * testutil.c - helpers shared by the Check suites: allocation-failure
  * injection, temporary files, deterministic random inputs.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "blas.h"
+#include "internal.h"
 #include "testutil.h"
 
 /* ------------------------------------------------ allocation injection */
@@ -205,4 +207,105 @@ int run_suite(Suite *s)
     srunner_free(sr);
     remove_dir();
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* ------------------------------------------------ SVD truths */
+
+/* All min(m, n) singular values of a, descending, by LAPACK's gesdd on a
+ * float64 copy. */
+double *svd_truth(const lowrank_matrix *a)
+{
+    lowrank_matrix *c;
+    ck_assert_ok(lowrank_matrix_convert(a, LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, &c));
+    int64_t mn = a->rows < a->cols ? a->rows : a->cols;
+    double *s = malloc((size_t)mn * sizeof *s);
+    ck_assert_ok(
+        lr_gesdd(LOWRANK_FLOAT64, a->rows, a->cols, c->data, a->rows, s, NULL, 1, NULL, 1));
+    lowrank_matrix_free(c);
+    return s;
+}
+
+/* ||a - U diag(S) V^T||_F, the product formed in float64. */
+double svd_distance(const lowrank_matrix *a, const lowrank_factors *f)
+{
+    lowrank_matrix *r;
+    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, a->rows, a->cols, &r));
+    ck_assert_ok(lowrank_factors_reconstruct(f, r));
+    double d = 0;
+    for (int64_t j = 0; j < a->cols; j++)
+        for (int64_t i = 0; i < a->rows; i++) {
+            double e = lr_matrix_at(a, i, j) - lr_matrix_at(r, i, j);
+            d += e * e;
+        }
+    lowrank_matrix_free(r);
+    return sqrt(d);
+}
+
+/* max |X^T X - I| over the columns of x (rows when by_rows). */
+double orthonormality(const lowrank_matrix *x, int by_rows)
+{
+    int64_t k = by_rows ? x->rows : x->cols, len = by_rows ? x->cols : x->rows;
+    double worst = 0;
+    for (int64_t a = 0; a < k; a++)
+        for (int64_t b = a; b < k; b++) {
+            double d = 0;
+            for (int64_t i = 0; i < len; i++)
+                d += by_rows ? lr_matrix_at(x, a, i) * lr_matrix_at(x, b, i)
+                             : lr_matrix_at(x, i, a) * lr_matrix_at(x, i, b);
+            worst = fmax(worst, fabs(d - (a == b)));
+        }
+    return worst;
+}
+
+/* The largest residual of the triplets in f, max over i of
+ * ||A v_i - s_i u_i|| and ||A^T u_i - s_i v_i||, in float64: below
+ * max(m, n) u s_1 they are the exact triplets of a matrix that close to A,
+ * LAPACK's own accuracy, which puts each vector within that distance over
+ * the gap to its neighbours. */
+double triplet_residual(const lowrank_matrix *a, const lowrank_factors *f)
+{
+    const lowrank_matrix *u = lowrank_factors_u(f), *sv = lowrank_factors_s(f),
+                         *vt = lowrank_factors_vt(f);
+    double worst = 0;
+    for (int64_t c = 0; c < sv->rows; c++) {
+        double s = lr_matrix_at(sv, c, 0), left = 0, right = 0;
+        for (int64_t i = 0; i < a->rows; i++) {
+            double d = -s * lr_matrix_at(u, i, c);
+            for (int64_t j = 0; j < a->cols; j++)
+                d += lr_matrix_at(a, i, j) * lr_matrix_at(vt, c, j);
+            left += d * d;
+        }
+        for (int64_t j = 0; j < a->cols; j++) {
+            double d = -s * lr_matrix_at(vt, c, j);
+            for (int64_t i = 0; i < a->rows; i++)
+                d += lr_matrix_at(a, i, j) * lr_matrix_at(u, i, c);
+            right += d * d;
+        }
+        worst = fmax(worst, sqrt(fmax(left, right)));
+    }
+    return worst;
+}
+
+/* A = U diag(s) V^T with U, V the Q factors of Gaussian matrices. */
+lowrank_matrix *with_spectrum(lowrank_dtype t, lowrank_layout l, int64_t m, int64_t n,
+                                     const double *s, uint64_t seed)
+{
+    int64_t r = m < n ? m : n;
+    lowrank_matrix *u = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, m, r, seed),
+                   *v = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, n, r, seed + 1), *a64,
+                   *a;
+    double *ud = u->data;
+    ck_assert_ok(lr_qr(LOWRANK_FLOAT64, m, r, ud, m, NULL, 1));
+    ck_assert_ok(lr_qr(LOWRANK_FLOAT64, n, r, v->data, n, NULL, 1));
+    for (int64_t j = 0; j < r; j++)
+        for (int64_t i = 0; i < m; i++)
+            ud[i + j * m] *= s[j];
+    ck_assert_ok(lowrank_matrix_new(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, m, n, &a64));
+    ck_assert_ok(lr_gemm(LOWRANK_FLOAT64, 'N', 'T', m, n, r, 1.0, ud, m, v->data, n, 0.0,
+                         a64->data, m));
+    ck_assert_ok(lowrank_matrix_convert(a64, t, l, &a));
+    lowrank_matrix_free(u);
+    lowrank_matrix_free(v);
+    lowrank_matrix_free(a64);
+    return a;
 }

@@ -46,6 +46,22 @@ const char *data_dir(void);
 lowrank_matrix *random_matrix(lowrank_dtype dtype, lowrank_layout layout, int64_t rows,
                               int64_t cols, uint64_t seed);
 
+/* A = U diag(s) V^T (s: min(m, n) values) with U, V the Q factors of
+ * Gaussian matrices, in the given dtype and layout. */
+lowrank_matrix *with_spectrum(lowrank_dtype t, lowrank_layout l, int64_t m, int64_t n,
+                              const double *s, uint64_t seed);
+
+/* All min(m, n) singular values of a, descending, by LAPACK's gesdd on a
+ * float64 copy (free the result). */
+double *svd_truth(const lowrank_matrix *a);
+/* ||a - U diag(S) V^T||_F, the product formed in float64. */
+double svd_distance(const lowrank_matrix *a, const lowrank_factors *f);
+/* max |X^T X - I| over the columns of x (rows when by_rows). */
+double orthonormality(const lowrank_matrix *x, int by_rows);
+/* The largest residual of the triplets in f, max over i of
+ * ||A v_i - s_i u_i|| and ||A^T u_i - s_i v_i||, in float64. */
+double triplet_residual(const lowrank_matrix *a, const lowrank_factors *f);
+
 /* n points in R^d into x (n x d, column-major), from the library's own
  * generator: inliers on the span of the orthonormal u (d x k, k <= 8, filled
  * here) with noise 1e-3, and a fraction of outliers N(0, 25 I) far off it.

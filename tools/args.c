@@ -180,11 +180,24 @@ double tool_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+double tool_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 int tool_write_approximation(const lowrank_factors *f, const lowrank_matrix *a, const char *out)
 {
+    return tool_write_dense(f, lowrank_matrix_dtype(a), lowrank_matrix_layout(a), out);
+}
+
+int tool_write_dense(const lowrank_factors *f, lowrank_dtype dtype, lowrank_layout layout,
+                     const char *out)
+{
     lowrank_matrix *r;
-    int rc = lowrank_matrix_new(lowrank_matrix_dtype(a), lowrank_matrix_layout(a),
-                                lowrank_matrix_rows(a), lowrank_matrix_cols(a), &r);
+    int rc = lowrank_matrix_new(dtype, layout, lowrank_factors_rows(f), lowrank_factors_cols(f),
+                                &r);
     if (rc == LOWRANK_OK)
         rc = lowrank_factors_reconstruct(f, r);
     if (rc == LOWRANK_OK)

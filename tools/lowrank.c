@@ -9,9 +9,9 @@
 const tool_command tool_commands[] = {
     {"info", "Print the shape, dtype and order of an .npy file", "info FILE.npy", cmd_info},
     {"svd", "The best rank-k approximation of a matrix (SVD truncation)",
-     "svd (-k K | --tol T) [OPTIONS] IN.npy (OUT.npy | --factors L.npy R.npy)", cmd_svd},
+     "svd (-k K | --tol T) [OPTIONS] IN (OUT.npy | --factors L.npy R.npy)", cmd_svd},
     {"lp", "A rank-k approximation robust to outlying rows or corrupt entries",
-     "lp -k K -p P [OPTIONS] IN.npy [OUT.npy] [--factors L.npy R.npy]", cmd_lp},
+     "lp -k K -p P [OPTIONS] IN [OUT.npy] [--factors L.npy R.npy]", cmd_lp},
     {"mvee", "The minimum-volume ellipsoid enclosing the rows of a matrix",
      "mvee [OPTIONS] POINTS.npy CENTER.npy SHAPE.npy", cmd_mvee},
     {"ellipsoid", "An ellipsoidal rounding G of the lp ball {x : ||Ax||_p <= 1}",

@@ -1,11 +1,12 @@
 /*
  * lp.c - `lowrank lp -k K -p P [--method lewis|lowner]
  * [--objective rows|entries] [--orientation rows|cols] [--refine N]
- * [--refine-tol T] [--time] IN.npy [OUT.npy] [--factors L.npy R.npy]`: the
- * rank-k lp approximation of a matrix file, written as the approximation
+ * [--refine-tol T] [--coreset M] [--stream] [--time] IN [OUT.npy]
+ * [--factors L.npy R.npy]`: the rank-k lp approximation of a matrix file
+ * (.npy of any size, or scipy's sparse .npz), written as the approximation
  * (the input's shape, dtype and order) and/or as two factors L (m x k) and
  * R (k x n) with L R = the approximation; prints the final cost of the
- * objective and the relative Frobenius error.
+ * objective (for a dense input) and the relative Frobenius error.
  */
 #include <math.h>
 #include <stdio.h>
@@ -53,43 +54,52 @@ static int set_options(lowrank_opts *opts, const char *method, const char *objec
 }
 
 static int run(char **files, int nfiles, const char *const *factors, long long k, double p,
-               int timed, int quiet, lowrank_opts *opts)
+               int timed, int stream, int quiet, lowrank_opts *opts)
 {
-    lowrank_matrix *a = NULL;
+    tool_input in;
     lowrank_factors *f = NULL;
-    int rc = lowrank_matrix_load_npy(files[0], &a);
-    if (rc != LOWRANK_OK)
-        return tool_fail(files[0], rc);
+    int status = tool_input_open(files[0], stream, &in);
+    if (status == 0 && nfiles == 2)
+        status = tool_input_check_output(&in, "lp");
+    if (status != 0) {
+        tool_input_free(&in);
+        return status;
+    }
     tool_progress pr;
     tool_progress_start(&pr, "lp", opts, quiet);
     double t0 = tool_now();
-    rc = lowrank_lp(a, k, p, opts, &f);
+    int rc = in.op ? lowrank_lp_op(in.op, k, p, opts, &f) : lowrank_lp(in.matrix, k, p, opts, &f);
     double seconds = tool_now() - t0;
     tool_progress_end(&pr);
     int64_t objective = LOWRANK_OBJECTIVE_ROWS;
     lowrank_opts_get_int(opts, LOWRANK_OPT_OBJECTIVE, &objective);
     double cost = NAN, error = NAN;
-    if (rc == LOWRANK_OK)
-        rc = lowrank_lp_cost(a, f, p, (lowrank_objective)objective, &cost);
-    int status = rc == LOWRANK_OK ? 0 : tool_fail(files[0], rc);
+    if (rc == LOWRANK_OK && in.matrix) /* the cost needs the entries in memory */
+        rc = lowrank_lp_cost(in.matrix, f, p, (lowrank_objective)objective, &cost);
+    status = rc == LOWRANK_OK ? 0 : tool_fail(files[0], rc);
     if (!status) {
-        if (timed)
+        if (timed) {
             fprintf(stderr, "compute_seconds=%.6f\n", seconds);
+            tool_input_report(&in);
+        }
         lowrank_factors_error(f, &error);
-        printf("cost=%.9g error=%.6g\n", cost, error);
+        if (in.matrix)
+            printf("cost=%.9g error=%.6g\n", cost, error);
+        else
+            printf("error=%.6g\n", error);
     }
     if (!status && nfiles == 2)
-        status = tool_write_approximation(f, a, files[1]);
+        status = tool_write_input_approximation(f, &in, files[1]);
     if (!status && factors[0])
         status = tool_write_factors(f, 0, factors[0], factors[1]);
     lowrank_factors_free(f);
-    lowrank_matrix_free(a);
+    tool_input_free(&in);
     return status;
 }
 
 int cmd_lp(int argc, char **argv)
 {
-    long long k = 0, iters = -1;
+    long long k = 0, iters = -1, coreset = 0;
     double p = NAN, tolerance = 0;
     const char *method = "lewis", *objective = "rows", *orientation = "rows";
     const char *factors[2] = {NULL, NULL};
@@ -108,9 +118,16 @@ int cmd_lp(int argc, char **argv)
          "0: none (default: 100 for P < 2, 0 for P >= 2)"},
         {"--refine-tol", FLAG_DOUBLE, &tolerance, 0, "T",
          "stop refining when a step gains less than T times the\ncost (default: 1e-6)"},
-        {"--time", FLAG_BOOL, NULL, 0, NULL, "print compute_seconds=... on stderr"},
+        {"--time", FLAG_BOOL, NULL, 0, NULL,
+         "print compute_seconds=... on stderr, and for a sparse\nor streamed input passes=... bytes_read=..."},
         {"--factors", FLAG_PAIR, factors, 0, "L.npy R.npy",
          "write the factors L (m x k) and R (k x n), with or\ninstead of the approximation OUT.npy"},
+        {"--coreset", FLAG_INT, &coreset, 0, "M",
+         "sparse or streamed input: fit all points when there are\nat most M, else a coreset of M "
+         "(default 0: max(16 d, 4096))"},
+        {"--stream", FLAG_BOOL, NULL, 0, NULL,
+         "read IN.npy block by block instead of loading it\n(default: only when it exceeds half the "
+         "physical memory)"},
         TOOL_QUIET_FLAG,
         TOOL_FLAGS_END};
     char *files[2];
@@ -127,8 +144,12 @@ int cmd_lp(int argc, char **argv)
         return tool_fail("options", rc);
     int status =
         set_options(opts, method, objective, orientation, &flags[5], iters, &flags[6], tolerance);
+    if (!status && flags[9].seen && (rc = lowrank_opts_set_int(opts, LOWRANK_OPT_CORESET_SIZE,
+                                                                coreset)) != LOWRANK_OK)
+        status = tool_fail("options", rc);
     if (!status)
-        status = run(files, nfiles, factors, k, p, flags[7].seen, flags[9].seen, opts);
+        status = run(files, nfiles, factors, k, p, flags[7].seen, flags[10].seen, flags[11].seen,
+                     opts);
     lowrank_opts_free(opts);
     return status;
 }

@@ -73,17 +73,52 @@ extern const char *const tool_program;
 /* The subcommand called name, or NULL. */
 const tool_command *tool_find_command(const char *name);
 
-/* Seconds on a monotonic clock. */
+/* Seconds on a monotonic clock, and of CPU time used by the process (all
+ * its threads). */
 double tool_now(void);
+double tool_cpu(void);
 
-/* Write the approximation f of a to out, in a's shape, dtype and layout.
- * 0 on success, 1 after a message on stderr. */
+/* Write the approximation f of a to out, in a's shape, dtype and layout
+ * (or in the given dtype and layout).  0 on success, 1 after a message on
+ * stderr. */
 int tool_write_approximation(const lowrank_factors *f, const lowrank_matrix *a, const char *out);
+int tool_write_dense(const lowrank_factors *f, lowrank_dtype dtype, lowrank_layout layout,
+                     const char *out);
 
 /* Write f as L (m x k) and R (k x n) with L R = the approximation, S in L
  * (or split evenly with balanced).  0 on success, 1 after a message. */
 int tool_write_factors(const lowrank_factors *f, int balanced, const char *left,
                        const char *right);
+
+/* The matrix a subcommand reads (tools/input.c): a dense matrix, or an
+ * operator over scipy's sparse .npz (csr) or over an .npy file read block
+ * by block at every product. */
+typedef struct tool_input {
+    lowrank_matrix *matrix;
+    lowrank_csr *csr;
+    lowrank_operator *op;
+} tool_input;
+
+/* Open path: .npz as a sparse matrix; .npy loaded, or streamed when stream
+ * is set or its data exceed half the physical memory.  0, or 1 after a
+ * message on stderr. */
+int tool_input_open(const char *path, int stream, tool_input *in);
+void tool_input_free(tool_input *in);
+int64_t tool_input_rows(const tool_input *in);
+int64_t tool_input_cols(const tool_input *in);
+
+/* "passes=P bytes_read=B" on stderr, for an operator (--time). */
+void tool_input_report(const tool_input *in);
+
+/* 0 when the dense approximation of the input can be written (always for a
+ * dense input; for an operator, when it takes at most 2 GiB), else the
+ * exit status of a usage error telling to write --factors. */
+int tool_input_check_output(const tool_input *in, const char *command);
+
+/* Write the approximation f of the input to out: in the input's shape,
+ * dtype and layout for a dense input, C order for an operator. */
+int tool_write_input_approximation(const lowrank_factors *f, const tool_input *in,
+                                   const char *out);
 
 /* LOWRANK_METHOD_LEWIS for "lewis", LOWRANK_METHOD_LOWNER for
  * "cutting-plane" (or "lowner"), -1 otherwise. */

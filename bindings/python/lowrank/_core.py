@@ -15,7 +15,7 @@ OK = 0
 STATUS_NAMES = {
     -1: 'EINVAL', -2: 'ESIZE', -3: 'ERANGE', -4: 'ENONFINITE', -5: 'EOVERFLOW', -6: 'ENOMEM',
     -7: 'EIO', -8: 'EFORMAT', -9: 'EUNSUPPORTED', -10: 'ENOCONV', -11: 'EDEGENERATE',
-    -12: 'EINTERNAL', -13: 'ECANCELED', -16: 'ECOMM',
+    -12: 'EINTERNAL', -13: 'ECANCELED', -15: 'ECALLBACK', -16: 'ECOMM',
 }
 ECANCELED = -13
 FLOAT32, FLOAT64 = 1, 2
@@ -237,7 +237,7 @@ OPTION_KEYS = {
     'bg_robust': (56, int), 'bg_update_rate': (57, float), 'bg_update_interval': (58, int),
     'bg_median': (59, int), 'bg_warmup': (60, int), 'bg_registration': (61, int),
     'bg_shadows': (62, int), 'bg_shadow_ratio': (63, float), 'bg_absorb': (64, int),
-    'bg_neighbours': (65, int),
+    'bg_neighbours': (65, int), 'coreset_size': (80, int),
 }
 METHODS = {'auto': 0, 'exact': 1, 'randomized': 2, 'lewis': 3, 'lowner': 4,
            'cutting-plane': 4}

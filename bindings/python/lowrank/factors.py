@@ -1,10 +1,12 @@
-"""Low-rank factors (lowrank_factors_*), the truncated SVD (lowrank_svd) and the
-robust lp approximation (lowrank_lp, lowrank_lp_cost)."""
+"""Low-rank factors (lowrank_factors_*), the truncated SVD (lowrank_svd,
+lowrank_svd_op) and the robust lp approximation (lowrank_lp, lowrank_lp_op,
+lowrank_lp_cost)."""
 import ctypes
 
 import numpy as np
 
 from ._core import OBJECTIVES, Matrix, Options, check, declare, int64, lib, to_numpy
+from .operator import as_operator
 
 _vp = ctypes.c_void_p
 declare('lowrank_factors_free', None, _vp)
@@ -17,6 +19,9 @@ declare('lowrank_factors_split', ctypes.c_int, _vp, ctypes.c_int, ctypes.POINTER
 declare('lowrank_factors_reconstruct', ctypes.c_int, _vp, _vp)
 declare('lowrank_factors_error', ctypes.c_int, _vp, ctypes.POINTER(ctypes.c_double))
 declare('lowrank_svd', ctypes.c_int, _vp, ctypes.c_int64, _vp, ctypes.POINTER(_vp))
+declare('lowrank_svd_op', ctypes.c_int, _vp, ctypes.c_int64, _vp, ctypes.POINTER(_vp))
+declare('lowrank_lp_op', ctypes.c_int, _vp, ctypes.c_int64, ctypes.c_double, _vp,
+        ctypes.POINTER(_vp))
 declare('lowrank_lp', ctypes.c_int, _vp, ctypes.c_int64, ctypes.c_double, _vp,
         ctypes.POINTER(_vp))
 declare('lowrank_lp_cost', ctypes.c_int, _vp, _vp, ctypes.c_double, ctypes.c_int,
@@ -92,35 +97,49 @@ class Factors:
 
 
 def svd(a, k=0, method=None, tol=None, seed=None, oversampling=None, power_iter=None,
-        progress=None):
-    """Truncated SVD of a 2-D array (lowrank_svd): the best rank-k
-    approximation as Factors.  method: 'auto' (default), 'exact' or
-    'randomized'; with k = 0, tol chooses the smallest rank whose relative
-    Frobenius error is at most tol.  The array is used in place, not copied.
-    progress: see Options (return True to cancel, raising Cancelled)."""
-    m = Matrix(a)
+        max_iter=None, progress=None):
+    """Truncated SVD (lowrank_svd): the best rank-k approximation as Factors.
+    a is a 2-D array (used in place, not copied), a scipy.sparse matrix, an
+    object with shape, dtype and matmat/rmatmat such as scipy's
+    LinearOperator (never densified), or an Operator (lowrank_svd_op).
+    method: 'auto' (default), 'exact' or 'randomized'; with k = 0, tol
+    chooses the smallest rank whose relative Frobenius error is at most tol;
+    max_iter caps an operator's exact Lanczos basis.  progress: see Options
+    (return True to cancel, raising Cancelled)."""
     opts = Options(method=method, tol=tol, seed=seed, oversampling=oversampling,
-                   power_iter=power_iter, progress=progress)
+                   power_iter=power_iter, max_iter=max_iter, progress=progress)
     out = _vp()
+    op = as_operator(a)
+    if op is not None:
+        op.call(opts, lib.lowrank_svd_op, int64(k, 'k'), opts.handle, ctypes.byref(out))
+        return Factors(out)
+    m = Matrix(a)
     opts.call(lib.lowrank_svd, m.handle, int64(k, 'k'), opts.handle, ctypes.byref(out))
     return Factors(out)
 
 
 def lp(a, k, p=1.0, method=None, objective=None, orientation=None, refine_iter=None,
-       refine_tol=None, max_iter=None, eps=None, progress=None):
+       refine_tol=None, max_iter=None, eps=None, coreset_size=None, seed=None, progress=None):
     """Robust rank-k approximation of a 2-D array in the lp sense, p >= 1
     (lowrank_lp), as Factors.  method: 'lewis' (default) or 'lowner' (the
     paper's ellipsoid method); objective: 'rows' (default; sum of the points'
     distances to the subspace to the p) or 'entries' (sum of |A - LR|^p);
     orientation: 'rows' (default; the points are the rows) or 'cols';
     refine_iter: IRLS steps (0 keeps the construction alone; the default
-    lets the library choose).  The array is used in place, not copied.
-    progress: see Options (return True to cancel, raising Cancelled)."""
-    m = Matrix(a)
+    lets the library choose).  The array is used in place, not copied.  A
+    scipy.sparse matrix, a LinearOperator or an Operator is fitted by
+    lowrank_lp_op (the rows objective; through a coreset of coreset_size
+    points when it has more).  progress: see Options (return True to
+    cancel, raising Cancelled)."""
     opts = Options(method=method, objective=objective, orientation=orientation,
                    refine_iter=refine_iter, refine_tol=refine_tol, max_iter=max_iter, eps=eps,
-                   progress=progress)
+                   coreset_size=coreset_size, seed=seed, progress=progress)
     out = _vp()
+    op = as_operator(a)
+    if op is not None:
+        op.call(opts, lib.lowrank_lp_op, int64(k, 'k'), p, opts.handle, ctypes.byref(out))
+        return Factors(out)
+    m = Matrix(a)
     opts.call(lib.lowrank_lp, m.handle, int64(k, 'k'), p, opts.handle, ctypes.byref(out))
     return Factors(out)
 

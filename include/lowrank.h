@@ -330,7 +330,8 @@ typedef enum lowrank_option {
     /* int >= 0; default 0, meaning the cores this process may run on (its
      * CPU affinity).  Threads of the library's own that a handle runs its
      * work on (the background model: per-frame work over bands of rows, and
-     * training), the calling thread included; 1 starts no thread.  Results
+     * training; products with a sparse operator: bands of rows), the
+     * calling thread included; 1 starts no thread.  Results
      * do not depend on it.  A program that runs several handles in several
      * threads of its own should set 1 (or its share of the cores) to avoid
      * oversubscribing them.  BLAS's own threads are not affected (see

@@ -157,8 +157,27 @@ def evaluate_layer(nn, results, model, layer, w, ranks, score, tmp):
                   file=sys.stderr, flush=True)
 
 
+def mnist_models(nn, data):
+    """(name, parameters, labels, {layer: (features, head, ranks)}) for each MNIST net of
+    nn_eval whose data is in data: the test set's activations entering each layer of nn_eval's
+    rank sweep (MNIST_SWEEP) and the rest of the net after it, both from nn_eval's own layer
+    sequences (MNIST_NETS, mnist_apply), as its run_mnist computes them."""
+    x, labels = nn.mnist_test(data)
+    for name, ops in nn.MNIST_NETS.items():
+        if not os.path.isdir(os.path.join(data, name)):
+            continue
+        params = nn.load_dir(os.path.join(data, name))
+        layers = {}
+        for layer, ranks in nn.MNIST_SWEEP[name].items():
+            i = nn.op_index(ops, layer)
+            feat = nn.batched(lambda z, i=i: nn.mnist_apply(ops[:i], params, z), x)
+            head = (lambda y, q, i=i: nn.mnist_apply(ops[i + 1:], q, y + q[ops[i][2]]))
+            layers[layer] = (feat, head, ranks)
+        yield name, params, labels, layers
+
+
 def run_mnist(nn, data, results, tmp, only, quick):
-    for name, params, labels, layers in nn.mnist_models(data, False):
+    for name, params, labels, layers in mnist_models(nn, data):
         if name not in only:
             continue
         for layer, (feat, head, ranks) in layers.items():
@@ -171,25 +190,33 @@ def run_mnist(nn, data, results, tmp, only, quick):
             yield name, layer, params[layer].shape, ranks
 
 
-def run_rnnlm(nn, data, results, tmp, plan):
+def rnnlm_scorer(nn, data):
+    """The PTB language model's parameters and score(layer, wk): its test
+    perplexity and next-word accuracy with layer replaced by wk."""
     params = nn.load_dir(os.path.join(data, "ptb_rnnlm"))
     corpus = params.pop("ptb.test.ids").astype(np.int64)
     hidden = []  # the unchanged model's hidden states, computed when first needed
 
-    for layer, ranks in plan.items():
-        def score(wk, layer=layer):
-            q = dict(params)
-            q[layer] = wk.astype(np.float32)
-            if layer != "affine_W":
-                h2, t2 = nn.rnnlm_hidden(q, corpus)
-            else:
-                if not hidden:
-                    hidden.extend(nn.rnnlm_hidden(params, corpus))
-                h2, t2 = hidden
-            p2, a2 = nn.rnnlm_score(h2, t2, q["affine_W"], q["affine_b"])
-            return {"ppl": p2, "acc": a2}
+    def score(layer, wk):
+        q = dict(params)
+        q[layer] = wk.astype(np.float32)
+        if layer != "affine_W":
+            h2, t2 = nn.rnnlm_hidden(q, corpus)
+        else:
+            if not hidden:
+                hidden.extend(nn.rnnlm_hidden(params, corpus))
+            h2, t2 = hidden
+        p2, a2 = nn.rnnlm_score(h2, t2, q["affine_W"], q["affine_b"])
+        return {"ppl": p2, "acc": a2}
 
-        evaluate_layer(nn, results, "ptb_rnnlm", layer, params[layer], ranks, score, tmp)
+    return params, score
+
+
+def run_rnnlm(nn, data, results, tmp, plan):
+    params, score = rnnlm_scorer(nn, data)
+    for layer, ranks in plan.items():
+        evaluate_layer(nn, results, "ptb_rnnlm", layer, params[layer], ranks,
+                       lambda wk, layer=layer: score(layer, wk), tmp)
         yield "ptb_rnnlm", layer, params[layer].shape, ranks
 
 

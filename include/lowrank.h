@@ -344,6 +344,15 @@ typedef enum lowrank_option {
      * that pieces of one matrix split over files or processes carry global
      * row numbers. */
     LOWRANK_OPT_ROW_OFFSET = 31,
+    /* int >= 0; default 16 (since 0.2).  lowrank_lp, rows objective: how
+     * many starts spanned by k points drawn at random the refinement tries
+     * besides its three deterministic ones (docs/lp.md section 3). */
+    LOWRANK_OPT_STARTS = 41,
+    /* int >= -1; default -1 (since 0.2): chosen by the size (see
+     * lowrank_lp).  lowrank_lp: the dimension of the sketch of R^d in which
+     * the fit starts; 0 fits in the points' own span, whatever its
+     * dimension. */
+    LOWRANK_OPT_SKETCH_DIM = 42,
 
     /* Distributed computation (liblowrank_mpi, lowrank_mpi.h): keys 90-99. */
 
@@ -979,11 +988,42 @@ LOWRANK_API int lowrank_svd_op(const lowrank_operator *a, int64_t k, const lowra
  * eigenvalues, and approximate P by its projection P V_k V_k^T.  When the
  * points span fewer than d dimensions (n < d, or a rank-deficient P) the
  * body is rounded within their span, and when they lie in a subspace of
- * dimension k or less the approximation is exact (P itself).  Then,
- * optionally, iteratively reweighted least squares (IRLS) refines the fit
- * for the chosen objective from there, and never returns a cost above the
- * construction's.  The result is put in SVD form by QR factorisations of
- * its two factors and a k x k SVD.  Deterministic: no random numbers.
+ * dimension k or less the approximation is exact (P itself).  With
+ * LOWRANK_OPT_REFINE_ITER = 0 that is the result: O(n d min(n, d)) work and
+ * n min(n, d) doubles.
+ *
+ * Refinement (the default for p < 2) fits the chosen objective from there:
+ *   LOWRANK_OBJECTIVE_ROWS (default): sum_i dist(p_i, span V)^p.  Iteratively
+ *     reweighted least squares (IRLS: a weighted PCA per step, weights
+ *     max(dist_i, delta)^(p - 2), delta = 1e-10 times the largest point's
+ *     norm; Lerman and Maunu's fast median subspace for p = 1) converges to
+ *     a point near its start, so it starts from several subspaces: the
+ *     construction, the SVD's, the PCA of the points projected onto the unit
+ *     sphere, and LOWRANK_OPT_STARTS subspaces spanned by k points drawn at
+ *     random.  Each is scored after a few IRLS steps on a sample of up to
+ *     2000 points (the random ones only when their trimmed cost is among the
+ *     3 lowest), the best -- and any the sample cannot tell from it -- is
+ *     refined on all points, and the result is never above the cost of the
+ *     construction or of the SVD's subspace.  When the points span at
+ *     least 4 (2k + 16) dimensions (LOWRANK_OPT_SKETCH_DIM) all of this runs
+ *     in the coordinates of a subspace of 2k + 16 dimensions: the top
+ *     directions of P and of the points projected onto the unit sphere,
+ *     from randomized subspace iteration; then the subspace is grown by the
+ *     directions each IRLS step would take outside it until IRLS stops in
+ *     all of R^d.  Work O(nnz(A) k) per pass over A and O((n + d) k) memory
+ *     besides a; the construction and the SVD's subspace are then those of
+ *     the sketch (the SVD's is the randomized SVD's).
+ *   LOWRANK_OBJECTIVE_ENTRIES: sum |A - L R|^p by alternating IRLS over the
+ *     rows of L and the columns of R, from the truncated SVD (lowrank_svd) of
+ *     a copy of A with each coordinate winsorized, or from the
+ *     construction's L R (in the sketch's coordinates when those are used)
+ *     when that ends above its cost.  The copy takes A's memory.
+ * The objective returned is never above the start's; the result is a
+ * stationary point of IRLS, not a certified global optimum (the problems
+ * are not convex; docs/lp.md says which outlier regimes are covered).  The
+ * result is put in SVD form by QR factorisations of its two factors and a
+ * k x k SVD.  The random parts are seeded by LOWRANK_OPT_SEED: the same
+ * seed, input and BLAS thread count give the same bits on every run.
  *
  * k: 1 <= k <= min(m, n).  p: 1 <= p <= INFINITY; refinement needs p <= 2.
  *
@@ -993,27 +1033,29 @@ LOWRANK_API int lowrank_svd_op(const lowrank_operator *a, int64_t k, const lowra
  *    d^|1/p - 1/2| to a factor 1 + 1e-6; LOWRANK_METHOD_LOWNER: the paper's
  *    ellipsoid method with exact subgradients, alpha <= sqrt(d (d + 1)).
  *    Others give LOWRANK_ERANGE.  LOWRANK_OPT_MAX_ITER and LOWRANK_OPT_EPS
- *    are passed to lowrank_lp_rounding.
+ *    are passed to lowrank_lp_rounding.  In a sketch, d is its dimension
+ *    and the inequality holds for the x in it.
  *  - LOWRANK_OPT_ORIENTATION: LOWRANK_ORIENT_ROWS (default) fits the rows of
  *    a (points in R^n; the paper's setting for a layer A whose rows are the
  *    points), LOWRANK_ORIENT_COLS its columns.
- *  - LOWRANK_OPT_OBJECTIVE: what the refinement minimises.
- *    LOWRANK_OBJECTIVE_ROWS (default): sum_i dist(p_i, span V)^p by IRLS
- *    with weights max(dist_i, delta)^(p - 2) (a weighted PCA per step;
- *    Lerman and Maunu's fast median subspace for p = 1), delta = 1e-10 times
- *    the largest point's norm.  LOWRANK_OBJECTIVE_ENTRIES: sum |A - L R|^p by
- *    alternating IRLS over the rows of L and the columns of R, from the
- *    truncated SVD of a copy of A with each coordinate winsorized, or from
- *    the construction's L R when that ends above the construction's cost;
- *    the copy and its thin SVD take two to three times A's memory.
- *  - LOWRANK_OPT_REFINE_ITER: the cap on refinement steps; 0 returns the
- *    construction; -1 (the default) means 100 for p < 2 and 0 for p >= 2
- *    (at p = 2 the construction is already the least-squares optimum for
- *    both objectives: the SVD truncation).  A positive value with p > 2 is
- *    LOWRANK_ERANGE.
+ *  - LOWRANK_OPT_OBJECTIVE: what the refinement minimises (above).
+ *  - LOWRANK_OPT_REFINE_ITER: the cap on the IRLS steps of the refinement
+ *    of each start kept (the screening's steps are not counted); 0 returns
+ *    the construction; -1 (the default) means 100 for p < 2 and 0 for
+ *    p >= 2 (at p = 2 the construction is already the least-squares optimum
+ *    for both objectives: the SVD truncation).  A positive value with p > 2
+ *    is LOWRANK_ERANGE.
  *  - LOWRANK_OPT_REFINE_TOL (default 1e-6): refinement stops when a step
  *    lowers the objective by this fraction of it or less, or does not lower
  *    it at all (that step is not kept).
+ *  - LOWRANK_OPT_STARTS (default 16): the random starts of the rows
+ *    objective; 0 keeps the three deterministic ones.
+ *  - LOWRANK_OPT_SKETCH_DIM (default -1): the dimension of the sketch; -1
+ *    chooses 2k + 16 when the points span at least 4 times that, else their
+ *    own span; 0 always their own span; r >= k a sketch of r dimensions
+ *    (their own span if r is not below it).
+ *  - LOWRANK_OPT_SEED: the random starts, the sample and the sketch.
+ *  - lowrank_opts_set_progress: progress reports and cancel.
  *
  * lowrank_factors_error() gives ||A - U diag(S) V^T||_F / ||A||_F, computed
  * from the residual itself.
@@ -1025,9 +1067,11 @@ LOWRANK_API int lowrank_svd_op(const lowrank_operator *a, int64_t k, const lowra
  *
  * Errors: LOWRANK_EINVAL (a or out NULL), LOWRANK_ERANGE (p NaN or below 1;
  * k < 1 or k > min(m, n); a method other than the above; refinement with
- * p > 2; a singular value beyond the dtype's range), LOWRANK_ENONFINITE (a holds NaN or infinity), LOWRANK_ENOMEM,
- * LOWRANK_EOVERFLOW (a dimension beyond the BLAS integer), LOWRANK_ENOCONV
- * (LAPACK or, for p = INFINITY, lowrank_mvee did not converge). */
+ * p > 2; LOWRANK_OPT_SKETCH_DIM in [1, k); a singular value beyond the
+ * dtype's range), LOWRANK_ENONFINITE (a holds NaN or infinity),
+ * LOWRANK_ENOMEM, LOWRANK_EOVERFLOW (a dimension beyond the BLAS integer),
+ * LOWRANK_ENOCONV (LAPACK or, for p = INFINITY, lowrank_mvee did not
+ * converge), LOWRANK_ECANCELED (the progress callback asked to stop). */
 LOWRANK_API int lowrank_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts *opts,
                            lowrank_factors **out);
 

@@ -290,7 +290,8 @@ static int adaptive_coefficients(const lowrank_background *bg, const frames *fr,
     double cost;
     if (rc == LOWRANK_OK)
         rc = lr_lp_entrywise_fit(LOWRANK_FLOAT64, ms, n, s, ms, *k, 1.0,
-                                 bg->set.robust ? FIT_MAX_ITER : 0, FIT_TOL, 0, l, ms, r, *k,
+                                 bg->set.robust ? FIT_MAX_ITER : 0, FIT_TOL, 0,
+                                 (uint64_t)lr_opt_int(NULL, LOWRANK_OPT_SEED), NULL, l, ms, r, *k,
                                  &cost);
     for (int64_t a = 0; rc == LOWRANK_OK && a < *k; a++) {
         double ss = 0, sum = 0;

@@ -5,24 +5,17 @@
  *
  * The points are the rows of P = A (orientation rows) or A^T (orientation
  * columns): n points in R^d, read in place through the column-major view of
- * A (lr_view), whatever its layout.  The fit works in coordinates: the
- * n x s double matrix B with P = B Q^T for an orthonormal d x s basis Q of
- * the points' span (Q = I when n >= d points span R^d; the Q of a QR
- * factorisation of P^T when n < d; s below both when the points span fewer
- * dimensions, to a relative 1e-6).  So the rounding sees a bounded body, and
- * the work scales with s, not d.
+ * A (lr_view), whatever its layout.
  *
- *  1. The construction (Tukan, Maalouf, Weksler, Feldman 2021): G with
- *     ||G x|| <= ||B x||_p <= alpha ||G x|| from lowrank_lp_rounding (Lewis
- *     weights or the ellipsoid method), and V the k eigenvectors of the
- *     symmetric positive definite G with the largest eigenvalues (its top
- *     right singular vectors).
- *  2. Objective rows: iteratively reweighted least squares (IRLS) of
- *     sum_i dist(b_i, span V)^p, a weighted PCA per step (below).
- *  3. The approximation L R = (P V) V^T, the projection onto span(V).
- *  4. Objective entries: alternating IRLS of sum |A - L R|^p from there
+ *  1. The subspace V (d x k) of the rows objective (lp_search.c): the
+ *     construction of Tukan, Maalouf, Weksler and Feldman (2021) from the
+ *     ellipsoidal rounding of the points' lp ball, and the search that
+ *     refines it and other starts by iteratively reweighted least squares,
+ *     in coordinates of a subspace of R^d (lp_space.c).
+ *  2. The approximation L R = (P V) V^T, the projection onto span(V).
+ *  3. Objective entries: alternating IRLS of sum |A - L R|^p from there
  *     (lp_entries.c).
- *  5. The SVD form: QR factorisations of L and R^T and a k x k SVD.
+ *  4. The SVD form: QR factorisations of L and R^T and a k x k SVD.
  */
 #include <limits.h>
 #include <math.h>
@@ -37,17 +30,12 @@
 /* Refinement iterations when LOWRANK_OPT_REFINE_ITER is -1 and p < 2
  * (docs/lp.md has the measurements behind them). */
 enum { DEFAULT_ROWS_ITER = 100, DEFAULT_ENTRIES_ITER = 100 };
-/* Singular values of the points below this times the largest are dropped
- * from their span: the rounding would find the body unbounded there. */
-#define SPAN_TOL 1e-6
-/* IRLS distances are floored at this times the largest point's norm, so
- * that a point on the subspace gets a large but finite weight. */
-#define DIST_FLOOR 1e-10
 /* Entries of a chunk of points loaded as doubles. */
 #define CHUNK_ENTRIES 32768
-/* The share of lowrank_lp's progress reports given to the rounding; the
- * refinement's steps share the rest. */
-#define ROUNDING_SHARE 0.4
+/* lowrank_lp's progress: the subspace's share, and its share when the
+ * entry-wise refinement follows (the rest up to ROWS_FIT_SHARE). */
+#define ROWS_FIT_SHARE 0.95
+#define ROWS_FIT_SHARE_BEFORE_ENTRIES 0.2
 
 static const lowrank_dtype F64 = LOWRANK_FLOAT64;
 
@@ -55,62 +43,66 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* ------------------------------------------------------------ the points */
 
-/* n points in R^d: point i is row i of v. */
-typedef struct points {
-    lr_view v;
-    int64_t n, d;
-} points;
-
 /* The rows (cols = 0) or the columns of a as points, through a's
  * column-major view X: the rows of A are the rows of X unless X = A^T. */
-static points points_of(const lowrank_matrix *a, int cols)
+static lr_points points_of(const lowrank_matrix *a, int cols)
 {
     int64_t vm, vn;
     int transposed;
     lr_colmajor_view(a, &vm, &vn, &transposed);
     int tr = (!cols) == transposed; /* the points are the columns of X */
-    return (points){{a->dtype, a->data, a->ld, tr}, tr ? vn : vm, tr ? vm : vn};
+    return (lr_points){{a->dtype, a->data, a->ld, tr}, tr ? vn : vm, tr ? vm : vn};
 }
 
-/* The compact n x d column-major double matrix b as points. */
-static points points_f64(double *b, int64_t n, int64_t d) { return (points){{F64, b, n, 0}, n, d}; }
-
-/* The view from row i0 on. */
-static lr_view rows_from(lr_view v, int64_t i0)
+lr_view lr_view_rows_from(lr_view v, int64_t i0)
 {
     size_t off = (size_t)(v.trans ? i0 * v.ld : i0) * lr_dtype_size(v.t);
     return (lr_view){v.t, (char *)v.data + off, v.ld, v.trans};
 }
 
-/* Scratch for passes over the points in chunks: the chunk as doubles and
- * its coefficients. */
-typedef struct chunker {
-    int64_t step;
-    double *x, *c;
-} chunker;
+int lr_share_report(const lr_share *s, double x)
+{
+    return s ? lr_progress_report(s->pr, s->lo + (s->hi - s->lo) * x) : LOWRANK_OK;
+}
 
-static int chunker_alloc(const points *pts, int64_t k, chunker *ch)
+lr_share lr_share_part(const lr_share *s, double a, double b)
+{
+    double w = s->hi - s->lo;
+    return (lr_share){s->pr, s->opts, s->lo + w * a, s->lo + w * b};
+}
+
+const lowrank_opts *lr_share_opts(const lr_share *s, lowrank_opts *storage)
+{
+    return s ? lr_opts_nested(s->opts, s->lo, s->hi, storage) : NULL;
+}
+
+int lr_chunker_alloc(const lr_points *pts, int64_t k, const lr_share *beat, lr_chunker *ch)
 {
     int64_t step = CHUNK_ENTRIES / pts->d;
+    ch->beat = beat;
     ch->step = step < 1 ? 1 : min64(step, pts->n);
     ch->x = lr_malloc((size_t)(ch->step * (pts->d + k)), sizeof(double));
     ch->c = ch->x ? ch->x + ch->step * pts->d : NULL;
     return ch->x ? LOWRANK_OK : LOWRANK_ENOMEM;
 }
 
-/* For the d x k v with orthonormal columns, each when not NULL: proj
- * (n x k, column-major) = P V, and dist_i = ||p_i - V V^T p_i|| formed from
- * the residual itself (not ||p||^2 - ||V^T p||^2, which cancels for points
- * near the subspace). */
-static int project(const points *pts, const double *v, int64_t k, const chunker *ch, double *proj,
-                   double *dist)
+int lr_chunk_load(const lr_points *pts, const lr_chunker *ch, int64_t i0, int64_t *c)
+{
+    *c = min64(ch->step, pts->n - i0);
+    lr_view_load_rows(lr_view_rows_from(pts->v, i0), NULL, *c, pts->d, ch->x);
+    return lr_share_report(ch->beat, 0);
+}
+
+int lr_points_project(const lr_points *pts, const double *v, int64_t k, const lr_chunker *ch,
+                      double *proj, double *dist)
 {
     int64_t n = pts->n, d = pts->d;
     int rc = LOWRANK_OK;
     for (int64_t i0 = 0; i0 < n && rc == LOWRANK_OK; i0 += ch->step) {
-        int64_t c = min64(ch->step, n - i0);
-        lr_view_load_rows(rows_from(pts->v, i0), NULL, c, d, ch->x);
-        rc = lr_gemm(F64, 'N', 'N', c, k, d, 1.0, ch->x, c, v, d, 0.0, ch->c, c);
+        int64_t c;
+        rc = lr_chunk_load(pts, ch, i0, &c);
+        if (rc == LOWRANK_OK)
+            rc = lr_gemm(F64, 'N', 'N', c, k, d, 1.0, ch->x, c, v, d, 0.0, ch->c, c);
         for (int64_t a = 0; proj && a < k; a++)
             memcpy(proj + i0 + a * n, ch->c + a * c, (size_t)c * sizeof *proj);
         if (rc != LOWRANK_OK || !dist)
@@ -126,8 +118,7 @@ static int project(const points *pts, const double *v, int64_t k, const chunker 
     return rc;
 }
 
-/* sum_i dist_i^p, or max_i dist_i for p = infinity. */
-static double rows_cost(const double *dist, int64_t n, double p)
+double lr_rows_cost(const double *dist, int64_t n, double p)
 {
     double s = 0;
     for (int64_t i = 0; i < n; i++)
@@ -138,240 +129,12 @@ static double rows_cost(const double *dist, int64_t n, double p)
     return s;
 }
 
-/* ------------------------------------------------------------ coordinates */
-
-/* The points as B (n x s, column-major, double) with P = B Q^T; q is NULL
- * when Q = I (s = d). */
-typedef struct coords {
-    int64_t n, d, s;
-    double *b, *q;
-} coords;
-
-static void coords_free(coords *co)
-{
-    free(co->b);
-    free(co->q);
-    co->b = co->q = NULL;
-}
-
-/* B0 and Q0 spanning the points with r = min(n, d) columns: P itself when
- * n >= d, else B0 = R^T and Q0 = Q from P^T = Q R. */
-static int initial_coords(const points *pts, coords *co)
-{
-    int64_t n = pts->n, d = pts->d;
-    *co = (coords){n, d, min64(n, d), NULL, NULL};
-    if (n >= d) {
-        co->b = lr_malloc((size_t)(n * d), sizeof(double));
-        if (!co->b)
-            return LOWRANK_ENOMEM;
-        lr_view_load_rows(pts->v, NULL, n, d, co->b);
-        return LOWRANK_OK;
-    }
-    double *r = lr_malloc((size_t)(n * n), sizeof *r);
-    co->q = r ? lr_malloc((size_t)(d * n), sizeof(double)) : NULL;
-    co->b = co->q ? lr_malloc((size_t)(n * n), sizeof(double)) : NULL;
-    int rc = co->b ? LOWRANK_OK : LOWRANK_ENOMEM;
-    if (rc == LOWRANK_OK) {
-        lr_view pt = pts->v;
-        pt.trans = !pt.trans;
-        lr_view_load_rows(pt, NULL, d, n, co->q);
-        rc = lr_qr(F64, d, n, co->q, d, r, n);
-    }
-    for (int64_t j = 0; rc == LOWRANK_OK && j < n; j++)
-        for (int64_t i = 0; i < n; i++)
-            co->b[i + j * n] = r[j + i * n];
-    free(r);
-    return rc;
-}
-
-/* out (rows x cnt) = x (rows x r, or the identity when x is NULL) times the
- * last cnt columns of w (r x r), in reverse order: the eigenvectors of the
- * largest eigenvalues first. */
-static int times_top(const double *x, int64_t rows, int64_t r, const double *w, int64_t cnt,
-                     double *out)
-{
-    for (int64_t a = 0; a < cnt; a++) {
-        const double *col = w + (r - 1 - a) * r;
-        int rc = x ? lr_gemv(F64, 'N', rows, r, 1.0, x, rows, col, 1, 0.0, out + a * rows, 1)
-                   : LOWRANK_OK;
-        if (!x)
-            memcpy(out + a * rows, col, (size_t)r * sizeof *out);
-        if (rc != LOWRANK_OK)
-            return rc;
-    }
-    return LOWRANK_OK;
-}
-
-/* Reduce the points to the s dimensions they span (to SPAN_TOL), from the
- * eigen-decomposition of B0^T B0.  When s <= k the points lie in a
- * k-dimensional subspace, which is then written into v (d x k: Q0 times the
- * top k eigenvectors, the SVD's subspace) and *exact set. */
-static int reduce(const points *pts, int64_t k, coords *co, double *v, int *exact)
-{
-    int rc = initial_coords(pts, co);
-    int64_t n = co->n, r = co->s;
-    double *h = rc == LOWRANK_OK ? lr_malloc((size_t)(r * r + r), sizeof *h) : NULL;
-    if (rc == LOWRANK_OK && !h)
-        rc = LOWRANK_ENOMEM;
-    double *lambda = h ? h + r * r : NULL;
-    if (rc == LOWRANK_OK)
-        rc = lr_syrk(F64, 'L', 'T', r, n, 1.0, co->b, n, 0.0, h, r);
-    if (rc == LOWRANK_OK)
-        rc = lr_syevd(F64, r, h, r, lambda);
-    int64_t s = 0;
-    for (int64_t j = 0; rc == LOWRANK_OK && j < r; j++)
-        s += lambda[j] > SPAN_TOL * SPAN_TOL * lambda[r - 1];
-    *exact = rc == LOWRANK_OK && s <= k;
-    if (*exact)
-        rc = times_top(co->q, co->d, r, h, k, v);
-    else if (rc == LOWRANK_OK && s < r) { /* B = B0 W_s, Q = Q0 W_s */
-        double *b = lr_malloc((size_t)(n * s), sizeof *b);
-        double *q = b ? lr_malloc((size_t)(co->d * s), sizeof *q) : NULL;
-        rc = q ? times_top(co->b, n, r, h, s, b) : LOWRANK_ENOMEM;
-        if (rc == LOWRANK_OK)
-            rc = times_top(co->q, co->d, r, h, s, q);
-        coords_free(co);
-        co->b = b;
-        co->q = q;
-        co->s = s;
-    }
-    free(h);
-    return rc;
-}
-
-/* The k eigenvectors of the s x s symmetric matrix h (destroyed; lower
- * triangle) with the largest eigenvalues, into v (s x k); w: s doubles. */
-static int top_eigenvectors(int64_t s, double *h, int64_t k, double *w, double *v)
-{
-    return lr_syevr(F64, s, h, s, s - k + 1, s, w, v, s);
-}
-
-/* ------------------------------------------------------------ the fit */
-
 /* The options lowrank_lp uses, checked. */
 typedef struct settings {
     int entries, cols;
-    int64_t rows_iter, entries_iter;
-    double tol;
+    int64_t entries_iter;
+    lr_rows_fit fit;
 } settings;
-
-/* V: the top k eigenvectors of G from the rounding of B's lp ball. */
-static int construct(const coords *co, int64_t k, double p, const lowrank_opts *opts, double *v)
-{
-    lowrank_matrix b = {F64, LOWRANK_COL_MAJOR, co->n, co->s, co->n, co->b, 0};
-    lowrank_matrix *g = NULL;
-    double alpha, *w = lr_malloc((size_t)co->s, sizeof *w);
-    lowrank_opts nested;
-    int rc = w ? lowrank_lp_rounding(&b, p, lr_opts_nested(opts, 0, ROUNDING_SHARE, &nested), &g,
-                                     &alpha)
-               : LOWRANK_ENOMEM;
-    if (rc == LOWRANK_OK)
-        rc = top_eigenvectors(co->s, g->data, k, w, v);
-    lowrank_matrix_free(g);
-    free(w);
-    return rc;
-}
-
-/* IRLS for sum_i dist(b_i, span V)^p, p <= 2 (Lerman and Maunu's fast
- * median subspace for p = 1): each step replaces V by the top k
- * eigenvectors of sum_i w_i b_i b_i^T with w_i = max(dist_i, floor)^(p-2).
- * That minimises sum_i w_i dist(b_i, S)^2 over subspaces S, a majoriser of
- * the floored objective touching it at V (t^(p/2) is concave), so the
- * floored objective never increases.  A step is kept only when it lowers
- * the true cost; the loop stops at the first that does not, when one lowers
- * it by tol times itself or less, or after iters.  v (s x k) in and out. */
-typedef struct irls {
-    double *base; /* the one allocation behind the rest */
-    double *dist, *next, *scaled, *h, *w, *v;
-} irls;
-
-static int irls_step(const points *bp, int64_t k, double p, double floor, irls *it,
-                     const chunker *ch)
-{
-    int64_t n = bp->n, s = bp->d;
-    const double *b = bp->v.data;
-    for (int64_t i = 0; i < n; i++)
-        it->next[i] = pow(fmax(it->dist[i], floor), 0.5 * (p - 2));
-    for (int64_t j = 0; j < s; j++)
-        for (int64_t i = 0; i < n; i++)
-            it->scaled[i + j * n] = it->next[i] * b[i + j * n];
-    int rc = lr_syrk(F64, 'L', 'T', s, n, 1.0, it->scaled, n, 0.0, it->h, s);
-    if (rc == LOWRANK_OK)
-        rc = top_eigenvectors(s, it->h, k, it->w, it->v);
-    return rc == LOWRANK_OK ? project(bp, it->v, k, ch, NULL, it->next) : rc;
-}
-
-static int refine_rows(const coords *co, int64_t k, double p, int64_t iters, double tol,
-                       lr_progress *pr, double *v)
-{
-    int64_t n = co->n, s = co->s;
-    points bp = points_f64(co->b, n, s);
-    chunker ch = {0, NULL, NULL};
-    irls it = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-    it.base = lr_malloc((size_t)(2 * n + n * s + s * s + s + s * k), sizeof(double));
-    int rc = it.base ? chunker_alloc(&bp, k, &ch) : LOWRANK_ENOMEM;
-    if (rc == LOWRANK_OK) {
-        it.dist = it.base;
-        it.next = it.dist + n;
-        it.scaled = it.next + n;
-        it.h = it.scaled + n * s;
-        it.w = it.h + s * s;
-        it.v = it.w + s;
-        rc = project(&bp, v, k, &ch, NULL, it.dist);
-    }
-    double big = 0, cost = rc == LOWRANK_OK ? rows_cost(it.dist, n, p) : 0;
-    for (int64_t i = 0; rc == LOWRANK_OK && i < n; i++) { /* largest norm */
-        double sq = 0;
-        for (int64_t j = 0; j < s; j++)
-            sq += co->b[i + j * n] * co->b[i + j * n];
-        big = fmax(big, sq);
-    }
-    for (int64_t step = 0; rc == LOWRANK_OK && step < iters && cost > 0; step++) {
-        rc = lr_progress_report(pr, ROUNDING_SHARE + (1 - ROUNDING_SHARE) * (double)step /
-                                                         (double)iters);
-        if (rc == LOWRANK_OK)
-            rc = irls_step(&bp, k, p, DIST_FLOOR * sqrt(big), &it, &ch);
-        double next = rc == LOWRANK_OK ? rows_cost(it.next, n, p) : cost;
-        if (!(next < cost))
-            break;
-        memcpy(v, it.v, (size_t)(s * k) * sizeof *v);
-        double *t = it.dist;
-        it.dist = it.next;
-        it.next = t;
-        int small = cost - next <= tol * cost;
-        cost = next;
-        if (small)
-            break;
-    }
-    free(it.base);
-    free(ch.x);
-    return rc;
-}
-
-/* The subspace: v (d x k, orthonormal columns). */
-static int fit_subspace(const points *pts, int64_t k, double p, const lowrank_opts *opts,
-                        const settings *st, double *v)
-{
-    coords co = {0, 0, 0, NULL, NULL};
-    int exact = 0;
-    int rc = reduce(pts, k, &co, v, &exact);
-    if (rc != LOWRANK_OK || exact) {
-        coords_free(&co);
-        return rc;
-    }
-    double *vs = co.q ? lr_malloc((size_t)(co.s * k), sizeof *vs) : v;
-    rc = vs ? construct(&co, k, p, opts, vs) : LOWRANK_ENOMEM;
-    lr_progress progress;
-    lr_progress_begin(&progress, opts, "lowrank_lp");
-    if (rc == LOWRANK_OK && !st->entries && st->rows_iter > 0)
-        rc = refine_rows(&co, k, p, st->rows_iter, st->tol, &progress, vs);
-    if (rc == LOWRANK_OK && co.q)
-        rc = lr_gemm(F64, 'N', 'N', co.d, k, co.s, 1.0, co.q, co.d, vs, co.s, 0.0, v, co.d);
-    if (vs != v)
-        free(vs);
-    coords_free(&co);
-    return rc;
-}
 
 /* ------------------------------------------------------------ results */
 
@@ -387,7 +150,7 @@ typedef struct product {
  * columns of P: the rows of X when P = X^T); the latter's result is kept
  * unless it ends above the cost of L R (lr_lp_entrywise_fit). */
 static int refine_entries(const lowrank_matrix *a, double p, const settings *st, int clip_rows,
-                          product *pr)
+                          const lr_share *share, product *pr)
 {
     int64_t vm = pr->vm, vn = pr->vn, k = pr->k;
     size_t e = lr_dtype_size(a->dtype);
@@ -402,8 +165,8 @@ static int refine_entries(const lowrank_matrix *a, double p, const settings *st,
     double cost;
     int flags = LR_FIT_START_GIVEN | (clip_rows ? LR_FIT_CLIP_ROWS : 0);
     int rc = lr_lp_entrywise_fit(a->dtype, vm, vn, a->data, a->ld, k, p,
-                                 (int)min64(st->entries_iter, INT_MAX), st->tol, flags, l, vm, r, k,
-                                 &cost);
+                                 (int)min64(st->entries_iter, INT_MAX), st->fit.tol, flags,
+                                 st->fit.seed, share, l, vm, r, k, &cost);
     if (rc == LOWRANK_OK) {
         lr_view_load_rows(lv, NULL, vm, k, pr->l);
         lr_view_load_rows(rtv, NULL, vn, k, pr->rt);
@@ -464,14 +227,14 @@ static int entries_cost(const lowrank_matrix *a, const lowrank_matrix *u, const 
 }
 
 /* ||A||_F^2 in double. */
-static int sum_squares(const points *pts, double *out)
+static int sum_squares(const lr_points *pts, double *out)
 {
-    chunker ch;
-    int rc = chunker_alloc(pts, 0, &ch);
+    lr_chunker ch;
+    int rc = lr_chunker_alloc(pts, 0, NULL, &ch);
     double s = 0;
     for (int64_t i0 = 0; rc == LOWRANK_OK && i0 < pts->n; i0 += ch.step) {
-        int64_t c = min64(ch.step, pts->n - i0);
-        lr_view_load_rows(rows_from(pts->v, i0), NULL, c, pts->d, ch.x);
+        int64_t c;
+        rc = lr_chunk_load(pts, &ch, i0, &c);
         for (int64_t i = 0; i < c * pts->d; i++)
             s += ch.x[i] * ch.x[i];
     }
@@ -502,7 +265,7 @@ static int make_factors(const lowrank_matrix *a, const settings *st, const doubl
         rc = lr_matrix_from_f64(a->dtype, LOWRANK_COL_MAJOR, k, n, vt, k, &vtm);
     free(vt);
     double error = 0, norm2 = 0;
-    points all = points_of(a, 0);
+    lr_points all = points_of(a, 0);
     if (rc == LOWRANK_OK)
         rc = entries_cost(a, um, sm, vtm, 2.0, &error);
     if (rc == LOWRANK_OK)
@@ -529,9 +292,16 @@ static int check_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_
         return rc;
     int64_t mn = min64(a->rows, a->cols), method = lr_opt_int(opts, LOWRANK_OPT_METHOD);
     int64_t iters = lr_opt_int(opts, LOWRANK_OPT_REFINE_ITER);
-    *st = (settings){lr_opt_int(opts, LOWRANK_OPT_OBJECTIVE) == LOWRANK_OBJECTIVE_ENTRIES,
-                     lr_opt_int(opts, LOWRANK_OPT_ORIENTATION) == LOWRANK_ORIENT_COLS, 0, 0,
-                     lr_opt_double(opts, LOWRANK_OPT_REFINE_TOL)};
+    *st = (settings){
+        .entries = lr_opt_int(opts, LOWRANK_OPT_OBJECTIVE) == LOWRANK_OBJECTIVE_ENTRIES,
+        .cols = lr_opt_int(opts, LOWRANK_OPT_ORIENTATION) == LOWRANK_ORIENT_COLS,
+        .fit = {.k = k,
+                .p = p,
+                .tol = lr_opt_double(opts, LOWRANK_OPT_REFINE_TOL),
+                .starts = lr_opt_int(opts, LOWRANK_OPT_STARTS),
+                .dim = lr_opt_int(opts, LOWRANK_OPT_SKETCH_DIM),
+                .seed = (uint64_t)lr_opt_int(opts, LOWRANK_OPT_SEED),
+                .opts = opts}};
     if (!(p >= 1))
         return lr_fail(LOWRANK_ERANGE, "p = %g is outside [1, infinity]", p);
     if (k < 1 || k > mn)
@@ -549,8 +319,13 @@ static int check_lp(const lowrank_matrix *a, int64_t k, double p, const lowrank_
                        (long long)iters, p);
     if (iters < 0) /* the method chooses: refine where it can gain */
         iters = p < 2 ? (st->entries ? DEFAULT_ENTRIES_ITER : DEFAULT_ROWS_ITER) : 0;
-    st->rows_iter = st->entries ? 0 : iters;
+    st->fit.iters = st->entries ? 0 : iters;
     st->entries_iter = st->entries ? iters : 0;
+    if (iters == 0 && st->fit.dim < 0) /* the construction alone: the paper's, unreduced */
+        st->fit.dim = 0;
+    if (st->fit.dim > 0 && st->fit.dim < k)
+        return lr_fail(LOWRANK_ERANGE, "LOWRANK_OPT_SKETCH_DIM = %lld is below k = %lld",
+                       (long long)st->fit.dim, (long long)k);
     return lr_check_finite(a, "a");
 }
 
@@ -562,7 +337,7 @@ static int fit(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts 
     int rc = check_lp(a, k, p, opts, &st);
     if (rc != LOWRANK_OK)
         return rc;
-    points pts = points_of(a, st.cols);
+    lr_points pts = points_of(a, st.cols);
     int64_t n = pts.n, d = pts.d;
     /* X ~ L R with L = P V, R^T = V when the points are X's rows, else
      * L = V, R^T = P V; the SVD form needs (vm + vn) k more */
@@ -573,14 +348,21 @@ static int fit(const lowrank_matrix *a, int64_t k, double p, const lowrank_opts 
            *s = vx + (pts.v.trans ? n : d) * k;
     product pr = {pts.v.trans ? d : n, pts.v.trans ? n : d, k, pts.v.trans ? v : pv,
                   pts.v.trans ? pv : v};
-    chunker ch = {0, NULL, NULL};
-    rc = fit_subspace(&pts, k, p, opts, &st, v);
+    lr_progress progress;
+    lr_progress_begin(&progress, opts, "lowrank_lp");
+    lr_share all = {&progress, opts, 0, 1};
+    /* the entry-wise refinement takes most of the time when it runs */
+    double fitted = st.entries_iter > 0 ? ROWS_FIT_SHARE_BEFORE_ENTRIES : ROWS_FIT_SHARE;
+    st.fit.share = lr_share_part(&all, 0, fitted);
+    lr_share entries = lr_share_part(&all, fitted, ROWS_FIT_SHARE);
+    lr_chunker ch = {0, NULL, NULL, NULL};
+    rc = lr_lp_fit_rows(&pts, &st.fit, v);
     if (rc == LOWRANK_OK)
-        rc = chunker_alloc(&pts, k, &ch);
+        rc = lr_chunker_alloc(&pts, k, &all, &ch);
     if (rc == LOWRANK_OK)
-        rc = project(&pts, v, k, &ch, pv, NULL);
+        rc = lr_points_project(&pts, v, k, &ch, pv, NULL);
     if (rc == LOWRANK_OK && st.entries_iter > 0)
-        rc = refine_entries(a, p, &st, pts.v.trans, &pr);
+        rc = refine_entries(a, p, &st, pts.v.trans, &entries, &pr);
     if (rc == LOWRANK_OK)
         rc = svd_form(&pr, ux, s, vx);
     if (rc == LOWRANK_OK)
@@ -621,19 +403,19 @@ static int rows_objective(const lowrank_matrix *a, const lowrank_factors *f, dou
 {
     int cols = lr_factors_orientation(f) == LOWRANK_ORIENT_COLS;
     const lowrank_matrix *basis = cols ? lowrank_factors_u(f) : lowrank_factors_vt(f);
-    points pts = points_of(a, cols);
+    lr_points pts = points_of(a, cols);
     int64_t k = lowrank_factors_rank(f), n = pts.n, d = pts.d;
     double *v = lr_malloc((size_t)(d * k + n), sizeof *v);
-    chunker ch = {0, NULL, NULL};
-    int rc = v ? chunker_alloc(&pts, k, &ch) : LOWRANK_ENOMEM;
+    lr_chunker ch = {0, NULL, NULL, NULL};
+    int rc = v ? lr_chunker_alloc(&pts, k, NULL, &ch) : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK) {
         double *dist = v + d * k;
         for (int64_t q = 0; q < k; q++)
             for (int64_t j = 0; j < d; j++)
                 v[j + q * d] = cols ? lr_matrix_at(basis, j, q) : lr_matrix_at(basis, q, j);
-        rc = project(&pts, v, k, &ch, NULL, dist);
+        rc = lr_points_project(&pts, v, k, &ch, NULL, dist);
         if (rc == LOWRANK_OK)
-            *cost = rows_cost(dist, n, p);
+            *cost = lr_rows_cost(dist, n, p);
     }
     free(ch.x);
     free(v);

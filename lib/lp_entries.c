@@ -60,18 +60,28 @@ static void put(view v, int64_t i, int64_t j, double value)
 }
 
 /* The loops run along v's storage: down its columns when v is column-major
- * (the rows listed are increasing), along its rows when it is a
- * transpose. */
+ * (the rows listed are increasing), along its rows when it is a transpose,
+ * eight rows at a time, so that the writes into dst (column-major) are
+ * runs of eight, not single elements c apart. */
 #define LOAD_ROWS(type)                                                                            \
     do {                                                                                           \
         const type *p = v.data;                                                                    \
-        if (v.trans)                                                                               \
-            for (int64_t i = 0; i < c; i++) {                                                      \
+        if (v.trans) {                                                                             \
+            int64_t i = 0;                                                                         \
+            for (; i + 8 <= c; i += 8) {                                                           \
+                const type *row[8];                                                                \
+                for (int q = 0; q < 8; q++)                                                        \
+                    row[q] = p + (idx ? idx[i + q] : i + q) * v.ld;                                \
+                for (int64_t j = 0; j < n; j++)                                                    \
+                    for (int q = 0; q < 8; q++)                                                    \
+                        dst[i + q + j * c] = row[q][j];                                            \
+            }                                                                                      \
+            for (; i < c; i++) {                                                                   \
                 const type *row = p + (idx ? idx[i] : i) * v.ld;                                   \
                 for (int64_t j = 0; j < n; j++)                                                    \
                     dst[i + j * c] = row[j];                                                       \
             }                                                                                      \
-        else                                                                                       \
+        } else                                                                                     \
             for (int64_t j = 0; j < n; j++) {                                                      \
                 const type *col = p + j * v.ld;                                                    \
                 for (int64_t i = 0; i < c; i++)                                                    \
@@ -365,23 +375,29 @@ static void accept_improvements(const chunk *ch, workspace *ws, double tol, int6
  * the rows whose cost it lowers; a row stops when a step lowers its cost by
  * tol times the cost or less.  Each step takes the rows still going in
  * chunks (gathered: the work follows the rows left, and rows with many
- * outliers, which IRLS needs most steps for, do not hold the others up). */
-static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view out, double p,
-                     double delta, int iters, double tol, workspace *ws)
+ * outliers, which IRLS needs most steps for, do not hold the others up).
+ * beat (NULL: none) may cancel after every chunk.  With iters = 1 every row
+ * takes one step, and *total (when not NULL) gets the sum of their costs
+ * after it. */
+static int fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view out, double p,
+                    double delta, int iters, double tol, const lr_share *beat, workspace *ws,
+                    double *total)
 {
+    double sum = 0;
     lr_view_load_rows(fv, NULL, k, n, ws->f);
     for (int64_t j = 0; j < n; j++)
         for (int64_t a = 0, q = 0; a < k; a++)
             for (int64_t b = 0; b <= a; b++, q++)
                 ws->prod[j + q * n] = ws->f[a + j * k] * ws->f[b + j * k];
     int64_t left = rows;
+    int rc = LOWRANK_OK;
     for (int64_t i = 0; i < rows; i++)
         ws->todo[i] = i;
-    for (int it = 0; it < iters && left > 0; it++) {
+    for (int it = 0; it < iters && left > 0 && rc == LOWRANK_OK; it++) {
         int64_t step = chunk_rows(left, n), next = 0;
         /* todo is rewritten from its start while read further on: next never
          * passes the chunk in hand, whose rows were copied out first */
-        for (int64_t i0 = 0; i0 < left; i0 += step) {
+        for (int64_t i0 = 0; i0 < left && rc == LOWRANK_OK; i0 += step) {
             chunk ch = {left - i0 < step ? left - i0 : step, n, k, p, delta};
             memcpy(ws->here, ws->todo + i0, (size_t)ch.c * sizeof *ws->here);
             lr_view_load_rows(x, ws->here, ch.c, n, ws->x);
@@ -392,11 +408,18 @@ static void fit_rows(int64_t rows, int64_t n, int64_t k, view x, view fv, view o
             weights(&ch, ws);
             weighted_solve(&ch, ws);
             residuals(&ch, ws, ws->c_new, ws->e_new, ws->cost_new);
+            for (int64_t i = 0; i < ch.c; i++) /* each row's cost after the step */
+                sum += ws->active[i] && ws->cost_new[i] < ws->cost[i] ? ws->cost_new[i]
+                                                                       : ws->cost[i];
             accept_improvements(&ch, ws, tol, &next);
             lr_view_store_rows(out, ws->here, ch.c, k, ws->c);
+            rc = lr_share_report(beat, 0);
         }
         left = next;
     }
+    if (total)
+        *total = sum;
+    return rc;
 }
 
 /* ------------------------------------------------------------ checks */
@@ -552,30 +575,40 @@ int lr_lp_entrywise_left(lowrank_dtype t, int64_t m, int64_t n, const void *x, i
     if (rc != LOWRANK_OK)
         return rc;
     fit_rows(m, n, k, colmajor(t, x, ldx), colmajor(t, r, ldr), colmajor(t, l, ldl), p, delta,
-             iters, tol, &ws);
+             iters, tol, NULL, &ws, NULL);
     workspace_free(&ws);
     return LOWRANK_OK;
 }
 
 /* The alternation of lr_lp_entrywise_refine, on checked arguments and
- * allocated scratch: it cannot fail. */
-static void alternate(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                      int64_t k, double p, double delta, int max_iter, double tol, void *l,
-                      int64_t ldl, void *r, int64_t ldr, workspace *ws, double *cost)
+ * allocated scratch, reading the rows of X through rows (X's own view, or a
+ * copy of X in the other layout, where a row is contiguous): it fails only
+ * when share's callback cancels. */
+static int alternate(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
+                     view rows, int64_t k, double p, double delta, int max_iter, double tol,
+                     void *l, int64_t ldl, void *r, int64_t ldr, const lr_share *share,
+                     workspace *ws, double *cost)
 {
     view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
     double c = cost_of(xv, lv, rv, m, n, k, p, ws);
-    for (int it = 0; it < max_iter && c > 0; it++) {
-        fit_rows(m, n, k, xv, rv, lv, p, delta, 1, 0, ws);
-        /* the columns of X are the rows of X^T, fitted on L^T */
-        fit_rows(n, m, k, transposed(xv), transposed(lv), transposed(rv), p, delta, 1, 0, ws);
-        double next = cost_of(xv, lv, rv, m, n, k, p, ws);
+    int rc = LOWRANK_OK;
+    for (int it = 0; it < max_iter && c > 0 && rc == LOWRANK_OK; it++) {
+        rc = lr_share_report(share, (double)it / max_iter);
+        if (rc == LOWRANK_OK)
+            rc = fit_rows(m, n, k, rows, rv, lv, p, delta, 1, 0, share, ws, NULL);
+        /* the columns of X are the rows of X^T, fitted on L^T: their costs
+         * after that step add up to the cost of the new L R */
+        double next = c;
+        if (rc == LOWRANK_OK)
+            rc = fit_rows(n, m, k, transposed(xv), transposed(lv), transposed(rv), p, delta, 1, 0,
+                          share, ws, &next);
         int small = c - next <= tol * c;
         c = next;
         if (small)
             break;
     }
     *cost = c;
+    return rc;
 }
 
 int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
@@ -590,7 +623,8 @@ int lr_lp_entrywise_refine(lowrank_dtype t, int64_t m, int64_t n, const void *x,
         rc = workspace_alloc(m, n, k, 1, 0, &ws);
     if (rc != LOWRANK_OK)
         return rc;
-    alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, &ws, cost);
+    alternate(t, m, n, x, ldx, colmajor(t, x, ldx), k, p, delta, max_iter, tol, l, ldl, r, ldr,
+              NULL, &ws, cost);
     workspace_free(&ws);
     return LOWRANK_OK;
 }
@@ -620,36 +654,36 @@ static int64_t winsorize_column(view x, view a, int64_t j, int64_t m, double *co
  * of X (or the caller's start), and the truncated SVD of X with each column
  * (or row) winsorized, when that clips anything: gross outliers dominate
  * the SVD, and from a start they dominate the alternation can settle in a
- * poor local optimum. */
+ * poor local optimum.  The truncated SVDs are lowrank_svd's (randomized
+ * when k is small next to min(m, n)), so that the starts cost one copy of
+ * X and O(m n k) work, not a full SVD. */
 typedef struct starts {
     int64_t m, n, k;
     lowrank_dtype t;
-    char *a, *s, *u, *vt, *l2, *r2; /* dtype t: m x n, min, m x min, min x n, m x k, k x n */
-    double *col;                   /* max(m, n) */
+    char *a, *l2, *r2; /* dtype t: m x n, m x k, k x n */
+    double *col;       /* max(m, n) */
     int64_t clipped;
+    uint64_t seed;
+    lr_share share; /* the progress of the truncated SVDs */
 } starts;
 
 static void starts_free(starts *st)
 {
     free(st->a);
-    free(st->s);
-    free(st->u);
-    free(st->vt);
     free(st->l2);
     free(st->r2);
     free(st->col);
 }
 
-static int starts_alloc(lowrank_dtype t, int64_t m, int64_t n, int64_t k, starts *st)
+static int starts_alloc(lowrank_dtype t, int64_t m, int64_t n, int64_t k, uint64_t seed,
+                        const lr_share *share, starts *st)
 {
-    int64_t mn = m < n ? m : n;
     size_t e = lr_dtype_size(t);
-    *st = (starts){m, n, k, t, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    *st = (starts){m, n, k, t, NULL, NULL, NULL, NULL, 0, seed, {NULL, NULL, 0, 1}};
+    if (share)
+        st->share = *share;
     st->a = lr_malloc((size_t)(m * n), e);
-    st->s = st->a ? lr_malloc((size_t)mn, e) : NULL;
-    st->u = st->s ? lr_malloc((size_t)(m * mn), e) : NULL;
-    st->vt = st->u ? lr_malloc((size_t)(mn * n), e) : NULL;
-    st->l2 = st->vt ? lr_malloc((size_t)(m * k), e) : NULL;
+    st->l2 = st->a ? lr_malloc((size_t)(m * k), e) : NULL;
     st->r2 = st->l2 ? lr_malloc((size_t)(k * n), e) : NULL;
     st->col = st->r2 ? lr_malloc((size_t)(m > n ? m : n), sizeof *st->col) : NULL;
     if (st->col)
@@ -658,20 +692,28 @@ static int starts_alloc(lowrank_dtype t, int64_t m, int64_t n, int64_t k, starts
     return LOWRANK_ENOMEM;
 }
 
-/* L = U_k S_k and R = V_k^T from the thin SVD of st->a (destroyed). */
+/* L = U_k S_k and R = V_k^T from the truncated SVD of st->a. */
 static int truncated_svd(starts *st, view lv, view rv)
 {
-    int64_t m = st->m, n = st->n, mn = m < n ? m : n;
-    int rc = lr_gesdd(st->t, m, n, st->a, m, st->s, st->u, m, st->vt, mn);
-    view sv = colmajor(st->t, st->s, 1), uv = colmajor(st->t, st->u, m),
-         vv = colmajor(st->t, st->vt, mn);
+    lowrank_matrix a = {st->t, LOWRANK_COL_MAJOR, st->m, st->n, st->m, st->a, 0};
+    lowrank_opts *o = NULL, nested;
+    lowrank_factors *f = NULL;
+    int rc = lowrank_opts_new(&o);
+    if (rc == LOWRANK_OK)
+        lr_opts_inherit_progress(o, lr_share_opts(&st->share, &nested));
+    if (rc == LOWRANK_OK)
+        rc = lowrank_opts_set_int(o, LOWRANK_OPT_SEED, (int64_t)st->seed);
+    if (rc == LOWRANK_OK)
+        rc = lowrank_svd(&a, st->k, o, &f);
     for (int64_t q = 0; rc == LOWRANK_OK && q < st->k; q++) {
-        double sq = get(sv, q, 0);
-        for (int64_t i = 0; i < m; i++)
-            put(lv, i, q, get(uv, i, q) * sq);
-        for (int64_t j = 0; j < n; j++)
-            put(rv, q, j, get(vv, q, j));
+        double sq = lr_matrix_at(lowrank_factors_s(f), q, 0);
+        for (int64_t i = 0; i < st->m; i++)
+            put(lv, i, q, lr_matrix_at(lowrank_factors_u(f), i, q) * sq);
+        for (int64_t j = 0; j < st->n; j++)
+            put(rv, q, j, lr_matrix_at(lowrank_factors_vt(f), q, j));
     }
+    lowrank_factors_free(f);
+    lowrank_opts_free(o);
     return rc;
 }
 
@@ -698,20 +740,36 @@ static int svd_starts(view x, starts *st, view lv, view rv, int flags)
     return rc;
 }
 
+/* The m x n x into the view out, by blocks that stay in cache. */
+static void transpose_into(view x, int64_t m, int64_t n, view out)
+{
+    const int64_t b = 64;
+    for (int64_t i0 = 0; i0 < m; i0 += b)
+        for (int64_t j0 = 0; j0 < n; j0 += b)
+            for (int64_t i = i0; i < i0 + b && i < m; i++)
+                for (int64_t j = j0; j < j0 + b && j < n; j++)
+                    put(out, i, j, get(x, i, j));
+}
+
 /* Refine from the winsorized start, if there is one, and keep its result
  * unless it ends above the cost of the start in l and r: then refine from
- * that, so that the cost returned is never above its cost. */
-static void fit_from_starts(const void *x, int64_t ldx, double p, double delta, int max_iter,
-                            double tol, void *l, int64_t ldl, void *r, int64_t ldr, starts *st,
-                            workspace *ws, double *cost)
+ * that, so that the cost returned is never above its cost.  The starts'
+ * copy of X, no longer needed, holds X in the other layout for the rows. */
+static int fit_from_starts(const void *x, int64_t ldx, double p, double delta, int max_iter,
+                           double tol, void *l, int64_t ldl, void *r, int64_t ldr, starts *st,
+                           const lr_share *share, workspace *ws, double *cost)
 {
     lowrank_dtype t = st->t;
     int64_t m = st->m, n = st->n, k = st->k;
     view xv = colmajor(t, x, ldx), lv = colmajor(t, l, ldl), rv = colmajor(t, r, ldr);
+    view rows = transposed(colmajor(t, st->a, n)); /* X row-major over the starts' copy */
+    transpose_into(xv, m, n, rows);
     if (st->clipped) {
         double svd_cost = cost_of(xv, lv, rv, m, n, k, p, ws), winsorized;
-        alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, st->l2, m, st->r2, k, ws,
-                  &winsorized);
+        int rc = alternate(t, m, n, x, ldx, rows, k, p, delta, max_iter, tol, st->l2, m, st->r2,
+                           k, share, ws, &winsorized);
+        if (rc != LOWRANK_OK)
+            return rc;
         if (winsorized <= svd_cost) {
             view l2 = colmajor(t, st->l2, m), r2 = colmajor(t, st->r2, k);
             for (int64_t a = 0; a < k; a++) {
@@ -721,15 +779,20 @@ static void fit_from_starts(const void *x, int64_t ldx, double p, double delta, 
                     put(rv, a, j, get(r2, a, j));
             }
             *cost = winsorized;
-            return;
+            return LOWRANK_OK;
         }
     }
-    alternate(t, m, n, x, ldx, k, p, delta, max_iter, tol, l, ldl, r, ldr, ws, cost);
+    return alternate(t, m, n, x, ldx, rows, k, p, delta, max_iter, tol, l, ldl, r, ldr, share, ws,
+                     cost);
 }
 
+/* The share of the fit's progress that the starts take. */
+#define STARTS_SHARE 0.15
+
 int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, int64_t ldx,
-                        int64_t k, double p, int max_iter, double tol, int flags, void *l,
-                        int64_t ldl, void *r, int64_t ldr, double *cost)
+                        int64_t k, double p, int max_iter, double tol, int flags, uint64_t seed,
+                        const lr_share *share, void *l, int64_t ldl, void *r, int64_t ldr,
+                        double *cost)
 {
     double delta;
     int rc = check_fit("lr_lp_entrywise_fit", t, m, n, x, ldx, k, p, max_iter, tol, l, ldl, r,
@@ -740,11 +803,15 @@ int lr_lp_entrywise_fit(lowrank_dtype t, int64_t m, int64_t n, const void *x, in
         rc = workspace_alloc(m, n, k, 1, 0, &ws);
     if (rc != LOWRANK_OK)
         return rc;
-    rc = starts_alloc(t, m, n, k, &st);
+    lr_share all = share ? *share : (lr_share){NULL, NULL, 0, 1};
+    lr_share first = lr_share_part(&all, 0, STARTS_SHARE);
+    lr_share rest = lr_share_part(&all, STARTS_SHARE, 1);
+    rc = starts_alloc(t, m, n, k, seed, &first, &st);
     if (rc == LOWRANK_OK) {
         rc = svd_starts(colmajor(t, x, ldx), &st, colmajor(t, l, ldl), colmajor(t, r, ldr), flags);
         if (rc == LOWRANK_OK)
-            fit_from_starts(x, ldx, p, delta, max_iter, tol, l, ldl, r, ldr, &st, &ws, cost);
+            rc = fit_from_starts(x, ldx, p, delta, max_iter, tol, l, ldl, r, ldr, &st, &rest, &ws,
+                                 cost);
         starts_free(&st);
     }
     workspace_free(&ws);

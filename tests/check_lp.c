@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "blas.h"
+#include "factors.h"
 #include "internal.h"
 #include "testutil.h"
 
@@ -44,7 +45,8 @@ static lowrank_matrix *from_doubles(lowrank_dtype t, lowrank_layout layout, int6
     return m;
 }
 
-static lowrank_opts *options(int64_t method, int64_t objective, int64_t orientation, int64_t refine)
+static lowrank_opts *options(int64_t method, int64_t objective, int64_t orientation,
+                             int64_t refine)
 {
     lowrank_opts *o;
     ck_assert_ok(lowrank_opts_new(&o));
@@ -182,6 +184,241 @@ START_TEST(l1_recovers_the_haystack)
     lowrank_opts_free(o);
     lowrank_matrix_free(a);
     free(x);
+}
+END_TEST
+
+/* ------------------------------------------------------------ the search */
+
+/* n points in R^d into x (n x d, column-major), the issue's planting: a
+ * fraction 1 - outliers of inliers 10 N(0, I_k) on the span of u (d x k,
+ * orthonormal) plus N(0, 0.05^2 I_d) noise, and outliers ratio * 10
+ * N(0, I_od) on a random od-dimensional subspace plus the same noise. */
+static void planted(int64_t n, int64_t d, int64_t k, double outliers, int64_t od, double ratio,
+                    uint64_t seed, double *u, double *x)
+{
+    lr_rng r;
+    lr_rng_seed(&r, seed);
+    double *w = malloc((size_t)(d * od + k + od) * sizeof *w);
+    ck_assert_ptr_nonnull(w);
+    double *z = w + d * od;
+    random_basis(&r, d, k, u);
+    random_basis(&r, d, od, w);
+    for (int64_t i = 0; i < n; i++) {
+        int out = lr_rng_uniform(&r) < outliers;
+        int64_t dim = out ? od : k;
+        const double *basis = out ? w : u;
+        for (int64_t a = 0; a < dim; a++)
+            z[a] = (out ? ratio * 10 : 10) * lr_rng_normal(&r);
+        for (int64_t j = 0; j < d; j++) {
+            double v = 0.05 * lr_rng_normal(&r);
+            for (int64_t a = 0; a < dim; a++)
+                v += basis[j + a * d] * z[a];
+            x[i + j * n] = v;
+        }
+    }
+    free(w);
+}
+
+/* sum_i dist(x_i, span b)^p over the rows of the n x d column-major x; b
+ * orthonormal d x k. */
+static double planted_cost(const double *x, int64_t n, int64_t d, const double *b, int64_t k,
+                           double p)
+{
+    double total = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double s = 0, c[8];
+        ck_assert_int_le(k, 8);
+        for (int64_t a = 0; a < k; a++) {
+            c[a] = 0;
+            for (int64_t j = 0; j < d; j++)
+                c[a] += b[j + a * d] * x[i + j * n];
+        }
+        for (int64_t j = 0; j < d; j++) {
+            double e = x[i + j * n];
+            for (int64_t a = 0; a < k; a++)
+                e -= b[j + a * d] * c[a];
+            s += e * e;
+        }
+        total += pow(sqrt(s), p);
+    }
+    return total;
+}
+
+/* The largest angle of a fit's subspace (rows orientation) to u's. */
+static double angle_of(const lowrank_factors *f, const double *u, int64_t d, int64_t k)
+{
+    double *b = malloc((size_t)(d * k) * sizeof *b);
+    ck_assert_ptr_nonnull(b);
+    basis_of(f, 0, b);
+    double angle = largest_angle(u, b, d, k);
+    free(b);
+    return angle;
+}
+
+/* The issue's case, scaled down: 6% of the rows replaced by points of a
+ * 2-dimensional subspace at 6 times the inliers' scale hold more energy
+ * along it than the inliers along theirs, so the SVD's subspace passes
+ * through the outliers, and IRLS from it stays there.  The l1 fit finds the
+ * inliers' subspace, at or below its cost, in the points' own span (d = 40)
+ * and in a sketch (d = 240), in both dtypes; the SVD is far off. */
+START_TEST(structured_outliers_leave_the_svds_basin)
+{
+    lowrank_dtype t = dtypes[_i % 2];
+    const int64_t n = 400, d = _i / 2 ? 240 : 40, k = 3;
+    double *u = malloc((size_t)(d * k + n * d) * sizeof *u), *x = u + d * k;
+    ck_assert_ptr_nonnull(u);
+    planted(n, d, k, 0.06, 2, 6, 121 + (uint64_t)_i, u, x);
+    lowrank_matrix *a = from_doubles(t, LOWRANK_ROW_MAJOR, n, d, x);
+    lowrank_factors *svd, *lp;
+    ck_assert_ok(lowrank_svd(a, k, NULL, &svd));
+    ck_assert_ok(lowrank_lp(a, k, 1.0, NULL, &lp));
+    double cost, truth = planted_cost(x, n, d, u, k, 1.0);
+    ck_assert_ok(lowrank_lp_cost(a, lp, 1.0, LOWRANK_OBJECTIVE_ROWS, &cost));
+    const double degree = M_PI / 180;
+    ck_assert_msg(angle_of(svd, u, d, k) > 45 * degree, "SVD %g degrees",
+                  angle_of(svd, u, d, k) / degree);
+    ck_assert_msg(angle_of(lp, u, d, k) < degree, "l1 %g degrees", angle_of(lp, u, d, k) / degree);
+    ck_assert_msg(cost <= truth * (1 + 1e-6), "l1 cost %.9g, planted %.9g", cost, truth);
+    lowrank_factors_free(svd);
+    lowrank_factors_free(lp);
+    lowrank_matrix_free(a);
+    free(u);
+}
+END_TEST
+
+/* A line of outliers, 20% of the points at 3 times the inliers' scale:
+ * projected onto the unit sphere they outweigh each inlier direction, so
+ * every deterministic start (the construction, the SVD, the spherical PCA)
+ * leads IRLS to a subspace through them, above the planted cost; among the
+ * default random starts some are spanned by inliers alone, and from one of
+ * them IRLS finds the inliers' subspace. */
+START_TEST(random_starts_find_what_the_others_miss)
+{
+    const int64_t n = 600, d = 60, k = 5;
+    double *u = malloc((size_t)(d * k + n * d) * sizeof *u), *x = u + d * k;
+    ck_assert_ptr_nonnull(u);
+    planted(n, d, k, 0.2, 1, 3, 131, u, x);
+    lowrank_matrix *a = from_doubles(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, n, d, x);
+    lowrank_opts *none =
+        options(LOWRANK_METHOD_AUTO, LOWRANK_OBJECTIVE_ROWS, LOWRANK_ORIENT_ROWS, -1);
+    ck_assert_ok(lowrank_opts_set_int(none, LOWRANK_OPT_STARTS, 0));
+    lowrank_factors *without, *with;
+    ck_assert_ok(lowrank_lp(a, k, 1.0, none, &without));
+    ck_assert_ok(lowrank_lp(a, k, 1.0, NULL, &with));
+    double c0, c1, truth = planted_cost(x, n, d, u, k, 1.0);
+    ck_assert_ok(lowrank_lp_cost(a, without, 1.0, LOWRANK_OBJECTIVE_ROWS, &c0));
+    ck_assert_ok(lowrank_lp_cost(a, with, 1.0, LOWRANK_OBJECTIVE_ROWS, &c1));
+    const double degree = M_PI / 180;
+    ck_assert_msg(c0 > 1.02 * truth && angle_of(without, u, d, k) > 45 * degree,
+                  "without random starts: cost %g (planted %g), %g degrees", c0, truth,
+                  angle_of(without, u, d, k) / degree);
+    ck_assert_msg(c1 <= truth && angle_of(with, u, d, k) < degree,
+                  "with them: cost %g (planted %g), %g degrees", c1, truth,
+                  angle_of(with, u, d, k) / degree);
+    lowrank_factors_free(without);
+    lowrank_factors_free(with);
+    lowrank_opts_free(none);
+    lowrank_matrix_free(a);
+    free(u);
+}
+END_TEST
+
+/* On points without structure (Gaussian) the fit in a sketch and the fit in
+ * the points' own span reach the same cost (to the refinement's tolerance),
+ * and neither is above the SVD's or the construction's cost; p = 1 and 1.5,
+ * rows and columns (300 points in R^150, 150 in R^300). */
+START_TEST(sketch_and_full_span_agree)
+{
+    double p = _i % 2 ? 1.5 : 1.0;
+    int cols = _i / 2;
+    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_COL_MAJOR, 300, 150, 141);
+    int64_t orient = cols ? LOWRANK_ORIENT_COLS : LOWRANK_ORIENT_ROWS, k = 4;
+    lowrank_opts *sketch = options(LOWRANK_METHOD_AUTO, LOWRANK_OBJECTIVE_ROWS, orient, -1);
+    lowrank_opts *full = options(LOWRANK_METHOD_AUTO, LOWRANK_OBJECTIVE_ROWS, orient, -1);
+    lowrank_opts *construction = options(LOWRANK_METHOD_AUTO, LOWRANK_OBJECTIVE_ROWS, orient, 0);
+    ck_assert_ok(lowrank_opts_set_int(full, LOWRANK_OPT_SKETCH_DIM, 0));
+    lowrank_factors *fs, *ff, *fc, *svd;
+    ck_assert_ok(lowrank_lp(a, k, p, sketch, &fs));
+    ck_assert_ok(lowrank_lp(a, k, p, full, &ff));
+    ck_assert_ok(lowrank_lp(a, k, p, construction, &fc));
+    ck_assert_ok(lowrank_svd(a, k, NULL, &svd));
+    if (cols) /* the SVD's factors measure the columns against span U too */
+        lr_factors_set_orientation(svd, LOWRANK_ORIENT_COLS);
+    double cs, cf, cc, cv;
+    ck_assert_ok(lowrank_lp_cost(a, fs, p, LOWRANK_OBJECTIVE_ROWS, &cs));
+    ck_assert_ok(lowrank_lp_cost(a, ff, p, LOWRANK_OBJECTIVE_ROWS, &cf));
+    ck_assert_ok(lowrank_lp_cost(a, fc, p, LOWRANK_OBJECTIVE_ROWS, &cc));
+    ck_assert_ok(lowrank_lp_cost(a, svd, p, LOWRANK_OBJECTIVE_ROWS, &cv));
+    ck_assert_msg(fabs(cs - cf) <= 1e-4 * cf, "sketch %.9g, full span %.9g", cs, cf);
+    ck_assert_msg(cs <= cv && cs <= cc && cf <= cv && cf <= cc,
+                  "sketch %.9g, full %.9g, SVD %.9g, construction %.9g", cs, cf, cv, cc);
+    lowrank_factors_free(fs);
+    lowrank_factors_free(ff);
+    lowrank_factors_free(fc);
+    lowrank_factors_free(svd);
+    lowrank_opts_free(sketch);
+    lowrank_opts_free(full);
+    lowrank_opts_free(construction);
+    lowrank_matrix_free(a);
+}
+END_TEST
+
+/* A sketch with little room to grow (3 of the 5 dimensions the points
+ * span, k = 3: the starts coincide, and the growth must restart within its
+ * room): the fit still ends below the SVD's cost, near the fit in the
+ * points' own span (a stationary point of its own). */
+START_TEST(a_sketch_with_little_room)
+{
+    lowrank_matrix *a = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 40, 5, 161);
+    lowrank_opts *o =
+        options(LOWRANK_METHOD_AUTO, LOWRANK_OBJECTIVE_ROWS, LOWRANK_ORIENT_ROWS, -1);
+    lowrank_factors *sketched, *full, *svd;
+    double cs, cf, cv;
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_SKETCH_DIM, 3));
+    ck_assert_ok(lowrank_lp(a, 3, 1.0, o, &sketched));
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_SKETCH_DIM, 0));
+    ck_assert_ok(lowrank_lp(a, 3, 1.0, o, &full));
+    ck_assert_ok(lowrank_svd(a, 3, NULL, &svd));
+    ck_assert_ok(lowrank_lp_cost(a, sketched, 1.0, LOWRANK_OBJECTIVE_ROWS, &cs));
+    ck_assert_ok(lowrank_lp_cost(a, full, 1.0, LOWRANK_OBJECTIVE_ROWS, &cf));
+    ck_assert_ok(lowrank_lp_cost(a, svd, 1.0, LOWRANK_OBJECTIVE_ROWS, &cv));
+    ck_assert_msg(cs < cv && cs <= 1.01 * cf, "sketch %.9g, full span %.9g, SVD %.9g", cs, cf, cv);
+    lowrank_factors_free(sketched);
+    lowrank_factors_free(full);
+    lowrank_factors_free(svd);
+    lowrank_opts_free(o);
+    lowrank_matrix_free(a);
+}
+END_TEST
+
+/* The same seed gives the same bits; the fit depends on nothing else. */
+START_TEST(the_seed_decides_the_random_parts)
+{
+    const int64_t n = 300, d = 200, k = 3;
+    double *u = malloc((size_t)(d * k + n * d) * sizeof *u), *x = u + d * k;
+    ck_assert_ptr_nonnull(u);
+    planted(n, d, k, 0.1, 2, 4, 151, u, x);
+    lowrank_matrix *a = from_doubles(LOWRANK_FLOAT32, LOWRANK_ROW_MAJOR, n, d, x);
+    lowrank_opts *o =
+        options(LOWRANK_METHOD_AUTO, LOWRANK_OBJECTIVE_ROWS, LOWRANK_ORIENT_ROWS, -1);
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_SEED, 7));
+    lowrank_factors *f1, *f2, *f3;
+    ck_assert_ok(lowrank_lp(a, k, 1.0, o, &f1));
+    ck_assert_ok(lowrank_lp(a, k, 1.0, o, &f2));
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_SEED, 8));
+    ck_assert_ok(lowrank_lp(a, k, 1.0, o, &f3));
+    const lowrank_matrix *v1 = lowrank_factors_vt(f1), *v2 = lowrank_factors_vt(f2);
+    ck_assert_int_eq(
+        memcmp(lowrank_matrix_data(v1), lowrank_matrix_data(v2), (size_t)(k * d) * sizeof(float)),
+        0);
+    /* another seed: another sketch and other starts, the same subspace */
+    ck_assert_double_le(angle_of(f3, u, d, k), M_PI / 180);
+    lowrank_factors_free(f1);
+    lowrank_factors_free(f2);
+    lowrank_factors_free(f3);
+    lowrank_opts_free(o);
+    lowrank_matrix_free(a);
+    free(u);
 }
 END_TEST
 
@@ -514,6 +751,12 @@ START_TEST(errors)
         options(LOWRANK_METHOD_EXACT, LOWRANK_OBJECTIVE_ROWS, LOWRANK_ORIENT_ROWS, -1);
     ck_assert_fails(lowrank_lp(a, 2, 1, o, &f), LOWRANK_ERANGE);
     ck_assert_ptr_null(f);
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_METHOD, LOWRANK_METHOD_AUTO));
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_SKETCH_DIM, 1));
+    ck_assert_fails(lowrank_lp(a, 2, 1, o, &f), LOWRANK_ERANGE);
+    ck_assert_str_eq(lowrank_last_error(), "LOWRANK_OPT_SKETCH_DIM = 1 is below k = 2");
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_SKETCH_DIM, -2), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_STARTS, -1), LOWRANK_ERANGE);
     ck_assert_ok(lowrank_lp(a, 2, 1, NULL, &good));
     double cost = -1;
     ck_assert_fails(lowrank_lp_cost(NULL, good, 1, LOWRANK_OBJECTIVE_ROWS, &cost), LOWRANK_EINVAL);
@@ -579,12 +822,26 @@ START_TEST(allocation_failure)
         options(LOWRANK_METHOD_LEWIS, LOWRANK_OBJECTIVE_ROWS, LOWRANK_ORIENT_ROWS, 2);
     lowrank_opts *entries =
         options(LOWRANK_METHOD_LOWNER, LOWRANK_OBJECTIVE_ENTRIES, LOWRANK_ORIENT_COLS, 2);
-    lp_call calls[] = {{tall, 2, rows},    {tall, 2, entries}, {wide, 2, rows},
-                       {wide, 3, entries}, {low, 1, rows},     {low, 3, rows}};
+    /* in a sketch of 5 dimensions of 30 x 20 points: the sketch, the starts,
+     * the growth; and the entry-wise fit's starts from it */
+    lowrank_matrix *big = random_matrix(LOWRANK_FLOAT32, LOWRANK_COL_MAJOR, 30, 20, 113);
+    lowrank_opts *sketched =
+        options(LOWRANK_METHOD_LEWIS, LOWRANK_OBJECTIVE_ROWS, LOWRANK_ORIENT_ROWS, 4);
+    lowrank_opts *sketched_entries =
+        options(LOWRANK_METHOD_LEWIS, LOWRANK_OBJECTIVE_ENTRIES, LOWRANK_ORIENT_ROWS, 2);
+    ck_assert_ok(lowrank_opts_set_int(sketched, LOWRANK_OPT_SKETCH_DIM, 5));
+    ck_assert_ok(lowrank_opts_set_int(sketched_entries, LOWRANK_OPT_SKETCH_DIM, 5));
+    ck_assert_ok(lowrank_opts_set_int(sketched, LOWRANK_OPT_STARTS, 3));
+    lp_call calls[] = {
+        {tall, 2, rows}, {tall, 2, entries}, {wide, 2, rows},    {wide, 3, entries},
+        {low, 1, rows},  {low, 3, rows},     {big, 2, sketched}, {big, 2, sketched_entries}};
     for (size_t c = 0; c < sizeof calls / sizeof calls[0]; c++)
         ck_assert_int_gt(check_alloc_failures(lp_once, &calls[c]), 5);
     lowrank_opts_free(rows);
     lowrank_opts_free(entries);
+    lowrank_opts_free(sketched);
+    lowrank_opts_free(sketched_entries);
+    lowrank_matrix_free(big);
     lowrank_matrix_free(tall);
     lowrank_matrix_free(wide);
     lowrank_matrix_free(low);
@@ -598,6 +855,11 @@ static Suite *make_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, p2_reproduces_the_svd, 0, 8);
     tcase_add_loop_test(tc, l1_recovers_the_haystack, 0, 4);
+    tcase_add_loop_test(tc, structured_outliers_leave_the_svds_basin, 0, 4);
+    tcase_add_test(tc, random_starts_find_what_the_others_miss);
+    tcase_add_loop_test(tc, sketch_and_full_span_agree, 0, 4);
+    tcase_add_test(tc, a_sketch_with_little_room);
+    tcase_add_test(tc, the_seed_decides_the_random_parts);
     tcase_add_loop_test(tc, entrywise_l1_recovers_corrupted_low_rank, 0, 8);
     tcase_add_loop_test(tc, refinement_never_increases_the_objective, 0, 4);
     tcase_add_loop_test(tc, cost_matches_a_direct_computation, 0, 4);

@@ -108,7 +108,8 @@ static void truncated_svd(const planted *pl, void *l, void *r)
     ck_assert_ok(lr_gesdd(pl->t, m, n, a, m, s, u, m, vt, mn));
     for (int64_t q = 0; q < pl->k; q++) {
         for (int64_t i = 0; i < m; i++)
-            set(pl->t, l, (size_t)(i + q * m), at(pl->t, u, (size_t)(i + q * m)) * at(pl->t, s, (size_t)q));
+            set(pl->t, l, (size_t)(i + q * m),
+                at(pl->t, u, (size_t)(i + q * m)) * at(pl->t, s, (size_t)q));
         for (int64_t j = 0; j < n; j++)
             set(pl->t, r, (size_t)(q + j * pl->k), at(pl->t, vt, (size_t)(q + j * mn)));
     }
@@ -129,14 +130,14 @@ START_TEST(l1_recovers_planted_low_rank)
     truncated_svd(&pl, l, r);
     double svd_error = relative_error(&pl, l, r);
     double cost;
-    ck_assert_ok(lr_lp_entrywise_fit(t, pl.m, pl.n, pl.x, pl.ld, pl.k, 1.0, 200, 1e-9, 0, l, pl.m, r,
-                                     pl.k, &cost));
+    ck_assert_ok(lr_lp_entrywise_fit(t, pl.m, pl.n, pl.x, pl.ld, pl.k, 1.0, 200, 1e-9, 0, 1, NULL,
+                                     l, pl.m, r, pl.k, &cost));
     double l1_error = relative_error(&pl, l, r);
     ck_assert_msg(svd_error > 0.10, "SVD error %g", svd_error);
     ck_assert_msg(l1_error < 0.01, "l1 error %g (SVD %g)", l1_error, svd_error);
     double check;
-    ck_assert_ok(lr_lp_entrywise_cost(t, pl.m, pl.n, pl.x, pl.ld, pl.k, t, l, pl.m, r, pl.k, 1.0,
-                                      &check));
+    ck_assert_ok(
+        lr_lp_entrywise_cost(t, pl.m, pl.n, pl.x, pl.ld, pl.k, t, l, pl.m, r, pl.k, 1.0, &check));
     ck_assert_double_eq_tol(cost, check, 1e-6 * check);
     free(l);
     free(r);
@@ -154,7 +155,8 @@ START_TEST(cost_never_increases)
     void *l = alloc(t, pl.m * pl.k), *r = alloc(t, pl.k * pl.n);
     truncated_svd(&pl, l, r);
     double start, prev, cost;
-    ck_assert_ok(lr_lp_entrywise_cost(t, pl.m, pl.n, pl.x, pl.m, pl.k, t, l, pl.m, r, pl.k, p, &start));
+    ck_assert_ok(
+        lr_lp_entrywise_cost(t, pl.m, pl.n, pl.x, pl.m, pl.k, t, l, pl.m, r, pl.k, p, &start));
     prev = start;
     for (int it = 0; it < 15; it++) {
         ck_assert_ok(lr_lp_entrywise_refine(t, pl.m, pl.n, pl.x, pl.m, pl.k, p, 1, 0, l, pl.m, r,
@@ -166,12 +168,12 @@ START_TEST(cost_never_increases)
     ck_assert_msg(cost < (p == 1 ? 0.8 : 0.97) * start, "15 iterations went from %g to %g only",
                   start, cost);
     double fitted;
-    ck_assert_ok(lr_lp_entrywise_fit(t, pl.m, pl.n, pl.x, pl.m, pl.k, p, 50, 1e-6, 0, l, pl.m, r,
-                                     pl.k, &fitted));
+    ck_assert_ok(lr_lp_entrywise_fit(t, pl.m, pl.n, pl.x, pl.m, pl.k, p, 50, 1e-6, 0, 1, NULL, l,
+                                     pl.m, r, pl.k, &fitted));
     ck_assert_msg(fitted <= start, "fit cost %g above the SVD's %g", fitted, start);
     /* zero iterations: the better of the two starts, no worse than the SVD */
-    ck_assert_ok(lr_lp_entrywise_fit(t, pl.m, pl.n, pl.x, pl.m, pl.k, p, 0, 0, 0, l, pl.m, r, pl.k,
-                                     &cost));
+    ck_assert_ok(lr_lp_entrywise_fit(t, pl.m, pl.n, pl.x, pl.m, pl.k, p, 0, 0, 0, 1, NULL, l, pl.m,
+                                     r, pl.k, &cost));
     ck_assert_msg(cost <= start * (1 + 1e-6), "cost %g above the SVD's %g", cost, start);
     free(l);
     free(r);
@@ -197,8 +199,8 @@ START_TEST(p2_is_eckart_young)
         tail += at(t, s, (size_t)q) * at(t, s, (size_t)q);
     void *l = alloc(t, pl.m * pl.k), *r = alloc(t, pl.k * pl.n);
     double cost;
-    ck_assert_ok(lr_lp_entrywise_fit(t, pl.m, pl.n, pl.x, pl.m, pl.k, 2.0, 20, 0, 0, l, pl.m, r,
-                                     pl.k, &cost));
+    ck_assert_ok(lr_lp_entrywise_fit(t, pl.m, pl.n, pl.x, pl.m, pl.k, 2.0, 20, 0, 0, 1, NULL, l,
+                                     pl.m, r, pl.k, &cost));
     ck_assert_double_eq_tol(cost, tail, (t == LOWRANK_FLOAT32 ? 1e-3 : 1e-9) * tail);
     free(a);
     free(s);
@@ -265,56 +267,65 @@ START_TEST(errors)
 {
     const lowrank_dtype t = LOWRANK_FLOAT64;
     double x[12] = {0}, l[8] = {0}, r[8] = {0}, cost;
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, NULL, 4, 1, 1, 5, 0, 0, l, 4, r, 1, &cost),
+    ck_assert_fails(
+        lr_lp_entrywise_fit(t, 4, 3, NULL, 4, 1, 1, 5, 0, 0, 1, NULL, l, 4, r, 1, &cost),
+        LOWRANK_EINVAL);
+    ck_assert_fails(
+        lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, 5, 0, 0, 1, NULL, NULL, 4, r, 1, &cost),
+        LOWRANK_EINVAL);
+    ck_assert_fails(
+        lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, 5, 0, 0, 1, NULL, l, 4, NULL, 1, &cost),
+        LOWRANK_EINVAL);
+    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, 5, 0, 0, 1, NULL, l, 4, r, 1, NULL),
                     LOWRANK_EINVAL);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, 5, 0, 0, NULL, 4, r, 1, &cost),
+    ck_assert_fails(lr_lp_entrywise_fit((lowrank_dtype)7, 4, 3, x, 4, 1, 1, 5, 0, 0, 1, NULL, l, 4,
+                                        r, 1, &cost),
                     LOWRANK_EINVAL);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, 5, 0, 0, l, 4, NULL, 1, &cost),
-                    LOWRANK_EINVAL);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, 5, 0, 0, l, 4, r, 1, NULL),
-                    LOWRANK_EINVAL);
-    ck_assert_fails(lr_lp_entrywise_fit((lowrank_dtype)7, 4, 3, x, 4, 1, 1, 5, 0, 0, l, 4, r, 1,
-                                        &cost),
-                    LOWRANK_EINVAL);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 0, 3, x, 4, 1, 1, 5, 0, 0, l, 4, r, 1, &cost),
+    ck_assert_fails(lr_lp_entrywise_fit(t, 0, 3, x, 4, 1, 1, 5, 0, 0, 1, NULL, l, 4, r, 1, &cost),
                     LOWRANK_ESIZE);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, -1, x, 4, 1, 1, 5, 0, 0, l, 4, r, 1, &cost),
+    ck_assert_fails(lr_lp_entrywise_fit(t, 4, -1, x, 4, 1, 1, 5, 0, 0, 1, NULL, l, 4, r, 1, &cost),
                     LOWRANK_ESIZE);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 3, 1, 1, 5, 0, 0, l, 4, r, 1, &cost),
+    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 3, 1, 1, 5, 0, 0, 1, NULL, l, 4, r, 1, &cost),
                     LOWRANK_ESIZE);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, 5, 0, 0, l, 3, r, 1, &cost),
+    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, 5, 0, 0, 1, NULL, l, 3, r, 1, &cost),
                     LOWRANK_ESIZE);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 2, 1, 5, 0, 0, l, 4, r, 1, &cost),
+    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 2, 1, 5, 0, 0, 1, NULL, l, 4, r, 1, &cost),
                     LOWRANK_ESIZE);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 0, 1, 5, 0, 0, l, 4, r, 1, &cost),
+    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 0, 1, 5, 0, 0, 1, NULL, l, 4, r, 1, &cost),
                     LOWRANK_ERANGE);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 4, 1, 5, 0, 0, l, 4, r, 4, &cost),
+    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 4, 1, 5, 0, 0, 1, NULL, l, 4, r, 4, &cost),
                     LOWRANK_ERANGE);
     ck_assert_str_eq(lowrank_last_error(),
                      "lr_lp_entrywise_fit: k = 4 is outside [1, min(rows, cols) = 3]");
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 0.5, 5, 0, 0, l, 4, r, 1, &cost),
-                    LOWRANK_ERANGE);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 2.5, 5, 0, 0, l, 4, r, 1, &cost),
-                    LOWRANK_ERANGE);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, NAN, 5, 0, 0, l, 4, r, 1, &cost),
-                    LOWRANK_ERANGE);
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, -1, 0, 0, l, 4, r, 1, &cost),
+    ck_assert_fails(
+        lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 0.5, 5, 0, 0, 1, NULL, l, 4, r, 1, &cost),
+        LOWRANK_ERANGE);
+    ck_assert_fails(
+        lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 2.5, 5, 0, 0, 1, NULL, l, 4, r, 1, &cost),
+        LOWRANK_ERANGE);
+    ck_assert_fails(
+        lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, NAN, 5, 0, 0, 1, NULL, l, 4, r, 1, &cost),
+        LOWRANK_ERANGE);
+    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, -1, 0, 0, 1, NULL, l, 4, r, 1, &cost),
                     LOWRANK_ERANGE);
     ck_assert_fails(lr_lp_entrywise_refine(t, 4, 3, x, 4, 1, 1, 5, -1e-3, l, 4, r, 1, &cost),
                     LOWRANK_ERANGE);
     ck_assert_fails(lr_lp_entrywise_left(t, 4, 3, x, 4, 1, r, 1, 1, -1, 0, l, 4), LOWRANK_ERANGE);
-    ck_assert_fails(lr_lp_entrywise_left(t, 4, 3, x, 4, 1, NULL, 1, 1, 1, 0, l, 4), LOWRANK_EINVAL);
-    ck_assert_fails(lr_lp_entrywise_cost(t, 4, 3, x, 4, 1, t, l, 4, r, 1, 1, NULL), LOWRANK_EINVAL);
+    ck_assert_fails(lr_lp_entrywise_left(t, 4, 3, x, 4, 1, NULL, 1, 1, 1, 0, l, 4),
+                    LOWRANK_EINVAL);
+    ck_assert_fails(lr_lp_entrywise_cost(t, 4, 3, x, 4, 1, t, l, 4, r, 1, 1, NULL),
+                    LOWRANK_EINVAL);
     x[5] = NAN;
-    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, 5, 0, 0, l, 4, r, 1, &cost),
+    ck_assert_fails(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, 5, 0, 0, 1, NULL, l, 4, r, 1, &cost),
                     LOWRANK_ENONFINITE);
     x[5] = INFINITY;
-    ck_assert_fails(lr_lp_entrywise_left(t, 4, 3, x, 4, 1, r, 1, 1, 1, 0, l, 4), LOWRANK_ENONFINITE);
+    ck_assert_fails(lr_lp_entrywise_left(t, 4, 3, x, 4, 1, r, 1, 1, 1, 0, l, 4),
+                    LOWRANK_ENONFINITE);
     ck_assert_fails(lr_lp_entrywise_cost(t, 4, 3, x, 4, 1, t, l, 4, r, 1, 1, &cost),
                     LOWRANK_ENONFINITE);
     /* the zero matrix is fitted exactly */
     x[5] = 0;
-    ck_assert_ok(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, 5, 0, 0, l, 4, r, 1, &cost));
+    ck_assert_ok(lr_lp_entrywise_fit(t, 4, 3, x, 4, 1, 1, 5, 0, 0, 1, NULL, l, 4, r, 1, &cost));
     ck_assert_double_eq(cost, 0);
 }
 END_TEST
@@ -328,7 +339,8 @@ static int fit_once(void *ctx)
 {
     fit_call *c = ctx;
     double cost;
-    int rc = lr_lp_entrywise_fit(c->t, 6, 5, c->x, 6, 2, 1, 3, 0, 0, c->l, 6, c->r, 2, &cost);
+    int rc =
+        lr_lp_entrywise_fit(c->t, 6, 5, c->x, 6, 2, 1, 3, 0, 0, 1, NULL, c->l, 6, c->r, 2, &cost);
     if (rc == LOWRANK_OK)
         rc = lr_lp_entrywise_left(c->t, 6, 5, c->x, 6, 2, c->r, 2, 1, 3, 1e-3, c->l, 6);
     return rc;
@@ -339,8 +351,9 @@ START_TEST(allocation_failure)
     lowrank_dtype t = dtypes[_i];
     planted pl = make_planted(t, 6, 5, 2, 0.2, 6, 16);
     fit_call c = {t, pl.x, alloc(t, 12), alloc(t, 10)};
-    /* fit: workspace 1, starts 7, gesdd workspace 2, twice; left: workspace 1 */
-    ck_assert_int_eq(check_alloc_failures(fit_once, &c), 13);
+    /* fit: workspace 1, starts 4, and the two truncated SVDs' own (lowrank_svd's
+     * business: their count depends on its route); left: workspace 1 */
+    ck_assert_int_ge(check_alloc_failures(fit_once, &c), 6);
     free(c.l);
     free(c.r);
     free_planted(&pl);

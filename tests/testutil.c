@@ -162,8 +162,7 @@ lowrank_matrix *random_matrix(lowrank_dtype dtype, lowrank_layout layout, int64_
     return m;
 }
 
-/* An orthonormal d x k basis from Gaussian columns. */
-static void random_basis(lr_rng *r, int64_t d, int64_t k, double *q)
+void random_basis(lr_rng *r, int64_t d, int64_t k, double *q)
 {
     double *rr = malloc((size_t)(k * k) * sizeof *rr);
     if (!rr)

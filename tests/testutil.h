@@ -62,6 +62,10 @@ double orthonormality(const lowrank_matrix *x, int by_rows);
  * ||A v_i - s_i u_i|| and ||A^T u_i - s_i v_i||, in float64. */
 double triplet_residual(const lowrank_matrix *a, const lowrank_factors *f);
 
+/* An orthonormal d x k basis into q (d x k, column-major): the Q of a QR
+ * factorisation of Gaussian columns from r. */
+void random_basis(lr_rng *r, int64_t d, int64_t k, double *q);
+
 /* n points in R^d into x (n x d, column-major), from the library's own
  * generator: inliers on the span of the orthonormal u (d x k, k <= 8, filled
  * here) with noise 1e-3, and a fraction of outliers N(0, 25 I) far off it.

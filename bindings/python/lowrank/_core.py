@@ -232,6 +232,7 @@ OPTION_KEYS = {
     'oversampling': (5, int), 'power_iter': (6, int), 'eps': (7, float),
     'objective': (8, int), 'orientation': (9, int), 'refine_iter': (10, int),
     'refine_tol': (11, float), 'threads': (12, int), 'center': (30, int), 'row_offset': (31, int),
+    'starts': (41, int), 'sketch_dim': (42, int),
     'bg_mode': (50, int), 'bg_rank': (51, int), 'bg_energy': (52, float),
     'bg_threshold_mode': (53, int), 'bg_threshold': (54, float), 'bg_sensitivity': (55, float),
     'bg_robust': (56, int), 'bg_update_rate': (57, float), 'bg_update_interval': (58, int),

@@ -119,21 +119,26 @@ def svd(a, k=0, method=None, tol=None, seed=None, oversampling=None, power_iter=
 
 
 def lp(a, k, p=1.0, method=None, objective=None, orientation=None, refine_iter=None,
-       refine_tol=None, max_iter=None, eps=None, coreset_size=None, seed=None, progress=None):
+       refine_tol=None, max_iter=None, eps=None, starts=None, sketch_dim=None, coreset_size=None,
+       seed=None, progress=None):
     """Robust rank-k approximation of a 2-D array in the lp sense, p >= 1
     (lowrank_lp), as Factors.  method: 'lewis' (default) or 'lowner' (the
     paper's ellipsoid method); objective: 'rows' (default; sum of the points'
     distances to the subspace to the p) or 'entries' (sum of |A - LR|^p);
     orientation: 'rows' (default; the points are the rows) or 'cols';
     refine_iter: IRLS steps (0 keeps the construction alone; the default
-    lets the library choose).  The array is used in place, not copied.  A
-    scipy.sparse matrix, a LinearOperator or an Operator is fitted by
-    lowrank_lp_op (the rows objective; through a coreset of coreset_size
-    points when it has more).  progress: see Options (return True to
-    cancel, raising Cancelled)."""
+    lets the library choose); starts: the random starts of the rows
+    objective (default 16); sketch_dim: the dimension of the sketch it fits
+    in (0: the points' own span; the default lets the library choose);
+    seed: the random starts and sketch.  The array is used in place, not
+    copied.  A scipy.sparse matrix, a LinearOperator or an Operator is
+    fitted by lowrank_lp_op (the rows objective; through a coreset of
+    coreset_size points when it has more).  progress: see Options (return
+    True to cancel, raising Cancelled)."""
     opts = Options(method=method, objective=objective, orientation=orientation,
                    refine_iter=refine_iter, refine_tol=refine_tol, max_iter=max_iter, eps=eps,
-                   coreset_size=coreset_size, seed=seed, progress=progress)
+                   starts=starts, sketch_dim=sketch_dim, coreset_size=coreset_size, seed=seed,
+                   progress=progress)
     out = _vp()
     op = as_operator(a)
     if op is not None:

@@ -74,6 +74,21 @@ class TestLp(unittest.TestCase):
         refined = lowrank.lp_cost(a, lowrank.lp(a, 2, p=1, refine_iter=20), 1)
         self.assertLessEqual(refined, start)
 
+    def test_the_search_options(self):
+        """The sketch (sketch_dim) against the points' own span (0), the
+        random starts and the seed: the same cost to the refinement's
+        tolerance, the same bits for the same seed."""
+        a = np.random.default_rng(6).standard_normal((200, 120))
+        sketched = lowrank.lp(a, 3, p=1, sketch_dim=20, seed=4)
+        full = lowrank.lp(a, 3, p=1, sketch_dim=0, starts=0)
+        again = lowrank.lp(a, 3, p=1, sketch_dim=20, seed=4)
+        c1, c2 = lowrank.lp_cost(a, sketched, 1), lowrank.lp_cost(a, full, 1)
+        self.assertLess(abs(c1 - c2), 1e-4 * c2)
+        np.testing.assert_array_equal(sketched.vt, again.vt)
+        with self.assertRaises(lowrank.LowrankError) as cm:
+            lowrank.lp(a, 3, sketch_dim=2)
+        self.assertEqual(cm.exception.name, 'ERANGE')
+
     def test_errors(self):
         a = np.ones((6, 4))
         for kwargs, name, text in (({'k': 5}, 'ERANGE', 'k = 5'),

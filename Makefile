@@ -83,9 +83,25 @@ LIB_PARTS += lp_op
 LIB_PARTS += lp_space
 LIB_PARTS += lp_search
 LIB_PARTS += background
+LIB_PARTS += bg_train
+LIB_PARTS += bg_register
+LIB_PARTS += bg_masks
+LIB_PARTS += bg_update
 LIB_PARTS += stats
 LIB_PARTS += compress
 LIB_OBJS := $(LIB_PARTS:%=$(B)/lib/%.o)
+
+# x86-64: the background model's per-frame passes a second time for AVX2,
+# chosen at run time (lib/background.h).  No -mfma: the same arithmetic as
+# the baseline build, so the same masks on every x86-64 processor.
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+BG_AVX2_PARTS := bg_masks bg_update
+LIB_OBJS += $(BG_AVX2_PARTS:%=$(B)/lib/%_avx2.o)
+$(B)/lib/background.o: ALL_CPPFLAGS += -DLR_BG_AVX2
+$(B)/lib/%_avx2.o: $(srcdir)/lib/%.c | $(B)/lib
+	$(CC) $(ALL_CPPFLAGS) -DLR_BG_SUFFIX=_avx2 $(ALL_CFLAGS) -ftree-vectorize -fno-math-errno \
+	    -mavx2 -c -o $@ $<
+endif
 
 $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -93,7 +109,9 @@ $(B)/lib/%.o: $(srcdir)/lib/%.c | $(B)/lib
 # The background model's per-pixel loops run on every frame of a video, the
 # lp fit's element-wise passes on every entry at every step: let GCC
 # vectorise them as clang does at -O2.
-$(B)/lib/background.o $(B)/lib/lp_entries.o $(B)/lib/csr.o: ALL_CFLAGS += -ftree-vectorize
+$(B)/lib/bg_masks.o $(B)/lib/bg_update.o $(B)/lib/lp_entries.o $(B)/lib/csr.o: ALL_CFLAGS += -ftree-vectorize
+# sqrtf and friends without errno (never read), so that their loops vectorise.
+$(B)/lib/bg_masks.o $(B)/lib/bg_update.o: ALL_CFLAGS += -fno-math-errno
 
 $(B)/lib/$(SOFILE): $(LIB_OBJS) $(srcdir)/lib/lowrank.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(srcdir)/lib/lowrank.map \
@@ -424,7 +442,15 @@ fuzz: fuzz-build
 # their anchors (see docs/).  One line per part.
 BENCH_PROGS := geometry
 BENCH_PROGS += svd
+BENCH_PROGS += background
 BENCH_BINS := $(BENCH_PROGS:%=$(B)/bench/bench_%)
+
+# The background benchmark decodes its frames with the tool's image reader.
+$(B)/bench/bench_background: $(srcdir)/bench/bench_background.c $(B)/tools/image.o \
+                             $(B)/lib/liblowrank.a
+	mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/tools/image.o \
+	    $(B)/lib/liblowrank.a $(LINALG_LIBS) $(IMAGE_LIBS)
 
 $(B)/bench/bench_%: $(srcdir)/bench/bench_%.c $(B)/lib/liblowrank.a
 	mkdir -p $(@D)

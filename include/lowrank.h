@@ -327,6 +327,16 @@ typedef enum lowrank_option {
     /* double >= 0; default 1e-6.  Refinement stops when the objective
      * decreases by less than this fraction in one iteration. */
     LOWRANK_OPT_REFINE_TOL = 11,
+    /* int >= 0; default 0, meaning the cores this process may run on (its
+     * CPU affinity).  Threads of the library's own that a handle runs its
+     * work on (the background model: per-frame work over bands of rows, and
+     * training; products with a sparse operator: bands of rows), the
+     * calling thread included; 1 starts no thread.  Results
+     * do not depend on it.  A program that runs several handles in several
+     * threads of its own should set 1 (or its share of the cores) to avoid
+     * oversubscribing them.  BLAS's own threads are not affected (see
+     * docs/threadsafety.md). */
+    LOWRANK_OPT_THREADS = 12,
     /* int, a lowrank_center; default LOWRANK_CENTER_FREE.  Which enclosing
      * ellipsoid lowrank_mvee computes. */
     LOWRANK_OPT_CENTER = 30,
@@ -394,6 +404,36 @@ typedef enum lowrank_option {
      * frames after training the update rate is at least 1 / (frames since
      * training + 1), a running average that replaces the training quickly. */
     LOWRANK_OPT_BG_WARMUP = 60,
+    /* int, 0 or 1; default 1.  Adaptive mode: estimate each frame's global
+     * translation against the model (sub-pixel, robustly, together with its
+     * coefficients) and compare the frame with the model registered by it,
+     * so that a camera that drifts or shakes by up to a few pixels is not
+     * reported as motion.  Translation only: rotation and zoom are not
+     * followed. */
+    LOWRANK_OPT_BG_REGISTRATION = 61,
+    /* int, a lowrank_bg_shadows; default LOWRANK_BG_SHADOWS_BACKGROUND.
+     * Adaptive mode, colour frames: what to do with a changed pixel that is
+     * a darker version of its background (brightness ratio in
+     * [LOWRANK_OPT_BG_SHADOW_RATIO, 1), chromaticity within the pixel's
+     * threshold): a cast shadow, not an object.  Grey frames have no
+     * chromaticity to test: their shadows are foreground. */
+    LOWRANK_OPT_BG_SHADOWS = 62,
+    /* double in (0, 1); default 0.6 (OpenCV MOG2 takes 0.5).  The darkest a
+     * shadow may be: the least ratio of its brightness to the
+     * background's. */
+    LOWRANK_OPT_BG_SHADOW_RATIO = 63,
+    /* int >= 0; default 500 (OpenCV MOG2's and KNN's history, 20 s at 25
+     * frames/s).  Adaptive mode, with the update on: a pixel that is not
+     * learnt freely (changed, a shadow, next to foreground) moves towards
+     * the frame by at most its threshold / LOWRANK_OPT_BG_ABSORB a frame, so
+     * a stopped object, or a mistake of the model, c thresholds away is
+     * absorbed after about (c - 1) x LOWRANK_OPT_BG_ABSORB frames.  0:
+     * never. */
+    LOWRANK_OPT_BG_ABSORB = 64,
+    /* int, 0 or 1; default 1.  Adaptive mode: a changed pixel that matches
+     * the background half a pixel away in one of the 8 directions is
+     * background (an edge that moved by a fraction of a pixel). */
+    LOWRANK_OPT_BG_NEIGHBOURS = 65,
 
     /* Data-aware compression (lowrank_svd_data, lowrank_allocate_ranks;
      * since 0.2). */
@@ -458,6 +498,13 @@ typedef enum lowrank_bg_threshold {
     LOWRANK_BG_THRESHOLD_PIXEL = 1, /* LOWRANK_OPT_BG_SENSITIVITY x the pixel's noise */
     LOWRANK_BG_THRESHOLD_FIXED = 2  /* LOWRANK_OPT_BG_THRESHOLD grey levels everywhere */
 } lowrank_bg_threshold;
+
+/* Values of LOWRANK_OPT_BG_SHADOWS. */
+typedef enum lowrank_bg_shadows {
+    LOWRANK_BG_SHADOWS_OFF = 1,        /* no shadow test: shadows are foreground */
+    LOWRANK_BG_SHADOWS_BACKGROUND = 2, /* shadows are 0 in the mask */
+    LOWRANK_BG_SHADOWS_MARK = 3        /* shadows are 127 in the mask (as OpenCV's MOG2) */
+} lowrank_bg_shadows;
 
 typedef struct lowrank_opts lowrank_opts;
 
@@ -1478,11 +1525,15 @@ LOWRANK_API int lowrank_coreset_merge(const lowrank_coreset *a, const lowrank_co
 typedef struct lowrank_background lowrank_background;
 
 /* lowrank_background_new: an untrained model for frames of the given size,
- * with the LOWRANK_OPT_BG_... options of opts (NULL: defaults), which are
- * copied.  Free it with lowrank_background_free.
+ * with the LOWRANK_OPT_BG_... options and LOWRANK_OPT_THREADS of opts (NULL:
+ * defaults), which are copied, progress callback included.  The model's
+ * threads are started here (LOWRANK_OPT_THREADS - 1 of them, or one less
+ * than the cores available; none for 1) and wait between frames.  Free it
+ * with lowrank_background_free.
  * Errors: LOWRANK_EINVAL (out NULL), LOWRANK_ESIZE (width or height < 1,
  * channels neither 1 nor 3), LOWRANK_ERANGE (an even median filter size),
- * LOWRANK_EOVERFLOW (the frame size overflows), LOWRANK_ENOMEM. */
+ * LOWRANK_EOVERFLOW (the frame size overflows), LOWRANK_ENOMEM (memory, or a
+ * thread that could not be started). */
 LOWRANK_API int lowrank_background_new(int64_t width, int64_t height, int64_t channels,
                                        const lowrank_opts *opts, lowrank_background **out);
 
@@ -1490,27 +1541,34 @@ LOWRANK_API int lowrank_background_new(int64_t width, int64_t height, int64_t ch
  * frames[i] points at the first row of frame i.  The frames may hold moving
  * objects (the adaptive model's l1 fit ignores an object that covers a pixel
  * in fewer than about half of them).  Retraining replaces the model.  On
- * failure the model is left as it was.
+ * failure the model is left as it was.  Reports progress to the callback of
+ * the options given to lowrank_background_new, which may cancel it.
  * Errors: LOWRANK_EINVAL (bg, frames or a frames[i] NULL), LOWRANK_ESIZE
  * (nframes < 2, stride < width x channels), LOWRANK_ERANGE (the rank is not
  * below nframes, or exceeds width x height x channels), LOWRANK_ENOMEM,
  * LOWRANK_ENOCONV (an eigen-decomposition failed), LOWRANK_EDEGENERATE (the
- * frames' coefficients are singular, e.g. all-zero frames). */
+ * frames' coefficients are singular, e.g. all-zero frames), LOWRANK_ECANCELED
+ * (the progress callback asked to stop). */
 LOWRANK_API int lowrank_background_train(lowrank_background *bg, const uint8_t *const *frames,
                                          int64_t nframes, int64_t stride);
 
 /* lowrank_background_apply: classify one frame: mask gets width x height
- * bytes, 255 where the frame differs from the background (foreground) and
- * 0 elsewhere, rows mask_stride bytes apart.  With the update on, the model
- * then learns from the pixels judged background.  Never allocates.
+ * bytes, 255 where the frame differs from the background (foreground), 127
+ * on cast shadows when LOWRANK_OPT_BG_SHADOWS is LOWRANK_BG_SHADOWS_MARK,
+ * and 0 elsewhere, rows mask_stride bytes apart.  The adaptive model first
+ * fits the frame's global translation, gain and offset.  With the update on,
+ * the model then learns from the pixels judged background (and absorbs, at
+ * the pace of LOWRANK_OPT_BG_ABSORB, what stays changed).  Never allocates
+ * and starts no thread; the masks do not depend on LOWRANK_OPT_THREADS.
  * Errors: LOWRANK_EINVAL (bg, frame or mask NULL, model not trained),
  * LOWRANK_ESIZE (stride < width x channels, mask_stride < width). */
 LOWRANK_API int lowrank_background_apply(lowrank_background *bg, const uint8_t *frame,
                                          int64_t stride, uint8_t *mask, int64_t mask_stride);
 
 /* lowrank_background_image: the current background (the model's
- * reconstruction for the last frame applied, or for the last training frame
- * before any), width x height x channels bytes, rows stride bytes apart.
+ * reconstruction for the last frame applied, at its translation, or for the
+ * last training frame before any), width x height x channels bytes, rows
+ * stride bytes apart.
  * Errors: LOWRANK_EINVAL (bg or out NULL, model not trained), LOWRANK_ESIZE
  * (stride < width x channels). */
 LOWRANK_API int lowrank_background_image(const lowrank_background *bg, uint8_t *out,

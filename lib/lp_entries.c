@@ -302,16 +302,28 @@ static void weights(const chunk *ch, workspace *ws)
         ws->e_new[i] = w[i] * ws->x[i];
 }
 
-/* C = A op(B) for the c x n chunk matrix A and an n x w op(B): a
- * matrix-vector product when w is 1 (rank 1), where BLAS's gemm would spend
- * its time packing A. */
+/* C = A op(B) for the c x n chunk matrix A and an n x w op(B).  Narrow
+ * products (w up to SMALL_RANK, the rank-1 background models' included) in
+ * a loop of their own: BLAS's gemm would spend its time packing A, and a
+ * multi-threaded BLAS would start its threads for a product this small --
+ * from every thread of a caller that fits rows in parallel (lib/bg_train.c). */
 static void chunk_product(char transb, int64_t c, int64_t w, int64_t n, const double *a,
                           const double *b, int64_t ldb, double *out)
 {
-    if (w == 1)
-        lr_gemv(LOWRANK_FLOAT64, 'N', c, n, 1.0, a, c, b, transb == 'T' ? ldb : 1, 0.0, out, 1);
-    else
+    if (w > SMALL_RANK) {
         lr_gemm(LOWRANK_FLOAT64, 'N', transb, c, w, n, 1.0, a, c, b, ldb, 0.0, out, c);
+        return;
+    }
+    for (int64_t q = 0; q < w; q++) {
+        double *restrict o = out + q * c;
+        memset(o, 0, (size_t)c * sizeof *o);
+        for (int64_t j = 0; j < n; j++) {
+            double bj = transb == 'T' ? b[q + j * ldb] : b[j + q * ldb];
+            const double *restrict aj = a + j * c;
+            for (int64_t i = 0; i < c; i++)
+                o[i] += aj[i] * bj;
+        }
+    }
 }
 
 /* The weighted least-squares coefficients of every active row into

@@ -192,8 +192,8 @@ int lr_products_report(const lr_products *pr, double done)
 
 int lr_products_pool(const lowrank_opts *opts, lr_pool **out)
 {
-    (void)opts; /* LOWRANK_OPT_THREADS, once it exists (issue 12), will size it */
-    int threads = lr_threads_available();
+    int64_t want = lr_opt_int(opts, LOWRANK_OPT_THREADS); /* 0: the cores available */
+    int threads = want > 0 ? (int)(want < 1024 ? want : 1024) : lr_threads_available();
     *out = NULL;
     return threads > 1 ? lr_pool_new(threads, out) : LOWRANK_OK;
 }

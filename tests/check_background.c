@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "blas.h"
+#include "internal.h"
 #include "testutil.h"
 
 enum { W = 40, H = 30, NTRAIN = 16 };
@@ -482,6 +483,316 @@ START_TEST(rank_follows_a_second_component)
 }
 END_TEST
 
+/* ------------------------------------------------------------ registration */
+
+/* A background made of sinusoids of wavelengths 10 to 30 pixels (smooth:
+ * interpolation between pixels is accurate to a grey level or two), value at
+ * any real (x, y), steep enough (up to ~40 grey levels a pixel) that a shift
+ * of a pixel changes most pixels by far more than their thresholds. */
+static double wavy(double x, double y, int64_t c)
+{
+    return 120 + 40 * sin(0.5 * x + 0.2 * y + (double)c) + 30 * cos(0.17 * x - 0.45 * y) +
+           15 * sin(0.31 * x * (1 + 0.01 * y) + 2.0 * (double)c);
+}
+
+/* A 3-channel frame of the wavy background seen by a camera shifted by
+ * (dx, dy) (pixel (x, y) shows the scene at (x - dx, y - dy)), noise of up
+ * to 2 grey levels, the blocks drawn over it in frame coordinates. */
+static uint8_t *shifted_frame(double dx, double dy, const block *b, int nb, uint64_t seed)
+{
+    uint8_t *f = malloc(W * H * 3);
+    ck_assert_ptr_nonnull(f);
+    lr_rng r;
+    lr_rng_seed(&r, seed);
+    for (int64_t y = 0; y < H; y++)
+        for (int64_t x = 0; x < W; x++)
+            for (int64_t c = 0; c < 3; c++) {
+                double v = inside(b, nb, x, y) ? 240
+                                               : wavy((double)x - dx, (double)y - dy, c) +
+                                                     2 * (2 * lr_rng_uniform(&r) - 1);
+                f[(y * W + x) * 3 + c] = (uint8_t)lrint(fmin(255, fmax(0, v)));
+            }
+    return f;
+}
+
+/* The foreground pixels of the mask in [m, W - m) x [m, H - m) that are
+ * not in the blocks, and the pixels of the blocks that are not foreground. */
+static int mask_errors(const uint8_t *mask, const block *b, int nb, int64_t m)
+{
+    int wrong = 0;
+    for (int64_t y = m; y < H - m; y++)
+        for (int64_t x = m; x < W - m; x++)
+            wrong += (mask[y * W + x] == 255) != inside(b, nb, x, y);
+    return wrong;
+}
+
+/* The camera moves by known global shifts, sub-pixel and of whole pixels,
+ * after training on steady frames: the registered model reports exactly
+ * the planted blocks (within 3 pixels of the edges: the scene there was
+ * never seen, or is seen against the model's clamped edge); the model
+ * without registration reports the moved edges by the hundred. */
+START_TEST(global_shift)
+{
+    uint8_t *t[NTRAIN];
+    for (int j = 0; j < NTRAIN; j++)
+        t[j] = shifted_frame(0, 0, NULL, 0, 700 + (uint64_t)j);
+    lowrank_opts *o = opts_with(0);
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_BG_REGISTRATION, _i == 0));
+    lowrank_background *bg;
+    ck_assert_ok(lowrank_background_new(W, H, 3, o, &bg));
+    ck_assert_ok(lowrank_background_train(bg, (const uint8_t *const *)t, NTRAIN, W * 3));
+    /* sub-pixel, then a pixel and a half, then a jump of 2.9 pixels */
+    const double shifts[][2] = {{0.4, -0.3}, {0.4, -0.3}, {1.6, 0.7}, {1.6, 0.7},
+                                {-1.3, 1.2}, {-1.3, 1.2}, {-0.8, -0.5}};
+    int worst = 0, total = 0;
+    for (int j = 0; j < (int)(sizeof shifts / sizeof shifts[0]); j++) {
+        block b[2] = {{6 + j, 5, 6, 6}, {22, 14 + j / 2, 8, 5}};
+        uint8_t *f = shifted_frame(shifts[j][0], shifts[j][1], b, 2, 800 + (uint64_t)j);
+        uint8_t mask[W * H];
+        ck_assert_ok(lowrank_background_apply(bg, f, W * 3, mask, W));
+        int wrong = mask_errors(mask, b, 2, 3);
+        worst = wrong > worst ? wrong : worst;
+        total += wrong;
+        free(f);
+    }
+    if (_i == 0)
+        ck_assert_msg(worst == 0, "registered: %d wrong pixels in a frame", worst);
+    else
+        ck_assert_msg(total > 500, "unregistered: only %d wrong pixels", total);
+    lowrank_background_free(bg);
+    lowrank_opts_free(o);
+    for (int j = 0; j < NTRAIN; j++)
+        free(t[j]);
+}
+END_TEST
+
+/* ------------------------------------------------------------ shadows */
+
+/* A colour frame of the plain scene with a block object and, beside it, a
+ * cast shadow: the background darkened by the factor dim (same
+ * chromaticity). */
+static uint8_t *shadowed_frame(const block *object, const block *shadow, double dim, uint64_t seed)
+{
+    scene sc = plain[1];
+    uint8_t *f = make_frame(&sc, object, 1, seed);
+    for (int64_t y = shadow->by; y < shadow->by + shadow->bh; y++)
+        for (int64_t x = shadow->bx; x < shadow->bx + shadow->bw; x++)
+            for (int64_t c = 0; c < 3; c++)
+                f[(y * W + x) * 3 + c] = (uint8_t)lrint(dim * background_value(x, y, c));
+    return f;
+}
+
+/* A cast shadow (the background at 70% of its brightness) beside an object:
+ * by default the object alone is foreground; marked, the shadow is 127; with
+ * the test off, the shadow is foreground too.  A dark object of another
+ * colour is never a shadow.  Without the median filter, pixel by pixel;
+ * with it, the shadow's region away from the object. */
+START_TEST(cast_shadow)
+{
+    const scene *sc = &plain[1];
+    uint8_t **t = make_training(sc);
+    const block object = {4, 6, 8, 14}, shade = {12, 14, 14, 8};
+    const int modes[3] = {LOWRANK_BG_SHADOWS_BACKGROUND, LOWRANK_BG_SHADOWS_MARK,
+                          LOWRANK_BG_SHADOWS_OFF};
+    const uint8_t in_shadow[3] = {0, 127, 255};
+    uint8_t *f = shadowed_frame(&object, &shade, 0.7, 41), mask[W * H];
+    for (int median = 0; median <= 5; median += 5)
+        for (int m = 0; m < 3; m++) {
+            lowrank_opts *o = opts_with(median);
+            ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_BG_SHADOWS, modes[m]));
+            lowrank_background *bg = trained(sc, o, t);
+            ck_assert_ok(lowrank_background_apply(bg, f, W * 3, mask, W));
+            for (int64_t y = 0; y < H; y++)
+                for (int64_t x = 0; x < W; x++) {
+                    /* with the filter, what is 3 pixels away from the object
+                     * (and from the shadow), and the object's core */
+                    block near_obj = {object.bx - 3, object.by - 3, object.bw + 6, object.bh + 6};
+                    block near_sh = {shade.bx - 3, shade.by - 3, shade.bw + 6, shade.bh + 6};
+                    block core = {object.bx + 2, object.by + 2, object.bw - 4, object.bh - 4};
+                    block shade_core = {shade.bx + 2, shade.by + 2, shade.bw - 4, shade.bh - 4};
+                    int want = median == 0 ? (inside(&object, 1, x, y)  ? 255
+                                              : inside(&shade, 1, x, y) ? in_shadow[m]
+                                                                        : 0)
+                             : inside(&core, 1, x, y) ? 255
+                             : inside(&near_obj, 1, x, y) ? -1
+                             : inside(&shade_core, 1, x, y) ? in_shadow[m]
+                             : inside(&near_sh, 1, x, y) ? -1
+                                                         : 0;
+                    if (want >= 0)
+                        ck_assert_msg(mask[y * W + x] == want, "median %d, mode %d: (%lld, %lld) = %d",
+                                      median, modes[m], (long long)x, (long long)y, mask[y * W + x]);
+                }
+            lowrank_background_free(bg);
+            lowrank_opts_free(o);
+        }
+    free(f);
+    /* a dark object of another colour: the blue channel darkened more */
+    f = shadowed_frame(&object, &shade, 1, 42);
+    for (int64_t y = shade.by; y < shade.by + shade.bh; y++)
+        for (int64_t x = shade.bx; x < shade.bx + shade.bw; x++)
+            f[(y * W + x) * 3 + 2] = (uint8_t)(f[(y * W + x) * 3 + 2] / 3);
+    lowrank_opts *o = opts_with(0);
+    lowrank_background *bg = trained(sc, o, t);
+    ck_assert_ok(lowrank_background_apply(bg, f, W * 3, mask, W));
+    block both[2] = {object, shade};
+    assert_mask_is_blocks(mask, W, both, 2);
+    lowrank_background_free(bg);
+    lowrank_opts_free(o);
+    free(f);
+    free_frames(t, NTRAIN);
+}
+END_TEST
+
+/* ------------------------------------------------------------ absorption */
+
+/* An object stops and stays.  It is not absorbed at once: with
+ * LOWRANK_OPT_BG_ABSORB = 10 it is still reported 20 frames on; a change c
+ * thresholds away is absorbed at one threshold per 10 frames, so after 250
+ * frames (this one is about 17 thresholds away) it is background.  With 0
+ * it is never absorbed; with the default (500) it is reported all along. */
+START_TEST(stopped_object)
+{
+    const scene *sc = &plain[1];
+    uint8_t **t = make_training(sc);
+    const block still = {14, 8, 9, 9};
+    const int64_t absorb[3] = {10, 0, 500};
+    for (int a = 0; a < 3; a++) {
+        lowrank_opts *o = opts_with(5);
+        if (absorb[a] != 500) /* 500: the default */
+            ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_BG_ABSORB, absorb[a]));
+        lowrank_background *bg = trained(sc, o, t);
+        uint8_t mask[W * H];
+        for (int j = 1; j <= 250; j++) {
+            uint8_t *f = make_frame(sc, &still, 1, 1000 + (uint64_t)j);
+            ck_assert_ok(lowrank_background_apply(bg, f, W * 3, mask, W));
+            free(f);
+            int centre = mask[12 * W + 18];
+            if (j == 20)
+                ck_assert_msg(centre == 255, "absorb %lld: gone after 20 frames", (long long)absorb[a]);
+        }
+        ck_assert_msg(mask[12 * W + 18] == (absorb[a] == 10 ? 0 : 255),
+                      "absorb %lld: centre %d after 250 frames", (long long)absorb[a],
+                      mask[12 * W + 18]);
+        lowrank_background_free(bg);
+        lowrank_opts_free(o);
+    }
+    free_frames(t, NTRAIN);
+}
+END_TEST
+
+/* ------------------------------------------------------------ threads */
+
+/* The masks and the background do not depend on the number of threads:
+ * bit for bit, frame after frame, with the camera moving, objects, cast
+ * shadows and the update on; 1, 2, 3 and 7 threads (more than the frame has
+ * bands of rows: the model takes fewer). */
+START_TEST(threads_give_the_same_masks)
+{
+    enum { N = 40 };
+    uint8_t *t[NTRAIN], *masks[4], img[4][W * H * 3];
+    for (int j = 0; j < NTRAIN; j++) {
+        block b = {2 * j, 20, 5, 5};
+        t[j] = shifted_frame(0, 0, &b, 1, 300 + (uint64_t)j);
+    }
+    const int64_t threads[4] = {1, 2, 3, 7};
+    for (int k = 0; k < 4; k++) {
+        lowrank_opts *o = opts_with(5);
+        ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_THREADS, threads[k]));
+        lowrank_background *bg;
+        ck_assert_ok(lowrank_background_new(W, H, 3, o, &bg));
+        ck_assert_ok(lowrank_background_train(bg, (const uint8_t *const *)t, NTRAIN, W * 3));
+        masks[k] = malloc(N * W * H);
+        ck_assert_ptr_nonnull(masks[k]);
+        for (int j = 0; j < N; j++) {
+            block b[2] = {{j % 30, 4, 7, 6}, {30 - j % 25, 15, 6, 9}};
+            uint8_t *f = shifted_frame(0.05 * j, -0.03 * j, b, 2, 400 + (uint64_t)j);
+            for (int64_t y = 18; y < 26; y++) /* a shadow crossing the frame */
+                for (int64_t x = j % 20; x < j % 20 + 12; x++)
+                    for (int64_t c = 0; c < 3; c++)
+                        f[(y * W + x) * 3 + c] = (uint8_t)(f[(y * W + x) * 3 + c] * 3 / 4);
+            ck_assert_ok(lowrank_background_apply(bg, f, W * 3, masks[k] + j * W * H, W));
+            free(f);
+        }
+        ck_assert_ok(lowrank_background_image(bg, img[k], W * 3));
+        if (k > 0) {
+            ck_assert_mem_eq(masks[k], masks[0], N * W * H);
+            ck_assert_mem_eq(img[k], img[0], W * H * 3);
+        }
+        lowrank_background_free(bg);
+        lowrank_opts_free(o);
+    }
+    int fg = 0;
+    for (int i = 0; i < N * W * H; i++)
+        fg += masks[0][i] == 255;
+    ck_assert_int_gt(fg, 1000); /* the masks compared are not empty */
+    for (int k = 0; k < 4; k++)
+        free(masks[k]);
+    for (int j = 0; j < NTRAIN; j++)
+        free(t[j]);
+}
+END_TEST
+
+/* ------------------------------------------------------------ progress */
+
+typedef struct reports {
+    int calls, cancel_at;
+    double last;
+    int decreased;
+} reports;
+
+static int count_report(double fraction, void *user)
+{
+    reports *r = user;
+    r->decreased |= fraction < r->last || fraction < 0 || fraction > 1;
+    r->last = fraction;
+    return ++r->calls == r->cancel_at;
+}
+
+/* Training reports its progress through the options given to new (every
+ * report passed on: the interval lowered to 0), in [0, 1] and never back,
+ * from the calling thread whatever the thread count; a cancel returns
+ * LOWRANK_ECANCELED and leaves the model as it was (untrained here, trained
+ * before); both modes. */
+START_TEST(training_reports_and_cancels)
+{
+    const scene *sc = &plain[1];
+    uint8_t **t = make_training(sc), mask[W * H];
+    for (int threads = 1; threads <= 2; threads++) {
+        reports r = {0, 0, 0, 0};
+        lowrank_opts *o = opts_with(5);
+        ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_BG_MODE,
+                                          _i ? LOWRANK_BG_MODE_SEED : LOWRANK_BG_MODE_ADAPTIVE));
+        ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_THREADS, threads));
+        ck_assert_ok(lowrank_opts_set_progress(o, count_report, &r));
+        o->progress_interval = 0;
+        lowrank_background *bg;
+        ck_assert_ok(lowrank_background_new(W, H, 3, o, &bg));
+        ck_assert_ok(lowrank_background_train(bg, (const uint8_t *const *)t, NTRAIN, W * 3));
+        ck_assert_int_ge(r.calls, 2);
+        ck_assert(!r.decreased);
+        /* cancelled at the second report: the trained model stays */
+        uint8_t before[W * H * 3], after[W * H * 3];
+        ck_assert_ok(lowrank_background_image(bg, before, W * 3));
+        r = (reports){0, 2, 0, 0};
+        ck_assert_fails(lowrank_background_train(bg, (const uint8_t *const *)t, NTRAIN, W * 3),
+                        LOWRANK_ECANCELED);
+        ck_assert_ptr_nonnull(strstr(lowrank_last_error(), "canceled"));
+        ck_assert_ok(lowrank_background_image(bg, after, W * 3));
+        ck_assert_mem_eq(before, after, sizeof before);
+        lowrank_background_free(bg);
+        /* a model never trained stays untrained */
+        ck_assert_ok(lowrank_background_new(W, H, 3, o, &bg));
+        r = (reports){0, 1, 0, 0};
+        ck_assert_fails(lowrank_background_train(bg, (const uint8_t *const *)t, NTRAIN, W * 3),
+                        LOWRANK_ECANCELED);
+        ck_assert_fails(lowrank_background_apply(bg, t[0], W * 3, mask, W), LOWRANK_EINVAL);
+        lowrank_background_free(bg);
+        lowrank_opts_free(o);
+    }
+    free_frames(t, NTRAIN);
+}
+END_TEST
+
 START_TEST(errors)
 {
     lowrank_background *bg = (lowrank_background *)&bg;
@@ -494,6 +805,15 @@ START_TEST(errors)
     ck_assert_fails(lowrank_background_new(INT64_MAX / 2, 4, 3, NULL, &bg), LOWRANK_EOVERFLOW);
     lowrank_opts *o = opts_with(4);
     ck_assert_fails(lowrank_background_new(W, H, 3, o, &bg), LOWRANK_ERANGE);
+    /* the options of issue 12, out of their ranges */
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_THREADS, -1), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_BG_REGISTRATION, 2), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_BG_NEIGHBOURS, -1), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_BG_SHADOWS, 0), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_BG_SHADOWS, 4), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_double(o, LOWRANK_OPT_BG_SHADOW_RATIO, 0), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_double(o, LOWRANK_OPT_BG_SHADOW_RATIO, 1), LOWRANK_ERANGE);
+    ck_assert_fails(lowrank_opts_set_int(o, LOWRANK_OPT_BG_ABSORB, -1), LOWRANK_ERANGE);
     lowrank_opts_free(o);
 
     const scene *sc = &plain[1];
@@ -597,6 +917,11 @@ static Suite *make_suite(void)
     tcase_add_loop_test(tc, seed_mode_is_the_eigenbackground, 0, 2);
     tcase_add_loop_test(tc, median_filter_is_a_majority_vote, 0, 3);
     tcase_add_test(tc, rank_follows_a_second_component);
+    tcase_add_loop_test(tc, global_shift, 0, 2);
+    tcase_add_test(tc, cast_shadow);
+    tcase_add_test(tc, stopped_object);
+    tcase_add_test(tc, threads_give_the_same_masks);
+    tcase_add_loop_test(tc, training_reports_and_cancels, 0, 2);
     tcase_add_test(tc, errors);
     tcase_add_loop_test(tc, allocation_failure, 0, 2);
     suite_add_tcase(s, tc);

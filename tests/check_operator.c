@@ -568,6 +568,27 @@ START_TEST(threads_give_the_same_bits)
 }
 END_TEST
 
+/* The products' threads are LOWRANK_OPT_THREADS of the call's options (0:
+ * the cores available; 1: no pool at all, the caller alone). */
+START_TEST(products_pool_follows_the_threads_option)
+{
+    lowrank_opts *o;
+    ck_assert_ok(lowrank_opts_new(&o));
+    const int64_t want[3] = {3, 1, 0};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_THREADS, want[i]));
+        lr_pool *pool = (lr_pool *)1;
+        ck_assert_ok(lr_products_pool(o, &pool));
+        int expect = want[i] > 0 ? (int)want[i] : lr_threads_available();
+        ck_assert_int_eq(lr_pool_threads(pool), expect);
+        if (expect == 1)
+            ck_assert_ptr_null(pool);
+        lr_pool_free(pool);
+    }
+    lowrank_opts_free(o);
+}
+END_TEST
+
 static int never(lowrank_trans trans, int64_t nvec, const void *x, int64_t ldx, void *y,
                  int64_t ldy, void *user)
 {
@@ -730,6 +751,7 @@ static Suite *make_suite(void)
     tcase_add_loop_test(tc, file_products_match_dense, 0, 4);
     tcase_add_test(tc, transposes_match_dense);
     tcase_add_test(tc, threads_give_the_same_bits);
+    tcase_add_test(tc, products_pool_follows_the_threads_option);
     tcase_add_test(tc, operator_argument_errors);
     tcase_add_test(tc, file_that_shrinks_is_an_error);
     tcase_add_test(tc, allocation_failure);

@@ -94,12 +94,15 @@ enum {
     F_TRAIN, F_GREY, F_VERBOSE, F_BACKGROUND, F_TRUTH, F_QUIET, /* the tool's own */
     F_MAX_PIXELS, F_SKIP_BAD,
     F_SEED_METHOD, F_LEAST_SQUARES, F_NO_UPDATE,       /* switches of library options */
+    F_NO_REGISTRATION, F_SHADOWS, F_NEIGHBOURS,
     F_RANK, F_ENERGY, F_THRESHOLD, F_SENSITIVITY,      /* library options by value */
     F_UPDATE_RATE, F_UPDATE_INTERVAL, F_MEDIAN, F_WARMUP,
+    F_SHADOW_RATIO, F_ABSORB, F_THREADS,
     NFLAGS
 };
 
 typedef struct cli {
+    const char *shadows;
     long long train, max_pixels, value_int[NFLAGS];
     double value_double[NFLAGS];
     tool_flag flags[NFLAGS + 1];
@@ -115,6 +118,9 @@ static const lowrank_option option_of[NFLAGS] = {
     [F_UPDATE_INTERVAL] = LOWRANK_OPT_BG_UPDATE_INTERVAL,
     [F_MEDIAN] = LOWRANK_OPT_BG_MEDIAN,
     [F_WARMUP] = LOWRANK_OPT_BG_WARMUP,
+    [F_SHADOW_RATIO] = LOWRANK_OPT_BG_SHADOW_RATIO,
+    [F_ABSORB] = LOWRANK_OPT_BG_ABSORB,
+    [F_THREADS] = LOWRANK_OPT_THREADS,
 };
 
 static void describe_flags(cli *c, job *jb)
@@ -147,6 +153,12 @@ static void describe_flags(cli *c, job *jb)
         [F_LEAST_SQUARES] = SWITCH("--least-squares",
                                    "train by least squares instead of the robust l1 fit"),
         [F_NO_UPDATE] = SWITCH("--no-update", "do not learn after training"),
+        [F_NO_REGISTRATION] = SWITCH("--no-registration",
+                                     "do not register frames by their global translation\n"
+                                     "(a camera that drifts or shakes)"),
+        [F_SHADOWS] = {"--shadows", FLAG_STRING, &c->shadows, 0, "WHAT",
+                       "cast shadows in colour frames are 'background' (the\n"
+                       "default), 'mark'ed 127 in the masks, or 'foreground'"},
         [F_RANK] = INT("--rank", F_RANK, "K",
                        "components of the background (default: 0, chosen by\n--energy)"),
         [F_ENERGY] = DBL("--energy", F_ENERGY, "E",
@@ -168,12 +180,36 @@ static void describe_flags(cli *c, job *jb)
         [F_WARMUP] = INT("--warmup", F_WARMUP, "N",
                          "update rate at least 1 / (frames since training + 1)\n"
                          "for N frames (default: 0)"),
+        [F_SHADOW_RATIO] = DBL("--shadow-ratio", F_SHADOW_RATIO, "A",
+                               "the darkest a shadow may be, as a ratio of its\n"
+                               "brightness to the background's, 0 < A < 1 (default: 0.6)"),
+        [F_ABSORB] = INT("--absorb", F_ABSORB, "N",
+                         "changed pixels are learnt at a pace of one threshold\n"
+                         "per N frames (stopped objects, the model's mistakes);\n"
+                         "0: never (default: 500)"),
+        [F_NEIGHBOURS] = SWITCH("--no-neighbours",
+                                "do not compare changed pixels with the background\n"
+                                "half a pixel away"),
+        [F_THREADS] = INT("--threads", F_THREADS, "N",
+                          "threads of the model, the caller's included\n"
+                          "(default: 0, the cores available)"),
         [NFLAGS] = TOOL_FLAGS_END,
     };
 #undef INT
 #undef DBL
 #undef SWITCH
     memcpy(c->flags, flags, sizeof flags);
+}
+
+/* The LOWRANK_OPT_BG_SHADOWS value a --shadows word names, or 0 (out of
+ * range: the library reports it). */
+static int64_t shadow_mode(const char *word)
+{
+    static const char *const words[] = {"foreground", "background", "mark"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(word, words[i]) == 0)
+            return LOWRANK_BG_SHADOWS_OFF + i;
+    return 0;
 }
 
 /* The library options the command line names. */
@@ -193,6 +229,12 @@ static int set_options(const cli *c, lowrank_opts *opts)
         rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_ROBUST, 0);
     if (rc == LOWRANK_OK && c->flags[F_NO_UPDATE].seen)
         rc = lowrank_opts_set_double(opts, LOWRANK_OPT_BG_UPDATE_RATE, 0.0);
+    if (rc == LOWRANK_OK && c->flags[F_NO_REGISTRATION].seen)
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_REGISTRATION, 0);
+    if (rc == LOWRANK_OK && c->flags[F_NEIGHBOURS].seen)
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_NEIGHBOURS, 0);
+    if (rc == LOWRANK_OK && c->flags[F_SHADOWS].seen)
+        rc = lowrank_opts_set_int(opts, LOWRANK_OPT_BG_SHADOWS, shadow_mode(c->shadows));
     return rc == LOWRANK_OK ? 0 : tool_fail("options", rc);
 }
 

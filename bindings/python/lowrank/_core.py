@@ -231,13 +231,14 @@ OPTION_KEYS = {
     'method': (1, int), 'seed': (2, int), 'tol': (3, float), 'max_iter': (4, int),
     'oversampling': (5, int), 'power_iter': (6, int), 'eps': (7, float),
     'objective': (8, int), 'orientation': (9, int), 'refine_iter': (10, int),
-    'refine_tol': (11, float), 'center': (30, int), 'row_offset': (31, int),
+    'refine_tol': (11, float), 'threads': (12, int), 'center': (30, int), 'row_offset': (31, int),
     'starts': (41, int), 'sketch_dim': (42, int),
     'bg_mode': (50, int), 'bg_rank': (51, int), 'bg_energy': (52, float),
     'bg_threshold_mode': (53, int), 'bg_threshold': (54, float), 'bg_sensitivity': (55, float),
     'bg_robust': (56, int), 'bg_update_rate': (57, float), 'bg_update_interval': (58, int),
-    'bg_median': (59, int), 'bg_warmup': (60, int), 'ridge': (70, float),
-    'coreset_size': (80, int),
+    'bg_median': (59, int), 'bg_warmup': (60, int), 'bg_registration': (61, int),
+    'bg_shadows': (62, int), 'bg_shadow_ratio': (63, float), 'bg_absorb': (64, int),
+    'bg_neighbours': (65, int), 'ridge': (70, float), 'coreset_size': (80, int),
 }
 METHODS = {'auto': 0, 'exact': 1, 'randomized': 2, 'lewis': 3, 'lowner': 4,
            'cutting-plane': 4}
@@ -246,8 +247,10 @@ ORIENTATIONS = {'rows': 1, 'cols': 2}
 CENTERS = {'free': 1, 'origin': 2}
 BG_MODES = {'adaptive': 1, 'seed': 2}
 BG_THRESHOLDS = {'pixel': 1, 'fixed': 2}
+BG_SHADOWS = {'foreground': 1, 'background': 2, 'mark': 3}
 _NAMED = {'method': METHODS, 'objective': OBJECTIVES, 'orientation': ORIENTATIONS,
-          'center': CENTERS, 'bg_mode': BG_MODES, 'bg_threshold_mode': BG_THRESHOLDS}
+          'center': CENTERS, 'bg_mode': BG_MODES, 'bg_threshold_mode': BG_THRESHOLDS,
+          'bg_shadows': BG_SHADOWS}
 
 
 class Options:

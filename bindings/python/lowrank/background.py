@@ -37,14 +37,18 @@ class Background:
     Options are those of lowrank_background_new without the LOWRANK_OPT_BG_
     prefix, lower case: mode ('adaptive' or 'seed'), rank, energy,
     threshold_mode ('pixel' or 'fixed'), threshold, sensitivity, robust,
-    update_rate, update_interval, median, warmup; and progress, called
-    during training (see Options).  Frames are uint8 arrays of shape
+    update_rate, update_interval, median, warmup, registration, shadows
+    ('background', 'mark' (127 in the masks) or 'foreground'), shadow_ratio,
+    absorb, neighbours; threads (LOWRANK_OPT_THREADS: 0, the default, for
+    the cores available, 1 for none of the model's own); and progress,
+    called during training (see Options).  Frames are uint8 arrays of shape
     (height, width) for one channel or (height, width, 3)."""
 
-    def __init__(self, width, height, channels=1, progress=None, **options):
+    def __init__(self, width, height, channels=1, progress=None, threads=None, **options):
         # the model keeps a copy of the options, callback included: keep
         # the callback alive as long as the model
-        self._opts = Options(progress=progress, **{'bg_' + k: v for k, v in options.items()})
+        self._opts = Options(progress=progress, threads=threads,
+                             **{'bg_' + k: v for k, v in options.items()})
         self.handle = ctypes.c_void_p()
         check(lib.lowrank_background_new(int64(width, 'width'), int64(height, 'height'),
                                          int64(channels, 'channels'), self._opts.handle,

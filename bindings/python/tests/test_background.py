@@ -47,6 +47,31 @@ class TestBackground(unittest.TestCase):
         mask = model.apply(with_block(big, 20, 20)[:, :64])
         self.assertEqual(int(mask.sum()) // 255, 64)
 
+    def test_options_of_issue_12(self):
+        # threads, shadows by name, and the other new options reach the model:
+        # the masks do not depend on the threads; a darker, same-colour patch
+        # is 127 with shadows='mark' and 255 with shadows='foreground'
+        rng = np.random.default_rng(5)
+        bg = np.clip(rng.normal(120, 20, (48, 64, 3)), 30, 220).astype(np.uint8)
+        frames = [with_block(bg, 4 + 2 * i, 3 * i) for i in range(12)]
+        frame = bg.copy()
+        frame[10:30, 10:40] = (bg[10:30, 10:40] * 0.7).astype(np.uint8)
+        masks = {}
+        for threads, shadows in ((1, 'mark'), (3, 'mark'), (2, 'foreground')):
+            model = lowrank.Background(64, 48, 3, threads=threads, shadows=shadows, median=0,
+                                       absorb=100, neighbours=1, registration=1,
+                                       shadow_ratio=0.6)
+            model.train(frames)
+            masks[threads] = model.apply(frame)
+        np.testing.assert_array_equal(masks[1], masks[3])
+        self.assertEqual(int(masks[1][15, 20]), 127)
+        self.assertEqual(int(masks[2][15, 20]), 255)
+        with self.assertRaises(ValueError):
+            lowrank.Background(8, 8, shadows='dark')
+        with self.assertRaises(lowrank.LowrankError) as cm:
+            lowrank.Background(8, 8, threads=-1)
+        self.assertEqual(cm.exception.name, 'ERANGE')
+
     def test_errors(self):
         with self.assertRaises(lowrank.LowrankError) as cm:
             lowrank.Background(0, 10)

@@ -1,0 +1,468 @@
+/*
+ * bg_register.c - each frame's place against an adaptive background model
+ * (lib/background.h): the coefficients (c, c0) of its background L c + c0,
+ * which absorb a global change of light, and its global translation (dx,
+ * dy), which absorbs a camera that drifts or shakes, fitted together and
+ * robustly on a sample of pixels.
+ *
+ * The frame's pixel p shows the model's point p + d.  Linearised around the
+ * shift d at which the basis was sampled, the model of a value is
+ *
+ *     sum_a c_a (L_a + dL_a/dx ex + dL_a/dy ey) + c0,     e = the shift's change,
+ *
+ * and a Gauss-Newton step solves for (c, c0, e) by weighted least squares
+ * (the Lucas-Kanade registration of a frame against a low-rank model, as in
+ * RASL and t-GRASTA, with the model's own coefficients in the same system).
+ * Steps: least squares on the coefficients alone from the previous frame's
+ * shift, then COEF_L1_STEPS joint IRLS steps towards the l1 fit (moving
+ * objects do not pull it), then COEF_TRIM_STEPS joint least-squares steps on
+ * the pixels under their thresholds.  When the shift has moved more than
+ * REGATHER pixels from where the basis was sampled, it is sampled again.
+ *
+ * The sample: a grid of about COEF_SAMPLE pixels, for the coefficients, and,
+ * when registering, the pixel of strongest gradient of the background in
+ * each cell of the grid, for the shift (Lucas-Kanade is only informed by
+ * gradients; taking one per cell spreads them over the frame).  A scene
+ * without texture in some direction leaves the shift there where it was
+ * (a ridge of SHIFT_RIDGE on the shift's change).
+ *
+ * Limits: translation only.  A rotation or a zoom of the camera is not
+ * followed; it leaves a residual that grows with the distance from the
+ * centre, which the thresholds then see.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "background.h"
+#include "lp.h"
+
+/* About this many grid cells: 512 pixels fit k + 3 numbers with a standard
+ * error far under a grey level. */
+#define COEF_SAMPLE 256
+#define COEF_L1_STEPS 2
+#define COEF_TRIM_STEPS 2
+/* IRLS residual floor, grey levels. */
+#define COEF_DELTA 0.5
+/* Sample the basis again when the shift has moved this many pixels from
+ * where it was sampled: the linearisation is good to about half a pixel. */
+#define REGATHER 0.5
+/* A Gauss-Newton step moves the shift by at most this many pixels. */
+#define MAX_STEP 1.0
+/* Ridge on the shift's change, per sample pixel: as if every pixel pulled
+ * it to zero with a gradient of 0.1 grey level per pixel, nothing next to an
+ * edge's tens. */
+#define SHIFT_RIDGE 0.01
+/* A jump of the camera is searched for up to this many whole pixels from
+ * the last frame's shift (lr_bg_fit_frame)... */
+#define SEARCH 4
+/* ... when fewer edge pixels than this share match at the shift found, and
+ * a whole-pixel shift must match this share more of them. */
+#define SEARCH_BELOW 0.8
+#define SEARCH_GAIN 0.1
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Floats gathered per sample value: the frame's value, then L_a, dL_a/dx,
+ * dL_a/dy for each a; per sample pixel, first its threshold (negative when
+ * it is registered outside the model). */
+static int64_t per_value(int64_t k) { return 1 + 3 * k; }
+static int64_t per_pixel(const lowrank_background *bg, int64_t k)
+{
+    return 1 + bg->channels * per_value(k);
+}
+
+/* The luminance gradient's squared norm of the first basis column at the
+ * interior pixel (x, y). */
+static double gradient2(const lowrank_background *bg, const float *l, int64_t x, int64_t y)
+{
+    int64_t w = bg->width, c = bg->channels;
+    double gx = 0, gy = 0;
+    for (int64_t ch = 0; ch < c; ch++) {
+        gx += l[(y * w + x + 1) * c + ch] - l[(y * w + x - 1) * c + ch];
+        gy += l[((y + 1) * w + x) * c + ch] - l[((y - 1) * w + x) * c + ch];
+    }
+    return gx * gx + gy * gy;
+}
+
+/* The interior pixel of strongest gradient in the cell at (x0, y0), or -1. */
+static int64_t strongest(const lowrank_background *bg, const float *l, int64_t x0, int64_t y0,
+                         int64_t step)
+{
+    int64_t best = -1;
+    double most = 0;
+    for (int64_t y = y0 > 1 ? y0 : 1; y < y0 + step && y < bg->height - 1; y++)
+        for (int64_t x = x0 > 1 ? x0 : 1; x < x0 + step && x < bg->width - 1; x++) {
+            double g = gradient2(bg, l, x, y);
+            if (g > most) {
+                most = g;
+                best = y * bg->width + x;
+            }
+        }
+    return best;
+}
+
+int lr_bg_choose_sample(const lowrank_background *bg, bg_model *m)
+{
+    int64_t step = (int64_t)ceil(sqrt((double)bg->pixels / COEF_SAMPLE));
+    int64_t cells = ((bg->height + step - 1) / step) * ((bg->width + step - 1) / step);
+    int64_t most = cells * (bg->set.registration ? 2 : 1), k = m->rank, q = k + 1;
+    m->sample = lr_malloc((size_t)most, sizeof *m->sample);
+    m->gathered = m->sample ? lr_malloc((size_t)(most * per_pixel(bg, k)), sizeof *m->gathered)
+                            : NULL;
+    /* the normal equations and scratch (q * q + 2 q), the last frame's
+     * coefficients and the fitted ones (2 q) */
+    m->system = m->gathered ? lr_malloc((size_t)(q * q + 4 * q), sizeof *m->system) : NULL;
+    if (!m->system)
+        return LOWRANK_ENOMEM;
+    m->nsample = 0;
+    for (int64_t y = 0; y < bg->height; y += step)
+        for (int64_t x = 0; x < bg->width; x += step)
+            m->sample[m->nsample++] = y * bg->width + x;
+    m->ngrid = m->nsample;
+    for (int64_t y = 0; bg->set.registration && y < bg->height; y += step)
+        for (int64_t x = 0; x < bg->width; x += step) {
+            int64_t edge = strongest(bg, m->basis, x, y, step);
+            if (edge >= 0)
+                m->sample[m->nsample++] = edge;
+        }
+    return LOWRANK_OK;
+}
+
+double lr_bg_bilinear(const lowrank_background *bg, const float *l, double sx, double sy,
+                      int64_t ch)
+{
+    int64_t w = bg->width, h = bg->height, c = bg->channels;
+    double fx = floor(sx), fy = floor(sy), wx = sx - fx, wy = sy - fy;
+    int64_t x0 = clamp64((int64_t)fx, 0, w - 1), x1 = clamp64((int64_t)fx + 1, 0, w - 1);
+    int64_t y0 = clamp64((int64_t)fy, 0, h - 1), y1 = clamp64((int64_t)fy + 1, 0, h - 1);
+    return (1 - wy) * ((1 - wx) * l[(y0 * w + x0) * c + ch] + wx * l[(y0 * w + x1) * c + ch]) +
+           wy * ((1 - wx) * l[(y1 * w + x0) * c + ch] + wx * l[(y1 * w + x1) * c + ch]);
+}
+
+/* Keys' cubic convolution kernel (a = -1/2) at the four taps around t in
+ * [0, 1): weights w[0..3] for the taps at -1, 0, 1, 2, and their
+ * derivatives dw in t.  Its bias in a sub-pixel shift is far smaller than
+ * bilinear interpolation's, and its derivative is continuous, so that the
+ * Gauss-Newton steps converge where the interpolated model is best. */
+static void keys_weights(double t, double *w, double *dw)
+{
+    double a = -0.5, u[4] = {t + 1, t, 1 - t, 2 - t};
+    for (int i = 0; i < 4; i++) {
+        double x = u[i], sign = i < 2 ? 1 : -1; /* d|x|/dt */
+        if (x <= 1) {
+            w[i] = ((a + 2) * x - (a + 3)) * x * x + 1;
+            dw[i] = sign * (3 * (a + 2) * x - 2 * (a + 3)) * x;
+        } else {
+            w[i] = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+            dw[i] = sign * ((3 * a * x - 10 * a) * x + 8 * a);
+        }
+    }
+}
+
+/* Sampling the basis at the pixels of the sample shifted by d: the shift
+ * is the same for every pixel, so are the weights; only the taps' offsets
+ * (into a basis column, clamped to the image) depend on the pixel.  Cubic
+ * convolution (4 x 4 taps: the value and the two derivatives) at the edges,
+ * bilinear (2 x 2 taps, the value) on the grid. */
+typedef struct taps {
+    int64_t ix, iy;                  /* floor(d) */
+    double w[16], wx[16], wy[16];    /* cubic: value, d/dx, d/dy */
+    double b[4];                     /* bilinear */
+    int64_t at[16];                  /* the current pixel's taps */
+} taps;
+
+static void plan_taps(const double *d, taps *t)
+{
+    double fx = floor(d[0]), fy = floor(d[1]), ax[4], dax[4], ay[4], day[4];
+    double u = d[0] - fx, v = d[1] - fy;
+    t->ix = (int64_t)fx;
+    t->iy = (int64_t)fy;
+    keys_weights(u, ax, dax);
+    keys_weights(v, ay, day);
+    for (int j = 0; j < 4; j++)
+        for (int i = 0; i < 4; i++) {
+            t->w[4 * j + i] = ay[j] * ax[i];
+            t->wx[4 * j + i] = ay[j] * dax[i];
+            t->wy[4 * j + i] = day[j] * ax[i];
+        }
+    t->b[0] = (1 - u) * (1 - v);
+    t->b[1] = u * (1 - v);
+    t->b[2] = (1 - u) * v;
+    t->b[3] = u * v;
+}
+
+/* The offsets of the n x n taps (n = 4: from -1, cubic; n = 2: from 0,
+ * bilinear) of pixel (x, y). */
+static void place_taps(const lowrank_background *bg, int64_t x, int64_t y, int n, taps *t)
+{
+    int64_t w = bg->width, h = bg->height, c = bg->channels, first = n == 4 ? -1 : 0;
+    for (int j = 0; j < n; j++) {
+        int64_t yy = clamp64(y + t->iy + first + j, 0, h - 1);
+        for (int i = 0; i < n; i++)
+            t->at[n * j + i] = (yy * w + clamp64(x + t->ix + first + i, 0, w - 1)) * c;
+    }
+}
+
+/* Channel ch of the basis column l and its gradient at the placed cubic
+ * taps, into out[0..2]. */
+static void cubic_at(const taps *t, const float *l, int64_t ch, float *out)
+{
+    double v = 0, gx = 0, gy = 0;
+    for (int i = 0; i < 16; i++) {
+        double x = l[t->at[i] + ch];
+        v += t->w[i] * x;
+        gx += t->wx[i] * x;
+        gy += t->wy[i] * x;
+    }
+    out[0] = (float)v;
+    out[1] = (float)gx;
+    out[2] = (float)gy;
+}
+
+/* Sample the frame and the basis at the sample pixels registered by the
+ * shift d: on the grid the basis's values (bilinear), at the edges its
+ * values and gradients (cubic). */
+static void gather(lowrank_background *bg, const uint8_t *frame, int64_t stride, const double *d)
+{
+    bg_model *m = &bg->m;
+    int64_t w = bg->width, h = bg->height, c = bg->channels, k = m->rank, pv = per_value(k);
+    int64_t rx = lrint(d[0]), ry = lrint(d[1]);
+    taps t;
+    plan_taps(d, &t);
+    for (int64_t i = 0; i < m->nsample; i++) {
+        float *g = m->gathered + i * per_pixel(bg, k);
+        int64_t x = m->sample[i] % w, y = m->sample[i] / w, qx = x + rx, qy = y + ry;
+        if (qx < 0 || qx >= w || qy < 0 || qy >= h) {
+            g[0] = -1;
+            continue;
+        }
+        g[0] = lr_bg_threshold(bg, qy * w + qx);
+        int edge = i >= m->ngrid;
+        place_taps(bg, x, y, edge ? 4 : 2, &t);
+        for (int64_t ch = 0; ch < c; ch++) {
+            float *v = g + 1 + ch * pv;
+            v[0] = frame[y * stride + x * c + ch];
+            for (int64_t a = 0; a < k; a++) {
+                const float *l = m->basis + a * bg->values;
+                if (edge) {
+                    cubic_at(&t, l, ch, v + 1 + 3 * a);
+                } else { /* the coefficients need no gradient */
+                    v[1 + 3 * a] = (float)(t.b[0] * l[t.at[0] + ch] + t.b[1] * l[t.at[1] + ch] +
+                                           t.b[2] * l[t.at[2] + ch] + t.b[3] * l[t.at[3] + ch]);
+                    v[2 + 3 * a] = v[3 + 3 * a] = 0;
+                }
+            }
+        }
+    }
+}
+
+/* The model of sample value v (gathered) at the shift's change e. */
+static double model_at(const float *v, const double *c, int64_t k, const double *e)
+{
+    double model = c[k];
+    for (int64_t j = 0; j < k; j++)
+        model += c[j] * (v[1 + 3 * j] + v[2 + 3 * j] * e[0] + v[3 + 3 * j] * e[1]);
+    return model;
+}
+
+/* The weight of a sample pixel of mean square residual d2 and threshold t
+ * in the given step: 1 (step 0), l1 (IRLS), or 1 under the threshold
+ * (trimmed). */
+static double weight(int step, double d2, double t)
+{
+    double delta2 = COEF_DELTA * COEF_DELTA;
+    return step == 0 ? 1 : step > COEF_L1_STEPS ? d2 <= t : 1 / sqrt(d2 > delta2 ? d2 : delta2);
+}
+
+/* The weighted normal equations of one step, from the coefficients and the
+ * shift's change e: the grid pixels' for the coefficients (the k + 1 values
+ * c and c0: lower triangle of the (k + 1)^2 a, right-hand side b), the edge
+ * pixels' for the shift's change (the Gauss-Newton step with the
+ * coefficients fixed: the 2 x 2 as, bs).  f is scratch of k + 1.  Returns
+ * the number of grid pixels with a non-zero weight; *valid gets the number
+ * inside the model, *edges the number of edge pixels inside. */
+static int64_t normal_equations(const lowrank_background *bg, int step, const double *e,
+                                double *a, double *b, double *as, double *bs, double *f,
+                                int64_t *valid, int64_t *edges)
+{
+    const bg_model *m = &bg->m;
+    const double *c = m->coef;
+    int64_t k = m->rank, ch = bg->channels, pv = per_value(k), used = 0, q = k + 1;
+    double r[3];
+    memset(a, 0, (size_t)(q * q) * sizeof *a);
+    memset(b, 0, (size_t)q * sizeof *b);
+    memset(as, 0, 4 * sizeof *as);
+    memset(bs, 0, 2 * sizeof *bs);
+    *valid = *edges = 0;
+    for (int64_t i = 0; i < m->nsample; i++) {
+        const float *g = m->gathered + i * per_pixel(bg, k);
+        int edge = i >= m->ngrid;
+        if (g[0] < 0)
+            continue;
+        *(edge ? edges : valid) += 1;
+        double d2 = 0;
+        for (int64_t cc = 0; cc < ch; cc++) {
+            const float *v = g + 1 + cc * pv;
+            r[cc] = v[0] - model_at(v, c, k, e);
+            d2 += r[cc] * r[cc];
+        }
+        double wgt = weight(step, d2 / (double)ch, g[0]);
+        if (wgt == 0)
+            continue;
+        used += !edge;
+        for (int64_t cc = 0; cc < ch; cc++) {
+            const float *v = g + 1 + cc * pv;
+            if (edge) { /* the residual, on the gradient of the model */
+                double gx = 0, gy = 0;
+                for (int64_t j = 0; j < k; j++) {
+                    gx += c[j] * v[2 + 3 * j];
+                    gy += c[j] * v[3 + 3 * j];
+                }
+                as[0] += wgt * gx * gx;
+                as[2] += wgt * gy * gx;
+                as[3] += wgt * gy * gy;
+                bs[0] += wgt * r[cc] * gx;
+                bs[1] += wgt * r[cc] * gy;
+                continue;
+            }
+            /* the value, on the basis and the constant */
+            f[k] = 1;
+            for (int64_t j = 0; j < k; j++)
+                f[j] = v[1 + 3 * j] + v[2 + 3 * j] * e[0] + v[3 + 3 * j] * e[1];
+            for (int64_t rr = 0; rr < q; rr++) {
+                b[rr] += wgt * v[0] * f[rr];
+                for (int64_t s = 0; s <= rr; s++)
+                    a[rr * q + s] += wgt * f[rr] * f[s];
+            }
+        }
+    }
+    return used;
+}
+
+/* The share of the sample's edge pixels whose model, at the shift d plus
+ * the whole pixels (tx, ty) and nearest, is within their threshold. */
+static double edges_within(const lowrank_background *bg, const uint8_t *frame, int64_t stride,
+                           const double *d, int64_t tx, int64_t ty)
+{
+    const bg_model *m = &bg->m;
+    int64_t w = bg->width, c = bg->channels, k = m->rank, within = 0, n = 0;
+    int64_t ox = lrint(d[0]) + tx, oy = lrint(d[1]) + ty;
+    for (int64_t i = m->ngrid; i < m->nsample; i++, n++) {
+        int64_t x = m->sample[i] % w, y = m->sample[i] / w, qx = x + ox, qy = y + oy;
+        if (qx < 0 || qx >= w || qy < 0 || qy >= bg->height)
+            continue;
+        double d2 = 0;
+        for (int64_t ch = 0; ch < c; ch++) {
+            double r = frame[y * stride + x * c + ch] - m->coef[k];
+            for (int64_t a = 0; a < k; a++)
+                r -= m->coef[a] * m->basis[a * bg->values + (qy * w + qx) * c + ch];
+            d2 += r * r;
+        }
+        within += d2 / (double)c <= lr_bg_threshold(bg, qy * w + qx);
+    }
+    return n ? (double)within / (double)n : 1;
+}
+
+/* The whole-pixel shift, by up to SEARCH pixels from d, at which most edge
+ * pixels match the model with the current coefficients, into d, if
+ * SEARCH_GAIN more of them match there than at d.  Returns 1 when d
+ * changed. */
+static int search_jump(const lowrank_background *bg, const uint8_t *frame, int64_t stride,
+                       double *d)
+{
+    double best = edges_within(bg, frame, stride, d, 0, 0) + SEARCH_GAIN;
+    int64_t bx = 0, by = 0;
+    for (int64_t ty = -SEARCH; ty <= SEARCH; ty++)
+        for (int64_t tx = -SEARCH; tx <= SEARCH; tx++) {
+            double share = tx || ty ? edges_within(bg, frame, stride, d, tx, ty) : 0;
+            if (share > best) {
+                best = share;
+                bx = tx;
+                by = ty;
+            }
+        }
+    d[0] += (double)bx;
+    d[1] += (double)by;
+    return bx || by;
+}
+
+static double clamp_shift(const lowrank_background *bg, double v)
+{
+    double limit = 0.25 * (double)(bg->width < bg->height ? bg->width : bg->height);
+    return fmax(-limit, fmin(limit, v));
+}
+
+/* The fit from the shift d: COEF_L1_STEPS + COEF_TRIM_STEPS + 1 steps;
+ * the shift found into d. */
+static void fit_from(lowrank_background *bg, const uint8_t *frame, int64_t stride, double *d)
+{
+    bg_model *m = &bg->m;
+    int64_t k = m->rank, q = k + 1, valid, edges;
+    double *a = m->system, *b = a + q * q, *f = b + q, as[4], bs[2], e[2] = {0, 0};
+    int regathered = 0, registration = bg->set.registration && m->nsample > m->ngrid;
+    gather(bg, frame, stride, d);
+    for (int step = 0; step <= COEF_L1_STEPS + COEF_TRIM_STEPS; step++) {
+        int64_t used = normal_equations(bg, step, e, a, b, as, bs, f, &valid, &edges);
+        /* too few background pixels to trust: keep the l1 fit */
+        if (step > COEF_L1_STEPS && used * 10 < valid)
+            break;
+        /* a frame is never a negative image of the background */
+        if (lr_small_spd_solve(q, a, b) && b[0] > 0)
+            memcpy(m->coef, b, (size_t)q * sizeof *b);
+        /* the shift from the l1 steps on: least squares moves it too far */
+        if (!registration || step == 0)
+            continue;
+        as[0] += SHIFT_RIDGE * (double)edges;
+        as[3] += SHIFT_RIDGE * (double)edges;
+        if (!lr_small_spd_solve(2, as, bs))
+            continue;
+        double len = hypot(bs[0], bs[1]), scale = len > MAX_STEP ? MAX_STEP / len : 1;
+        e[0] += scale * bs[0];
+        e[1] += scale * bs[1];
+        if (hypot(e[0], e[1]) > REGATHER && regathered < 2) {
+            d[0] = clamp_shift(bg, d[0] + e[0]);
+            d[1] = clamp_shift(bg, d[1] + e[1]);
+            e[0] = e[1] = 0;
+            gather(bg, frame, stride, d);
+            regathered++;
+        }
+    }
+    d[0] = clamp_shift(bg, d[0] + e[0]);
+    d[1] = clamp_shift(bg, d[1] + e[1]);
+}
+
+/* A camera that jumped by whole pixels since the last frame is not
+ * followed by the Gauss-Newton steps (they converge within a pixel or two),
+ * and at the wrong shift the coefficients fit what they can: when fewer than
+ * SEARCH_BELOW of the edge pixels match the model after the fit, the
+ * whole-pixel shifts around the last frame's are tried with the last
+ * frame's coefficients, and the fit from the best one is kept if more edge
+ * pixels match after it. */
+void lr_bg_fit_frame(lowrank_background *bg, const uint8_t *frame, int64_t stride)
+{
+    bg_model *m = &bg->m;
+    int64_t q = m->rank + 1;
+    double *last = m->system + q * q + 2 * q, *fitted = last + q, d[2] = {m->shift[0], m->shift[1]};
+    memcpy(last, m->coef, (size_t)q * sizeof *last);
+    fit_from(bg, frame, stride, d);
+    double share = edges_within(bg, frame, stride, d, 0, 0), jump[2] = {m->shift[0], m->shift[1]};
+    if (bg->set.registration && m->nsample > m->ngrid && share < SEARCH_BELOW) {
+        memcpy(fitted, m->coef, (size_t)q * sizeof *fitted);
+        memcpy(m->coef, last, (size_t)q * sizeof *last);
+        if (search_jump(bg, frame, stride, jump)) {
+            fit_from(bg, frame, stride, jump);
+            if (edges_within(bg, frame, stride, jump, 0, 0) > share)
+                d[0] = jump[0], d[1] = jump[1];
+            else
+                memcpy(m->coef, fitted, (size_t)q * sizeof *fitted);
+        } else {
+            memcpy(m->coef, fitted, (size_t)q * sizeof *fitted);
+        }
+    }
+    m->shift[0] = d[0];
+    m->shift[1] = d[1];
+    if (getenv("LR_DEBUG_SHIFT"))
+        fprintf(stderr, "DBG %lld %.3f %.3f c=%.3f %.3f floor=%.2f\n", (long long)bg->applied, m->shift[0], m->shift[1], m->coef[0], m->coef[m->rank], m->floor);
+}

@@ -337,16 +337,22 @@ VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
 # keeps from MPI_Init (its own file and tests/valgrind-mpi.supp).
 VALGRIND_MPI = $(VALGRIND) --num-callers=40 --suppressions=$(srcdir)/tests/valgrind-mpi.supp \
                $(addprefix --suppressions=,$(wildcard /usr/share/openmpi/openmpi-valgrind.supp))
+# One valgrind run per suite, as many at once as there are cores (valgrind
+# runs a program on one core): the suites are independent, and serially they
+# were most of CI's time.  -O keeps each run's output together.
+VALGRIND_JOBS := $(shell nproc 2>/dev/null || echo 2)
+VALGRIND_RUNS := $(SUITES:%=valgrind-%) $(if $(MPI_CHECK),valgrind-mpi)
 check-valgrind: need-check $(SUITE_BINS) $(MPI_CHECK)
-	@failed=; \
-	for t in $(SUITE_BINS); do \
-	    echo "== valgrind $$(basename $$t)"; \
-	    $(TEST_ENV) CK_FORK=no $(VALGRIND) $$t || failed="$$failed $$(basename $$t)"; done; \
-	for t in $(MPI_CHECK); do \
-	    echo "== valgrind $$(basename $$t), 2 ranks"; \
-	    $(TEST_ENV) sh -c '. $(srcdir)/tests/lib.sh && mpi_run -np 2 $(VALGRIND_MPI) '$$t \
-	        || failed="$$failed $$(basename $$t)"; done; \
-	if [ -n "$$failed" ]; then echo "FAILED under valgrind:$$failed" >&2; exit 1; fi
+	@$(MAKE) -f $(srcdir)/Makefile --no-print-directory -k -O -j$(VALGRIND_JOBS) $(VALGRIND_RUNS) || \
+	    { echo "FAILED under valgrind: the valgrind-* targets make names above" >&2; exit 1; }
+
+valgrind-%: $(B)/tests/check_%
+	@echo "== valgrind $(notdir $<)"; $(TEST_ENV) CK_FORK=no $(VALGRIND) $<
+
+# check_mpi on two ranks (its own rule: not a Check suite of SUITES)
+valgrind-mpi: $(MPI_CHECK)
+	@echo "== valgrind $(notdir $<), 2 ranks"; \
+	$(TEST_ENV) sh -c '. $(srcdir)/tests/lib.sh && mpi_run -np 2 $(VALGRIND_MPI) '$<
 
 # The Check suites (check_threads among them: distinct handles from several
 # threads at once) built with ThreadSanitizer in build-tsan/, in the test

@@ -29,19 +29,19 @@ static int orientation_of(const char *name)
                                        : -1;
 }
 
+/* indices of lp_args.flags */
+enum { K, P, METHOD, OBJECTIVE, ORIENTATION, REFINE, REFINE_TOL, STARTS, SKETCH, SEED, TIME,
+       FACTORS, CORESET, STREAM, QUIET, NFLAGS };
+
 typedef struct lp_args {
     long long k, iters, starts, sketch, seed, coreset;
     double p, tol;
     const char *method, *objective, *orientation;
     const char *factors[2];
-    tool_flag flags[16];
+    tool_flag flags[NFLAGS + 1]; /* and TOOL_FLAGS_END */
     char *files[2];
     int nfiles;
 } lp_args;
-
-/* indices of lp_args.flags */
-enum { K, P, METHOD, OBJECTIVE, ORIENTATION, REFINE, REFINE_TOL, STARTS, SKETCH, SEED, TIME,
-       FACTORS, CORESET, STREAM, QUIET };
 
 /* The command line into a; 0, the exit status of a usage error, or
  * TOOL_HELP. */
@@ -83,6 +83,7 @@ static int parse(int argc, char **argv, lp_args *a)
          "physical memory)"},
         TOOL_QUIET_FLAG,
         TOOL_FLAGS_END};
+    _Static_assert(sizeof flags == sizeof a->flags, "one flag per index of the enum");
     memcpy(a->flags, flags, sizeof flags);
     a->nfiles = tool_parse_some("lp", argc, argv, a->flags, a->files, 1, 2);
     if (a->nfiles < 0)

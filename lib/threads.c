@@ -10,13 +10,18 @@
  * running several models in several threads sizes each pool itself (one
  * thread each: no worker at all).
  *
- * Tasks are claimed dynamically, in increasing order, by the calling thread
- * and the workers alike, so a worker that the system has not scheduled yet
- * delays nothing: the caller does the work itself.  A task's result must not
- * depend on which thread runs it (each thread gets its own scratch index),
- * which makes results independent of the number of threads.
+ * Tasks are claimed dynamically by the calling thread and the workers
+ * alike, so a worker that the system has not scheduled yet delays nothing:
+ * the caller does the work itself.  Each thread first claims the tasks of
+ * its own share of the job (thread i of T: tasks i n / T to (i + 1) n / T - 1,
+ * in increasing order), then those left in the others' shares: a job run
+ * again and again (a video's frames) finds the same rows in the same
+ * thread's cache.  A task's result must not depend on which thread runs it
+ * (each thread gets its own scratch index), which makes results independent
+ * of the number of threads.
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -29,20 +34,50 @@
 #include "internal.h"
 
 /* When the caller waits for the workers' last tasks longer than this share
- * of a job's time (an average over the last jobs), the workers are not
- * getting the cores -- another process has them -- and waiting for a
- * descheduled worker costs more than its help: the pool runs the next
- * SOLO_JOBS jobs in the caller alone, then tries the workers again.  The
+ * of a job's time and longer than STALL_SECONDS (a task takes microseconds,
+ * a worker the system has descheduled milliseconds), the workers are not
+ * getting the cores -- another process has them -- and waiting for them
+ * costs more than their help: the pool runs the jobs of the next
+ * SOLO_SECONDS in the caller alone, then tries the workers again.  The
  * results are the same either way. */
 #define STALL_SHARE 0.25
-#define SOLO_JOBS 64
+#define STALL_SECONDS 2e-4
+#define SOLO_SECONDS 0.01
+/* Each stall doubles the time run alone, up to this long: a process that
+ * keeps the other cores busy then costs a trial of the workers (a stalled
+ * job, a few milliseconds) every second; after a second shared without a
+ * stall it is SOLO_SECONDS again. */
+#define SOLO_SECONDS_MOST 1.0
 
-/* Threads yield this many times (some tens of microseconds on an idle core)
- * waiting for the next job, or for the last task of one, before they sleep:
- * the phases of one frame follow each other within microseconds, and a
- * wake-up through the scheduler costs tens of them.  Yielding, not spinning,
- * leaves the core to any other process that wants it. */
-#define SPIN_ROUNDS 200
+/* Threads yield for up to this long waiting for the next job, or for the
+ * last task of one, before they sleep: a video's frames follow each other
+ * within a millisecond and the phases of one frame within microseconds,
+ * while waking a sleeping thread costs tens of microseconds (more in a
+ * virtual machine, where the idle core itself must be woken).  Yielding,
+ * not spinning, leaves the core to any other process that wants it; the
+ * price is up to this much processor time per job that a thread spends
+ * waiting instead of sleeping. */
+#define SPIN_SECONDS 1e-3
+/* For the first PAUSE_SECONDS of that they do not even yield, only pause
+ * (a yield is a system call, and in a virtual machine a costly one): the
+ * tasks of one phase take microseconds. */
+#define PAUSE_SECONDS 50e-6
+
+/* The processor's hint that this is a wait loop. */
+static inline void lr_cpu_pause(void)
+{
+#if defined __x86_64__ || defined __i386__
+    __builtin_ia32_pause();
+#elif defined __aarch64__
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* A thread's share of the current job, on a cache line of its own: each
+ * thread claims from its own share. */
+struct share {
+    _Alignas(64) _Atomic uint64_t claim;
+};
 
 struct lr_pool {
     int threads; /* the caller included */
@@ -50,21 +85,26 @@ struct lr_pool {
     int started;
     pthread_mutex_t lock;
     pthread_cond_t wake, done;
-    /* the current job, written under lock before the generation changes */
+    /* the generation of the current job, for sleeping workers (under lock) */
     uint32_t generation;
     int stop;
-    lr_task_fn fn;
-    void *ctx;
-    int64_t ntasks;
-    /* generation << 32 | next task: a worker holding an old job cannot claim
-     * a task of the new one */
-    _Atomic uint64_t claim;
+    /* the current job, read without the lock: written before its generation
+     * is published, read between two reads of published that agree (a
+     * sequence lock) */
+    _Atomic(lr_task_fn) fn;
+    _Atomic(void *) ctx;
+    _Atomic int64_t ntasks;
+    _Atomic uint32_t published;
+    /* per thread, its share's generation << 32 | next task: a worker
+     * holding an old job cannot claim a task of the new one */
+    struct share *shares;
+    void *shares_block; /* shares' allocation */
     _Atomic int64_t finished;
-    _Atomic uint32_t published; /* the generation, readable without the lock */
-    /* the caller's share of time spent waiting (an average), and the jobs
-     * it still runs alone */
-    double stall;
-    int solo;
+    _Atomic int failed;          /* a task of the current job failed */
+    _Atomic int caller_sleeping; /* the caller waits on done */
+    /* the caller runs jobs alone until solo_until (lr_now), and after the
+     * next stall for solo_next seconds */
+    double solo_until, solo_next;
     /* the failure of the lowest failing task */
     int64_t fail_task;
     int fail_rc;
@@ -83,6 +123,7 @@ int lr_threads_available(void)
 static void record_failure(lr_pool *p, int64_t task, int rc)
 {
     pthread_mutex_lock(&p->lock);
+    atomic_store(&p->failed, 1);
     if (p->fail_rc == 0 || task < p->fail_task) {
         p->fail_task = task;
         p->fail_rc = rc;
@@ -91,23 +132,38 @@ static void record_failure(lr_pool *p, int64_t task, int rc)
     pthread_mutex_unlock(&p->lock);
 }
 
-/* Claim and run tasks of generation gen until none is left. */
+/* The next task of share i of a job of generation gen, claimed, or -1. */
+static int64_t claim_in(lr_pool *p, int i, uint32_t gen, int64_t ntasks)
+{
+    int64_t end = (int64_t)(i + 1) * ntasks / p->threads;
+    for (;;) {
+        uint64_t c = atomic_load(&p->shares[i].claim);
+        if ((uint32_t)(c >> 32) != gen || (int64_t)(c & 0xffffffffu) >= end)
+            return -1;
+        if (atomic_compare_exchange_weak(&p->shares[i].claim, &c, c + 1))
+            return (int64_t)(c & 0xffffffffu);
+    }
+}
+
+/* Claim and run tasks of generation gen until none is left: thread's own
+ * share first, then the others'. */
 static void work(lr_pool *p, uint32_t gen, lr_task_fn fn, void *ctx, int64_t ntasks, int thread)
 {
-    for (;;) {
-        uint64_t c = atomic_load(&p->claim);
-        if ((uint32_t)(c >> 32) != gen || (int64_t)(c & 0xffffffffu) >= ntasks)
-            return;
-        if (!atomic_compare_exchange_weak(&p->claim, &c, c + 1))
-            continue;
-        int64_t task = (int64_t)(c & 0xffffffffu);
-        int rc = fn(ctx, task, thread);
-        if (rc != 0)
-            record_failure(p, task, rc);
-        if (atomic_fetch_add(&p->finished, 1) + 1 == ntasks) {
-            pthread_mutex_lock(&p->lock);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->lock);
+    for (int j = 0; j < p->threads; j++) {
+        int i = (thread + j) % p->threads;
+        for (int64_t task; (task = claim_in(p, i, gen, ntasks)) >= 0;) {
+            int rc = fn(ctx, task, thread);
+            if (rc != 0)
+                record_failure(p, task, rc);
+            /* sequentially consistent, against the caller's store of
+             * caller_sleeping and load of finished: one of the two sees the
+             * other */
+            if (atomic_fetch_add(&p->finished, 1) + 1 == ntasks &&
+                atomic_load(&p->caller_sleeping)) {
+                pthread_mutex_lock(&p->lock);
+                pthread_cond_signal(&p->done);
+                pthread_mutex_unlock(&p->lock);
+            }
         }
     }
 }
@@ -117,6 +173,19 @@ typedef struct worker_arg {
     int thread;
 } worker_arg;
 
+/* Whether generation gen is published: by a pause loop for the first
+ * PAUSE_SECONDS of waiting (a job of the same frame follows within
+ * microseconds), then by yielding, until `until`. */
+static int await_generation(lr_pool *p, uint32_t seen, double since, double until)
+{
+    while (atomic_load(&p->published) == seen && lr_now() < since + PAUSE_SECONDS)
+        for (int i = 0; i < 64 && atomic_load(&p->published) == seen; i++)
+            lr_cpu_pause();
+    while (atomic_load(&p->published) == seen && lr_now() < until)
+        sched_yield();
+    return atomic_load(&p->published) != seen;
+}
+
 static void *worker_main(void *arg)
 {
     lr_pool *p = ((worker_arg *)arg)->pool;
@@ -124,21 +193,25 @@ static void *worker_main(void *arg)
     free(arg);
     uint32_t seen = 0;
     for (;;) {
-        for (int i = 0; i < SPIN_ROUNDS && atomic_load(&p->published) == seen; i++)
-            sched_yield();
-        pthread_mutex_lock(&p->lock);
-        while (!p->stop && p->generation == seen)
-            pthread_cond_wait(&p->wake, &p->lock);
-        if (p->stop) {
+        double idle = lr_now();
+        if (!await_generation(p, seen, idle, idle + SPIN_SECONDS)) {
+            pthread_mutex_lock(&p->lock);
+            while (!p->stop && p->generation == seen)
+                pthread_cond_wait(&p->wake, &p->lock);
+            int stop = p->stop;
             pthread_mutex_unlock(&p->lock);
-            return NULL;
+            if (stop)
+                return NULL;
         }
-        seen = p->generation;
-        lr_task_fn fn = p->fn;
-        void *ctx = p->ctx;
-        int64_t ntasks = p->ntasks;
-        pthread_mutex_unlock(&p->lock);
-        work(p, seen, fn, ctx, ntasks, thread);
+        uint32_t gen = atomic_load(&p->published);
+        lr_task_fn fn = atomic_load_explicit(&p->fn, memory_order_relaxed);
+        void *ctx = atomic_load_explicit(&p->ctx, memory_order_relaxed);
+        int64_t ntasks = atomic_load_explicit(&p->ntasks, memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&p->published, memory_order_relaxed) != gen)
+            continue; /* the next job came meanwhile: read it again */
+        seen = gen;
+        work(p, gen, fn, ctx, ntasks, thread);
     }
 }
 
@@ -156,6 +229,7 @@ void lr_pool_free(lr_pool *p)
     pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->lock);
     free(p->workers);
+    free(p->shares_block);
     free(p);
 }
 
@@ -193,11 +267,16 @@ int lr_pool_new(int threads, lr_pool **out)
     if (!p)
         return LOWRANK_ENOMEM;
     p->threads = threads < 1 ? 1 : threads;
+    p->solo_next = SOLO_SECONDS;
     p->workers = lr_calloc((size_t)p->threads, sizeof *p->workers);
-    if (!p->workers) {
+    p->shares_block = lr_calloc((size_t)p->threads + 1, sizeof *p->shares);
+    if (!p->workers || !p->shares_block) {
+        free(p->workers);
+        free(p->shares_block);
         free(p);
         return LOWRANK_ENOMEM;
     }
+    p->shares = (struct share *)(((uintptr_t)p->shares_block + 63) / 64 * 64);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -212,11 +291,37 @@ int lr_pool_new(int threads, lr_pool **out)
 
 int lr_pool_threads(const lr_pool *p) { return p ? p->threads : 1; }
 
+/* The workers' last tasks: paused for, yielded for, then slept for. */
+static void await_finished(lr_pool *p, int64_t ntasks, double since)
+{
+    while (atomic_load(&p->finished) < ntasks && lr_now() < since + PAUSE_SECONDS)
+        for (int i = 0; i < 64 && atomic_load(&p->finished) < ntasks; i++)
+            lr_cpu_pause();
+    while (atomic_load(&p->finished) < ntasks && lr_now() < since + SPIN_SECONDS)
+        sched_yield();
+    pthread_mutex_lock(&p->lock);
+    atomic_store(&p->caller_sleeping, 1);
+    while (atomic_load(&p->finished) < ntasks)
+        pthread_cond_wait(&p->done, &p->lock);
+    atomic_store(&p->caller_sleeping, 0);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* After a job that started at start, whose caller ran out of tasks at
+ * worked and saw the last one finished at end: go solo on a stall. */
+static void note_stall(lr_pool *p, double start, double worked, double end)
+{
+    double waited = end - worked;
+    if (waited > STALL_SECONDS && waited > STALL_SHARE * (end - start)) {
+        int clean = end > p->solo_until + SOLO_SECONDS_MOST; /* since the last stall */
+        p->solo_next = clean ? SOLO_SECONDS : fmin(2 * p->solo_next, SOLO_SECONDS_MOST);
+        p->solo_until = end + p->solo_next;
+    }
+}
+
 int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx)
 {
-    if (p && p->solo > 0)
-        p->solo--;
-    if (!p || p->threads == 1 || ntasks <= 1 || p->solo > 0) {
+    if (!p || p->threads == 1 || ntasks <= 1 || (p->solo_until > 0 && lr_now() < p->solo_until)) {
         for (int64_t t = 0; t < ntasks; t++) {
             int rc = fn(ctx, t, 0);
             if (rc != 0)
@@ -224,34 +329,32 @@ int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx)
         }
         return 0;
     }
-    pthread_mutex_lock(&p->lock);
-    uint32_t gen = p->generation + 1;
-    p->generation = gen;
-    p->fn = fn;
-    p->ctx = ctx;
-    p->ntasks = ntasks;
-    p->fail_rc = 0;
+    uint32_t gen = atomic_load_explicit(&p->published, memory_order_relaxed) + 1;
+    atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&p->ntasks, ntasks, memory_order_relaxed);
+    atomic_store(&p->failed, 0);
+    p->fail_rc = 0; /* no worker touches it: the last job is over */
     atomic_store(&p->finished, 0);
-    atomic_store(&p->claim, (uint64_t)gen << 32);
+    for (int i = 0; i < p->threads; i++)
+        atomic_store(&p->shares[i].claim, (uint64_t)gen << 32 | (uint64_t)(i * ntasks / p->threads));
     atomic_store(&p->published, gen);
+    pthread_mutex_lock(&p->lock);
+    p->generation = gen;
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
     double start = lr_now();
     work(p, gen, fn, ctx, ntasks, 0);
     double worked = lr_now();
-    for (int i = 0; i < SPIN_ROUNDS && atomic_load(&p->finished) < ntasks; i++)
-        sched_yield();
-    pthread_mutex_lock(&p->lock);
-    while (atomic_load(&p->finished) < ntasks)
-        pthread_cond_wait(&p->done, &p->lock);
-    int rc = p->fail_rc;
-    pthread_mutex_unlock(&p->lock);
-    double end = lr_now(), share = end > start ? (end - worked) / (end - start) : 0;
-    p->stall += (share - p->stall) / 8;
-    if (p->stall > STALL_SHARE) {
-        p->solo = SOLO_JOBS;
-        p->stall = 0;
+    if (atomic_load(&p->finished) < ntasks)
+        await_finished(p, ntasks, worked);
+    int rc = 0;
+    if (atomic_load(&p->failed)) {
+        pthread_mutex_lock(&p->lock);
+        rc = p->fail_rc;
+        pthread_mutex_unlock(&p->lock);
     }
+    note_stall(p, start, worked, lr_now());
     if (rc != 0)
         lr_fail(rc, "%s", p->fail_message);
     return rc;

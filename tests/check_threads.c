@@ -7,10 +7,15 @@
  * of them read at once; every result must equal, to the bit, the one the
  * main thread computed alone beforehand.  And lowrank_last_error is per
  * thread: each thread fails in its own way, waits until every thread has
- * failed, then must still read its own message.  `make check-tsan` runs
- * this under ThreadSanitizer.
+ * failed, then must still read its own message.  And the library's own
+ * thread pool (lib/threads.c): every task runs once, whatever the threads,
+ * the lowest failing task is the one reported, and a worker that stalls
+ * (as one the system has descheduled) loses no task.  `make check-tsan`
+ * runs this under ThreadSanitizer.
  */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,12 +188,109 @@ START_TEST(distinct_handles_in_parallel)
 }
 END_TEST
 
+/* ------------------------------------------------------------ the pool */
+
+#define MOST_TASKS 40
+
+typedef struct tally {
+    _Atomic int runs[MOST_TASKS];
+    _Atomic int stalled; /* the stall task was run by a worker, which slept */
+    int fail_from;          /* tasks from this one on fail, with their index */
+    int stall_task;         /* this task sleeps when a worker runs it */
+} tally;
+
+static int count_task(void *ctx, int64_t task, int thread)
+{
+    tally *t = ctx;
+    atomic_fetch_add(&t->runs[task], 1);
+    if (thread != 0 && task == t->stall_task) {
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+        atomic_store(&t->stalled, 1);
+    }
+    if (task >= t->fail_from)
+        return lr_fail(LOWRANK_ERANGE, "task %d failed", (int)task);
+    return 0;
+}
+
+static void assert_each_ran_once(const tally *t, int ntasks)
+{
+    for (int i = 0; i < MOST_TASKS; i++)
+        ck_assert_msg(atomic_load(&t->runs[i]) == (i < ntasks),
+                      "task %d of %d ran %d times", i, ntasks, atomic_load(&t->runs[i]));
+}
+
+START_TEST(pool_runs_every_task_once)
+{
+    for (int threads = 1; threads <= 5; threads++) {
+        lr_pool *p;
+        ck_assert_ok(lr_pool_new(threads, &p));
+        ck_assert_int_eq(lr_pool_threads(p), threads);
+        for (int ntasks = 0; ntasks <= MOST_TASKS; ntasks += 3) {
+            tally t = {.fail_from = MOST_TASKS, .stall_task = -1};
+            ck_assert_ok(lr_pool_run(p, ntasks, count_task, &t));
+            assert_each_ran_once(&t, ntasks);
+        }
+        lr_pool_free(p);
+    }
+    tally t = {.fail_from = MOST_TASKS, .stall_task = -1};
+    ck_assert_ok(lr_pool_run(NULL, 7, count_task, &t)); /* no pool: the caller alone */
+    assert_each_ran_once(&t, 7);
+}
+END_TEST
+
+START_TEST(pool_reports_the_lowest_failing_task)
+{
+    for (int threads = 1; threads <= 4; threads++) {
+        lr_pool *p;
+        ck_assert_ok(lr_pool_new(threads, &p));
+        for (int round = 0; round < 20; round++) {
+            tally t = {.fail_from = 11, .stall_task = -1};
+            ck_assert_fails(lr_pool_run(p, 30, count_task, &t), LOWRANK_ERANGE);
+            ck_assert_str_eq(lowrank_last_error(), "task 11 failed");
+            /* the pool is still good for the next job */
+            tally u = {.fail_from = MOST_TASKS, .stall_task = -1};
+            ck_assert_ok(lr_pool_run(p, 30, count_task, &u));
+            assert_each_ran_once(&u, 30);
+        }
+        lr_pool_free(p);
+    }
+}
+END_TEST
+
+/* A worker that sleeps in a task (as one the system has descheduled): the
+ * job still runs every task once, and so do the jobs after it (which the
+ * pool may then run in the caller alone for a while). */
+START_TEST(pool_survives_a_stalled_worker)
+{
+    lr_pool *p;
+    ck_assert_ok(lr_pool_new(2, &p));
+    int stalled = 0;
+    for (int round = 0; round < 50 && stalled < 3; round++) {
+        /* the first task of the worker's share */
+        tally t = {.fail_from = MOST_TASKS, .stall_task = MOST_TASKS / 2};
+        ck_assert_ok(lr_pool_run(p, MOST_TASKS, count_task, &t));
+        assert_each_ran_once(&t, MOST_TASKS);
+        stalled += atomic_load(&t.stalled);
+        for (int next = 0; next < 5; next++) {
+            tally u = {.fail_from = MOST_TASKS, .stall_task = -1};
+            ck_assert_ok(lr_pool_run(p, 17, count_task, &u));
+            assert_each_ran_once(&u, 17);
+        }
+    }
+    lr_pool_free(p);
+    ck_assert_int_gt(stalled, 0); /* the test tested something */
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("threads");
     TCase *tc = tcase_create("threads");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, distinct_handles_in_parallel);
+    tcase_add_test(tc, pool_runs_every_task_once);
+    tcase_add_test(tc, pool_reports_the_lowest_failing_task);
+    tcase_add_test(tc, pool_survives_a_stalled_worker);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -31,7 +31,6 @@
  * centre, which the thresholds then see.
  */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +60,12 @@
  * a whole-pixel shift must match this share more of them. */
 #define SEARCH_BELOW 0.8
 #define SEARCH_GAIN 0.1
+/* The sample is gathered and summed in this many chunks, the tasks of
+ * the model's threads: a chunk is a run of consecutive grid pixels and one
+ * of edge pixels (each its share of the costlier edges).  Each chunk sums
+ * its own normal equations and the chunks' sums are added in their order,
+ * so the fit is the same for any number of threads. */
+#define FIT_CHUNKS 8
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
@@ -71,6 +76,34 @@ static int64_t per_value(int64_t k) { return 1 + 3 * k; }
 static int64_t per_pixel(const lowrank_background *bg, int64_t k)
 {
     return 1 + bg->channels * per_value(k);
+}
+
+/* Doubles of one chunk's sums (sums_of): the normal equations of the
+ * coefficients (q * q, q), of the shift (4, 2), the counts (3), scratch (q);
+ * rounded up to whole cache lines of 64 bytes, that chunks summed by two
+ * threads do not share. */
+static int64_t chunk_sums(int64_t q) { return (q * q + 2 * q + 9 + 7) / 8 * 8; }
+
+/* Chunk `chunk`'s run of the grid pixels (part 0) or of the edge pixels
+ * (part 1) of the sample: [*from, *to). */
+static void chunk_run(const bg_model *m, int part, int64_t chunk, int64_t *from, int64_t *to)
+{
+    int64_t lo = part ? m->ngrid : 0, n = (part ? m->nsample : m->ngrid) - lo;
+    *from = lo + n * chunk / FIT_CHUNKS;
+    *to = lo + n * (chunk + 1) / FIT_CHUNKS;
+}
+
+typedef struct sums {
+    double *a, *b, *as, *bs, *f, *count; /* count: used, valid, edges */
+} sums;
+
+static sums sums_of(const bg_model *m, int64_t chunk)
+{
+    int64_t q = m->rank + 1;
+    uintptr_t first = (uintptr_t)(m->system + q * q + 3 * q);
+    double *at = (double *)((first + 63) / 64 * 64) + chunk * chunk_sums(q);
+    return (sums){at, at + q * q, at + q * q + q, at + q * q + q + 4, at + q * q + q + 6,
+                  at + q * q + 2 * q + 6};
 }
 
 /* The luminance gradient's squared norm of the first basis column at the
@@ -111,9 +144,11 @@ int lr_bg_choose_sample(const lowrank_background *bg, bg_model *m)
     m->sample = lr_malloc((size_t)most, sizeof *m->sample);
     m->gathered = m->sample ? lr_malloc((size_t)(most * per_pixel(bg, k)), sizeof *m->gathered)
                             : NULL;
-    /* the normal equations and scratch (q * q + 2 q), the last frame's
-     * coefficients and the fitted ones (2 q) */
-    m->system = m->gathered ? lr_malloc((size_t)(q * q + 4 * q), sizeof *m->system) : NULL;
+    /* the normal equations (q * q + q), the last frame's coefficients and
+     * the fitted ones (2 q), then each chunk's sums */
+    m->system = m->gathered ? lr_malloc((size_t)(q * q + 3 * q + 8 + FIT_CHUNKS * chunk_sums(q)),
+                                        sizeof *m->system)
+                            : NULL;
     if (!m->system)
         return LOWRANK_ENOMEM;
     m->nsample = 0;
@@ -170,7 +205,6 @@ typedef struct taps {
     int64_t ix, iy;                  /* floor(d) */
     double w[16], wx[16], wy[16];    /* cubic: value, d/dx, d/dy */
     double b[4];                     /* bilinear */
-    int64_t at[16];                  /* the current pixel's taps */
 } taps;
 
 static void plan_taps(const double *d, taps *t)
@@ -195,23 +229,24 @@ static void plan_taps(const double *d, taps *t)
 
 /* The offsets of the n x n taps (n = 4: from -1, cubic; n = 2: from 0,
  * bilinear) of pixel (x, y). */
-static void place_taps(const lowrank_background *bg, int64_t x, int64_t y, int n, taps *t)
+static void place_taps(const lowrank_background *bg, int64_t x, int64_t y, int n, const taps *t,
+                       int64_t *at)
 {
     int64_t w = bg->width, h = bg->height, c = bg->channels, first = n == 4 ? -1 : 0;
     for (int j = 0; j < n; j++) {
         int64_t yy = clamp64(y + t->iy + first + j, 0, h - 1);
         for (int i = 0; i < n; i++)
-            t->at[n * j + i] = (yy * w + clamp64(x + t->ix + first + i, 0, w - 1)) * c;
+            at[n * j + i] = (yy * w + clamp64(x + t->ix + first + i, 0, w - 1)) * c;
     }
 }
 
 /* Channel ch of the basis column l and its gradient at the placed cubic
  * taps, into out[0..2]. */
-static void cubic_at(const taps *t, const float *l, int64_t ch, float *out)
+static void cubic_at(const taps *t, const int64_t *at, const float *l, int64_t ch, float *out)
 {
     double v = 0, gx = 0, gy = 0;
     for (int i = 0; i < 16; i++) {
-        double x = l[t->at[i] + ch];
+        double x = l[at[i] + ch];
         v += t->w[i] * x;
         gx += t->wx[i] * x;
         gy += t->wy[i] * x;
@@ -221,41 +256,70 @@ static void cubic_at(const taps *t, const float *l, int64_t ch, float *out)
     out[2] = (float)gy;
 }
 
-/* Sample the frame and the basis at the sample pixels registered by the
- * shift d: on the grid the basis's values (bilinear), at the edges its
- * values and gradients (cubic). */
-static void gather(lowrank_background *bg, const uint8_t *frame, int64_t stride, const double *d)
+/* What the fit's chunk tasks read: the frame, and for the pass at hand
+ * the shift's taps (gather), the step and the shift's change (normal
+ * equations), or the whole-pixel offset (edges_within). */
+typedef struct fit_job {
+    lowrank_background *bg;
+    const uint8_t *frame;
+    int64_t stride;
+    taps plan;
+    int64_t rx, ry;
+    int step;
+    const double *e;
+    int64_t ox, oy;
+} fit_job;
+
+/* Gather, chunk of the sample: the frame and the basis at the sample
+ * pixels registered by the planned shift: on the grid the basis's values
+ * (bilinear), at the edges its values and gradients (cubic). */
+static int gather_chunk(void *ctx, int64_t chunk, int thread)
 {
-    bg_model *m = &bg->m;
+    (void)thread;
+    const fit_job *job = ctx;
+    const lowrank_background *bg = job->bg;
+    const bg_model *m = &bg->m;
+    const taps *t = &job->plan;
     int64_t w = bg->width, h = bg->height, c = bg->channels, k = m->rank, pv = per_value(k);
-    int64_t rx = lrint(d[0]), ry = lrint(d[1]);
-    taps t;
-    plan_taps(d, &t);
-    for (int64_t i = 0; i < m->nsample; i++) {
+    int64_t at[16], from, to;
+    for (int part = 0; part < 2; part++)
+    for (chunk_run(m, part, chunk, &from, &to); from < to; from++) {
+        int64_t i = from;
         float *g = m->gathered + i * per_pixel(bg, k);
-        int64_t x = m->sample[i] % w, y = m->sample[i] / w, qx = x + rx, qy = y + ry;
+        int64_t x = m->sample[i] % w, y = m->sample[i] / w, qx = x + job->rx, qy = y + job->ry;
         if (qx < 0 || qx >= w || qy < 0 || qy >= h) {
             g[0] = -1;
             continue;
         }
         g[0] = lr_bg_threshold(bg, qy * w + qx);
         int edge = i >= m->ngrid;
-        place_taps(bg, x, y, edge ? 4 : 2, &t);
+        place_taps(bg, x, y, edge ? 4 : 2, t, at);
         for (int64_t ch = 0; ch < c; ch++) {
             float *v = g + 1 + ch * pv;
-            v[0] = frame[y * stride + x * c + ch];
+            v[0] = job->frame[y * job->stride + x * c + ch];
             for (int64_t a = 0; a < k; a++) {
                 const float *l = m->basis + a * bg->values;
                 if (edge) {
-                    cubic_at(&t, l, ch, v + 1 + 3 * a);
+                    cubic_at(t, at, l, ch, v + 1 + 3 * a);
                 } else { /* the coefficients need no gradient */
-                    v[1 + 3 * a] = (float)(t.b[0] * l[t.at[0] + ch] + t.b[1] * l[t.at[1] + ch] +
-                                           t.b[2] * l[t.at[2] + ch] + t.b[3] * l[t.at[3] + ch]);
+                    v[1 + 3 * a] = (float)(t->b[0] * l[at[0] + ch] + t->b[1] * l[at[1] + ch] +
+                                           t->b[2] * l[at[2] + ch] + t->b[3] * l[at[3] + ch]);
                     v[2 + 3 * a] = v[3 + 3 * a] = 0;
                 }
             }
         }
     }
+    return 0;
+}
+
+/* Sample the frame and the basis at the sample pixels registered by the
+ * shift d. */
+static void gather(fit_job *job, const double *d)
+{
+    plan_taps(d, &job->plan);
+    job->rx = lrint(d[0]);
+    job->ry = lrint(d[1]);
+    lr_pool_run(job->bg->pool, FIT_CHUNKS, gather_chunk, job);
 }
 
 /* The model of sample value v (gathered) at the shift's change e. */
@@ -276,42 +340,43 @@ static double weight(int step, double d2, double t)
     return step == 0 ? 1 : step > COEF_L1_STEPS ? d2 <= t : 1 / sqrt(d2 > delta2 ? d2 : delta2);
 }
 
-/* The weighted normal equations of one step, from the coefficients and the
- * shift's change e: the grid pixels' for the coefficients (the k + 1 values
- * c and c0: lower triangle of the (k + 1)^2 a, right-hand side b), the edge
- * pixels' for the shift's change (the Gauss-Newton step with the
- * coefficients fixed: the 2 x 2 as, bs).  f is scratch of k + 1.  Returns
- * the number of grid pixels with a non-zero weight; *valid gets the number
- * inside the model, *edges the number of edge pixels inside. */
-static int64_t normal_equations(const lowrank_background *bg, int step, const double *e,
-                                double *a, double *b, double *as, double *bs, double *f,
-                                int64_t *valid, int64_t *edges)
+/* The weighted normal equations of one step, chunk of the sample, from
+ * the coefficients and the shift's change: the grid pixels' for the
+ * coefficients (the k + 1 values c and c0: lower triangle of a, right-hand
+ * side b), the edge pixels' for the shift's change (the Gauss-Newton step
+ * with the coefficients fixed: the 2 x 2 as, bs), and the counts: grid
+ * pixels of non-zero weight, grid pixels inside the model, edge pixels
+ * inside. */
+static int normal_equations_chunk(void *ctx, int64_t chunk, int thread)
 {
+    (void)thread;
+    const fit_job *job = ctx;
+    const lowrank_background *bg = job->bg;
     const bg_model *m = &bg->m;
-    const double *c = m->coef;
-    int64_t k = m->rank, ch = bg->channels, pv = per_value(k), used = 0, q = k + 1;
+    const double *c = m->coef, *e = job->e;
+    int64_t k = m->rank, ch = bg->channels, pv = per_value(k), q = k + 1;
+    sums s = sums_of(m, chunk);
     double r[3];
-    memset(a, 0, (size_t)(q * q) * sizeof *a);
-    memset(b, 0, (size_t)q * sizeof *b);
-    memset(as, 0, 4 * sizeof *as);
-    memset(bs, 0, 2 * sizeof *bs);
-    *valid = *edges = 0;
-    for (int64_t i = 0; i < m->nsample; i++) {
+    int64_t from, to;
+    memset(s.a, 0, (size_t)chunk_sums(q) * sizeof *s.a);
+    for (int part = 0; part < 2; part++)
+    for (chunk_run(m, part, chunk, &from, &to); from < to; from++) {
+        int64_t i = from;
         const float *g = m->gathered + i * per_pixel(bg, k);
         int edge = i >= m->ngrid;
         if (g[0] < 0)
             continue;
-        *(edge ? edges : valid) += 1;
+        s.count[edge ? 2 : 1] += 1;
         double d2 = 0;
         for (int64_t cc = 0; cc < ch; cc++) {
             const float *v = g + 1 + cc * pv;
             r[cc] = v[0] - model_at(v, c, k, e);
             d2 += r[cc] * r[cc];
         }
-        double wgt = weight(step, d2 / (double)ch, g[0]);
+        double wgt = weight(job->step, d2 / (double)ch, g[0]);
         if (wgt == 0)
             continue;
-        used += !edge;
+        s.count[0] += !edge;
         for (int64_t cc = 0; cc < ch; cc++) {
             const float *v = g + 1 + cc * pv;
             if (edge) { /* the residual, on the gradient of the model */
@@ -320,63 +385,121 @@ static int64_t normal_equations(const lowrank_background *bg, int step, const do
                     gx += c[j] * v[2 + 3 * j];
                     gy += c[j] * v[3 + 3 * j];
                 }
-                as[0] += wgt * gx * gx;
-                as[2] += wgt * gy * gx;
-                as[3] += wgt * gy * gy;
-                bs[0] += wgt * r[cc] * gx;
-                bs[1] += wgt * r[cc] * gy;
+                s.as[0] += wgt * gx * gx;
+                s.as[2] += wgt * gy * gx;
+                s.as[3] += wgt * gy * gy;
+                s.bs[0] += wgt * r[cc] * gx;
+                s.bs[1] += wgt * r[cc] * gy;
                 continue;
             }
             /* the value, on the basis and the constant */
-            f[k] = 1;
+            s.f[k] = 1;
             for (int64_t j = 0; j < k; j++)
-                f[j] = v[1 + 3 * j] + v[2 + 3 * j] * e[0] + v[3 + 3 * j] * e[1];
+                s.f[j] = v[1 + 3 * j] + v[2 + 3 * j] * e[0] + v[3 + 3 * j] * e[1];
             for (int64_t rr = 0; rr < q; rr++) {
-                b[rr] += wgt * v[0] * f[rr];
-                for (int64_t s = 0; s <= rr; s++)
-                    a[rr * q + s] += wgt * f[rr] * f[s];
+                s.b[rr] += wgt * v[0] * s.f[rr];
+                for (int64_t t = 0; t <= rr; t++)
+                    s.a[rr * q + t] += wgt * s.f[rr] * s.f[t];
             }
         }
     }
-    return used;
+    return 0;
 }
 
-/* The share of the sample's edge pixels whose model, at the shift d plus
- * the whole pixels (tx, ty) and nearest, is within their threshold. */
-static double edges_within(const lowrank_background *bg, const uint8_t *frame, int64_t stride,
-                           const double *d, int64_t tx, int64_t ty)
+/* The normal equations of step `step` at the shift's change e, summed over
+ * the chunks in their order into a (q x q), b (q), as (2 x 2), bs (2).
+ * Returns the number of grid pixels with a non-zero weight; *valid gets the
+ * number inside the model, *edges the number of edge pixels inside. */
+static int64_t normal_equations(fit_job *job, int step, const double *e, double *a, double *b,
+                                double *as, double *bs, int64_t *valid, int64_t *edges)
 {
+    const bg_model *m = &job->bg->m;
+    int64_t q = m->rank + 1;
+    double count[3] = {0, 0, 0};
+    job->step = step;
+    job->e = e;
+    lr_pool_run(job->bg->pool, FIT_CHUNKS, normal_equations_chunk, job);
+    memset(a, 0, (size_t)(q * q) * sizeof *a);
+    memset(b, 0, (size_t)q * sizeof *b);
+    memset(as, 0, 4 * sizeof *as);
+    memset(bs, 0, 2 * sizeof *bs);
+    for (int64_t chunk = 0; chunk < FIT_CHUNKS; chunk++) {
+        sums s = sums_of(m, chunk);
+        for (int64_t i = 0; i < q * q; i++)
+            a[i] += s.a[i];
+        for (int64_t i = 0; i < q; i++)
+            b[i] += s.b[i];
+        for (int i = 0; i < 4; i++)
+            as[i] += s.as[i];
+        for (int i = 0; i < 2; i++)
+            bs[i] += s.bs[i];
+        for (int i = 0; i < 3; i++)
+            count[i] += s.count[i];
+    }
+    *valid = (int64_t)count[1];
+    *edges = (int64_t)count[2];
+    return (int64_t)count[0];
+}
+
+/* Edges within, chunk of the sample: into the chunk's counts, the
+ * number of its edge pixels inside the model at the job's offset, and of
+ * those whose model, with the current coefficients, is within their
+ * threshold. */
+static int edges_within_chunk(void *ctx, int64_t chunk, int thread)
+{
+    (void)thread;
+    const fit_job *job = ctx;
+    const lowrank_background *bg = job->bg;
     const bg_model *m = &bg->m;
-    int64_t w = bg->width, c = bg->channels, k = m->rank, within = 0, n = 0;
-    int64_t ox = lrint(d[0]) + tx, oy = lrint(d[1]) + ty;
-    for (int64_t i = m->ngrid; i < m->nsample; i++, n++) {
-        int64_t x = m->sample[i] % w, y = m->sample[i] / w, qx = x + ox, qy = y + oy;
+    int64_t w = bg->width, c = bg->channels, k = m->rank, within = 0, n = 0, from, to;
+    chunk_run(m, 1, chunk, &from, &to);
+    for (int64_t i = from; i < to; i++, n++) {
+        int64_t x = m->sample[i] % w, y = m->sample[i] / w, qx = x + job->ox, qy = y + job->oy;
         if (qx < 0 || qx >= w || qy < 0 || qy >= bg->height)
             continue;
         double d2 = 0;
         for (int64_t ch = 0; ch < c; ch++) {
-            double r = frame[y * stride + x * c + ch] - m->coef[k];
+            double r = job->frame[y * job->stride + x * c + ch] - m->coef[k];
             for (int64_t a = 0; a < k; a++)
                 r -= m->coef[a] * m->basis[a * bg->values + (qy * w + qx) * c + ch];
             d2 += r * r;
         }
         within += d2 / (double)c <= lr_bg_threshold(bg, qy * w + qx);
     }
-    return n ? (double)within / (double)n : 1;
+    sums s = sums_of(m, chunk);
+    s.count[0] = (double)within;
+    s.count[1] = (double)n;
+    return 0;
+}
+
+/* The share of the sample's edge pixels whose model, at the shift d plus
+ * the whole pixels (tx, ty) and nearest, is within their threshold. */
+static double edges_within(fit_job *job, const double *d, int64_t tx, int64_t ty)
+{
+    const bg_model *m = &job->bg->m;
+    job->ox = lrint(d[0]) + tx;
+    job->oy = lrint(d[1]) + ty;
+    lr_pool_run(job->bg->pool, FIT_CHUNKS, edges_within_chunk, job);
+    double within = 0, n = 0;
+    for (int64_t chunk = 0; chunk < FIT_CHUNKS; chunk++) {
+        sums s = sums_of(m, chunk);
+        within += s.count[0];
+        n += s.count[1];
+    }
+    return n ? within / n : 1;
 }
 
 /* The whole-pixel shift, by up to SEARCH pixels from d, at which most edge
  * pixels match the model with the current coefficients, into d, if
  * SEARCH_GAIN more of them match there than at d.  Returns 1 when d
  * changed. */
-static int search_jump(const lowrank_background *bg, const uint8_t *frame, int64_t stride,
-                       double *d)
+static int search_jump(fit_job *job, double *d)
 {
-    double best = edges_within(bg, frame, stride, d, 0, 0) + SEARCH_GAIN;
+    double best = edges_within(job, d, 0, 0) + SEARCH_GAIN;
     int64_t bx = 0, by = 0;
     for (int64_t ty = -SEARCH; ty <= SEARCH; ty++)
         for (int64_t tx = -SEARCH; tx <= SEARCH; tx++) {
-            double share = tx || ty ? edges_within(bg, frame, stride, d, tx, ty) : 0;
+            double share = tx || ty ? edges_within(job, d, tx, ty) : 0;
             if (share > best) {
                 best = share;
                 bx = tx;
@@ -396,15 +519,16 @@ static double clamp_shift(const lowrank_background *bg, double v)
 
 /* The fit from the shift d: COEF_L1_STEPS + COEF_TRIM_STEPS + 1 steps;
  * the shift found into d. */
-static void fit_from(lowrank_background *bg, const uint8_t *frame, int64_t stride, double *d)
+static void fit_from(fit_job *job, double *d)
 {
+    lowrank_background *bg = job->bg;
     bg_model *m = &bg->m;
     int64_t k = m->rank, q = k + 1, valid, edges;
-    double *a = m->system, *b = a + q * q, *f = b + q, as[4], bs[2], e[2] = {0, 0};
+    double *a = m->system, *b = a + q * q, as[4], bs[2], e[2] = {0, 0};
     int regathered = 0, registration = bg->set.registration && m->nsample > m->ngrid;
-    gather(bg, frame, stride, d);
+    gather(job, d);
     for (int step = 0; step <= COEF_L1_STEPS + COEF_TRIM_STEPS; step++) {
-        int64_t used = normal_equations(bg, step, e, a, b, as, bs, f, &valid, &edges);
+        int64_t used = normal_equations(job, step, e, a, b, as, bs, &valid, &edges);
         /* too few background pixels to trust: keep the l1 fit */
         if (step > COEF_L1_STEPS && used * 10 < valid)
             break;
@@ -425,7 +549,7 @@ static void fit_from(lowrank_background *bg, const uint8_t *frame, int64_t strid
             d[0] = clamp_shift(bg, d[0] + e[0]);
             d[1] = clamp_shift(bg, d[1] + e[1]);
             e[0] = e[1] = 0;
-            gather(bg, frame, stride, d);
+            gather(job, d);
             regathered++;
         }
     }
@@ -444,16 +568,17 @@ void lr_bg_fit_frame(lowrank_background *bg, const uint8_t *frame, int64_t strid
 {
     bg_model *m = &bg->m;
     int64_t q = m->rank + 1;
-    double *last = m->system + q * q + 2 * q, *fitted = last + q, d[2] = {m->shift[0], m->shift[1]};
+    double *last = m->system + q * q + q, *fitted = last + q, d[2] = {m->shift[0], m->shift[1]};
+    fit_job job = {.bg = bg, .frame = frame, .stride = stride};
     memcpy(last, m->coef, (size_t)q * sizeof *last);
-    fit_from(bg, frame, stride, d);
-    double share = edges_within(bg, frame, stride, d, 0, 0), jump[2] = {m->shift[0], m->shift[1]};
+    fit_from(&job, d);
+    double share = edges_within(&job, d, 0, 0), jump[2] = {m->shift[0], m->shift[1]};
     if (bg->set.registration && m->nsample > m->ngrid && share < SEARCH_BELOW) {
         memcpy(fitted, m->coef, (size_t)q * sizeof *fitted);
         memcpy(m->coef, last, (size_t)q * sizeof *last);
-        if (search_jump(bg, frame, stride, jump)) {
-            fit_from(bg, frame, stride, jump);
-            if (edges_within(bg, frame, stride, jump, 0, 0) > share)
+        if (search_jump(&job, jump)) {
+            fit_from(&job, jump);
+            if (edges_within(&job, jump, 0, 0) > share)
                 d[0] = jump[0], d[1] = jump[1];
             else
                 memcpy(m->coef, fitted, (size_t)q * sizeof *fitted);
@@ -463,6 +588,4 @@ void lr_bg_fit_frame(lowrank_background *bg, const uint8_t *frame, int64_t strid
     }
     m->shift[0] = d[0];
     m->shift[1] = d[1];
-    if (getenv("LR_DEBUG_SHIFT"))
-        fprintf(stderr, "DBG %lld %.3f %.3f c=%.3f %.3f floor=%.2f\n", (long long)bg->applied, m->shift[0], m->shift[1], m->coef[0], m->coef[m->rank], m->floor);
 }

@@ -129,6 +129,7 @@ void lowrank_background_free(lowrank_background *bg)
     free(bg->rowsum);
     free(bg->shadesum);
     free(bg->nearsum);
+    free(bg->rowsum_any);
     free(bg);
 }
 
@@ -217,7 +218,12 @@ int lowrank_background_new(int64_t width, int64_t height, int64_t channels,
     bg->rowsum = bg->filtered ? lr_malloc(p, sizeof *bg->rowsum) : NULL;
     bg->shadesum = bg->rowsum ? lr_malloc(p, sizeof *bg->shadesum) : NULL;
     bg->nearsum = bg->shadesum ? lr_malloc(p, sizeof *bg->nearsum) : NULL;
-    rc = bg->nearsum ? start_threads(bg) : LOWRANK_ENOMEM;
+    bg->rowsum_any = bg->nearsum ? lr_calloc(3 * (size_t)height, 1) : NULL;
+    if (bg->rowsum_any) {
+        bg->shadesum_any = bg->rowsum_any + height;
+        bg->nearsum_any = bg->shadesum_any + height;
+    }
+    rc = bg->rowsum_any ? start_threads(bg) : LOWRANK_ENOMEM;
     if (rc != LOWRANK_OK) {
         lowrank_background_free(bg);
         return rc;

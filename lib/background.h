@@ -95,6 +95,9 @@ struct lowrank_background {
     uint16_t *rowsum;  /* running sums of raw along rows, for the median filter */
     uint16_t *shadesum; /* the same of shade */
     uint16_t *nearsum; /* the same of the filtered mask, for the update */
+    /* per row of each: 1 when a byte of the row was set (most rows of most
+     * frames have none, and their sums are skipped) */
+    uint8_t *rowsum_any, *shadesum_any, *nearsum_any;
     /* the frame being applied */
     const uint8_t *frame;
     int64_t stride;
@@ -143,11 +146,13 @@ static inline float lr_bg_threshold(const lowrank_background *bg, int64_t px)
 int lr_bg_classify_band(void *bg, int64_t band, int thread);
 int lr_bg_mask_band(void *bg, int64_t band, int thread);
 /* rowsum[x] = the number of set bytes in the 2h + 1 window around x of the w
- * bytes at s, the row extended by its end bytes (pad: w + 2h bytes). */
-void lr_bg_row_count(const uint8_t *s, int64_t w, int64_t h, uint8_t *pad, uint16_t *rowsum);
-/* out[x] = the sum of rowsum rows y - h .. y + h (clamped) at x. */
-void lr_bg_column_sum(const lowrank_background *bg, const uint16_t *rowsum, int64_t y,
-                      int64_t h, uint16_t *out);
+ * bytes at s, the row extended by its end bytes (pad: w + 2h bytes).
+ * Returns 1 when a byte is set, 0 when rowsum is all 0. */
+int lr_bg_row_count(const uint8_t *s, int64_t w, int64_t h, uint8_t *pad, uint16_t *rowsum);
+/* out[x] = the sum of rowsum rows y - h .. y + h (clamped) at x; any: the
+ * rows' results of lr_bg_row_count.  Returns 0 when out is all 0. */
+int lr_bg_column_sum(const lowrank_background *bg, const uint16_t *rowsum, const uint8_t *any,
+                     int64_t y, int64_t h, uint16_t *out);
 
 /* bg_update.c: the band task of the update (after every band's mask). */
 int lr_bg_update_band(void *bg, int64_t band, int thread);

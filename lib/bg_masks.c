@@ -257,9 +257,10 @@ int lr_bg_classify_band(void *ctx, int64_t band, int thread)
         if (neighbours || shadows)
             row_changed(bg, y, x, around, neighbours, shadows, raw, shade);
         if (h > 0)
-            lr_bg_row_count(raw, w, h, s->pad, bg->rowsum + y * w);
+            bg->rowsum_any[y] = (uint8_t)lr_bg_row_count(raw, w, h, s->pad, bg->rowsum + y * w);
         if (h > 0 && shadows)
-            lr_bg_row_count(shade, w, h, s->pad, bg->shadesum + y * w);
+            bg->shadesum_any[y] =
+                (uint8_t)lr_bg_row_count(shade, w, h, s->pad, bg->shadesum + y * w);
         if (!neighbours && y + 1 < y1)
             background_row(bg, y + 1, next, s->row);
     }
@@ -272,8 +273,12 @@ int lr_bg_classify_band(void *ctx, int64_t band, int thread)
  * adds a pixel); wider ones by a running sum (sequential, 2 a pixel). */
 #define DIRECT_SUM 8
 
-void lr_bg_row_count(const uint8_t *s, int64_t w, int64_t h, uint8_t *pad, uint16_t *rowsum)
+int lr_bg_row_count(const uint8_t *s, int64_t w, int64_t h, uint8_t *pad, uint16_t *rowsum)
 {
+    if (lr_bg_next_set(s, 0, w) == w) { /* most rows of most frames */
+        memset(rowsum, 0, (size_t)w * sizeof *rowsum);
+        return 0;
+    }
     memset(pad, s[0], (size_t)h);
     memcpy(pad + h, s, (size_t)w);
     memset(pad + h + w, s[w - 1], (size_t)h);
@@ -285,7 +290,7 @@ void lr_bg_row_count(const uint8_t *s, int64_t w, int64_t h, uint8_t *pad, uint1
         for (int64_t d = 1; d <= 2 * h; d++)
             for (int64_t x = 0; x < w; x++)
                 out[x] = (uint16_t)(out[x] + p[x + d]);
-        return;
+        return 1;
     }
     unsigned acc = 0;
     for (int64_t d = 0; d < 2 * h; d++)
@@ -295,18 +300,28 @@ void lr_bg_row_count(const uint8_t *s, int64_t w, int64_t h, uint8_t *pad, uint1
         rowsum[x] = (uint16_t)acc;
         acc -= pad[x];
     }
+    return 1;
 }
 
-void lr_bg_column_sum(const lowrank_background *bg, const uint16_t *rowsum, int64_t y, int64_t h,
-                      uint16_t *restrict out)
+int lr_bg_column_sum(const lowrank_background *bg, const uint16_t *rowsum, const uint8_t *any,
+                     int64_t y, int64_t h, uint16_t *restrict out)
 {
-    int64_t w = bg->width;
-    memcpy(out, rowsum + clamp64(y - h, 0, bg->height - 1) * w, (size_t)w * sizeof *out);
-    for (int64_t d = -h + 1; d <= h; d++) {
-        const uint16_t *restrict add = rowsum + clamp64(y + d, 0, bg->height - 1) * w;
-        for (int64_t x = 0; x < w; x++)
-            out[x] = (uint16_t)(out[x] + add[x]);
+    int64_t w = bg->width, first = 1;
+    for (int64_t d = -h; d <= h; d++) {
+        int64_t yy = clamp64(y + d, 0, bg->height - 1);
+        const uint16_t *restrict add = rowsum + yy * w;
+        if (!any[yy])
+            continue;
+        if (first)
+            memcpy(out, add, (size_t)w * sizeof *out);
+        else
+            for (int64_t x = 0; x < w; x++)
+                out[x] = (uint16_t)(out[x] + add[x]);
+        first = 0;
     }
+    if (first)
+        memset(out, 0, (size_t)w * sizeof *out);
+    return !first;
 }
 
 /* The filtered row y into filtered and the caller's mask.  A pixel is
@@ -332,7 +347,14 @@ static void filter_row(const lowrank_background *bg, bg_scratch *s, int64_t y, i
     }
     unsigned majority = (unsigned)(size * size / 2 + 1);
     const uint16_t *restrict fg = s->count, *restrict sh = s->count2;
-    lr_bg_column_sum(bg, bg->rowsum, y, h, s->count);
+    int any = lr_bg_column_sum(bg, bg->rowsum, bg->rowsum_any, y, h, s->count);
+    if (shadows)
+        any |= lr_bg_column_sum(bg, bg->shadesum, bg->shadesum_any, y, h, s->count2);
+    if (!any) { /* nothing changed around the row */
+        memset(filtered, 0, (size_t)w);
+        memset(mask, 0, (size_t)w);
+        return;
+    }
     if (!shadows) {
         for (int64_t x = 0; x < w; x++)
             filtered[x] = fg[x] >= majority;
@@ -340,7 +362,6 @@ static void filter_row(const lowrank_background *bg, bg_scratch *s, int64_t y, i
             mask[x] = (uint8_t)(0 - filtered[x]);
         return;
     }
-    lr_bg_column_sum(bg, bg->shadesum, y, h, s->count2);
     for (int64_t x = 0; x < w; x++) {
         unsigned changed = (unsigned)fg[x] + sh[x] >= majority, object = fg[x] > 0;
         filtered[x] = (uint8_t)(changed & object);
@@ -359,7 +380,8 @@ int lr_bg_mask_band(void *ctx, int64_t band, int thread)
     lr_bg_band(bg, band, &y0, &y1);
     for (int64_t y = y0; y < y1; y++) {
         filter_row(bg, s, y, shadows);
-        lr_bg_row_count(bg->filtered + y * w, w, h > 1 ? h : 1, s->pad, bg->nearsum + y * w);
+        bg->nearsum_any[y] = (uint8_t)lr_bg_row_count(bg->filtered + y * w, w, h > 1 ? h : 1,
+                                                      s->pad, bg->nearsum + y * w);
     }
     return 0;
 }

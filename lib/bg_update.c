@@ -47,7 +47,7 @@ static int row_limits(lowrank_background *bg, int64_t qy, uint16_t *near, float 
         limit[x] = 0, limited[x] = 1;
     if (py < 0 || py >= bg->height || lo >= hi)
         return 0;
-    lr_bg_column_sum(bg, bg->nearsum, py, h > 1 ? h : 1, near);
+    lr_bg_column_sum(bg, bg->nearsum, bg->nearsum_any, py, h > 1 ? h : 1, near);
     /* locals, restrict, one type a loop: the loops vectorise */
     const uint8_t *restrict shade = bg->shade + py * w - rx, *restrict out = bg->outside + py * w - rx;
     const uint16_t *restrict nr = near - rx;

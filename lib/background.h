@@ -121,9 +121,10 @@ void lr_bg_fit_frame(lowrank_background *bg, const uint8_t *frame, int64_t strid
 
 /* Row y of the image src (a basis column: height rows of width x channels
  * values) at (x + dx, y + dy), x = 0 .. width - 1, bilinear, neighbours
- * clamped to the image, into out. */
+ * clamped to the image, times scale: plus offset into out, or added to out
+ * when accumulate. */
 void lr_bg_shifted_row(const lowrank_background *bg, const float *src, int64_t y, double dx,
-                       double dy, float *out);
+                       double dy, float scale, float offset, int accumulate, float *out);
 
 /* Channel ch of the image l (a basis column) at the model point (sx, sy),
  * bilinear, the neighbours clamped to the image. */

@@ -20,19 +20,23 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo :
 
 /* ------------------------------------------------------------ interpolation */
 
-/* The bilinear interpolation of a row at a shift: rows r0 and r1 of an
- * image of w pixels of c channels, weights wy (r1) and wx (the next column),
- * columns shifted by ix.  Columns whose four neighbours are inside the image
- * take the vectorised loop; the few at either end clamp their neighbours to
- * the image. */
-static void shifted_row(const float *r0, const float *r1, int64_t w, int64_t c, int64_t ix,
-                        float wx, float wy, float *restrict out)
+/* out = offset + scale x the bilinear interpolation of a row at a shift,
+ * or out += that when accumulate: rows r0 and r1 of an image of w pixels of
+ * c channels, weights wy (r1) and wx (the next column), columns shifted by
+ * ix.  Columns whose four neighbours are inside the image take the
+ * vectorised loop; the few at either end clamp their neighbours to the
+ * image.  Inline, so that each call's accumulate is a constant. */
+static inline void shifted_row(const float *r0, const float *r1, int64_t w, int64_t c, int64_t ix,
+                               float wx, float wy, float scale, float offset, int accumulate,
+                               float *restrict out)
 {
-    float a00 = (1 - wx) * (1 - wy), a01 = wx * (1 - wy), a10 = (1 - wx) * wy, a11 = wx * wy;
+    float a00 = scale * (1 - wx) * (1 - wy), a01 = scale * wx * (1 - wy);
+    float a10 = scale * (1 - wx) * wy, a11 = scale * wx * wy;
     int64_t lo = clamp64(-ix, 0, w), hi = clamp64(w - 1 - ix, lo, w);
     const float *s0 = r0 + ix * c, *s1 = r1 + ix * c;
     for (int64_t i = lo * c; i < hi * c; i++)
-        out[i] = a00 * s0[i] + a01 * s0[i + c] + a10 * s1[i] + a11 * s1[i + c];
+        out[i] = (accumulate ? out[i] : offset) + a00 * s0[i] + a01 * s0[i + c] + a10 * s1[i] +
+                 a11 * s1[i + c];
     for (int64_t x = 0; x < w; x++) {
         if (x == lo)
             x = hi;
@@ -40,8 +44,8 @@ static void shifted_row(const float *r0, const float *r1, int64_t w, int64_t c, 
             break;
         int64_t xa = clamp64(x + ix, 0, w - 1) * c, xb = clamp64(x + ix + 1, 0, w - 1) * c;
         for (int64_t ch = 0; ch < c; ch++)
-            out[x * c + ch] =
-                a00 * r0[xa + ch] + a01 * r0[xb + ch] + a10 * r1[xa + ch] + a11 * r1[xb + ch];
+            out[x * c + ch] = (accumulate ? out[x * c + ch] : offset) + a00 * r0[xa + ch] +
+                              a01 * r0[xb + ch] + a10 * r1[xa + ch] + a11 * r1[xb + ch];
     }
 }
 
@@ -60,22 +64,29 @@ static shift_plan plan_shift(const lowrank_background *bg, int64_t y, double dx,
 }
 
 void lr_bg_shifted_row(const lowrank_background *bg, const float *src, int64_t y, double dx,
-                       double dy, float *out)
+                       double dy, float scale, float offset, int accumulate, float *restrict out)
 {
-    int64_t row = bg->width * bg->channels;
+    int64_t row = bg->width * bg->channels, w = bg->width, c = bg->channels;
     shift_plan p = plan_shift(bg, y, dx, dy);
-    if (p.wx == 0 && p.wy == 0 && p.ix == 0) /* the same values, faster */
-        memcpy(out, src + p.y0 * row, (size_t)row * sizeof *out);
+    const float *restrict r0 = src + p.y0 * row, *r1 = src + p.y1 * row;
+    if (p.wx == 0 && p.wy == 0 && p.ix == 0) { /* the row itself, faster */
+        if (accumulate)
+            for (int64_t i = 0; i < row; i++)
+                out[i] += scale * r0[i];
+        else
+            for (int64_t i = 0; i < row; i++)
+                out[i] = offset + scale * r0[i];
+    } else if (accumulate)
+        shifted_row(r0, r1, w, c, p.ix, p.wx, p.wy, scale, 0, 1, out);
     else
-        shifted_row(src + p.y0 * row, src + p.y1 * row, bg->width, bg->channels, p.ix, p.wx,
-                        p.wy, out);
+        shifted_row(r0, r1, w, c, p.ix, p.wx, p.wy, scale, offset, 0, out);
 }
 
 /* ------------------------------------------------------------ classify */
 
 /* The background of image row y into b (width x channels values): the
  * seed's m + U c, or the adaptive model's L c + c0 at the frame's shift. */
-static void background_row(const lowrank_background *bg, int64_t y, float *b, float *tmp)
+static void background_row(const lowrank_background *bg, int64_t y, float *b)
 {
     const bg_model *m = &bg->m;
     int64_t row = bg->width * bg->channels;
@@ -89,15 +100,9 @@ static void background_row(const lowrank_background *bg, int64_t y, float *b, fl
         }
         return;
     }
-    float c0 = (float)m->coef[m->rank];
-    for (int64_t i = 0; i < row; i++)
-        b[i] = c0;
-    for (int64_t a = 0; a < m->rank; a++) {
-        lr_bg_shifted_row(bg, m->basis + a * bg->values, y, m->shift[0], m->shift[1], tmp);
-        float ca = (float)m->coef[a];
-        for (int64_t i = 0; i < row; i++)
-            b[i] += tmp[i] * ca;
-    }
+    for (int64_t a = 0; a < m->rank; a++)
+        lr_bg_shifted_row(bg, m->basis + a * bg->values, y, m->shift[0], m->shift[1],
+                          (float)m->coef[a], (float)m->coef[m->rank], a > 0, b);
 }
 
 /* Each pixel's mean square residual over channels into dist (e2: scratch of
@@ -242,14 +247,14 @@ int lr_bg_classify_band(void *ctx, int64_t band, int thread)
      * neighbours are not compared) */
     float *ring[3] = {s->rows, s->rows + row, s->rows + 2 * row};
     if (neighbours)
-        background_row(bg, y0 > 0 ? y0 - 1 : 0, ring[(y0 + 2) % 3], s->row);
-    background_row(bg, y0, ring[y0 % 3], s->row);
+        background_row(bg, y0 > 0 ? y0 - 1 : 0, ring[(y0 + 2) % 3]);
+    background_row(bg, y0, ring[y0 % 3]);
     for (int64_t y = y0; y < y1; y++) {
         const uint8_t *x = bg->frame + y * bg->stride;
         uint8_t *raw = bg->raw + y * w, *shade = bg->shade + y * w;
         float *b = ring[y % 3], *next = ring[(y + 1) % 3];
         if (neighbours)
-            background_row(bg, y + 1 < bg->height ? y + 1 : y, next, s->row);
+            background_row(bg, y + 1 < bg->height ? y + 1 : y, next);
         row_distances(bg, x, b, s->row, bg->dist + y * w);
         row_decisions(bg, y, bg->dist + y * w, raw, bg->outside + y * w);
         const float *around[3] = {ring[(y + 2) % 3], b, next};
@@ -262,7 +267,7 @@ int lr_bg_classify_band(void *ctx, int64_t band, int thread)
             bg->shadesum_any[y] =
                 (uint8_t)lr_bg_row_count(shade, w, h, s->pad, bg->shadesum + y * w);
         if (!neighbours && y + 1 < y1)
-            background_row(bg, y + 1, next, s->row);
+            background_row(bg, y + 1, next);
     }
     return 0;
 }

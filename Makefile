@@ -346,13 +346,17 @@ check-valgrind: need-check $(SUITE_BINS) $(MPI_CHECK)
 	@$(MAKE) -f $(srcdir)/Makefile --no-print-directory -k -O -j$(VALGRIND_JOBS) $(VALGRIND_RUNS) || \
 	    { echo "FAILED under valgrind: the valgrind-* targets make names above" >&2; exit 1; }
 
+# The tests' light mode (tests/testutil.c): every 7th allocation failure and
+# every 3rd iteration of a loop test; make check runs them all, and
+# check-asan does under LeakSanitizer.
+VALGRIND_ENV = $(TEST_ENV) LOWRANK_TEST_LIGHT=1
 valgrind-%: $(B)/tests/check_%
-	@echo "== valgrind $(notdir $<)"; $(TEST_ENV) CK_FORK=no $(VALGRIND) $<
+	@echo "== valgrind $(notdir $<)"; $(VALGRIND_ENV) CK_FORK=no $(VALGRIND) $<
 
 # check_mpi on two ranks (its own rule: not a Check suite of SUITES)
 valgrind-mpi: $(MPI_CHECK)
 	@echo "== valgrind $(notdir $<), 2 ranks"; \
-	$(TEST_ENV) sh -c '. $(srcdir)/tests/lib.sh && mpi_run -np 2 $(VALGRIND_MPI) '$<
+	$(VALGRIND_ENV) sh -c '. $(srcdir)/tests/lib.sh && mpi_run -np 2 $(VALGRIND_MPI) '$<
 
 # The Check suites (check_threads among them: distinct handles from several
 # threads at once) built with ThreadSanitizer in build-tsan/, in the test

@@ -11,6 +11,13 @@
 #include "lowrank.h"
 #include "random.h" /* test inputs come from the library's own generator */
 
+/* Loop tests: every iteration, or with LOWRANK_TEST_LIGHT in the
+ * environment (`make check-valgrind`) every third, the first included
+ * (testutil.c says why). */
+void light_add_loop_test(TCase *tc, const TTest *t, int start, int end);
+#undef tcase_add_loop_test
+#define tcase_add_loop_test(tc, ttest, s, e) light_add_loop_test((tc), (ttest), (s), (e))
+
 /* Make the n-th allocation from now on (0-based) fail, and every later one
  * succeed; n < 0 turns injection off.  Works through the linker's --wrap of
  * malloc, calloc and realloc, so the library carries no test hook. */
@@ -18,8 +25,9 @@ void inject_alloc_failure(long n);
 /* Allocations seen since the last inject_alloc_failure call. */
 long alloc_count(void);
 
-/* Run call(ctx) with allocation n failing, for n = 0, 1, ... until a run
- * needs fewer than n + 1 allocations and succeeds.  Every run in which an
+/* Run call(ctx) with allocation n failing, for n = 0, 1, ... (every 7th
+ * in the light mode, below) until a run needs fewer than n + 1 allocations
+ * and succeeds.  Every run in which an
  * allocation failed must return LOWRANK_ENOMEM; the call must free whatever
  * it got.  Returns the number of allocation sites exercised.
  * Check itself allocates in every assertion, so call must not assert: it

@@ -52,6 +52,10 @@ class TestProgress(unittest.TestCase):
 
     def test_ctrl_c_cancels_without_a_callback(self):
         a = long_lp_input()
+        # Python's own handler, which the binding relies on: a process started
+        # in the background by a shell without job control inherits SIGINT
+        # ignored, and Python then installs none
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
         result = []
         timer.start()
@@ -60,6 +64,7 @@ class TestProgress(unittest.TestCase):
                 result.append(lowrank.lp(a, **LONG_LP))  # seconds, uncancelled
         finally:
             timer.cancel()
+            signal.signal(signal.SIGINT, previous)
         self.assertEqual(result, [])  # raised from within the call, not after it
 
     def test_background_training_keeps_its_callback(self):

@@ -270,44 +270,50 @@ typedef struct fit_job {
     int64_t ox, oy;
 } fit_job;
 
-/* Gather, chunk of the sample: the frame and the basis at the sample
- * pixels registered by the planned shift: on the grid the basis's values
- * (bilinear), at the edges its values and gradients (cubic). */
-static int gather_chunk(void *ctx, int64_t chunk, int thread)
+/* Gather sample pixel i: the frame and the basis there, registered by the
+ * planned shift: on the grid the basis's values (bilinear), at the edges
+ * its values and gradients (cubic).  at: scratch of 16. */
+static void gather_sample(const fit_job *job, int64_t i, int64_t *at)
 {
-    (void)thread;
-    const fit_job *job = ctx;
     const lowrank_background *bg = job->bg;
     const bg_model *m = &bg->m;
     const taps *t = &job->plan;
     int64_t w = bg->width, h = bg->height, c = bg->channels, k = m->rank, pv = per_value(k);
-    int64_t at[16], from, to;
-    for (int part = 0; part < 2; part++)
-    for (chunk_run(m, part, chunk, &from, &to); from < to; from++) {
-        int64_t i = from;
-        float *g = m->gathered + i * per_pixel(bg, k);
-        int64_t x = m->sample[i] % w, y = m->sample[i] / w, qx = x + job->rx, qy = y + job->ry;
-        if (qx < 0 || qx >= w || qy < 0 || qy >= h) {
-            g[0] = -1;
-            continue;
-        }
-        g[0] = lr_bg_threshold(bg, qy * w + qx);
-        int edge = i >= m->ngrid;
-        place_taps(bg, x, y, edge ? 4 : 2, t, at);
-        for (int64_t ch = 0; ch < c; ch++) {
-            float *v = g + 1 + ch * pv;
-            v[0] = job->frame[y * job->stride + x * c + ch];
-            for (int64_t a = 0; a < k; a++) {
-                const float *l = m->basis + a * bg->values;
-                if (edge) {
-                    cubic_at(t, at, l, ch, v + 1 + 3 * a);
-                } else { /* the coefficients need no gradient */
-                    v[1 + 3 * a] = (float)(t->b[0] * l[at[0] + ch] + t->b[1] * l[at[1] + ch] +
-                                           t->b[2] * l[at[2] + ch] + t->b[3] * l[at[3] + ch]);
-                    v[2 + 3 * a] = v[3 + 3 * a] = 0;
-                }
+    float *g = m->gathered + i * per_pixel(bg, k);
+    int64_t x = m->sample[i] % w, y = m->sample[i] / w, qx = x + job->rx, qy = y + job->ry;
+    if (qx < 0 || qx >= w || qy < 0 || qy >= h) {
+        g[0] = -1;
+        return;
+    }
+    g[0] = lr_bg_threshold(bg, qy * w + qx);
+    int edge = i >= m->ngrid;
+    place_taps(bg, x, y, edge ? 4 : 2, t, at);
+    for (int64_t ch = 0; ch < c; ch++) {
+        float *v = g + 1 + ch * pv;
+        v[0] = job->frame[y * job->stride + x * c + ch];
+        for (int64_t a = 0; a < k; a++) {
+            const float *l = m->basis + a * bg->values;
+            if (edge) {
+                cubic_at(t, at, l, ch, v + 1 + 3 * a);
+            } else { /* the coefficients need no gradient */
+                v[1 + 3 * a] = (float)(t->b[0] * l[at[0] + ch] + t->b[1] * l[at[1] + ch] +
+                                       t->b[2] * l[at[2] + ch] + t->b[3] * l[at[3] + ch]);
+                v[2 + 3 * a] = v[3 + 3 * a] = 0;
             }
         }
+    }
+}
+
+/* Gather, chunk of the sample (a task of the model's threads). */
+static int gather_chunk(void *ctx, int64_t chunk, int thread)
+{
+    (void)thread;
+    const fit_job *job = ctx;
+    int64_t at[16], from, to;
+    for (int part = 0; part < 2; part++) {
+        chunk_run(&job->bg->m, part, chunk, &from, &to);
+        for (int64_t i = from; i < to; i++)
+            gather_sample(job, i, at);
     }
     return 0;
 }
@@ -340,68 +346,76 @@ static double weight(int step, double d2, double t)
     return step == 0 ? 1 : step > COEF_L1_STEPS ? d2 <= t : 1 / sqrt(d2 > delta2 ? d2 : delta2);
 }
 
-/* The weighted normal equations of one step, chunk of the sample, from
- * the coefficients and the shift's change: the grid pixels' for the
- * coefficients (the k + 1 values c and c0: lower triangle of a, right-hand
- * side b), the edge pixels' for the shift's change (the Gauss-Newton step
- * with the coefficients fixed: the 2 x 2 as, bs), and the counts: grid
- * pixels of non-zero weight, grid pixels inside the model, edge pixels
- * inside. */
-static int normal_equations_chunk(void *ctx, int64_t chunk, int thread)
+/* Sample pixel i's terms of the weighted normal equations of one step,
+ * from the coefficients and the shift's change, added to s: the grid
+ * pixels' for the coefficients (the k + 1 values c and c0: lower triangle of
+ * a, right-hand side b), the edge pixels' for the shift's change (the
+ * Gauss-Newton step with the coefficients fixed: the 2 x 2 as, bs), and the
+ * counts: grid pixels of non-zero weight, grid pixels inside the model, edge
+ * pixels inside. */
+static void add_sample(const fit_job *job, int64_t i, const sums *s)
 {
-    (void)thread;
-    const fit_job *job = ctx;
     const lowrank_background *bg = job->bg;
     const bg_model *m = &bg->m;
     const double *c = m->coef, *e = job->e;
     int64_t k = m->rank, ch = bg->channels, pv = per_value(k), q = k + 1;
-    sums s = sums_of(m, chunk);
     double r[3];
+    const float *g = m->gathered + i * per_pixel(bg, k);
+    int edge = i >= m->ngrid;
+    if (g[0] < 0)
+        return;
+    s->count[edge ? 2 : 1] += 1;
+    double d2 = 0;
+    for (int64_t cc = 0; cc < ch; cc++) {
+        const float *v = g + 1 + cc * pv;
+        r[cc] = v[0] - model_at(v, c, k, e);
+        d2 += r[cc] * r[cc];
+    }
+    double wgt = weight(job->step, d2 / (double)ch, g[0]);
+    if (wgt == 0)
+        return;
+    s->count[0] += !edge;
+    for (int64_t cc = 0; cc < ch; cc++) {
+        const float *v = g + 1 + cc * pv;
+        if (edge) { /* the residual, on the gradient of the model */
+            double gx = 0, gy = 0;
+            for (int64_t j = 0; j < k; j++) {
+                gx += c[j] * v[2 + 3 * j];
+                gy += c[j] * v[3 + 3 * j];
+            }
+            s->as[0] += wgt * gx * gx;
+            s->as[2] += wgt * gy * gx;
+            s->as[3] += wgt * gy * gy;
+            s->bs[0] += wgt * r[cc] * gx;
+            s->bs[1] += wgt * r[cc] * gy;
+            continue;
+        }
+        /* the value, on the basis and the constant */
+        s->f[k] = 1;
+        for (int64_t j = 0; j < k; j++)
+            s->f[j] = v[1 + 3 * j] + v[2 + 3 * j] * e[0] + v[3 + 3 * j] * e[1];
+        for (int64_t rr = 0; rr < q; rr++) {
+            s->b[rr] += wgt * v[0] * s->f[rr];
+            for (int64_t t = 0; t <= rr; t++)
+                s->a[rr * q + t] += wgt * s->f[rr] * s->f[t];
+        }
+    }
+}
+
+/* The normal equations of one step, chunk of the sample (a task of the
+ * model's threads), into the chunk's sums. */
+static int normal_equations_chunk(void *ctx, int64_t chunk, int thread)
+{
+    (void)thread;
+    const fit_job *job = ctx;
+    const bg_model *m = &job->bg->m;
+    sums s = sums_of(m, chunk);
     int64_t from, to;
-    memset(s.a, 0, (size_t)chunk_sums(q) * sizeof *s.a);
-    for (int part = 0; part < 2; part++)
-    for (chunk_run(m, part, chunk, &from, &to); from < to; from++) {
-        int64_t i = from;
-        const float *g = m->gathered + i * per_pixel(bg, k);
-        int edge = i >= m->ngrid;
-        if (g[0] < 0)
-            continue;
-        s.count[edge ? 2 : 1] += 1;
-        double d2 = 0;
-        for (int64_t cc = 0; cc < ch; cc++) {
-            const float *v = g + 1 + cc * pv;
-            r[cc] = v[0] - model_at(v, c, k, e);
-            d2 += r[cc] * r[cc];
-        }
-        double wgt = weight(job->step, d2 / (double)ch, g[0]);
-        if (wgt == 0)
-            continue;
-        s.count[0] += !edge;
-        for (int64_t cc = 0; cc < ch; cc++) {
-            const float *v = g + 1 + cc * pv;
-            if (edge) { /* the residual, on the gradient of the model */
-                double gx = 0, gy = 0;
-                for (int64_t j = 0; j < k; j++) {
-                    gx += c[j] * v[2 + 3 * j];
-                    gy += c[j] * v[3 + 3 * j];
-                }
-                s.as[0] += wgt * gx * gx;
-                s.as[2] += wgt * gy * gx;
-                s.as[3] += wgt * gy * gy;
-                s.bs[0] += wgt * r[cc] * gx;
-                s.bs[1] += wgt * r[cc] * gy;
-                continue;
-            }
-            /* the value, on the basis and the constant */
-            s.f[k] = 1;
-            for (int64_t j = 0; j < k; j++)
-                s.f[j] = v[1 + 3 * j] + v[2 + 3 * j] * e[0] + v[3 + 3 * j] * e[1];
-            for (int64_t rr = 0; rr < q; rr++) {
-                s.b[rr] += wgt * v[0] * s.f[rr];
-                for (int64_t t = 0; t <= rr; t++)
-                    s.a[rr * q + t] += wgt * s.f[rr] * s.f[t];
-            }
-        }
+    memset(s.a, 0, (size_t)chunk_sums(m->rank + 1) * sizeof *s.a);
+    for (int part = 0; part < 2; part++) {
+        chunk_run(m, part, chunk, &from, &to);
+        for (int64_t i = from; i < to; i++)
+            add_sample(job, i, &s);
     }
     return 0;
 }

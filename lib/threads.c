@@ -173,18 +173,27 @@ typedef struct worker_arg {
     int thread;
 } worker_arg;
 
-/* Whether generation gen is published: by a pause loop for the first
- * PAUSE_SECONDS of waiting (a job of the same frame follows within
- * microseconds), then by yielding, until `until`. */
-static int await_generation(lr_pool *p, uint32_t seen, double since, double until)
+/* Wait until ready(p, arg), from `since`: by pausing for PAUSE_SECONDS (the
+ * next task or job of a frame comes within microseconds), then by yielding
+ * until SPIN_SECONDS have passed.  Returns whether it is ready. */
+static int spin_until(int (*ready)(lr_pool *, int64_t), lr_pool *p, int64_t arg, double since)
 {
-    while (atomic_load(&p->published) == seen && lr_now() < since + PAUSE_SECONDS)
-        for (int i = 0; i < 64 && atomic_load(&p->published) == seen; i++)
+    while (!ready(p, arg) && lr_now() < since + PAUSE_SECONDS)
+        for (int i = 0; i < 64 && !ready(p, arg); i++)
             lr_cpu_pause();
-    while (atomic_load(&p->published) == seen && lr_now() < until)
+    while (!ready(p, arg) && lr_now() < since + SPIN_SECONDS)
         sched_yield();
-    return atomic_load(&p->published) != seen;
+    return ready(p, arg);
 }
+
+/* A generation other than seen is published. */
+static int published_since(lr_pool *p, int64_t seen)
+{
+    return atomic_load(&p->published) != (uint32_t)seen;
+}
+
+/* Every task of a job of ntasks is finished. */
+static int all_finished(lr_pool *p, int64_t ntasks) { return atomic_load(&p->finished) >= ntasks; }
 
 static void *worker_main(void *arg)
 {
@@ -193,8 +202,7 @@ static void *worker_main(void *arg)
     free(arg);
     uint32_t seen = 0;
     for (;;) {
-        double idle = lr_now();
-        if (!await_generation(p, seen, idle, idle + SPIN_SECONDS)) {
+        if (!spin_until(published_since, p, seen, lr_now())) {
             pthread_mutex_lock(&p->lock);
             while (!p->stop && p->generation == seen)
                 pthread_cond_wait(&p->wake, &p->lock);
@@ -291,14 +299,11 @@ int lr_pool_new(int threads, lr_pool **out)
 
 int lr_pool_threads(const lr_pool *p) { return p ? p->threads : 1; }
 
-/* The workers' last tasks: paused for, yielded for, then slept for. */
+/* The workers' last tasks: spun for, then slept for. */
 static void await_finished(lr_pool *p, int64_t ntasks, double since)
 {
-    while (atomic_load(&p->finished) < ntasks && lr_now() < since + PAUSE_SECONDS)
-        for (int i = 0; i < 64 && atomic_load(&p->finished) < ntasks; i++)
-            lr_cpu_pause();
-    while (atomic_load(&p->finished) < ntasks && lr_now() < since + SPIN_SECONDS)
-        sched_yield();
+    if (spin_until(all_finished, p, ntasks, since))
+        return;
     pthread_mutex_lock(&p->lock);
     atomic_store(&p->caller_sleeping, 1);
     while (atomic_load(&p->finished) < ntasks)
@@ -346,7 +351,7 @@ int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx)
     double start = lr_now();
     work(p, gen, fn, ctx, ntasks, 0);
     double worked = lr_now();
-    if (atomic_load(&p->finished) < ntasks)
+    if (!all_finished(p, ntasks))
         await_finished(p, ntasks, worked);
     int rc = 0;
     if (atomic_load(&p->failed)) {

@@ -198,18 +198,37 @@ static int matches_neighbour(const lowrank_background *bg, int64_t px, const uin
  * in [LOWRANK_OPT_BG_SHADOW_RATIO, 1), whose colour differs from a b by no
  * more than its threshold t scaled by a (the noise of a darker pixel is
  * smaller), is like a shadow: darker, of the same chromaticity (Horprasert
- * et al. 1999; OpenCV's MOG2 makes the same test). */
+ * et al. 1999; OpenCV's MOG2 makes the same test).
+ *
+ * A channel whose background lies within its noise (sqrt t) of full scale
+ * may be clipped: the sensor saw 255 of a brighter true value (sunlit grass
+ * is often 255 in red and green).  A shadow darkens the true value, so such a
+ * channel can stay at 255, and only the others show the shadow.  The ratio a
+ * is then measured on the unclipped channels, and a clipped channel only
+ * has to be no darker than a times its background. */
 static int like_shadow(const lowrank_background *bg, const uint8_t *xv, const float *bv, float t)
 {
-    float xb = xv[0] * bv[0] + xv[1] * bv[1] + xv[2] * bv[2];
-    float bb = bv[0] * bv[0] + bv[1] * bv[1] + bv[2] * bv[2];
+    float full = 255 - sqrtf(t), xb = 0, bb = 0;
+    int clipped[3];
+    for (int ch = 0; ch < 3; ch++) {
+        clipped[ch] = bv[ch] >= full;
+        xb += clipped[ch] ? 0 : xv[ch] * bv[ch];
+        bb += clipped[ch] ? 0 : bv[ch] * bv[ch];
+    }
+    if (!(bb > 0)) /* every channel clipped: the ratio from all of them */
+        for (int ch = 0; ch < 3; ch++)
+            clipped[ch] = 0, xb += xv[ch] * bv[ch], bb += bv[ch] * bv[ch];
     if (!(bb > 0))
         return 0;
-    float a = xb / bb;
+    float a = xb / bb, e2 = 0;
     if (a < (float)bg->set.shadow_ratio || a >= 1)
         return 0;
-    float e0 = xv[0] - a * bv[0], e1 = xv[1] - a * bv[1], e2 = xv[2] - a * bv[2];
-    return (e0 * e0 + e1 * e1 + e2 * e2) * (1.0f / 3) <= a * a * t;
+    for (int ch = 0; ch < 3; ch++) {
+        float e = xv[ch] - a * bv[ch];
+        e = clipped[ch] && e > 0 ? 0 : e;
+        e2 += e * e;
+    }
+    return e2 * (1.0f / 3) <= a * a * t;
 }
 
 /* The changed pixels of row y (raw), one by one (they are few): those that

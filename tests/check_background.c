@@ -643,6 +643,63 @@ START_TEST(cast_shadow)
 }
 END_TEST
 
+/* A scene in full sun: channel 0 (blue) 60-180, channels 1 and 2 at twice
+ * that plus 100, which the sensor clips to 255 over most of the frame.  In
+ * the block shadow the true light is dim times what it was; in the block
+ * dark (if any) channel 1 falls to a third, which no shadow does. */
+static uint8_t *sunlit_frame(const block *shadow, double dim, const block *dark, uint64_t seed)
+{
+    uint8_t *f = malloc(W * H * 3);
+    ck_assert_ptr_nonnull(f);
+    lr_rng r;
+    lr_rng_seed(&r, seed);
+    for (int64_t y = 0; y < H; y++)
+        for (int64_t x = 0; x < W; x++)
+            for (int64_t c = 0; c < 3; c++) {
+                double v = background_value(x, y, c);
+                v = c == 0 ? v : 2 * v + 100;
+                v *= inside(shadow, 1, x, y) ? dim : 1;
+                v /= dark && c == 1 && inside(dark, 1, x, y) ? 3 : 1;
+                v += 2 * (2 * lr_rng_uniform(&r) - 1);
+                f[(y * W + x) * 3 + c] = (uint8_t)lrint(fmin(255, fmax(0, v)));
+            }
+    return f;
+}
+
+/* A shadow on a background whose channels the sensor clipped (sunlit grass
+ * at 255 in red and green): the clipped channels may stay at 255 in the
+ * shadow while the others darken, and the pixel is still a shadow; a patch
+ * that darkens a clipped channel far more than the others is not. */
+START_TEST(shadow_on_clipped_channels)
+{
+    uint8_t *t[NTRAIN];
+    for (int j = 0; j < NTRAIN; j++)
+        t[j] = sunlit_frame(&(block){0}, 1, NULL, 300 + (uint64_t)j);
+    lowrank_opts *o = opts_with(0);
+    ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_BG_SHADOWS, LOWRANK_BG_SHADOWS_MARK));
+    lowrank_background *bg;
+    ck_assert_ok(lowrank_background_new(W, H, 3, o, &bg));
+    ck_assert_ok(lowrank_background_train(bg, (const uint8_t *const *)t, NTRAIN, W * 3));
+    const block shade = {4, 4, 14, 20}, dark = {24, 4, 10, 20};
+    uint8_t *f = sunlit_frame(&shade, 0.75, &dark, 400), mask[W * H];
+    ck_assert_ok(lowrank_background_apply(bg, f, W * 3, mask, W));
+    int clipped = 0;
+    for (int64_t y = 0; y < H; y++)
+        for (int64_t x = 0; x < W; x++) {
+            int want = inside(&shade, 1, x, y) ? 127 : inside(&dark, 1, x, y) ? 255 : 0;
+            clipped += inside(&shade, 1, x, y) && f[(y * W + x) * 3 + 1] == 255;
+            ck_assert_msg(mask[y * W + x] == want, "(%lld, %lld) = %d, not %d", (long long)x,
+                          (long long)y, mask[y * W + x], want);
+        }
+    ck_assert_int_gt(clipped, 50); /* the test is about clipped channels */
+    lowrank_background_free(bg);
+    lowrank_opts_free(o);
+    free(f);
+    for (int j = 0; j < NTRAIN; j++)
+        free(t[j]);
+}
+END_TEST
+
 /* ------------------------------------------------------------ absorption */
 
 /* An object stops and stays.  It is not absorbed at once: with
@@ -919,6 +976,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, rank_follows_a_second_component);
     tcase_add_loop_test(tc, global_shift, 0, 2);
     tcase_add_test(tc, cast_shadow);
+    tcase_add_test(tc, shadow_on_clipped_channels);
     tcase_add_test(tc, stopped_object);
     tcase_add_test(tc, threads_give_the_same_masks);
     tcase_add_loop_test(tc, training_reports_and_cancels, 0, 2);

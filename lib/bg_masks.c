@@ -200,28 +200,31 @@ static int matches_neighbour(const lowrank_background *bg, int64_t px, const uin
  * smaller), is like a shadow: darker, of the same chromaticity (Horprasert
  * et al. 1999; OpenCV's MOG2 makes the same test).
  *
- * A channel whose background lies within its noise (sqrt t) of full scale
- * may be clipped: the sensor saw 255 of a brighter true value (sunlit grass
- * is often 255 in red and green).  A shadow darkens the true value, so such a
- * channel can stay at 255, and only the others show the shadow.  The ratio a
- * is then measured on the unclipped channels, and a clipped channel only
- * has to be no darker than a times its background. */
+ * A channel whose background is within its threshold (sqrt t) of full scale
+ * may be clipped: the sensor gave 255 for a brighter true value (sunlit
+ * grass is 255 in red and green).  A shadow darkens the true value, so such
+ * a channel can stay near 255 while the others darken.  The ratio a is then
+ * measured on the other channels, and a clipped channel only has to be no
+ * darker than a times its background.  When every channel may be clipped, a
+ * shadow darkens by at most the least of their ratios, and that is a. */
 static int like_shadow(const lowrank_background *bg, const uint8_t *xv, const float *bv, float t)
 {
-    float full = 255 - sqrtf(t), xb = 0, bb = 0;
-    int clipped[3];
+    float full = 255 - sqrtf(t), xb = 0, bb = 0, least = FLT_MAX;
+    int clipped[3], unclipped = 0;
     for (int ch = 0; ch < 3; ch++) {
-        clipped[ch] = bv[ch] >= full;
+        clipped[ch] = bv[ch] >= full && bv[ch] > 0;
+        unclipped += !clipped[ch];
         xb += clipped[ch] ? 0 : xv[ch] * bv[ch];
         bb += clipped[ch] ? 0 : bv[ch] * bv[ch];
+        least = clipped[ch] ? fminf(least, xv[ch] / bv[ch]) : least;
     }
-    if (!(bb > 0)) /* every channel clipped: the ratio from all of them */
-        for (int ch = 0; ch < 3; ch++)
-            clipped[ch] = 0, xb += xv[ch] * bv[ch], bb += bv[ch] * bv[ch];
+    float lo = (float)bg->set.shadow_ratio;
+    if (!unclipped)
+        return least >= lo && least < 1;
     if (!(bb > 0))
         return 0;
     float a = xb / bb, e2 = 0;
-    if (a < (float)bg->set.shadow_ratio || a >= 1)
+    if (a < lo || a >= 1)
         return 0;
     for (int ch = 0; ch < 3; ch++) {
         float e = xv[ch] - a * bv[ch];

@@ -643,11 +643,13 @@ START_TEST(cast_shadow)
 }
 END_TEST
 
-/* A scene in full sun: channel 0 (blue) 60-180, channels 1 and 2 at twice
- * that plus 100, which the sensor clips to 255 over most of the frame.  In
- * the block shadow the true light is dim times what it was; in the block
- * dark (if any) channel 1 falls to a third, which no shadow does. */
-static uint8_t *sunlit_frame(const block *shadow, double dim, const block *dark, uint64_t seed)
+/* A scene in full sun: channels 1 and 2 at 220-460, which the sensor clips
+ * to 255 over most of the frame; channel 0 (blue) at 60-180, or with glare
+ * at 246-258, within the threshold of full scale too.  In the block shadow
+ * the true light is dim times what it was; in the block dark (if any)
+ * channel 1 falls to a third, which no shadow does. */
+static uint8_t *sunlit_frame(int glare, const block *shadow, double dim, const block *dark,
+                             uint64_t seed)
 {
     uint8_t *f = malloc(W * H * 3);
     ck_assert_ptr_nonnull(f);
@@ -657,7 +659,7 @@ static uint8_t *sunlit_frame(const block *shadow, double dim, const block *dark,
         for (int64_t x = 0; x < W; x++)
             for (int64_t c = 0; c < 3; c++) {
                 double v = background_value(x, y, c);
-                v = c == 0 ? v : 2 * v + 100;
+                v = c > 0 ? 2 * v + 100 : glare ? 0.1 * v + 240 : v;
                 v *= inside(shadow, 1, x, y) ? dim : 1;
                 v /= dark && c == 1 && inside(dark, 1, x, y) ? 3 : 1;
                 v += 2 * (2 * lr_rng_uniform(&r) - 1);
@@ -669,19 +671,20 @@ static uint8_t *sunlit_frame(const block *shadow, double dim, const block *dark,
 /* A shadow on a background whose channels the sensor clipped (sunlit grass
  * at 255 in red and green): the clipped channels may stay at 255 in the
  * shadow while the others darken, and the pixel is still a shadow; a patch
- * that darkens a clipped channel far more than the others is not. */
+ * that darkens a clipped channel far more than the others is not.  With
+ * glare every channel may be clipped, and the darkest gives the ratio. */
 START_TEST(shadow_on_clipped_channels)
 {
     uint8_t *t[NTRAIN];
     for (int j = 0; j < NTRAIN; j++)
-        t[j] = sunlit_frame(&(block){0}, 1, NULL, 300 + (uint64_t)j);
+        t[j] = sunlit_frame(_i, &(block){0}, 1, NULL, 300 + (uint64_t)j);
     lowrank_opts *o = opts_with(0);
     ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_BG_SHADOWS, LOWRANK_BG_SHADOWS_MARK));
     lowrank_background *bg;
     ck_assert_ok(lowrank_background_new(W, H, 3, o, &bg));
     ck_assert_ok(lowrank_background_train(bg, (const uint8_t *const *)t, NTRAIN, W * 3));
     const block shade = {4, 4, 14, 20}, dark = {24, 4, 10, 20};
-    uint8_t *f = sunlit_frame(&shade, 0.75, &dark, 400), mask[W * H];
+    uint8_t *f = sunlit_frame(_i, &shade, 0.75, &dark, 400), mask[W * H];
     ck_assert_ok(lowrank_background_apply(bg, f, W * 3, mask, W));
     int clipped = 0;
     for (int64_t y = 0; y < H; y++)
@@ -976,7 +979,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, rank_follows_a_second_component);
     tcase_add_loop_test(tc, global_shift, 0, 2);
     tcase_add_test(tc, cast_shadow);
-    tcase_add_test(tc, shadow_on_clipped_channels);
+    tcase_add_loop_test(tc, shadow_on_clipped_channels, 0, 2);
     tcase_add_test(tc, stopped_object);
     tcase_add_test(tc, threads_give_the_same_masks);
     tcase_add_loop_test(tc, training_reports_and_cancels, 0, 2);

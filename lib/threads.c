@@ -49,6 +49,15 @@
  * stall it is SOLO_SECONDS again. */
 #define SOLO_SECONDS_MOST 1.0
 
+/* A worker that is running takes its first task of a job within
+ * microseconds, one that slept within tens.  When the caller ran every task
+ * of a job that took longer than ABSENT_SECONDS, no worker had a core: the
+ * pool goes solo as after a stall.  Without this, a worker that another
+ * process keeps off its core for milliseconds at a time costs more than it
+ * helps: the caller runs the worker's share meanwhile, and those rows move
+ * between the cores' caches whenever the worker comes back. */
+#define ABSENT_SECONDS 1e-4
+
 /* Threads yield for up to this long waiting for the next job, or for the
  * last task of one, before they sleep: a video's frames follow each other
  * within a millisecond and the phases of one frame within microseconds,
@@ -146,12 +155,14 @@ static int64_t claim_in(lr_pool *p, int i, uint32_t gen, int64_t ntasks)
 }
 
 /* Claim and run tasks of generation gen until none is left: thread's own
- * share first, then the others'. */
-static void work(lr_pool *p, uint32_t gen, lr_task_fn fn, void *ctx, int64_t ntasks, int thread)
+ * share first, then the others'.  Returns the number it ran. */
+static int64_t work(lr_pool *p, uint32_t gen, lr_task_fn fn, void *ctx, int64_t ntasks,
+                    int thread)
 {
+    int64_t ran = 0;
     for (int j = 0; j < p->threads; j++) {
         int i = (thread + j) % p->threads;
-        for (int64_t task; (task = claim_in(p, i, gen, ntasks)) >= 0;) {
+        for (int64_t task; (task = claim_in(p, i, gen, ntasks)) >= 0; ran++) {
             int rc = fn(ctx, task, thread);
             if (rc != 0)
                 record_failure(p, task, rc);
@@ -166,6 +177,7 @@ static void work(lr_pool *p, uint32_t gen, lr_task_fn fn, void *ctx, int64_t nta
             }
         }
     }
+    return ran;
 }
 
 typedef struct worker_arg {
@@ -313,11 +325,13 @@ static void await_finished(lr_pool *p, int64_t ntasks, double since)
 }
 
 /* After a job that started at start, whose caller ran out of tasks at
- * worked and saw the last one finished at end: go solo on a stall. */
-static void note_stall(lr_pool *p, double start, double worked, double end)
+ * worked having run all of them or not (alone), and saw the last one
+ * finished at end: go solo on a stall or on absent workers. */
+static void note_workers(lr_pool *p, double start, double worked, int alone, double end)
 {
     double waited = end - worked;
-    if (waited > STALL_SECONDS && waited > STALL_SHARE * (end - start)) {
+    if ((waited > STALL_SECONDS && waited > STALL_SHARE * (end - start)) ||
+        (alone && end - start > ABSENT_SECONDS)) {
         int clean = end > p->solo_until + SOLO_SECONDS_MOST; /* since the last stall */
         p->solo_next = clean ? SOLO_SECONDS : fmin(2 * p->solo_next, SOLO_SECONDS_MOST);
         p->solo_until = end + p->solo_next;
@@ -349,7 +363,7 @@ int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx)
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
     double start = lr_now();
-    work(p, gen, fn, ctx, ntasks, 0);
+    int alone = work(p, gen, fn, ctx, ntasks, 0) == ntasks;
     double worked = lr_now();
     if (!all_finished(p, ntasks))
         await_finished(p, ntasks, worked);
@@ -359,7 +373,7 @@ int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx)
         rc = p->fail_rc;
         pthread_mutex_unlock(&p->lock);
     }
-    note_stall(p, start, worked, lr_now());
+    note_workers(p, start, worked, alone, lr_now());
     if (rc != 0)
         lr_fail(rc, "%s", p->fail_message);
     return rc;

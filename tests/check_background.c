@@ -495,10 +495,10 @@ static double wavy(double x, double y, int64_t c)
            15 * sin(0.31 * x * (1 + 0.01 * y) + 2.0 * (double)c);
 }
 
-/* A 3-channel frame of the wavy background seen by a camera shifted by
- * (dx, dy) (pixel (x, y) shows the scene at (x - dx, y - dy)), noise of up
- * to 2 grey levels, the blocks drawn over it in frame coordinates. */
-static uint8_t *shifted_frame(double dx, double dy, const block *b, int nb, uint64_t seed)
+/* A W x H 3-channel frame of value(x, y, c, arg) plus uniform noise of up
+ * to 2 grey levels, clamped to 0-255. */
+static uint8_t *noisy_frame(double (*value)(int64_t, int64_t, int64_t, const void *),
+                            const void *arg, uint64_t seed)
 {
     uint8_t *f = malloc(W * H * 3);
     ck_assert_ptr_nonnull(f);
@@ -507,11 +507,29 @@ static uint8_t *shifted_frame(double dx, double dy, const block *b, int nb, uint
     for (int64_t y = 0; y < H; y++)
         for (int64_t x = 0; x < W; x++)
             for (int64_t c = 0; c < 3; c++) {
-                double v = inside(b, nb, x, y) ? 240
-                                               : wavy((double)x - dx, (double)y - dy, c) +
-                                                     2 * (2 * lr_rng_uniform(&r) - 1);
+                double v = value(x, y, c, arg) + 2 * (2 * lr_rng_uniform(&r) - 1);
                 f[(y * W + x) * 3 + c] = (uint8_t)lrint(fmin(255, fmax(0, v)));
             }
+    return f;
+}
+
+static double shifted_value(int64_t x, int64_t y, int64_t c, const void *arg)
+{
+    const double *d = arg;
+    return wavy((double)x - d[0], (double)y - d[1], c);
+}
+
+/* A 3-channel frame of the wavy background seen by a camera shifted by
+ * (dx, dy) (pixel (x, y) shows the scene at (x - dx, y - dy)), noise of up
+ * to 2 grey levels, the blocks drawn over it in frame coordinates. */
+static uint8_t *shifted_frame(double dx, double dy, const block *b, int nb, uint64_t seed)
+{
+    const double d[2] = {dx, dy};
+    uint8_t *f = noisy_frame(shifted_value, d, seed);
+    for (int64_t y = 0; y < H; y++)
+        for (int64_t x = 0; x < W; x++)
+            if (inside(b, nb, x, y))
+                memset(f + (y * W + x) * 3, 240, 3);
     return f;
 }
 
@@ -648,24 +666,19 @@ END_TEST
  * at 246-258, within the threshold of full scale too.  In the block shadow
  * the true light is dim times what it was; in the block dark (if any)
  * channel 1 falls to a third, which no shadow does. */
-static uint8_t *sunlit_frame(int glare, const block *shadow, double dim, const block *dark,
-                             uint64_t seed)
+typedef struct sunlit {
+    int glare;
+    block shadow, dark;
+    double dim;
+} sunlit;
+
+static double sunlit_value(int64_t x, int64_t y, int64_t c, const void *arg)
 {
-    uint8_t *f = malloc(W * H * 3);
-    ck_assert_ptr_nonnull(f);
-    lr_rng r;
-    lr_rng_seed(&r, seed);
-    for (int64_t y = 0; y < H; y++)
-        for (int64_t x = 0; x < W; x++)
-            for (int64_t c = 0; c < 3; c++) {
-                double v = background_value(x, y, c);
-                v = c > 0 ? 2 * v + 100 : glare ? 0.1 * v + 240 : v;
-                v *= inside(shadow, 1, x, y) ? dim : 1;
-                v /= dark && c == 1 && inside(dark, 1, x, y) ? 3 : 1;
-                v += 2 * (2 * lr_rng_uniform(&r) - 1);
-                f[(y * W + x) * 3 + c] = (uint8_t)lrint(fmin(255, fmax(0, v)));
-            }
-    return f;
+    const sunlit *sun = arg;
+    double v = background_value(x, y, c);
+    v = c > 0 ? 2 * v + 100 : sun->glare ? 0.1 * v + 240 : v;
+    v *= inside(&sun->shadow, 1, x, y) ? sun->dim : 1;
+    return v / (c == 1 && inside(&sun->dark, 1, x, y) ? 3 : 1);
 }
 
 /* A shadow on a background whose channels the sensor clipped (sunlit grass
@@ -677,14 +690,14 @@ START_TEST(shadow_on_clipped_channels)
 {
     uint8_t *t[NTRAIN];
     for (int j = 0; j < NTRAIN; j++)
-        t[j] = sunlit_frame(_i, &(block){0}, 1, NULL, 300 + (uint64_t)j);
+        t[j] = noisy_frame(sunlit_value, &(sunlit){.glare = _i}, 300 + (uint64_t)j);
     lowrank_opts *o = opts_with(0);
     ck_assert_ok(lowrank_opts_set_int(o, LOWRANK_OPT_BG_SHADOWS, LOWRANK_BG_SHADOWS_MARK));
     lowrank_background *bg;
     ck_assert_ok(lowrank_background_new(W, H, 3, o, &bg));
     ck_assert_ok(lowrank_background_train(bg, (const uint8_t *const *)t, NTRAIN, W * 3));
     const block shade = {4, 4, 14, 20}, dark = {24, 4, 10, 20};
-    uint8_t *f = sunlit_frame(_i, &shade, 0.75, &dark, 400), mask[W * H];
+    uint8_t *f = noisy_frame(sunlit_value, &(sunlit){_i, shade, dark, 0.75}, 400), mask[W * H];
     ck_assert_ok(lowrank_background_apply(bg, f, W * 3, mask, W));
     int clipped = 0;
     for (int64_t y = 0; y < H; y++)

@@ -40,9 +40,9 @@
 
 /* Bands per thread: enough that a thread the system delays costs little,
  * and that the changed pixels (the costly ones), which gather where the
- * objects are, spread over the threads (4: two threads 1.24-1.62 times one
- * on highway, against 1.54-1.71 with 8 and 1.66 with 16, which was slower
- * on pedestrians). */
+ * objects are, spread over the threads.  Two threads against one on
+ * highway, median of interleaved rounds: 1.24-1.40 with 4, 1.54-1.71 with
+ * 8, 1.66 with 16 (which was slower on pedestrians, 1.56 against 1.76). */
 #define BANDS_PER_THREAD 8
 /* No band is thinner than this many rows. */
 #define MIN_BAND_ROWS 4

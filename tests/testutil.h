@@ -26,10 +26,10 @@ void inject_alloc_failure(long n);
 long alloc_count(void);
 
 /* Run call(ctx) with allocation n failing, for n = 0, 1, ... (every 7th
- * in the light mode, below) until a run needs fewer than n + 1 allocations
- * and succeeds.  Every run in which an
- * allocation failed must return LOWRANK_ENOMEM; the call must free whatever
- * it got.  Returns the number of allocation sites exercised.
+ * in the light mode, above) until a run needs fewer than n + 1 allocations
+ * and succeeds.  Every run in which an allocation failed must return
+ * LOWRANK_ENOMEM; the call must free whatever it got.  Returns the number of
+ * allocations the successful run made, the same in either mode.
  * Check itself allocates in every assertion, so call must not assert: it
  * reports a broken invariant by returning OUTPUT_BROKEN (see output_status). */
 long check_alloc_failures(int (*call)(void *ctx), void *ctx);

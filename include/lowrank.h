@@ -1294,25 +1294,30 @@ LOWRANK_API int lowrank_factors_bias_shift(const lowrank_factors *f, const lowra
 /* lowrank_allocate_ranks: ranks for count layers, weights[i] (n_i x d_i)
  * with inputs[i] (dim n_i; inputs NULL, or an entry NULL, for the plain SVD,
  * C = I), that minimise the summed predicted error
- *     E = sum_i e_i(k_i),  e_i(k) = relative output error of layer i at
- *                                   rank k, squared (lowrank_svd_data's)
+ *     E = sum_i a_i e_i(k_i),  e_i(k) = relative output error of layer i at
+ *                                       rank k, squared (lowrank_svd_data's)
  * under a budget of stored numbers: sum_i s_i(k_i) <= budget sum_i n_i d_i,
  * where s_i(k) = k (n_i + d_i) for the factors, or n_i d_i for a layer kept
  * whole, which ranks[i] = min(n_i, d_i) means (it is chosen over ranks
  * whose factors would store as much).  Biases are not counted.  e_i comes
  * from layer i's whole whitened spectrum (lowrank_svd_data's routes, exact).
+ * a_i = importance[i] (count entries, finite, >= 0, not all 0; NULL: all 1)
+ * is what a unit of layer i's squared relative error costs the net: e.g.
+ * the loss a probe measures on calibration data, divided by e_i
+ * (docs/compress.md, section 4).
  *
  * The rule: every layer starts at rank 1; the steps of every layer (to a
  * higher rank, or to kept whole) are taken along the lower convex hull of
- * its (s_i, e_i) curve, all layers' hull segments in decreasing order of
- * error removed per stored number, while they fit.  That allocation is
+ * its (s_i, a_i e_i) curve, all layers' hull segments in decreasing order
+ * of error removed per stored number, while they fit.  That allocation is
  * optimal for the numbers it stores (it minimises E + lambda sum_i s_i for
  * the ratio lambda of the last step: Everett 1963), and its E is within the
  * error of the first segment that did not fit of the optimum for the budget
  * (Lagrangian duality).  The budget left, less than that segment, is then
- * filled by the single steps that fit, best ratio first.  With budget = 0, LOWRANK_OPT_TOLERANCE = tau chooses
- * instead the fewest numbers (by the same order of steps) whose predicted
- * root mean square relative output error, sqrt(E / count), is at most tau.
+ * filled by the single steps that fit, best ratio first.  With budget = 0,
+ * LOWRANK_OPT_TOLERANCE = tau chooses instead the fewest numbers (by the
+ * same order of steps) whose predicted root mean square relative output
+ * error, sqrt(E / sum_i a_i), is at most tau.
  *
  * ranks (count entries) gets the ranks; errors (count entries, may be NULL)
  * the predicted relative output errors sqrt(e_i(k_i)).  Options:
@@ -1321,10 +1326,12 @@ LOWRANK_API int lowrank_factors_bias_shift(const lowrank_factors *f, const lowra
  * Errors: LOWRANK_EINVAL (weights, a weight, ranks NULL), LOWRANK_ESIZE
  * (count < 1, an inputs' dim is not n_i), LOWRANK_ERANGE (budget outside
  * [0, 1] or NaN, below the share of rank 1 everywhere; budget 0 with a zero
- * tolerance), LOWRANK_EDEGENERATE (inputs with no rows), LOWRANK_ENONFINITE,
+ * tolerance; an importance negative, NaN or infinite, or all 0),
+ * LOWRANK_EDEGENERATE (inputs with no rows), LOWRANK_ENONFINITE,
  * LOWRANK_EOVERFLOW, LOWRANK_ENOMEM, LOWRANK_ENOCONV, LOWRANK_ECANCELED. */
 LOWRANK_API int lowrank_allocate_ranks(int64_t count, const lowrank_matrix *const *weights,
-                                       const lowrank_stats *const *inputs, double budget,
+                                       const lowrank_stats *const *inputs,
+                                       const double *importance, double budget,
                                        const lowrank_opts *opts, int64_t *ranks, double *errors);
 
 /* ------------------------------------------------------------------------

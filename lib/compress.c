@@ -463,10 +463,14 @@ int lowrank_factors_bias_shift(const lowrank_factors *f, const lowrank_matrix *w
 
 /* One layer's curve: points j = 1 .. K (K = min(n, d)) of stored numbers
  * cost[j] and predicted error err[j] (relative, squared), K meaning the
- * layer kept whole; at is the current point. */
+ * layer kept whole; at is the current point.  The allocation weighs err by
+ * the layer's importance.  Scaling a curve's errors leaves its lower convex
+ * hull the same (for importance 0, every segment is worth nothing): only the
+ * gains of steps are weighed. */
 typedef struct curve {
     int64_t K, at;
     double *cost, *err; /* indexed 1 .. K */
+    double importance;
 } curve;
 
 /* A segment of a layer's lower convex hull, from point `from` to `to`. */
@@ -543,7 +547,8 @@ static int64_t hull_segments(const curve *cv, int64_t layer, int64_t start, int6
     for (int64_t t = 0; t + 1 < top; t++) {
         int64_t a = stack[t], b = stack[t + 1];
         segs[count++] = (segment){layer, a, b,
-                                  (cv->err[a] - cv->err[b]) / (cv->cost[b] - cv->cost[a])};
+                                  cv->importance * (cv->err[a] - cv->err[b]) /
+                                      (cv->cost[b] - cv->cost[a])};
     }
     return count;
 }
@@ -578,7 +583,8 @@ static void fill_steps(curve *cv, int64_t count, double *left)
             int64_t j = cv[i].at;
             if (j >= cv[i].K)
                 continue;
-            double dc = cv[i].cost[j + 1] - cv[i].cost[j], de = cv[i].err[j] - cv[i].err[j + 1];
+            double dc = cv[i].cost[j + 1] - cv[i].cost[j];
+            double de = cv[i].importance * (cv[i].err[j] - cv[i].err[j + 1]);
             double ratio = dc > 0 ? de / dc : INFINITY;
             if (dc <= *left && de > 0 && ratio > best_ratio) {
                 best = i;
@@ -613,26 +619,41 @@ static void spend_budget(curve *cv, int64_t count, const segment *segs, int64_t 
     fill_steps(cv, count, &left);
 }
 
-/* Take the segments in order, rank by rank, until the summed error is at
- * most target. */
+/* Take the segments in order, rank by rank, until the weighted summed
+ * error is at most target. */
 static void meet_target(curve *cv, int64_t count, const segment *segs, int64_t nsegs,
                         double target)
 {
     double error = 0;
     for (int64_t i = 0; i < count; i++)
-        error += cv[i].err[cv[i].at];
+        error += cv[i].importance * cv[i].err[cv[i].at];
     for (int64_t s = 0; s < nsegs && error > target; s++) {
         curve *c = &cv[segs[s].layer];
         for (int64_t j = segs[s].from; j < segs[s].to && error > target; j++) {
-            error += c->err[j + 1] - c->err[j];
+            error += c->importance * (c->err[j + 1] - c->err[j]);
             c->at = j + 1;
         }
     }
 }
 
+/* Importances finite, >= 0 and not all 0 (NULL: all 1). */
+static int check_importance(int64_t count, const double *importance)
+{
+    double sum = 0;
+    for (int64_t i = 0; importance && i < count; i++) {
+        if (!(importance[i] >= 0 && importance[i] < INFINITY))
+            return lr_fail(LOWRANK_ERANGE, "importance[%lld] = %g must be finite and >= 0",
+                           (long long)i, importance[i]);
+        sum += importance[i];
+    }
+    if (importance && sum == 0)
+        return lr_fail(LOWRANK_ERANGE, "every importance is 0");
+    return LOWRANK_OK;
+}
+
 static int check_allocate(int64_t count, const lowrank_matrix *const *weights,
-                          const lowrank_stats *const *inputs, double budget,
-                          const lowrank_opts *opts, const int64_t *ranks)
+                          const lowrank_stats *const *inputs, const double *importance,
+                          double budget, const lowrank_opts *opts, const int64_t *ranks)
 {
     if (!weights || !ranks)
         return lr_fail(LOWRANK_EINVAL, "%s is NULL", !weights ? "weights" : "ranks");
@@ -658,18 +679,19 @@ static int check_allocate(int64_t count, const lowrank_matrix *const *weights,
         if (rc != LOWRANK_OK)
             return rc;
     }
-    return LOWRANK_OK;
+    return check_importance(count, importance);
 }
 
 /* The allocation itself, on the layers' curves. */
 static int allocate(curve *cv, int64_t count, double budget, double tol, double total_numbers)
 {
     int64_t nsegs = 0, most = 0;
-    double start_cost = 0;
+    double start_cost = 0, total_importance = 0;
     for (int64_t i = 0; i < count; i++) {
         cv[i].at = cheapest(&cv[i]);
         start_cost += cv[i].cost[cv[i].at];
         most += cv[i].K;
+        total_importance += cv[i].importance;
     }
     if (budget > 0 && start_cost > budget * total_numbers)
         return lr_fail(LOWRANK_ERANGE,
@@ -688,17 +710,18 @@ static int allocate(curve *cv, int64_t count, double budget, double tol, double 
     if (budget > 0)
         spend_budget(cv, count, segs, nsegs, budget * total_numbers);
     else
-        meet_target(cv, count, segs, nsegs, tol * tol * (double)count);
+        meet_target(cv, count, segs, nsegs, tol * tol * total_importance);
     free(segs);
     free(stack);
     return LOWRANK_OK;
 }
 
 int lowrank_allocate_ranks(int64_t count, const lowrank_matrix *const *weights,
-                           const lowrank_stats *const *inputs, double budget,
-                           const lowrank_opts *opts, int64_t *ranks, double *errors)
+                           const lowrank_stats *const *inputs, const double *importance,
+                           double budget, const lowrank_opts *opts, int64_t *ranks,
+                           double *errors)
 {
-    int rc = check_allocate(count, weights, inputs, budget, opts, ranks);
+    int rc = check_allocate(count, weights, inputs, importance, budget, opts, ranks);
     if (rc != LOWRANK_OK)
         return rc;
     curve *cv = lr_calloc((size_t)count, sizeof *cv);
@@ -710,6 +733,7 @@ int lowrank_allocate_ranks(int64_t count, const lowrank_matrix *const *weights,
     for (int64_t i = 0; rc == LOWRANK_OK && i < count; i++) {
         double lo = (double)i / (double)count, hi = (double)(i + 1) / (double)count;
         rc = layer_curve(weights[i], inputs ? inputs[i] : NULL, alpha, &pr, lo, hi, &cv[i]);
+        cv[i].importance = importance ? importance[i] : 1;
         total_numbers += (double)weights[i]->rows * (double)weights[i]->cols;
     }
     if (rc == LOWRANK_OK)

@@ -775,13 +775,102 @@ END_TEST
 /* Three 20 x 20 layers: every step below rank 10 costs 40 numbers, and
  * ranks 10 to 20 cost the whole layer (400), so every step of the curves
  * below costs the same 40 (rank 9 to whole included).  With decreasing
- * gains, the greedy allocation is then exactly optimal for every budget:
- * compared with an exhaustive search over the 10^3 allocations. */
+ * gains (also when each layer's are weighed by an importance), the greedy
+ * allocation is then exactly optimal for every budget: compared with an
+ * exhaustive search over the 10^3 allocations. */
+typedef struct equal_steps {
+    double err[3][21]; /* squared relative errors at ranks 1 .. 20 */
+    double a[3];       /* importances */
+} equal_steps;
+
+/* Numbers stored and weighted error of ranks r (10: the whole layer). */
+static double steps_cost(const int r[3])
+{
+    double cost = 0;
+    for (int l = 0; l < 3; l++)
+        cost += r[l] >= 10 ? 400 : 40 * r[l];
+    return cost;
+}
+
+static double steps_error(const equal_steps *eq, const int r[3])
+{
+    double e = 0;
+    for (int l = 0; l < 3; l++)
+        e += r[l] >= 10 ? 0 : eq->a[l] * eq->err[l][r[l]];
+    return e;
+}
+
+/* By exhaustive search: the least weighted error within cost_limit, or
+ * (error_limit >= 0) the least cost with a weighted error <= error_limit. */
+static double steps_best(const equal_steps *eq, double cost_limit, double error_limit)
+{
+    double best = INFINITY;
+    for (int a = 1; a <= 10; a++)
+        for (int c = 1; c <= 10; c++)
+            for (int d = 1; d <= 10; d++) {
+                int r[3] = {a, c, d};
+                double cost = steps_cost(r), e = steps_error(eq, r);
+                if (error_limit < 0 && cost <= cost_limit + 1e-9 && e < best)
+                    best = e;
+                if (error_limit >= 0 && e <= error_limit && cost < best)
+                    best = cost;
+            }
+    return best;
+}
+
+/* The allocations for several budgets, and for a tolerance, against the
+ * exhaustive search. */
+static void check_equal_steps(lowrank_matrix **w, lowrank_stats **s, const equal_steps *eq,
+                              const double *importance)
+{
+    const double budgets[] = {0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0};
+    double previous = INFINITY;
+    int64_t ranks[3];
+    double errors[3];
+    for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
+        ck_assert_ok(lowrank_allocate_ranks(3, (const lowrank_matrix *const *)w,
+                                            (const lowrank_stats *const *)s, importance,
+                                            budgets[b], NULL, ranks, errors));
+        int r[3];
+        for (int l = 0; l < 3; l++) {
+            int64_t k = ranks[l];
+            ck_assert_msg(k >= 1 && k <= 20, "rank %lld", (long long)k);
+            ck_assert_double_eq_tol(errors[l] * errors[l], k == 20 ? 0 : eq->err[l][k], 1e-10);
+            r[l] = k >= 10 ? 10 : (int)k;
+        }
+        ck_assert_msg(steps_cost(r) <= budgets[b] * 1200 + 1e-9, "stored %g over the budget",
+                      steps_cost(r));
+        double total = steps_error(eq, r), best = steps_best(eq, budgets[b] * 1200, -1);
+        ck_assert_msg(total <= best + 1e-12, "budget %g: error %.10g, optimum %.10g", budgets[b],
+                      total, best);
+        ck_assert(total <= previous);
+        previous = total;
+    }
+    /* by error: the fewest numbers with a weighted root mean square error
+     * <= 0.2 */
+    lowrank_opts *o;
+    ck_assert_ok(lowrank_opts_new(&o));
+    ck_assert_ok(lowrank_opts_set_double(o, LOWRANK_OPT_TOLERANCE, 0.2));
+    ck_assert_ok(lowrank_allocate_ranks(3, (const lowrank_matrix *const *)w,
+                                        (const lowrank_stats *const *)s, importance, 0, o, ranks,
+                                        errors));
+    int r[3];
+    double e = 0, sum_a = eq->a[0] + eq->a[1] + eq->a[2];
+    for (int l = 0; l < 3; l++) {
+        e += eq->a[l] * errors[l] * errors[l];
+        r[l] = ranks[l] >= 10 ? 10 : (int)ranks[l];
+    }
+    ck_assert_msg(sqrt(e / sum_a) <= 0.2, "rms error %g", sqrt(e / sum_a));
+    double cheapest = steps_best(eq, 0, 0.04 * sum_a);
+    ck_assert_msg(steps_cost(r) <= cheapest, "stored %g, %g suffice", steps_cost(r), cheapest);
+    lowrank_opts_free(o);
+}
+
 START_TEST(allocation_is_optimal_on_equal_steps)
 {
     lowrank_matrix *w[3], *x[3];
     lowrank_stats *s[3];
-    double err[3][21];
+    equal_steps eq;
     for (int l = 0; l < 3; l++) {
         w[l] = weights_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 20, 20, 150 + l);
         for (int64_t i = 0; i < 20; i++) /* spectra decaying at three rates */
@@ -795,75 +884,17 @@ START_TEST(allocation_is_optimal_on_equal_steps)
         for (int k = 1; k <= 20; k++) { /* the errors, from lowrank_svd_data */
             lowrank_factors *f;
             ck_assert_ok(lowrank_svd_data(w[l], s[l], k, NULL, &f));
-            ck_assert_ok(lowrank_factors_error(f, &err[l][k]));
-            err[l][k] *= err[l][k];
+            ck_assert_ok(lowrank_factors_error(f, &eq.err[l][k]));
+            eq.err[l][k] *= eq.err[l][k];
             lowrank_factors_free(f);
         }
     }
-    const double budgets[] = {0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0};
-    double previous = INFINITY;
-    for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
-        int64_t ranks[3];
-        double errors[3], total = 0, stored = 0;
-        ck_assert_ok(lowrank_allocate_ranks(3, (const lowrank_matrix *const *)w,
-                                            (const lowrank_stats *const *)s, budgets[b], NULL,
-                                            ranks, errors));
-        for (int l = 0; l < 3; l++) {
-            int64_t k = ranks[l];
-            ck_assert_msg(k >= 1 && k <= 20, "rank %lld", (long long)k);
-            ck_assert_double_eq_tol(errors[l] * errors[l], k == 20 ? 0 : err[l][k], 1e-10);
-            total += k == 20 ? 0 : err[l][k];
-            stored += k >= 10 ? 400 : 40 * (double)k;
-        }
-        ck_assert_msg(stored <= budgets[b] * 1200 + 1e-9, "stored %g over the budget", stored);
-        double best = INFINITY;
-        for (int a = 1; a <= 10; a++) /* 10 stands for the whole layer */
-            for (int c = 1; c <= 10; c++)
-                for (int d = 1; d <= 10; d++) {
-                    int r[3] = {a, c, d};
-                    double cost = 0, e = 0;
-                    for (int l = 0; l < 3; l++) {
-                        cost += r[l] == 10 ? 400 : 40 * r[l];
-                        e += r[l] == 10 ? 0 : err[l][r[l]];
-                    }
-                    if (cost <= budgets[b] * 1200 + 1e-9 && e < best)
-                        best = e;
-                }
-        ck_assert_msg(total <= best + 1e-12, "budget %g: error %.10g, optimum %.10g", budgets[b],
-                      total, best);
-        ck_assert(total <= previous);
-        previous = total;
+    /* no importance; three weighings, one of which ignores a layer */
+    const double weighings[][3] = {{1, 1, 1}, {0.2, 1, 5}, {30, 1, 0.01}, {0, 1, 3}};
+    for (size_t i = 0; i < sizeof weighings / sizeof weighings[0]; i++) {
+        memcpy(eq.a, weighings[i], sizeof eq.a);
+        check_equal_steps(w, s, &eq, i == 0 ? NULL : weighings[i]);
     }
-    /* by error: the fewest numbers with a root mean square error <= 0.2 */
-    lowrank_opts *o;
-    ck_assert_ok(lowrank_opts_new(&o));
-    ck_assert_ok(lowrank_opts_set_double(o, LOWRANK_OPT_TOLERANCE, 0.2));
-    int64_t ranks[3];
-    double errors[3];
-    ck_assert_ok(lowrank_allocate_ranks(3, (const lowrank_matrix *const *)w,
-                                        (const lowrank_stats *const *)s, 0, o, ranks, NULL));
-    ck_assert_ok(lowrank_allocate_ranks(3, (const lowrank_matrix *const *)w,
-                                        (const lowrank_stats *const *)s, 0, o, ranks, errors));
-    double e = 0, stored = 0, cheapest = INFINITY;
-    for (int l = 0; l < 3; l++) {
-        e += errors[l] * errors[l];
-        stored += ranks[l] >= 10 ? 400 : 40 * (double)ranks[l];
-    }
-    ck_assert_msg(sqrt(e / 3) <= 0.2, "rms error %g", sqrt(e / 3));
-    for (int a = 1; a <= 10; a++)
-        for (int c = 1; c <= 10; c++)
-            for (int d = 1; d <= 10; d++) {
-                int r[3] = {a, c, d};
-                double cost = 0, ee = 0;
-                for (int l = 0; l < 3; l++) {
-                    cost += r[l] == 10 ? 400 : 40 * r[l];
-                    ee += r[l] == 10 ? 0 : err[l][r[l]];
-                }
-                if (sqrt(ee / 3) <= 0.2 && cost < cheapest)
-                    cheapest = cost;
-            }
-    ck_assert_msg(stored <= cheapest, "stored %g, %g suffice", stored, cheapest);
-    lowrank_opts_free(o);
     for (int l = 0; l < 3; l++) {
         lowrank_matrix_free(w[l]);
         lowrank_matrix_free(x[l]);
@@ -883,7 +914,7 @@ START_TEST(allocation_errors_and_invariance)
     int64_t ranks[2] = {-7, -7}, r2[2];
     double errors[2], e2[2];
     ck_assert_ok(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w,
-                                        (const lowrank_stats *const *)s, 0.5, NULL, ranks,
+                                        (const lowrank_stats *const *)s, NULL, 0.5, NULL, ranks,
                                         errors));
     lowrank_factors *f;
     ck_assert_ok(lowrank_svd(w[1], ranks[1] < 8 ? ranks[1] : 7, NULL, &f));
@@ -901,51 +932,59 @@ START_TEST(allocation_errors_and_invariance)
         ((double *)lowrank_matrix_data(x))[i] *= 0x1p300;
     lowrank_stats *s2[2] = {stats_of(x, 100), NULL};
     ck_assert_ok(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w,
-                                        (const lowrank_stats *const *)s2, 0.5, NULL, r2, e2));
+                                        (const lowrank_stats *const *)s2, NULL, 0.5, NULL, r2, e2));
     ck_assert_int_eq(r2[0], ranks[0]);
     ck_assert_int_eq(r2[1], ranks[1]);
     ck_assert_double_eq_tol(e2[0], errors[0], 1e-10);
     /* errors */
-    ck_assert_fails(lowrank_allocate_ranks(2, NULL, NULL, 0.5, NULL, r2, NULL), LOWRANK_EINVAL);
-    ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL, 0.5, NULL,
+    ck_assert_fails(lowrank_allocate_ranks(2, NULL, NULL, NULL, 0.5, NULL, r2, NULL), LOWRANK_EINVAL);
+    ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL, NULL, 0.5, NULL,
                                            NULL, NULL),
                     LOWRANK_EINVAL);
-    ck_assert_fails(lowrank_allocate_ranks(0, (const lowrank_matrix *const *)w, NULL, 0.5, NULL,
+    ck_assert_fails(lowrank_allocate_ranks(0, (const lowrank_matrix *const *)w, NULL, NULL, 0.5, NULL,
                                            r2, NULL),
                     LOWRANK_ESIZE);
-    ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL, 1.5, NULL,
+    ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL, NULL, 1.5, NULL,
                                            r2, NULL),
                     LOWRANK_ERANGE);
-    ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL, NAN, NULL,
+    ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL, NULL, NAN, NULL,
                                            r2, NULL),
                     LOWRANK_ERANGE);
-    ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL, 0, NULL, r2,
+    ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL, NULL, 0, NULL, r2,
                                            NULL),
                     LOWRANK_ERANGE); /* no tolerance */
     ranks[0] = ranks[1] = -7;
-    ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL, 0.05, NULL,
+    ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL, NULL, 0.05, NULL,
                                            ranks, NULL),
                     LOWRANK_ERANGE); /* below rank 1 everywhere */
     ck_assert_int_eq(ranks[0], -7);
     lowrank_stats *wrong[2] = {NULL, s[0]}; /* dim 30 for an 8 x 25 layer */
     ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w,
-                                           (const lowrank_stats *const *)wrong, 0.5, NULL, r2,
+                                           (const lowrank_stats *const *)wrong, NULL, 0.5, NULL, r2,
                                            NULL),
                     LOWRANK_ESIZE);
     lowrank_stats *empty;
     ck_assert_ok(lowrank_stats_new(30, NULL, &empty));
     lowrank_stats *with_empty[2] = {empty, NULL};
     ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w,
-                                           (const lowrank_stats *const *)with_empty, 0.5, NULL,
+                                           (const lowrank_stats *const *)with_empty, NULL, 0.5, NULL,
                                            r2, NULL),
                     LOWRANK_EDEGENERATE);
+    const double bad_importance[][2] = {{-1, 1}, {NAN, 1}, {1, INFINITY}, {0, 0}};
+    for (int i = 0; i < 4; i++) {
+        ranks[0] = -7;
+        ck_assert_fails(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL,
+                                               bad_importance[i], 0.5, NULL, ranks, NULL),
+                        LOWRANK_ERANGE);
+        ck_assert_int_eq(ranks[0], -7);
+    }
     const lowrank_matrix *holes[2] = {w[0], NULL};
-    ck_assert_fails(lowrank_allocate_ranks(2, holes, NULL, 0.5, NULL, r2, NULL), LOWRANK_EINVAL);
+    ck_assert_fails(lowrank_allocate_ranks(2, holes, NULL, NULL, 0.5, NULL, r2, NULL), LOWRANK_EINVAL);
     ck_assert_ok(lowrank_matrix_set(w0, 1, 1, NAN));
     const lowrank_matrix *nan[2] = {w0, w[1]};
-    ck_assert_fails(lowrank_allocate_ranks(2, nan, NULL, 0.5, NULL, r2, NULL), LOWRANK_ENONFINITE);
+    ck_assert_fails(lowrank_allocate_ranks(2, nan, NULL, NULL, 0.5, NULL, r2, NULL), LOWRANK_ENONFINITE);
     /* the whole budget keeps every layer whole */
-    ck_assert_ok(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL, 1.0, NULL, r2,
+    ck_assert_ok(lowrank_allocate_ranks(2, (const lowrank_matrix *const *)w, NULL, NULL, 1.0, NULL, r2,
                                         e2));
     ck_assert_int_eq(r2[0], 10);
     ck_assert_int_eq(r2[1], 8);
@@ -1063,7 +1102,7 @@ static int allocate_call(void *p)
     const lowrank_matrix *w[2] = {c->w, c->w};
     const lowrank_stats *s[2] = {c->s, NULL};
     int64_t ranks[2] = {-1, -1};
-    int rc = lowrank_allocate_ranks(2, w, s, 0.5, NULL, ranks, NULL);
+    int rc = lowrank_allocate_ranks(2, w, s, NULL, 0.5, NULL, ranks, NULL);
     if (rc != LOWRANK_OK && ranks[0] != -1)
         rc = OUTPUT_BROKEN;
     return rc;
@@ -1214,7 +1253,7 @@ static int allocate_canceled(void *p, lowrank_opts *o)
     const lowrank_matrix *w[2] = {c->w, c->w};
     const lowrank_stats *s[2] = {c->s, NULL};
     int64_t ranks[2] = {-1, -1};
-    int rc = lowrank_allocate_ranks(2, w, s, 0.5, o, ranks, NULL);
+    int rc = lowrank_allocate_ranks(2, w, s, NULL, 0.5, o, ranks, NULL);
     ck_assert(rc == LOWRANK_OK ? ranks[0] > 0 : ranks[0] == -1);
     return rc;
 }

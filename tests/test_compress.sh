@@ -20,6 +20,9 @@ expect_status 2 "$LOWRANK" allocate "$d/v1_f8_c.npy"
 expect_status 2 "$LOWRANK" allocate --budget 0.5 --tol 0.1 "$d/v1_f8_c.npy"
 expect_status 2 "$LOWRANK" allocate --budget 0.5
 expect_status 2 "$LOWRANK" allocate --budget half "$d/v1_f8_c.npy"
+expect_status 2 "$LOWRANK" allocate --budget 0.5 --importance 1,2 "$d/v1_f8_c.npy"
+expect_status 2 "$LOWRANK" allocate --budget 0.5 --importance 1, "$d/v1_f8_c.npy" \
+    "$d/v1_f8_c.npy"
 
 # library and file errors: exit status 1 and a message
 expect_failure_mentioning "missing.npy" \
@@ -28,6 +31,8 @@ expect_failure_mentioning "columns" \
     "$LOWRANK" svd -k 1 --inputs "$d/v2_f8_f.npy" "$d/v1_f8_c.npy" "$tmp/o.npy"
 expect_failure_mentioning "budget" "$LOWRANK" allocate --budget 1.5 "$d/v1_f8_c.npy"
 expect_failure_mentioning "missing.npy" "$LOWRANK" allocate --budget 0.5 "$tmp/missing.npy"
+expect_failure_mentioning "importance" "$LOWRANK" allocate --budget 0.5 --importance -1 \
+    "$d/v1_f8_c.npy"
 
 if "$PYTHON" -c 'import numpy' 2>/dev/null; then
     # 3000 x 400 inputs: more than the tool's block of 2^20 values
@@ -65,6 +70,10 @@ PY
         "$tmp/w2.npy" > "$tmp/alloc" 2>&1 || fail "allocate: $(cat "$tmp/alloc")"
     "$LOWRANK" allocate --tol 0.2 "$tmp/w.npy:$tmp/x.npy" "$tmp/w2.npy:$tmp/x2.npy" \
         > "$tmp/alloc_tol" 2>&1 || fail "allocate --tol: $(cat "$tmp/alloc_tol")"
+    for a in 1,1 1,1000 1000,1; do
+        "$LOWRANK" allocate --budget 0.3 --importance $a "$tmp/w.npy:$tmp/x.npy" \
+            "$tmp/w2.npy:$tmp/x2.npy" > "$tmp/alloc_$a" 2>&1 || fail "allocate: $(cat "$tmp/alloc_$a")"
+    done
     checks=$((checks + 1))
     "$PYTHON" - "$tmp" <<'PY' || fail "values differ (see above)"
 import re, sys, numpy as np
@@ -96,6 +105,22 @@ lines = open(t + 'alloc_tol').read().splitlines()
 rms = float(re.match(r'total stored=\d+ share=\S+ error_rms=(\S+)', lines[-1]).group(1))
 if rms > 0.2:
     print('FAIL: allocate --tol 0.2 gave an rms error of', rms)
+    ok = False
+# weighing a layer more gives it no lower rank, and its weight counts in the rms
+ranks = {}
+for a in ('1,1', '1,1000', '1000,1'):
+    lines = open(t + 'alloc_' + a).read().splitlines()
+    rows = [re.match(r'rank=(\d+) stored=\d+ error=(\S+)', l) for l in lines[:2]]
+    ranks[a] = [int(r.group(1)) for r in rows]
+    e = np.array([float(r.group(2)) for r in rows])
+    weights = np.array([float(v) for v in a.split(',')])
+    rms = float(re.match(r'total stored=\d+ share=\S+ error_rms=(\S+)', lines[-1]).group(1))
+    if abs(rms - np.sqrt((weights * e * e).sum() / weights.sum())) > 1e-5 * max(rms, 1e-300):
+        print('FAIL: allocate --importance', a, 'printed error_rms', rms, 'for errors', e)
+        ok = False
+if not (ranks['1,1000'][1] >= ranks['1,1'][1] and ranks['1000,1'][0] >= ranks['1,1'][0]
+        and ranks['1,1000'][1] == 30):
+    print('FAIL: allocate --importance: ranks', ranks)
     ok = False
 sys.exit(0 if ok else 1)
 PY

@@ -11,6 +11,7 @@ from .factors import Factors
 
 _vp = ctypes.c_void_p
 _pp = ctypes.POINTER(_vp)
+_dp = ctypes.POINTER(ctypes.c_double)
 _i64 = ctypes.c_int64
 declare('lowrank_stats_new', ctypes.c_int, _i64, _vp, _pp)
 declare('lowrank_stats_free', None, _vp)
@@ -23,7 +24,7 @@ declare('lowrank_stats_mean', ctypes.c_int, _vp, _pp)
 declare('lowrank_stats_covariance', ctypes.c_int, _vp, _pp)
 declare('lowrank_svd_data', ctypes.c_int, _vp, _vp, _i64, _vp, _pp)
 declare('lowrank_factors_bias_shift', ctypes.c_int, _vp, _vp, _vp, _pp)
-declare('lowrank_allocate_ranks', ctypes.c_int, _i64, _pp, _pp, ctypes.c_double, _vp,
+declare('lowrank_allocate_ranks', ctypes.c_int, _i64, _pp, _pp, _dp, ctypes.c_double, _vp,
         ctypes.POINTER(_i64), ctypes.POINTER(ctypes.c_double))
 
 
@@ -127,24 +128,30 @@ def bias_shift(factors, w, mean):
     return take_matrix(out).ravel()
 
 
-def allocate_ranks(weights, inputs=None, budget=0.0, tol=None, ridge=None, progress=None):
+def allocate_ranks(weights, inputs=None, budget=0.0, tol=None, ridge=None, progress=None,
+                   importance=None):
     """Ranks for the layers weights[i] (n_i x d_i) with inputs[i] (a Stats,
     an array of inputs, or None for the plain SVD) that minimise the summed
-    squared relative output errors while storing at most budget times the
-    numbers of the weights (rank min(n_i, d_i): the layer kept whole); with
-    budget 0, the fewest numbers whose root mean square relative output
-    error is at most tol.  Returns (ranks, predicted relative errors).
-    progress: see Options."""
+    squared relative output errors, each times importance[i] (default: all
+    1), while storing at most budget times the numbers of the weights (rank
+    min(n_i, d_i): the layer kept whole); with budget 0, the fewest numbers
+    whose weighted root mean square relative output error is at most tol.
+    Returns (ranks, predicted relative errors).  progress: see Options."""
     count = len(weights)
     inputs = [None] * count if inputs is None else list(inputs)
     if len(inputs) != count:
         raise ValueError('weights and inputs differ in length')
+    imp = None
+    if importance is not None:
+        if len(importance) != count:
+            raise ValueError('weights and importance differ in length')
+        imp = (ctypes.c_double * count)(*[float(a) for a in importance])
     mats = [Matrix(w) for w in weights]
     stats = [_stats_of(x, np.shape(w)[0]) for w, x in zip(weights, inputs)]
     wh = (_vp * count)(*[m.handle for m in mats])
     sh = (_vp * count)(*[s.handle if s is not None else None for s in stats])
     ranks, errors = (_i64 * count)(), (ctypes.c_double * count)()
     opts = Options(tol=tol, ridge=ridge, progress=progress)
-    opts.call(lib.lowrank_allocate_ranks, count, wh, sh, float(budget), opts.handle, ranks,
-              errors)
+    opts.call(lib.lowrank_allocate_ranks, count, wh, sh, imp, float(budget), opts.handle,
+              ranks, errors)
     return list(ranks), list(errors)

@@ -108,6 +108,30 @@ class TestAllocate(unittest.TestCase):
             lowrank.allocate_ranks(ws, xs, 0.01)
         self.assertEqual(e.exception.name, 'ERANGE')
 
+    def test_importance(self):
+        ws = [weights(30, 20, 6), weights(20, 40, 7), weights(50, 10, 8)]
+        xs = [inputs(200, w.shape[0], 9 + i) for i, w in enumerate(ws)]
+        plain, _ = lowrank.allocate_ranks(ws, xs, 0.3)
+        # only a common factor: the same ranks
+        self.assertEqual(lowrank.allocate_ranks(ws, xs, 0.3, importance=[2.5] * 3)[0], plain)
+        for i in range(3):
+            heavy = [1.0] * 3
+            heavy[i] = 1e6
+            ranks, _ = lowrank.allocate_ranks(ws, xs, 0.3, importance=heavy)
+            # the layer weighed most gets all the budget that rank 1 elsewhere leaves
+            n, d = ws[i].shape
+            left = 0.3 * sum(w.size for w in ws) - sum(sum(w.shape) for w in ws) + n + d
+            most = min(n, d) if n * d <= left else int(left // (n + d))
+            self.assertEqual(ranks[i], most)
+            self.assertGreaterEqual(ranks[i], plain[i])
+        ranks, errors = lowrank.allocate_ranks(ws, xs, tol=0.1, importance=[1, 2, 3])
+        self.assertLessEqual(np.sqrt(np.dot([1, 2, 3], np.square(errors)) / 6), 0.1)
+        with self.assertRaises(ValueError):
+            lowrank.allocate_ranks(ws, xs, 0.3, importance=[1, 2])
+        with self.assertRaises(lowrank.LowrankError) as e:
+            lowrank.allocate_ranks(ws, xs, 0.3, importance=[1, -2, 3])
+        self.assertEqual(e.exception.name, 'ERANGE')
+
 
 if __name__ == '__main__':
     unittest.main()

@@ -26,10 +26,11 @@ Python binding (bindings/python), on the build in this tree.
    predictions, which are not independent, a paired bootstrap over the
    35-token windows of each of nn_eval's 10 streams (2000 resamples).
 2. Whole nets, every weight matrix compressed at once, at budgets of 20% to
-   60% of their stored numbers: ranks from lowrank_allocate_ranks against the
-   same share for every layer, both with the data-aware truncation (and with
-   the plain SVD for reference).  The statistics of every layer come from
-   the uncompressed net.
+   60% of their stored numbers: the same share for every layer, the ranks of
+   lowrank_allocate_ranks, and its ranks with importances probed on the
+   calibration examples (probed_allocation), with the data-aware truncation
+   and with the plain SVD.  The statistics of every layer come from the
+   uncompressed net.
 3. Costs per layer: accumulating the statistics, the data-aware truncation,
    and lowrank_svd at the same rank, timed interleaved (median of --reps).
 4. Sensitivity: the ridge (LOWRANK_OPT_RIDGE, default 0) and the number of
@@ -76,6 +77,11 @@ METHODS = ["SVD", "SVD+bias", "data-aware", "lp"]
 BUDGETS = [0.2, 0.3, 0.4, 0.5, 0.6]
 RIDGES = [0, 0.01, 0.1, 1, 10]
 CALIB_SIZES = [100, 300, 1000]
+# part 2's probes: rounds of probing and allocating again; a probe's loss
+# gain is taken as at least PROBE_FLOOR (nats), so that no layer's
+# importance is 0 for a gain below what 1000 calibration examples resolve
+PROBE_ROUNDS = 3
+PROBE_FLOOR = 1e-6
 # sensitivity cells: the lowest ranks of each layer's grid, where methods differ
 SENSITIVITY = {"mnist_simple_convnet": {"W2": [2, 4, 8], "W3": [2, 4, 6]},
                "mnist_mlp": {"W1": [2, 4, 8], "W2": [2, 4, 8]},
@@ -160,6 +166,12 @@ class Net:
             st.add(rows)
         return st
 
+    def calibration_loss(self, reps):
+        """The mean cross-entropy of the net with reps on its calibration
+        examples (what the probes of part 2 measure)."""
+        scores, targets = self.calibration_scores(reps)
+        return float(mean_nll(scores, targets).mean())
+
     def with_shift(self, reps, layer, shift):
         """reps plus the layer's bias changed by shift (where it acts)."""
         name, through = self.bias_of[layer]
@@ -170,6 +182,12 @@ class Net:
         return out
 
 
+def mean_nll(scores, targets):
+    """Per row, the negative log-likelihood of its target under a softmax."""
+    s = scores - scores.max(1, keepdims=True)
+    return np.log(np.exp(s).sum(1)) - s[np.arange(len(targets)), targets]
+
+
 class Mnist(Net):
     def __init__(self, nn, data, name, ncal):
         self.nn, self.name = nn, name
@@ -177,6 +195,7 @@ class Mnist(Net):
         self.params = nn.load_dir(os.path.join(data, name))
         x, t = nn.mnist_test(data)
         self.cal, self.test, self.labels = x[:ncal], x[ncal:], t[ncal:]
+        self.cal_labels = t[:ncal]
         self.n_test = len(self.labels)
         self.layers = [op[1] for op in self.ops if op[0] in ("fc", "conv")]
         self.bias_of = {op[1]: (op[2], None) for op in self.ops if op[0] in ("fc", "conv")}
@@ -194,11 +213,18 @@ class Mnist(Net):
             self.nn.mnist_apply(self.ops[:i + 1], self.params, cal[s:s + 100], rec)
             yield rec[layer][0]
 
-    def evaluate(self, reps):
+    def with_reps(self, reps):
         q = dict(self.params)
         for name, a in reps.items():
             ref = self.params[name]
             q[name] = self.nn.conv_from_2d(a, ref.shape) if ref.ndim == 4 else a.reshape(ref.shape)
+        return q
+
+    def calibration_scores(self, reps):
+        return self.nn.mnist_apply(self.ops, self.with_reps(reps), self.cal), self.cal_labels
+
+    def evaluate(self, reps):
+        q = self.with_reps(reps)
         i0 = min([self.nn.op_index(self.ops, n) for n in reps], default=len(self.ops))
         if i0 not in self.feats:
             self.feats[i0] = self.nn.batched(
@@ -241,6 +267,12 @@ class Ptb(Net):
                 yield onehot
         else:
             yield rows[:limit].astype(np.float64)
+
+    def calibration_scores(self, reps):
+        # the calibration stream read from a zero state, as its inputs were
+        q = dict(self.params, **{k: v.astype(np.float32) for k, v in reps.items()})
+        hout = self.nn.rnnlm_calib_inputs(q, self.cal)["affine_W"]
+        return np.concatenate(hout[:-1]) @ q["affine_W"] + q["affine_b"], self.cal[1:]
 
     def evaluate(self, reps):
         q = dict(self.params, **{k: v.astype(np.float32) for k, v in reps.items()})
@@ -398,10 +430,60 @@ def compressed(net, layers, weights, stats, ranks, aware):
     return reps
 
 
+def probe(net, layers, weights, stats, ranks, aware, base, previous):
+    """Each layer's importance at ranks: the calibration loss the net gains
+    when that layer alone is compressed (data-aware or by the SVD, at its
+    rank), per unit of its squared relative output error.  A layer kept
+    whole keeps its previous importance (at first: the median of the
+    others')."""
+    measured = {}
+    for i, (layer, w, st, k) in enumerate(zip(layers, weights, stats, ranks)):
+        if k >= min(w.shape) or k * sum(w.shape) >= w.size:
+            continue
+        f = lowrank.svd_data(w, st, k) if aware else lowrank.svd(w, k, method="exact")
+        e = f.error ** 2
+        alone = [min(v.shape) for v in weights]
+        alone[i] = k
+        gain = net.calibration_loss(compressed(net, layers, weights, stats, alone, aware)) - base
+        measured[i] = max(gain, PROBE_FLOOR) / max(e, 1e-300)
+    first = statistics.median(measured.values()) if measured else 1.0
+    return [measured.get(i, previous[i] if previous else first) for i in range(len(layers))]
+
+
+def probed_allocation(net, layers, weights, stats, budget, aware):
+    """Ranks allocated with importances measured on the calibration set
+    (docs/compress.md, section 4): from the same share, PROBE_ROUNDS rounds
+    of probing every layer at its rank and allocating again; of the
+    allocations met (the same share and the unweighted one included), the
+    one with the least calibration loss.  Returns it and its importances."""
+    base = net.calibration_loss({})
+    inputs = stats if aware else None
+    ranks = uniform_ranks(weights, budget)
+    tried = [(ranks, None), (lowrank.allocate_ranks(weights, inputs, budget)[0], None)]
+    importance = None
+    for _ in range(PROBE_ROUNDS):
+        importance = probe(net, layers, weights, stats, ranks, aware, base, importance)
+        ranks = lowrank.allocate_ranks(weights, inputs, budget, importance=importance)[0]
+        tried.append((ranks, importance))
+    return min(tried, key=lambda t: net.calibration_loss(
+        compressed(net, layers, weights, stats, t[0], aware)))
+
+
+def probed_ranks(net, layers, weights, stats, budget, aware, notes):
+    """probed_allocation's ranks; notes gets a line on where they come from."""
+    ranks, importance = probed_allocation(net, layers, weights, stats, budget, aware)
+    notes.append(f"{net.name} {budget:.1f}, {'data-aware' if aware else 'SVD'}: " + (
+        "importances " + ", ".join(f"{a:.3g}" for a in importance) if importance else
+        "the " + ("same share" if ranks == uniform_ranks(weights, budget)
+                  else "unweighted allocation")))
+    return ranks
+
+
 def part2(nets, cache):
     print("\n## 2. Whole nets: every weight matrix compressed\n")
     print("| model | budget | variant | stored | ranks | accuracy |")
     print("|---|---|---|---|---|---|")
+    chosen = []
     for net in nets:
         layers = net.layers
         weights = [net.weight(layer) for layer in layers]
@@ -412,21 +494,28 @@ def part2(nets, cache):
             uni = uniform_ranks(weights, budget)
             plain = lowrank.allocate_ranks(weights, None, budget)[0]
             alloc = lowrank.allocate_ranks(weights, stats, budget)[0]
-            variants = [("SVD, same share", uni, False), ("SVD, allocated", plain, False),
-                        ("data-aware, same share", uni, True),
-                        ("data-aware, allocated", alloc, True)]
+            variants = [("SVD, same share", uni, False), ("SVD, allocated", plain, False)]
+            probed = [probed_ranks(net, layers, weights, stats, budget, aware, chosen)
+                      for aware in (False, True)]
+            variants += [("SVD, allocated, probed", probed[0], False),
+                         ("data-aware, same share", uni, True),
+                         ("data-aware, allocated", alloc, True),
+                         ("data-aware, allocated, probed", probed[1], True)]
             base = None
             for label, ranks, aware in variants:
                 acc, ppl, hits = net.score(compressed(net, layers, weights, stats, ranks, aware),
                                            cache)
-                if label == "data-aware, same share":
+                if label.endswith("same share"):
                     base = hits
-                sign = mark(net, hits, base) if label == "data-aware, allocated" else ""
+                sign = mark(net, hits, base) if "allocated" in label else ""
                 print(f"| | {budget:.1f} | {label} | {stored(weights, ranks):.3f} | "
                       f"{','.join(map(str, ranks))} | {cell_text(acc, ppl, sign)} |", flush=True)
-    print("\n(+/-: allocated against the same share, both data-aware, significant at 5%; "
+    print("\n(+/-: allocated against the same share of the same method, significant at 5%; "
           "ranks in the order " + "; ".join(f"{n.name}: {','.join(n.layers)}" for n in nets)
           + "; a rank of min(n, d) keeps the layer whole)")
+    print("\nProbed: the allocation of least calibration loss was made with")
+    for line in chosen:
+        print(f"- {line}")
 
 
 # ------------------------------------------------------------ part 3

@@ -85,7 +85,8 @@ struct lowrank_background {
     lr_pool *pool;
     bg_passes passes;    /* for this processor */
     bg_scratch *scratch; /* one per thread of the pool */
-    int64_t band_rows, nbands;
+    int64_t shared_rows, shared_bands; /* the bands of a frame the threads share */
+    int64_t band_rows;                 /* the bands of the current frame */
     /* per-pixel state and per-frame buffers */
     float *dist;       /* mean square residual over channels */
     uint8_t *raw;      /* 1: over the threshold, not like a shadow */
@@ -175,7 +176,7 @@ static inline int64_t lr_bg_next_set(const uint8_t *flags, int64_t from, int64_t
     return x;
 }
 
-/* The rows of band b. */
+/* The rows of band b of the current frame. */
 static inline void lr_bg_band(const lowrank_background *bg, int64_t b, int64_t *y0, int64_t *y1)
 {
     *y0 = b * bg->band_rows;

@@ -242,6 +242,9 @@ int lr_pool_new(int threads, lr_pool **out);
 void lr_pool_free(lr_pool *p);
 int lr_pool_threads(const lr_pool *p);
 int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx);
+/* Whether lr_pool_run would now run a job of several tasks in the caller
+ * alone (one thread, or solo after workers that lacked the cores). */
+int lr_pool_solo(const lr_pool *p);
 
 /* The number of cores this process may run on (its CPU affinity), at
  * least 1. */

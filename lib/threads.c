@@ -338,9 +338,14 @@ static void note_workers(lr_pool *p, double start, double worked, int alone, dou
     }
 }
 
+int lr_pool_solo(const lr_pool *p)
+{
+    return !p || p->threads == 1 || (p->solo_until > 0 && lr_now() < p->solo_until);
+}
+
 int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx)
 {
-    if (!p || p->threads == 1 || ntasks <= 1 || (p->solo_until > 0 && lr_now() < p->solo_until)) {
+    if (ntasks <= 1 || lr_pool_solo(p)) {
         for (int64_t t = 0; t < ntasks; t++) {
             int rc = fn(ctx, t, 0);
             if (rc != 0)

@@ -15,8 +15,10 @@
 #  3. speed: frames per second of the model alone on frames held in memory
 #     (bench/bench_background), one thread against the default thread count (the cores
 #     available), interleaved with OpenCV's MOG2 (defaults, one thread, its apply timed from
-#     Python on frames held in memory), on highway and pedestrians; then the same while another
-#     process keeps one core busy.
+#     Python on frames held in memory), on highway and pedestrians (4 rounds); then the same
+#     while another process keeps one core busy (6 rounds).  Each figure is the best of its
+#     rounds; the ratio of the two thread counts is also given round by round (median, lowest),
+#     as the two runs of a round share the machine's state.
 #
 #  --sensitivity adds 4.: F on the three videos with each default of the model changed, one at
 #  a time (docs/background.md's sensitivity table); --only sensitivity runs it alone.
@@ -210,6 +212,17 @@ ratios() {
     awk -v o="$one" -v a="$all" -v of="$onef" -v af="$allf" -v m="$m" 'BEGIN {
         printf "  best of the rounds: one thread %.0f frames/s (%.0f with training), default threads %.0f (%.0f); MOG2 %.0f\n", o, of, a, af, m
         printf "  one thread / MOG2: %.2f (%.2f with training); default threads / one thread: %.2f (%.2f with training)\n", o / m, of / m, a / o, af / of }'
+    paired "$log"
+}
+# The ratio default threads / one thread of each round (the two runs of a
+# round are seconds apart, so they share the machine's state): its median
+# and lowest, which say whether more threads are slower, where a best of
+# rounds taken apart says how fast each can be.
+paired() {
+    grep -- "threads=" "$1" | sed -n 's/.* apply_fps=\([0-9.]*\).*/\1/p' | paste - - |
+        awk '{ print $2 / $1 }' | sort -g | awk '{ r[NR] = $1 } END {
+            med = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+            printf "  default threads / one thread, round by round: median %.2f, lowest %.2f (%d rounds)\n", med, r[1], NR }'
 }
 if [ -z "$only" ] || [ "$only" = speed ]; then
     echo
@@ -217,14 +230,14 @@ if [ -z "$only" ] || [ "$only" = speed ]; then
     for v in highway pedestrians; do
         echo
         echo "$v, load $(load)"
-        speed "$data/$v" 3 | tee "$out/speed_$v"
+        speed "$data/$v" 4 | tee "$out/speed_$v"
         ratios "$out/speed_$v"
     done
     echo
     echo "with another process busy on one core (a shell loop), load $(load)"
     sh -c 'while :; do :; done' &
     busy=$!
-    speed "$data/highway" 2 | tee "$out/speed_busy"
+    speed "$data/highway" 6 | tee "$out/speed_busy"
     kill "$busy"
     busy=
     ratios "$out/speed_busy"

@@ -405,11 +405,16 @@ def uniform_ranks(weights, share):
     return ranks
 
 
+def kept_whole(w, k):
+    """Whether rank k keeps layer w whole (its factors would store as much)."""
+    return k >= min(w.shape) or k * sum(w.shape) >= w.size
+
+
 def stored(weights, ranks):
     total = 0
     for w, k in zip(weights, ranks):
         n, d = w.shape
-        total += n * d if k >= min(n, d) or k * (n + d) >= n * d else k * (n + d)
+        total += n * d if kept_whole(w, k) else k * (n + d)
     return total / sum(w.size for w in weights)
 
 
@@ -419,8 +424,8 @@ def compressed(net, layers, weights, stats, ranks, aware):
     them compressed."""
     reps = {}
     for layer, w, st, k in reversed(list(zip(layers, weights, stats, ranks))):
-        if k >= min(w.shape) or k * sum(w.shape) >= w.size:
-            continue  # kept whole
+        if kept_whole(w, k):
+            continue
         if aware:
             wk, shift = data_aware(w, st, k)
             reps[layer] = wk
@@ -438,7 +443,7 @@ def probe(net, layers, weights, stats, ranks, aware, base, previous):
     others')."""
     measured = {}
     for i, (layer, w, st, k) in enumerate(zip(layers, weights, stats, ranks)):
-        if k >= min(w.shape) or k * sum(w.shape) >= w.size:
+        if kept_whole(w, k):
             continue
         f = lowrank.svd_data(w, st, k) if aware else lowrank.svd(w, k, method="exact")
         e = f.error ** 2

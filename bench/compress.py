@@ -323,13 +323,20 @@ def mark(net, hits, base):
 
 # ------------------------------------------------------------ approximations
 
-def svd_rank(w, k):
-    return lowrank.svd(w.astype(np.float64), k, method="exact").reconstruct().astype(w.dtype)
-
-
 def data_aware(w, st, k, ridge=None):
+    """W_k, its bias shift and its squared relative output error."""
     f = lowrank.svd_data(w, st, k, ridge=ridge)
-    return f.reconstruct().astype(w.dtype), lowrank.bias_shift(f, w, st.mean)
+    return f.reconstruct().astype(w.dtype), lowrank.bias_shift(f, w, st.mean), f.error ** 2
+
+
+def truncated(net, reps, layer, w, st, k, aware, ridge=None):
+    """reps plus layer w at rank k, data-aware with its bias shift or by the
+    SVD (bias unchanged), and its squared relative output error."""
+    if aware:
+        wk, shift, e = data_aware(w, st, k, ridge)
+        return net.with_shift(dict(reps, **{layer: wk}), layer, shift), e
+    f = lowrank.svd(w.astype(np.float64), k, method="exact")
+    return dict(reps, **{layer: f.reconstruct().astype(w.dtype)}), f.error ** 2
 
 
 def shift_of(w, wk, st):
@@ -340,7 +347,7 @@ def approximations(net, layer, k, st, nn):
     """{method: replacements} for one layer at rank k."""
     w = net.weight(layer)
     wsvd = nn.svd_rank_k(w, k)[0]
-    wd, shift = data_aware(w, st, k)
+    wd, shift, _ = data_aware(w, st, k)
     wlp = lowrank.lp(w, k, p=1.0).reconstruct().astype(w.dtype)
     return {"SVD": {layer: wsvd},
             "SVD+bias": net.with_shift({layer: wsvd}, layer, shift_of(w, wsvd, st)),
@@ -356,7 +363,7 @@ def cell_text(acc, ppl, m):
 
 def part1(nets, nn, cache):
     print("\n## 1. One layer at a time\n")
-    rows, diffs = [], {m: [] for m in METHODS[1:]}
+    diffs = {m: [] for m in METHODS[1:]}
     print("| model | layer | k | params | " + " | ".join(METHODS) + " |")
     print("|---|---|---|---|" + "---|" * len(METHODS))
     for net in nets:
@@ -424,14 +431,8 @@ def compressed(net, layers, weights, stats, ranks, aware):
     them compressed."""
     reps = {}
     for layer, w, st, k in reversed(list(zip(layers, weights, stats, ranks))):
-        if kept_whole(w, k):
-            continue
-        if aware:
-            wk, shift = data_aware(w, st, k)
-            reps[layer] = wk
-            reps = net.with_shift(reps, layer, shift)
-        else:
-            reps[layer] = svd_rank(w, k)
+        if not kept_whole(w, k):
+            reps = truncated(net, reps, layer, w, st, k, aware)[0]
     return reps
 
 
@@ -445,12 +446,8 @@ def probe(net, layers, weights, stats, ranks, aware, base, previous):
     for i, (layer, w, st, k) in enumerate(zip(layers, weights, stats, ranks)):
         if kept_whole(w, k):
             continue
-        f = lowrank.svd_data(w, st, k) if aware else lowrank.svd(w, k, method="exact")
-        e = f.error ** 2
-        alone = [min(v.shape) for v in weights]
-        alone[i] = k
-        gain = net.calibration_loss(compressed(net, layers, weights, stats, alone, aware)) - base
-        measured[i] = max(gain, PROBE_FLOOR) / max(e, 1e-300)
+        reps, e = truncated(net, {}, layer, w, st, k, aware)
+        measured[i] = max(net.calibration_loss(reps) - base, PROBE_FLOOR) / max(e, 1e-300)
     first = statistics.median(measured.values()) if measured else 1.0
     return [measured.get(i, previous[i] if previous else first) for i in range(len(layers))]
 
@@ -577,8 +574,8 @@ def part4(nets, cache):
 
             def score_all(st, ridge=None):
                 for k in ranks:
-                    wk, shift = data_aware(w, st, k, ridge=ridge)
-                    acc, ppl, _ = net.score(net.with_shift({layer: wk}, layer, shift), cache)
+                    reps = truncated(net, {}, layer, w, st, k, True, ridge)[0]
+                    acc, ppl, _ = net.score(reps, cache)
                     cells[k].append(cell_text(acc, ppl, ""))
 
             st = net.stats(layer)  # one at a time: an embedding's takes 800 MB
@@ -620,8 +617,7 @@ def part5(nets, cache):
         for k in ranks:
             cells = [net.score({layer: net.nn.svd_rank_k(w, k)[0]}, cache)]
             for st in (calib, oracle):
-                wk, shift = data_aware(w, st, k)
-                cells.append(net.score(net.with_shift({layer: wk}, layer, shift), cache))
+                cells.append(net.score(truncated(net, {}, layer, w, st, k, True)[0], cache))
             print(f"| {layer} | {k} | " + " | ".join(cell_text(a, p, "") for a, p, _ in cells)
                   + " |", flush=True)
         oracle = calib = None

@@ -1191,10 +1191,13 @@ LOWRANK_API void lowrank_stats_free(lowrank_stats *s);
  * that any split of the same rows into batches gives the same statistics
  * to rounding.  Work: count dim^2 flops.  Values are limited to
  * magnitudes of 2^450 (about 1e135), so that no sum of squares can
- * overflow; products below 2^-1022 (of values below about 2^-511) underflow
- * as in any double computation.  On failure s is unchanged.
+ * overflow, and a batch's rows must differ from the mean they are
+ * accumulated around by at least 2^-450 somewhere (about 1e-135), unless
+ * they all equal it, so that the sums do not underflow to noise.  On
+ * failure s is unchanged.
  * Errors: LOWRANK_EINVAL (s or rows NULL), LOWRANK_ESIZE (rows->cols differs
- * from dim), LOWRANK_ENONFINITE, LOWRANK_ERANGE (a magnitude above 2^450),
+ * from dim), LOWRANK_ENONFINITE, LOWRANK_ERANGE (a magnitude above 2^450,
+ * a spread below 2^-450),
  * LOWRANK_EOVERFLOW (the count would overflow int64_t), LOWRANK_ENOMEM,
  * LOWRANK_ECANCELED. */
 LOWRANK_API int lowrank_stats_add(lowrank_stats *s, const lowrank_matrix *rows);

@@ -149,6 +149,24 @@ static void batch_shift(const lowrank_stats *s, const lowrank_matrix *x, double 
         shift[j] = t[j] / (double)c;
 }
 
+/* Unless every row of x equals shift, its largest deviation from shift must
+ * be at least LR_STATS_MIN_SPREAD: the squares of a smaller spread underflow,
+ * and the covariance would come out as noise or zero. */
+static int check_spread(const lowrank_matrix *x, const double *shift)
+{
+    reader r = reader_of(x);
+    double spread = 0;
+    for (int64_t i = 0; i < x->rows; i++)
+        for (int64_t j = 0; j < x->cols; j++)
+            spread = fmax(spread, fabs(read_at(&r, i, j) - shift[j]));
+    if (spread > 0 && spread < LR_STATS_MIN_SPREAD)
+        return lr_fail(LOWRANK_ERANGE,
+                       "the rows differ from their mean by at most %g: spreads below 2^-450 "
+                       "underflow the sums of squares; scale the rows",
+                       spread);
+    return LOWRANK_OK;
+}
+
 /* The upper triangle of the n x n x = its lower one. */
 static void mirror(int64_t n, double *x)
 {
@@ -206,8 +224,10 @@ int lowrank_stats_add(lowrank_stats *s, const lowrank_matrix *rows)
     rc = z && shift && t && acc ? LOWRANK_OK : LOWRANK_ENOMEM;
     if (rc == LOWRANK_OK) {
         batch_shift(s, rows, z, shift);
-        rc = accumulate(s, rows, shift, z, t, acc);
+        rc = check_spread(rows, shift);
     }
+    if (rc == LOWRANK_OK)
+        rc = accumulate(s, rows, shift, z, t, acc);
     if (rc == LOWRANK_OK) {
         if (own)
             add_lower(n, s->scatter, acc);

@@ -19,7 +19,10 @@ struct lowrank_stats {
     lowrank_opts opts; /* for its progress callback */
 };
 
-/* The largest magnitude a row may hold (see lowrank_stats_add). */
+/* The largest magnitude a row may hold, and the least spread a batch of
+ * rows that are not all equal may have (see lowrank_stats_add): squares of
+ * values between the two neither overflow nor underflow. */
 #define LR_STATS_MAX_VALUE 0x1p450
+#define LR_STATS_MIN_SPREAD 0x1p-450
 
 #endif

@@ -270,6 +270,46 @@ START_TEST(stats_read_every_layout)
 }
 END_TEST
 
+
+/* Rows scaled by c: the covariance is c^2 times theirs as long as the
+ * squares neither overflow nor underflow; a spread whose squares would
+ * underflow is refused (rows all equal are not: their spread is 0). */
+static void check_tiny_spreads(void)
+{
+    lowrank_matrix *x = random_matrix(LOWRANK_FLOAT64, LOWRANK_ROW_MAJOR, 5, 4, 14), *c0, *c1;
+    lowrank_stats *s, *scaled, *tiny, *flat;
+    ck_assert_ok(lowrank_stats_new(4, NULL, &s));
+    ck_assert_ok(lowrank_stats_add(s, x));
+    ck_assert_ok(lowrank_stats_covariance(s, &c0));
+    double *v = lowrank_matrix_data(x);
+    for (int i = 0; i < 20; i++)
+        v[i] *= 0x1p-440;
+    ck_assert_ok(lowrank_stats_new(4, NULL, &scaled));
+    ck_assert_ok(lowrank_stats_add(scaled, x));
+    ck_assert_ok(lowrank_stats_covariance(scaled, &c1));
+    for (int64_t i = 0; i < 4; i++)
+        for (int64_t j = 0; j < 4; j++)
+            ck_assert_double_eq_tol(lr_matrix_at(c1, i, j) * 0x1p880, lr_matrix_at(c0, i, j),
+                                    1e-14 * fabs(lr_matrix_at(c0, i, i)));
+    for (int i = 0; i < 20; i++)
+        v[i] *= 0x1p-40; /* 2^-480 of the rows */
+    ck_assert_ok(lowrank_stats_new(4, NULL, &tiny));
+    ck_assert_fails(lowrank_stats_add(tiny, x), LOWRANK_ERANGE);
+    ck_assert_int_eq(lowrank_stats_count(tiny), 0);
+    for (int i = 0; i < 20; i++)
+        v[i] = 0x1p-480 * (1 + i % 4); /* five equal rows: their mean is exact */
+    ck_assert_ok(lowrank_stats_new(4, NULL, &flat));
+    ck_assert_ok(lowrank_stats_add(flat, x));
+    ck_assert_int_eq(lowrank_stats_count(flat), 5);
+    lowrank_matrix_free(c0);
+    lowrank_matrix_free(c1);
+    lowrank_matrix_free(x);
+    lowrank_stats_free(s);
+    lowrank_stats_free(scaled);
+    lowrank_stats_free(tiny);
+    lowrank_stats_free(flat);
+}
+
 /* merge(A, B) = statistics of the union; a handle merged with itself
  * counts its rows twice; from_moments rebuilds what the accessors give. */
 START_TEST(stats_merge_is_the_union)
@@ -351,6 +391,7 @@ START_TEST(stats_errors)
     ck_assert_ok(lowrank_matrix_set(x, 2, 1, 0x1p451));
     ck_assert_fails(lowrank_stats_add(s, x), LOWRANK_ERANGE);
     ck_assert_int_eq(lowrank_stats_count(s), 5);
+    check_tiny_spreads();
     ck_assert_int_eq(lowrank_stats_count(NULL), 0);
     ck_assert_int_eq(lowrank_stats_dim(NULL), 0);
     lowrank_stats_free(NULL);

@@ -17,8 +17,10 @@
 #     available), interleaved with OpenCV's MOG2 (defaults, one thread, its apply timed from
 #     Python on frames held in memory), on highway and pedestrians (4 rounds); then the same
 #     while another process keeps one core busy (6 rounds).  Each figure is the best of its
-#     rounds; the ratio of the two thread counts is also given round by round (median, lowest),
-#     as the two runs of a round share the machine's state.
+#     rounds; the ratio of the two thread counts is also measured block by block, the two
+#     models taking turns every 50 frames, which the machine's changes of load touch alike
+#     (the median over the rounds and the lowest); and, as what two cores can give at all,
+#     two one-thread runs at once as separate processes against one alone.
 #
 #  --sensitivity adds 4.: F on the three videos with each default of the model changed, one at
 #  a time (docs/background.md's sensitivity table); --only sensitivity runs it alone.
@@ -214,15 +216,29 @@ ratios() {
         printf "  one thread / MOG2: %.2f (%.2f with training); default threads / one thread: %.2f (%.2f with training)\n", o / m, of / m, a / o, af / of }'
     paired "$log"
 }
-# The ratio default threads / one thread of each round (the two runs of a
-# round are seconds apart, so they share the machine's state): its median
-# and lowest, which say whether more threads are slower, where a best of
-# rounds taken apart says how fast each can be.
+# The speed of the default threads over one thread: in each round the median
+# over blocks of 50 frames, each block through both models within
+# milliseconds (bench_background's block_ratio), so that the machine's
+# changes of mood touch both alike; over the rounds, the median and the
+# lowest.  These say whether more threads are faster; a best of rounds
+# taken apart says how fast each can be.
 paired() {
-    grep -- "threads=" "$1" | sed -n 's/.* apply_fps=\([0-9.]*\).*/\1/p' | paste - - |
-        awk '{ print $2 / $1 }' | sort -g | awk '{ r[NR] = $1 } END {
+    sed -n 's/.* block_ratio=\([0-9.]*\).*/\1/p' "$1" | sort -g | awk '{ r[NR] = $1 } END {
             med = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
-            printf "  default threads / one thread, round by round: median %.2f, lowest %.2f (%d rounds)\n", med, r[1], NR }'
+            printf "  default threads / one thread, block by block: median of the rounds %.2f, lowest %.2f (%d rounds)\n", med, r[1], NR }'
+}
+# capacity SEQ: what two cores give on this machine now, whatever our
+# threads do: one one-thread run alone, then two at once as separate
+# processes; their summed frames/s over the lone run's is the most two
+# threads could reach.
+capacity() {
+    alone=$(bench/bench_background --rounds 1 --threads 1 --block 100000 "$1" | sed -n 's/.* apply_fps=\([0-9.]*\).*/\1/p')
+    bench/bench_background --rounds 1 --threads 1 --block 100000 "$1" >"$out/capacity" &
+    pair=$(bench/bench_background --rounds 1 --threads 1 --block 100000 "$1" | sed -n 's/.* apply_fps=\([0-9.]*\).*/\1/p')
+    wait $!
+    other=$(sed -n 's/.* apply_fps=\([0-9.]*\).*/\1/p' "$out/capacity")
+    awk -v a="$alone" -v p="$pair" -v q="$other" 'BEGIN {
+        printf "  two one-thread processes at once: %.0f + %.0f frames/s, one alone %.0f: the machine gives %.2f times one core\n", p, q, a, (p + q) / a }'
 }
 if [ -z "$only" ] || [ "$only" = speed ]; then
     echo
@@ -232,6 +248,7 @@ if [ -z "$only" ] || [ "$only" = speed ]; then
         echo "$v, load $(load)"
         speed "$data/$v" 4 | tee "$out/speed_$v"
         ratios "$out/speed_$v"
+        capacity "$data/$v"
     done
     echo
     echo "with another process busy on one core (a shell loop), load $(load)"

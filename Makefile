@@ -339,11 +339,12 @@ VALGRIND_MPI = $(VALGRIND) --num-callers=40 --suppressions=$(srcdir)/tests/valgr
                $(addprefix --suppressions=,$(wildcard /usr/share/openmpi/openmpi-valgrind.supp))
 # One valgrind run per suite, as many at once as there are cores (valgrind
 # runs a program on one core): the suites are independent, and serially they
-# were most of CI's time.  -O keeps each run's output together.
-VALGRIND_JOBS := $(shell nproc 2>/dev/null || echo 2)
+# were most of CI's time.  -O keeps each run's output together.  (The fuzz
+# harnesses run the same way.)
+CORES := $(shell nproc 2>/dev/null || echo 2)
 VALGRIND_RUNS := $(SUITES:%=valgrind-%) $(if $(MPI_CHECK),valgrind-mpi)
 check-valgrind: need-check $(SUITE_BINS) $(MPI_CHECK)
-	@$(MAKE) -f $(srcdir)/Makefile --no-print-directory -k -O -j$(VALGRIND_JOBS) $(VALGRIND_RUNS) || \
+	@$(MAKE) -f $(srcdir)/Makefile --no-print-directory -k -O -j$(CORES) $(VALGRIND_RUNS) || \
 	    { echo "FAILED under valgrind: the valgrind-* targets make names above" >&2; exit 1; }
 
 # The tests' light mode (tests/testutil.c): every 7th allocation failure and
@@ -433,19 +434,23 @@ $(FZ)/fuzz_%: $(srcdir)/fuzz/fuzz_%.c $(FUZZ_OBJS)
 
 fuzz-build: $(FUZZ_BINS)
 
+# One harness per core at a time (libFuzzer runs on one): the runs are
+# independent, each with its own corpus copy and log.
 fuzz: fuzz-build
-	@for t in $(FUZZ_TARGETS); do \
-	    rm -rf $(FZ)/corpus-$$t && mkdir -p $(FZ)/corpus-$$t && \
-	    cp $(srcdir)/fuzz/corpus/$$t/* $(FZ)/corpus-$$t/ && \
-	    dict=; [ -f $(srcdir)/fuzz/$$t.dict ] && dict=-dict=$(srcdir)/fuzz/$$t.dict; \
-	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
-	    $(FZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 -print_final_stats=1 \
-	        -artifact_prefix=$(FZ)/crash-$$t- $$dict $(FZ)/corpus-$$t > $(FZ)/fuzz_$$t.log 2>&1 \
-	        || { tail -n 60 $(FZ)/fuzz_$$t.log; echo "fuzz_$$t FAILED (log: $(FZ)/fuzz_$$t.log)"; \
-	             exit 1; }; \
-	    echo "fuzz_$$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FZ)/fuzz_$$t.log)" \
-	         "inputs in $(FUZZ_SECONDS) s, $$(ls $(FZ)/corpus-$$t | wc -l) in the corpus, no failure"; \
-	done
+	@$(MAKE) -f $(srcdir)/Makefile --no-print-directory -k -O -j$(CORES) \
+	    $(FUZZ_TARGETS:%=fuzz-run-%) || { echo "FAILED: the fuzz-run-* targets above" >&2; exit 1; }
+
+fuzz-run-%: $(FZ)/fuzz_%
+	@t=$*; rm -rf $(FZ)/corpus-$$t && mkdir -p $(FZ)/corpus-$$t && \
+	cp $(srcdir)/fuzz/corpus/$$t/* $(FZ)/corpus-$$t/ && \
+	dict=; [ -f $(srcdir)/fuzz/$$t.dict ] && dict=-dict=$(srcdir)/fuzz/$$t.dict; \
+	echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	$(FZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 -print_final_stats=1 \
+	    -artifact_prefix=$(FZ)/crash-$$t- $$dict $(FZ)/corpus-$$t > $(FZ)/fuzz_$$t.log 2>&1 \
+	    || { tail -n 60 $(FZ)/fuzz_$$t.log; echo "fuzz_$$t FAILED (log: $(FZ)/fuzz_$$t.log)"; \
+	         exit 1; }; \
+	echo "fuzz_$$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FZ)/fuzz_$$t.log)" \
+	     "inputs in $(FUZZ_SECONDS) s, $$(ls $(FZ)/corpus-$$t | wc -l) in the corpus, no failure"
 
 # ------------------------------------------------------------ benchmarks
 # `make bench` builds the programs; the scripts in bench/ run them against

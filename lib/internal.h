@@ -245,6 +245,12 @@ int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx);
 /* Whether lr_pool_run would now run a job of several tasks in the caller
  * alone (one thread, or solo after workers that lacked the cores). */
 int lr_pool_solo(const lr_pool *p);
+/* How long a pool runs alone after a stall of its workers at time stall
+ * (lr_now), when it last ran alone until solo_until (0: never) for
+ * solo_last seconds: twice solo_last, up to a second, when the stall ended
+ * a trial of the workers sooner than solo_last; 10 ms otherwise.  (The
+ * rule of lr_pool_run, apart to be tested.) */
+double lr_pool_solo_time(double solo_until, double solo_last, double stall);
 
 /* The number of cores this process may run on (its CPU affinity), at
  * least 1. */

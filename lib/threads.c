@@ -43,10 +43,14 @@
 #define STALL_SHARE 0.25
 #define STALL_SECONDS 2e-4
 #define SOLO_SECONDS 0.01
-/* Each stall doubles the time run alone, up to this long: a process that
- * keeps the other cores busy then costs a trial of the workers (a stalled
- * job, a few milliseconds) every second; after a second shared without a
- * stall it is SOLO_SECONDS again. */
+/* A stall that ends a trial of the workers sooner than the time run alone
+ * before it doubles that time, up to this long: a process that keeps the
+ * other cores busy fails each trial within milliseconds, and then costs one
+ * trial (a stalled job, a few milliseconds) a second.  A stall after a
+ * longer time shared is a passing one (a worker's core taken for a moment:
+ * on a virtual machine, every 0.1-0.5 s with nothing else running) and
+ * costs SOLO_SECONDS again: doubling on those too ran 15-40% of an idle
+ * machine's frames alone. */
 #define SOLO_SECONDS_MOST 1.0
 
 /* A worker that is running takes its first task of a job within
@@ -111,8 +115,8 @@ struct lr_pool {
     _Atomic int64_t finished;
     _Atomic int failed;          /* a task of the current job failed */
     _Atomic int caller_sleeping; /* the caller waits on done */
-    /* the caller runs jobs alone until solo_until (lr_now), and after the
-     * next stall for solo_next seconds */
+    /* the caller runs jobs alone until solo_until (lr_now), a time of
+     * solo_next seconds from the last stall */
     double solo_until, solo_next;
     /* the failure of the lowest failing task */
     int64_t fail_task;
@@ -287,7 +291,6 @@ int lr_pool_new(int threads, lr_pool **out)
     if (!p)
         return LOWRANK_ENOMEM;
     p->threads = threads < 1 ? 1 : threads;
-    p->solo_next = SOLO_SECONDS;
     p->workers = lr_calloc((size_t)p->threads, sizeof *p->workers);
     p->shares_block = lr_calloc((size_t)p->threads + 1, sizeof *p->shares);
     if (!p->workers || !p->shares_block) {
@@ -324,6 +327,12 @@ static void await_finished(lr_pool *p, int64_t ntasks, double since)
     pthread_mutex_unlock(&p->lock);
 }
 
+double lr_pool_solo_time(double solo_until, double solo_last, double stall)
+{
+    int failed_trial = solo_until > 0 && stall - solo_until < solo_last;
+    return failed_trial ? fmin(2 * solo_last, SOLO_SECONDS_MOST) : SOLO_SECONDS;
+}
+
 /* After a job that started at start, whose caller ran out of tasks at
  * worked having run all of them or not (alone), and saw the last one
  * finished at end: go solo on a stall or on absent workers. */
@@ -332,8 +341,7 @@ static void note_workers(lr_pool *p, double start, double worked, int alone, dou
     double waited = end - worked;
     if ((waited > STALL_SECONDS && waited > STALL_SHARE * (end - start)) ||
         (alone && end - start > ABSENT_SECONDS)) {
-        int clean = end > p->solo_until + SOLO_SECONDS_MOST; /* since the last stall */
-        p->solo_next = clean ? SOLO_SECONDS : fmin(2 * p->solo_next, SOLO_SECONDS_MOST);
+        p->solo_next = lr_pool_solo_time(p->solo_until, p->solo_next, end);
         p->solo_until = end + p->solo_next;
     }
 }

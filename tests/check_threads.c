@@ -290,6 +290,32 @@ START_TEST(pool_survives_a_stalled_worker)
 }
 END_TEST
 
+/* The time run alone after a stall (lib/threads.c): a trial of the workers
+ * that fails sooner than the time run alone before it doubles that time, up
+ * to a second, as a process that keeps the other core busy makes every
+ * trial fail; a stall after a longer time shared is a passing one, 10 ms
+ * whatever came before.  The rule as the pool applies it, at given times. */
+START_TEST(pool_runs_alone_longer_only_after_failed_trials)
+{
+    ck_assert_double_eq(lr_pool_solo_time(0, 0, 5.0), 0.01); /* the first stall */
+    double until = 0, last = 0, stall = 5.0;
+    /* trials failing 2 ms after each time alone: 10, 20, ... 640 ms, then 1 s */
+    double want[] = {0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0, 1.0};
+    for (int i = 0; i < 9; i++) {
+        last = lr_pool_solo_time(until, last, stall);
+        ck_assert_double_eq_tol(last, want[i], 1e-12);
+        until = stall + last;
+        stall = until + 0.002;
+    }
+    /* a stall 1.5 s after a second alone, and one 50 ms after 10 ms alone,
+     * are passing ones */
+    ck_assert_double_eq(lr_pool_solo_time(until, last, until + 1.5), 0.01);
+    ck_assert_double_eq(lr_pool_solo_time(7.0, 0.01, 7.05), 0.01);
+    /* one that ends a trial shorter than the time alone before it is not */
+    ck_assert_double_eq_tol(lr_pool_solo_time(7.0, 0.08, 7.05), 0.16, 1e-12);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("threads");
@@ -299,6 +325,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, pool_runs_every_task_once);
     tcase_add_test(tc, pool_reports_the_lowest_failing_task);
     tcase_add_test(tc, pool_survives_a_stalled_worker);
+    tcase_add_test(tc, pool_runs_alone_longer_only_after_failed_trials);
     suite_add_tcase(s, tc);
     return s;
 }

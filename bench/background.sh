@@ -20,7 +20,8 @@
 #     rounds; the ratio of the two thread counts is also measured block by block, the two
 #     models taking turns every 50 frames, which the machine's changes of load touch alike
 #     (the median over the rounds and the lowest); and, as what two cores can give at all,
-#     two one-thread runs at once as separate processes against one alone.
+#     two one-thread runs at once as separate processes against one alone; with the busy
+#     core, the same ratio between two one-thread models says how far it strays by chance.
 #
 #  --sensitivity adds 4.: F on the three videos with each default of the model changed, one at
 #  a time (docs/background.md's sensitivity table); --only sensitivity runs it alone.
@@ -227,6 +228,13 @@ paired() {
             med = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
             printf "  default threads / one thread, block by block: median of the rounds %.2f, lowest %.2f (%d rounds)\n", med, r[1], NR }'
 }
+# resolution SEQ: the same block-by-block measure between two one-thread
+# models, which differ in nothing: how far from 1 a ratio strays by chance.
+resolution() {
+    bench/bench_background --rounds 4 --threads 1,1 "$1" | sed -n 's/.* block_ratio=\([0-9.]*\).*/\1/p' |
+        sort -g | awk '{ r[NR] = $1 } END {
+            printf "  resolution: two one-thread models against each other, block by block: %.3f to %.3f (%d rounds)\n", r[1], r[NR], NR }'
+}
 # capacity SEQ: what two cores give on this machine now, whatever our
 # threads do: one one-thread run alone, then two at once as separate
 # processes; their summed frames/s over the lone run's is the most two
@@ -255,6 +263,7 @@ if [ -z "$only" ] || [ "$only" = speed ]; then
     sh -c 'while :; do :; done' &
     busy=$!
     speed "$data/highway" 6 | tee "$out/speed_busy"
+    resolution "$data/highway"
     kill "$busy"
     busy=
     ratios "$out/speed_busy"

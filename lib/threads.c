@@ -76,6 +76,13 @@
  * tasks of one phase take microseconds. */
 #define PAUSE_SECONDS 50e-6
 
+/* published while a job is being written (and before the first): no
+ * generation is ever 0.  Without it a worker that read generation g late,
+ * as the caller wrote job g + 1, could take g + 1's size for g's and claim
+ * tasks past g's end: a task ran twice (check_threads' pool_keeps_jobs_apart
+ * saw it, and ThreadSanitizer). */
+#define JOB_WRITING 0u
+
 /* The processor's hint that this is a wait loop. */
 static inline void lr_cpu_pause(void)
 {
@@ -101,9 +108,10 @@ struct lr_pool {
     /* the generation of the current job, for sleeping workers (under lock) */
     uint32_t generation;
     int stop;
-    /* the current job, read without the lock: written before its generation
-     * is published, read between two reads of published that agree (a
-     * sequence lock) */
+    /* the current job, read without the lock (a sequence lock): published
+     * is JOB_WRITING while the caller writes a job, then the job's
+     * generation; a worker reads the job between two reads of published
+     * that agree and are not JOB_WRITING */
     _Atomic(lr_task_fn) fn;
     _Atomic(void *) ctx;
     _Atomic int64_t ntasks;
@@ -228,6 +236,8 @@ static void *worker_main(void *arg)
                 return NULL;
         }
         uint32_t gen = atomic_load(&p->published);
+        if (gen == JOB_WRITING)
+            continue; /* the caller is writing the next job: a moment */
         lr_task_fn fn = atomic_load_explicit(&p->fn, memory_order_relaxed);
         void *ctx = atomic_load_explicit(&p->ctx, memory_order_relaxed);
         int64_t ntasks = atomic_load_explicit(&p->ntasks, memory_order_relaxed);
@@ -362,6 +372,10 @@ int lr_pool_run(lr_pool *p, int64_t ntasks, lr_task_fn fn, void *ctx)
         return 0;
     }
     uint32_t gen = atomic_load_explicit(&p->published, memory_order_relaxed) + 1;
+    gen += gen == JOB_WRITING; /* after 2^32 jobs */
+    /* the job's fields may not be seen written before JOB_WRITING is */
+    atomic_store_explicit(&p->published, JOB_WRITING, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
     atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
     atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
     atomic_store_explicit(&p->ntasks, ntasks, memory_order_relaxed);

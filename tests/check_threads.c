@@ -290,6 +290,27 @@ START_TEST(pool_survives_a_stalled_worker)
 }
 END_TEST
 
+/* Jobs back to back, of 40 tasks and of 3 in turn, each counting into a
+ * tally at the same address: a worker that read one job's generation late,
+ * while the next job was being written, must not take the next job's size
+ * or context for that generation's (it would run a task twice, or before
+ * the caller wrote the tally: ThreadSanitizer and the counts see both). */
+START_TEST(pool_keeps_jobs_apart)
+{
+    for (int threads = 2; threads <= 4; threads++) {
+        lr_pool *p;
+        ck_assert_ok(lr_pool_new(threads, &p));
+        for (int i = 0; i < 4000; i++) {
+            int ntasks = i % 2 ? 3 : MOST_TASKS;
+            tally t = {.fail_from = MOST_TASKS, .stall_task = -1};
+            ck_assert_ok(lr_pool_run(p, ntasks, count_task, &t));
+            assert_each_ran_once(&t, ntasks);
+        }
+        lr_pool_free(p);
+    }
+}
+END_TEST
+
 /* The time run alone after a stall (lib/threads.c): a trial of the workers
  * that fails sooner than the time run alone before it doubles that time, up
  * to a second, as a process that keeps the other core busy makes every
@@ -325,6 +346,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, pool_runs_every_task_once);
     tcase_add_test(tc, pool_reports_the_lowest_failing_task);
     tcase_add_test(tc, pool_survives_a_stalled_worker);
+    tcase_add_test(tc, pool_keeps_jobs_apart);
     tcase_add_test(tc, pool_runs_alone_longer_only_after_failed_trials);
     suite_add_tcase(s, tc);
     return s;

@@ -22,6 +22,8 @@
 #     (the median over the rounds and the lowest); and, as what two cores can give at all,
 #     two one-thread runs at once as separate processes against one alone; with the busy
 #     core, the same ratio between two one-thread models says how far it strays by chance.
+#     One thread against MOG2 is also measured block by block, both from Python (ours through
+#     its binding) taking turns every 50 frames (4 rounds per video).
 #
 #  --sensitivity adds 4.: F on the three videos with each default of the model changed, one at
 #  a time (docs/background.md's sensitivity table); --only sensitivity runs it alone.
@@ -196,6 +198,43 @@ for f in frames:
 print('fps=%.1f cpu_fps=%.1f' % (n / (time.perf_counter() - t), n / (time.process_time() - c)))
 PY
 }
+# mog2_paired SEQ ROUNDS: ours on one thread (the Python binding, on this
+# tree's library) and MOG2, both from Python on frames held in memory,
+# taking turns every 50 frames (the order reversed each block); per round,
+# the median over blocks of MOG2's time over ours on the same frames.
+mog2_paired() {
+    "$PYTHON" - "$1" "$2" <<'PY'
+import glob, os, statistics, sys, time
+import cv2
+sys.path.insert(0, os.path.join(os.getcwd(), 'bindings', 'python'))
+import lowrank
+seq, rounds = sys.argv[1], int(sys.argv[2])
+cv2.setNumThreads(1)
+n = len(glob.glob(os.path.join(seq, 'input', 'in*.jpg')))
+bgr = [cv2.imread(os.path.join(seq, 'input', 'in%06d.jpg' % i)) for i in range(1, n + 1)]
+rgb = [f[:, :, ::-1].copy() for f in bgr]
+h, w = bgr[0].shape[:2]
+for r in range(rounds):
+    ours = lowrank.Background(w, h, 3, threads=1)
+    ours.train(rgb[:100])
+    mog2 = cv2.createBackgroundSubtractorMOG2()
+    times = ([], [])
+    for b in range(0, n, 50):
+        for k in ((0, 1) if b // 50 % 2 == 0 else (1, 0)):
+            time.sleep(0.002)
+            t = time.perf_counter()
+            if k == 0:
+                for f in rgb[b:b + 50]:
+                    ours.apply(f)
+            else:
+                for f in bgr[b:b + 50]:
+                    mog2.apply(f)
+            times[k].append(time.perf_counter() - t)
+    ratio = statistics.median(m / o for o, m in zip(*times))
+    print('round=%d ours_fps=%.1f mog2_fps=%.1f block_ratio=%.3f'
+          % (r + 1, n / sum(times[0]), n / sum(times[1]), ratio))
+PY
+}
 # speed SEQ ROUNDS: interleaved rounds of ours (1 thread, default) and MOG2.
 speed() {
     r=0
@@ -223,10 +262,12 @@ ratios() {
 # changes of mood touch both alike; over the rounds, the median and the
 # lowest.  These say whether more threads are faster; a best of rounds
 # taken apart says how fast each can be.
-paired() {
+paired() { echo "  default threads / one thread, block by block: $(block_summary "$1")"; }
+# block_summary LOG: the block_ratio values of LOG: their median and lowest.
+block_summary() {
     sed -n 's/.* block_ratio=\([0-9.]*\).*/\1/p' "$1" | sort -g | awk '{ r[NR] = $1 } END {
-            med = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
-            printf "  default threads / one thread, block by block: median of the rounds %.2f, lowest %.2f (%d rounds)\n", med, r[1], NR }'
+        med = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+        printf "median of the rounds %.2f, lowest %.2f (%d rounds)\n", med, r[1], NR }'
 }
 # resolution SEQ: the same block-by-block measure between two one-thread
 # models, which differ in nothing: how far from 1 a ratio strays by chance.
@@ -257,6 +298,8 @@ if [ -z "$only" ] || [ "$only" = speed ]; then
         speed "$data/$v" 4 | tee "$out/speed_$v"
         ratios "$out/speed_$v"
         capacity "$data/$v"
+        mog2_paired "$data/$v" 4 | tee "$out/paired_$v" | sed 's/^/  ours and MOG2 from Python: /'
+        echo "  one thread / MOG2, block by block: $(block_summary "$out/paired_$v")"
     done
     echo
     echo "with another process busy on one core (a shell loop), load $(load)"

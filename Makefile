@@ -434,9 +434,10 @@ $(FZ)/fuzz_%: $(srcdir)/fuzz/fuzz_%.c $(FUZZ_OBJS)
 
 fuzz-build: $(FUZZ_BINS)
 
-# One harness per core at a time (libFuzzer runs on one): the runs are
-# independent, each with its own corpus copy and log.
-fuzz: fuzz-build
+# Built on every core, then one harness per core at a time (libFuzzer runs
+# on one): the runs are independent, each with its own corpus copy and log.
+fuzz:
+	@$(MAKE) -f $(srcdir)/Makefile --no-print-directory -j$(CORES) fuzz-build
 	@$(MAKE) -f $(srcdir)/Makefile --no-print-directory -k -O -j$(CORES) \
 	    $(FUZZ_TARGETS:%=fuzz-run-%) || { echo "FAILED: the fuzz-run-* targets above" >&2; exit 1; }
 
